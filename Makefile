@@ -1,0 +1,28 @@
+# mpchat: `make demo` builds and shows it; `make test` runs everything. Both install what is missing.
+.PHONY: setup build test test-rust test-wasm test-js demo bench fuzz clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	@bash scripts/build.sh
+
+test: build test-rust test-wasm test-js
+
+test-rust:
+	cargo test
+
+test-wasm:
+	wasm-pack test --node
+
+test-js:
+	node --test tests/js/
+
+demo: build
+	node scripts/demo.js
+
+bench: build
+	node bench/run.js
+
+clean:
+	rm -rf dist demo-out target/mpchat-build

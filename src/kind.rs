@@ -1,0 +1,147 @@
+//! Conversation kinds and conversation names.
+//!
+//! The SDK spells the kind many ways (`singleChat`, `groupchat`, `chatRoom`, …, in any case);
+//! mpchat names a conversation `<kind>:<id>` with kind `single`, `group` or `chatroom`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The kind of a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Single,
+    Group,
+    #[serde(rename = "chatroom")]
+    ChatRoom,
+}
+
+impl Kind {
+    /// mpchat's own name of the kind, as used in conversation names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Single => "single",
+            Kind::Group => "group",
+            Kind::ChatRoom => "chatroom",
+        }
+    }
+
+    /// The SDK 4.x `chatType` of the kind.
+    pub fn sdk_chat_type(self) -> &'static str {
+        match self {
+            Kind::Single => "singleChat",
+            Kind::Group => "groupChat",
+            Kind::ChatRoom => "chatRoom",
+        }
+    }
+
+    /// Reads any spelling of a kind, case-insensitively: SDK 4.x `singleChat`/`groupChat`/`chatRoom`,
+    /// legacy `chat`/`groupchat`/`chatroom`, and mpchat's own `single`/`group`/`chatroom`.
+    pub fn from_spelling(spelling: &str) -> Option<Kind> {
+        let s = spelling.trim();
+        const SINGLE: [&str; 3] = ["singlechat", "chat", "single"];
+        const GROUP: [&str; 2] = ["groupchat", "group"];
+        const ROOM: [&str; 2] = ["chatroom", "room"];
+        let is = |names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(s));
+        if is(&SINGLE) {
+            Some(Kind::Single)
+        } else if is(&GROUP) {
+            Some(Kind::Group)
+        } else if is(&ROOM) {
+            Some(Kind::ChatRoom)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A conversation: its kind and its id (the peer for one-to-one, the group or room id otherwise).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConversationId {
+    pub kind: Kind,
+    pub id: String,
+}
+
+impl ConversationId {
+    pub fn new(kind: Kind, id: impl Into<String>) -> Self {
+        ConversationId { kind, id: id.into() }
+    }
+
+    /// Parses `<kind>:<id>`; the id may itself contain `:`. The kind may be any spelling.
+    pub fn parse(name: &str) -> Result<Self> {
+        let (kind, id) = name.split_once(':').ok_or_else(|| {
+            Error::input(format!(
+                "conversation {name:?} is not of the form '<kind>:<id>', e.g. 'group:1234' or 'single:bob'"
+            ))
+        })?;
+        let kind = Kind::from_spelling(kind).ok_or_else(|| {
+            Error::input(format!(
+                "conversation {name:?} has unknown kind {kind:?}; use single, group or chatroom"
+            ))
+        })?;
+        if id.is_empty() {
+            return Err(Error::input(format!("conversation {name:?} has an empty id")));
+        }
+        Ok(ConversationId::new(kind, id))
+    }
+}
+
+impl fmt::Display for ConversationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.kind, self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spelling_of_every_kind() {
+        let table = [
+            ("singleChat", Some(Kind::Single)),
+            ("SINGLECHAT", Some(Kind::Single)),
+            ("chat", Some(Kind::Single)),
+            ("single", Some(Kind::Single)),
+            ("groupChat", Some(Kind::Group)),
+            ("groupchat", Some(Kind::Group)),
+            ("GroupChat", Some(Kind::Group)),
+            ("group", Some(Kind::Group)),
+            ("chatRoom", Some(Kind::ChatRoom)),
+            ("chatroom", Some(Kind::ChatRoom)),
+            ("CHATROOM", Some(Kind::ChatRoom)),
+            (" chatRoom ", Some(Kind::ChatRoom)),
+            ("room", Some(Kind::ChatRoom)),
+            ("", None),
+            ("groupchats", None),
+            ("chat room", None),
+            ("txt", None),
+        ];
+        for (spelling, want) in table {
+            assert_eq!(Kind::from_spelling(spelling), want, "{spelling:?}");
+        }
+    }
+
+    #[test]
+    fn conversation_names_round_trip() {
+        for name in ["single:bob", "group:1234", "chatroom:r:1", "group:group_x"] {
+            assert_eq!(ConversationId::parse(name).unwrap().to_string(), name);
+        }
+        assert_eq!(
+            ConversationId::parse("groupChat:g1").unwrap().to_string(),
+            "group:g1"
+        );
+        for bad in ["bob", "dm:bob", "group:", ""] {
+            assert!(ConversationId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! mpchat: the chat core of WeChat mini-programs that talk through Easemob IM.
+//!
+//! The core modules are plain Rust with no JavaScript in them, tested with `cargo test`;
+//! [`wasm`] (wasm32 only) holds every `#[wasm_bindgen]` export and the conversions.
+
+pub mod build;
+pub mod emoji;
+pub mod error;
+pub mod kind;
+pub mod message;
+pub mod normalize;
+pub mod profile;
+pub mod store;
+pub mod time;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use error::{Error, Result};
+pub use kind::{ConversationId, Kind};
+pub use message::{Direction, MsgType, Record, Sender, Status};

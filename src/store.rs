@@ -1,0 +1,2 @@
+//! The conversation store over a small key-value trait.
+//! (stub: to be written)
