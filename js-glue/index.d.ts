@@ -1,0 +1,163 @@
+// Types of mpchat's CommonJS API (dist/mpchat/index.js).
+
+export type Kind = 'single' | 'group' | 'chatroom'
+/** `<kind>:<id>`, e.g. `group:1234`, `single:bob`. */
+export type ConversationName = string
+export type MessageType = 'txt' | 'img' | 'audio' | 'video' | 'file' | 'loc' | 'cmd' | 'custom'
+export type Status = 'sending' | 'sent' | 'failed' | 'delivered' | 'received' | 'read'
+
+export interface Segment {
+  type: 'txt' | 'emoji'
+  /** The text, or the image file name of an emoji (`ee_1.png`). */
+  data: string
+  /** The emoji code as typed, for emoji segments. */
+  code?: string
+}
+
+export interface Sender {
+  id: string
+  nickname?: string
+  avatar?: string
+}
+
+export interface Record {
+  /** Server message id once known; the SDK's local id while sending. */
+  id: string
+  conversation: ConversationName
+  kind: Kind
+  from: string
+  to: string
+  direction: 'in' | 'out'
+  /** Milliseconds since the epoch, server time when known. */
+  time: number
+  type: MessageType
+  text?: string
+  /** The text parsed into emoji segments (txt messages). */
+  segments?: Segment[]
+  /** Other types' fields: url, filename, file_length, width, height, length, addr, lat, lng, action, customEvent, customExts… */
+  body?: { [field: string]: unknown }
+  sender: Sender
+  mentions?: string[] | 'all'
+  /** True when the message mentions the logged-in user or everyone. */
+  mentionsMe?: boolean
+  status: Status
+  /** True once the sender recalled it; text and body are gone. */
+  recalled?: boolean
+  /** The sender's ext less the keys mpchat read (profile, mentions). Untrusted display data. */
+  ext: { [key: string]: unknown }
+}
+
+export interface Profile {
+  nickname?: string
+  avatar?: string
+}
+
+export interface EmojiEntry {
+  code: string
+  file: string
+}
+
+export interface ChatOptions {
+  /** The logged-in user id. */
+  user: string
+  /** Storage with wx's Sync API; default: the global `wx`. */
+  storage?: StorageLike
+  /** Own display data, sent in every message's ext. */
+  profile?: Profile
+  /** ext key names to write and read; default { nickname: 'userNickname', avatar: 'userAvatar' }. */
+  extKeys?: { nickname?: string; avatar?: string }
+  /** Sanitising of others' profiles: nickname length, allowed avatar URL schemes (default ['https']). */
+  profilePolicy?: { maxNicknameChars?: number; avatarSchemes?: string[]; maxAvatarLen?: number }
+  /** Storage budget for mpchat's own keys; default 8 MiB of the 10 MB wx allows. */
+  limits?: { totalBytes?: number }
+  /** Package path of the wasm; default '/mpchat/mpchat_bg.wasm.br'. */
+  wasmPath?: string
+  /** Replace the emoji table, or extend the Easemob one. */
+  emoji?: { table?: EmojiEntry[]; extra?: EmojiEntry[] }
+  /** Import history kept by the official demo or the group-chat recipe, once. */
+  migrate?: boolean
+}
+
+export interface StorageLike {
+  getStorageSync(key: string): any
+  setStorageSync(key: string, value: any): void
+  removeStorageSync(key: string): void
+  getStorageInfoSync(): { keys: string[]; currentSize?: number; limitSize?: number }
+}
+
+export interface BuildInput {
+  type: MessageType
+  /** Any SDK spelling: singleChat/groupChat/chatRoom, chat/groupchat/chatroom, single/group. Default one-to-one. */
+  chatType?: string
+  to: string
+  msg?: string
+  /** Users to @mention (group and chat room), or 'all'. */
+  mentions?: string[] | 'all'
+  ext?: { [key: string]: unknown }
+  [field: string]: unknown
+}
+
+export interface NormalizeResult {
+  outcome: 'ok' | 'ignored'
+  conversation?: ConversationName
+  record?: Record
+  reason?: string
+}
+
+export interface ReceiveResult {
+  outcome: 'stored' | 'duplicate' | 'ignored' | 'unsaved'
+  conversation?: ConversationName
+  record?: Record
+  /** How many subscribers were handed the record. */
+  notified: number
+  reason?: string
+}
+
+export interface ConversationSummary {
+  conversation: ConversationName
+  kind: Kind
+  id: string
+  last: Record | null
+  unread: number
+  updatedAt: number
+  muted: boolean
+}
+
+export interface StorageReport {
+  bytesUsed: number
+  budgetBytes: number
+  keys: number
+  conversations: number
+  records: number
+  evicted: number
+  skippedCorrupt: number
+  unsaved: number
+  [field: string]: unknown
+}
+
+export interface Chat {
+  readonly user: string
+  build(input: BuildInput): { [field: string]: unknown }
+  send(conn: any, input: BuildInput, sdk: { WebIM: any }): Promise<Record>
+  attach(conn: any, options?: { style?: 'handler' | 'listen' }): () => void
+  normalize(message: unknown): NormalizeResult
+  receive(message: unknown): ReceiveResult
+  subscribe(conversation: ConversationName | '*', listener: (record: Record) => void): () => void
+  on(event: 'evicted' | 'updated', listener: (event: any) => void): () => void
+  history(conversation: ConversationName, options?: { before?: string; limit?: number }): Record[]
+  conversations(): ConversationSummary[]
+  markRead(conversation: ConversationName): void
+  unreadTotal(): number
+  mute(conversation: ConversationName, on: boolean): void
+  storageReport(): StorageReport
+  parseEmoji(text: string): Segment[]
+  deleteLast(text: string): string
+  emojiTable(): EmojiEntry[]
+}
+
+export function createChat(options: ChatOptions): Promise<Chat>
+export function load(options?: { wasmPath?: string }): Promise<unknown>
+export function parseEmoji(text: string): Segment[]
+export function deleteLast(text: string): string
+export function emojiTable(): EmojiEntry[]
+export function formatTime(ms: number, options?: { now?: number; locale?: 'zh-CN' | 'en' | string; utcOffsetMinutes?: number }): string
