@@ -218,9 +218,12 @@ pub fn format_time(ms: f64, options_json: &str) -> Result<String, JsValue> {
         Some(name) => Locale::parse(name)?,
         None => Locale::ZhCn,
     };
-    let now = crate::time::checked_millis(options.now)?;
+    if !options.now.is_finite() {
+        return Err(Error::input("formatTime: `now` must be a finite number of milliseconds").into());
+    }
     let opts = TimeOptions {
-        now,
+        // A saturating cast: format_time itself rejects absurd times with a clear message.
+        now: options.now as i64,
         locale,
         utc_offset_minutes: options.utc_offset_minutes.unwrap_or(crate::time::DEFAULT_UTC_OFFSET_MINUTES),
     };
