@@ -30,7 +30,7 @@ Component({
       const summaries = await chat.conversations()
       const now = Date.now()
       const rows = summaries.map(s => present.conversationRow(s, mpchat, now, context.displayName(s.conversation)))
-      this.setData({ rows, unreadTotal: chat.unreadTotal() })
+      this.setData({ rows, unreadTotal: await chat.unreadTotal() })
       this.unsubscribe()
       this.offs = summaries.map(s => chat.subscribe(s.conversation, () => this.refresh()))
     },
