@@ -1,0 +1,108 @@
+// Turns mpchat records and conversation summaries into what the WXML templates show. Pure functions of
+// their inputs plus the mpchat module (for parseEmoji and formatTime), so pages stay thin.
+const DEFAULT_AVATAR = '/images/default-avatar.png'
+const SEPARATOR_GAP_MS = 5 * 60 * 1000
+const LOCALE = 'zh-CN'
+
+const TYPE_LABELS = {
+  img: '[图片]',
+  audio: '[语音]',
+  video: '[视频]',
+  file: '[文件]',
+  loc: '[位置]',
+  custom: '[自定义消息]',
+  combine: '[聊天记录]',
+}
+
+const CHAT_TYPES = { single: 'singleChat', group: 'groupChat', chatroom: 'chatRoom' }
+
+function parseConversation(conversation) {
+  const colon = conversation.indexOf(':')
+  return { kind: conversation.slice(0, colon), id: conversation.slice(colon + 1) }
+}
+
+function senderOf(record) {
+  const sender = record.sender || {}
+  const id = sender.id || record.from
+  return { id, nickname: sender.nickname || id, avatar: sender.avatar || DEFAULT_AVATAR }
+}
+
+// What a non-text record shows in place of its text: a type label with its most telling detail.
+function typeLabel(record) {
+  const body = record.body || {}
+  const label = TYPE_LABELS[record.type] || `[${record.type}]`
+  if (record.type === 'file' && body.filename) return `${label} ${body.filename}`
+  if (record.type === 'loc' && body.addr) return `${label} ${body.addr}`
+  if (record.type === 'audio' && body.length) return `${label} ${body.length}″`
+  return label
+}
+
+function segmentsOf(record, mpchat) {
+  if (record.type !== 'txt') return null
+  if (Array.isArray(record.segments)) return record.segments
+  return mpchat.parseEmoji(record.text || '')
+}
+
+function messageView(record, mpchat) {
+  const sender = senderOf(record)
+  const body = record.body || {}
+  const image = record.type === 'img' ? body.thumb || body.url || '' : ''
+  const segments = segmentsOf(record, mpchat)
+  return {
+    id: record.id,
+    mine: record.direction === 'out',
+    nickname: sender.nickname,
+    avatar: sender.avatar,
+    status: record.status,
+    recalled: !!record.recalled,
+    segments,
+    image,
+    label: segments || image ? '' : typeLabel(record),
+  }
+}
+
+// The chat page's list: one entry per record (oldest first), with a time separator before the first one
+// and before any record more than five minutes after the one above it.
+function messageItems(records, mpchat, now) {
+  const items = []
+  let previousTime = null
+  for (const record of records) {
+    if (previousTime === null || record.time - previousTime > SEPARATOR_GAP_MS) {
+      items.push({ key: `t-${record.id}`, separator: mpchat.formatTime(record.time, { now, locale: LOCALE }) })
+    }
+    previousTime = record.time
+    items.push({ key: `m-${record.id}`, message: messageView(record, mpchat) })
+  }
+  return items
+}
+
+// One line of the conversation list.
+function conversationRow(summary, mpchat, now, name) {
+  const last = summary.last || null
+  let prefix = ''
+  let segments = []
+  let label = ''
+  if (last) {
+    if (last.recalled) label = '消息已撤回'
+    else if (last.type === 'txt') segments = segmentsOf(last, mpchat)
+    else label = typeLabel(last)
+    if (summary.kind !== 'single' && last.direction === 'in') prefix = `${senderOf(last).nickname}: `
+  }
+  const unread = summary.unread || 0
+  return {
+    conversation: summary.conversation,
+    name,
+    kind: summary.kind,
+    kindLabel: summary.kind === 'group' ? '群' : summary.kind === 'chatroom' ? '聊天室' : '',
+    prefix,
+    segments,
+    label,
+    timeLabel: last || summary.updatedAt ? mpchat.formatTime(summary.updatedAt || last.time, { now, locale: LOCALE }) : '',
+    unread,
+    badge: unread > 99 ? '99+' : String(unread),
+    mentioned: unread > 0 && !!(summary.mentionsMe || (last && last.mentionsMe)),
+    muted: !!summary.muted,
+  }
+}
+
+module.exports = { DEFAULT_AVATAR, CHAT_TYPES, parseConversation, messageItems, conversationRow }

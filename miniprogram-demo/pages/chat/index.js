@@ -1,0 +1,171 @@
+// One chat page for one-to-one, group and chat-room conversations (`?conversation=group:g1`).
+// Shows the newest page of history, loads older pages on pull-down, renders new records the moment the
+// chat publishes them, and sends what the input bar emits.
+const context = require('../../lib/chat-context.js')
+const present = require('../../lib/present.js')
+
+const PAGE_SIZE = 20
+
+Component({
+  properties: {
+    conversation: { type: String, value: '' }, // from the page query
+  },
+  data: {
+    title: '',
+    kind: 'single',
+    items: [],
+    hasMore: true,
+    refreshing: false,
+    anchor: '',
+  },
+  lifetimes: {
+    attached() {
+      if (this.data.conversation) this.open(this.data.conversation)
+    },
+    detached() {
+      this.close()
+    },
+  },
+  methods: {
+    onLoad(query) {
+      if (query && query.conversation) this.open(decodeURIComponent(query.conversation))
+    },
+
+    async open(conversation) {
+      if (this.opened === conversation) return
+      this.close()
+      this.opened = conversation
+      this.records = []
+      this.pending = new Map() // placeholder id -> the input it sends, for retry
+      this.pendingCount = 0
+      const { kind, id } = present.parseConversation(conversation)
+      const title = context.displayName(conversation)
+      this.setData({ conversation, kind, title })
+      if (typeof wx.setNavigationBarTitle === 'function') wx.setNavigationBarTitle({ title })
+
+      const { chat, conn } = context.current()
+      this.off = chat.subscribe(conversation, record => this.onRecord(record))
+      if (kind === 'chatroom' && conn && typeof conn.joinChatRoom === 'function') {
+        conn.joinChatRoom({ roomId: id }).catch(() => {})
+      }
+      const newest = await chat.history(conversation, { limit: PAGE_SIZE })
+      this.merge(newest)
+      this.setData({ hasMore: newest.length === PAGE_SIZE })
+      chat.markRead(conversation)
+      this.render(this.lastAnchor())
+    },
+
+    close() {
+      if (this.off) this.off()
+      this.off = null
+      this.opened = null
+    },
+
+    // Adds or replaces records by id, keeping time order (oldest first).
+    merge(records) {
+      for (const record of records) {
+        const at = this.records.findIndex(r => r.id === record.id)
+        if (at >= 0) this.records[at] = record
+        else this.records.push(record)
+      }
+      this.records.sort((a, b) => a.time - b.time)
+    },
+
+    render(anchor) {
+      const mpchat = context.current().mpchat
+      this.setData({ items: present.messageItems(this.records, mpchat, Date.now()), anchor: anchor || '' })
+    },
+
+    lastAnchor() {
+      const last = this.records[this.records.length - 1]
+      return last ? `m-${last.id}` : ''
+    },
+
+    onRecord(record) {
+      if (record.direction === 'out') this.dropPendingFor(record)
+      this.merge([record])
+      if (record.direction === 'in') context.current().chat.markRead(this.opened)
+      this.render(this.lastAnchor())
+    },
+
+    // Pull-down on the message list: the page of records just older than the oldest one shown.
+    async loadOlder() {
+      if (!this.data.hasMore || this.loadingOlder || this.records.length === 0) {
+        this.setData({ refreshing: false })
+        return
+      }
+      this.loadingOlder = true
+      const oldest = this.records[0]
+      try {
+        const older = await context.current().chat.history(this.opened, { before: oldest.id, limit: PAGE_SIZE })
+        this.merge(older)
+        this.setData({ hasMore: older.length === PAGE_SIZE, refreshing: false })
+        this.render(`m-${oldest.id}`) // keep the message that was on top in view
+      } finally {
+        this.loadingOlder = false
+      }
+    },
+
+    onSend(event) {
+      const { kind, id } = present.parseConversation(this.opened)
+      this.send({ type: 'txt', chatType: present.CHAT_TYPES[kind], to: id, msg: event.detail.text })
+    },
+
+    // Shows the message at once as "sending", then replaces it with the record the chat returns.
+    async send(input) {
+      const { chat, conn, WebIM, user } = context.current()
+      this.pendingCount += 1
+      const placeholder = {
+        id: `pending-${this.pendingCount}`,
+        conversation: this.opened,
+        direction: 'out',
+        from: user,
+        to: input.to,
+        time: Date.now(),
+        type: input.type,
+        text: input.msg,
+        sender: { id: user },
+        status: 'sending',
+      }
+      this.pending.set(placeholder.id, input)
+      this.merge([placeholder])
+      this.render(this.lastAnchor())
+      let record = null
+      try {
+        record = await chat.send(conn, input, { WebIM })
+      } catch (err) {
+        record = null
+      }
+      if (record) {
+        this.removeRecord(placeholder.id)
+        this.merge([record])
+      } else if (this.pending.has(placeholder.id)) {
+        this.merge([Object.assign({}, placeholder, { status: 'failed' })])
+      }
+      this.render(this.lastAnchor())
+    },
+
+    // The chat may publish my sent record before send() resolves; it replaces its placeholder.
+    dropPendingFor(record) {
+      const placeholder = this.records.find(r => this.pending.has(r.id) && r.status === 'sending' && r.text === record.text)
+      if (placeholder) this.removeRecord(placeholder.id)
+    },
+
+    removeRecord(id) {
+      this.records = this.records.filter(r => r.id !== id)
+      this.pending.delete(id)
+    },
+
+    // Tapping a failed mark sends the same message again as a new one.
+    onRetry(event) {
+      const id = event.detail.id
+      const failed = this.records.find(r => r.id === id)
+      if (!failed || failed.status !== 'failed') return
+      const { kind } = present.parseConversation(this.opened)
+      const input = this.pending.get(id) ||
+        Object.assign({ type: failed.type, chatType: present.CHAT_TYPES[kind], to: failed.to, msg: failed.text }, failed.body)
+      this.removeRecord(id)
+      this.send(input)
+    },
+  },
+})

@@ -1,0 +1,293 @@
+// The demo's pages (chat, conversation list, login) under miniprogram-simulate, with a fake chat that
+// follows the mpchat contract.
+'use strict'
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const h = require('./fixtures/simulate.js')
+const { createFakeContext } = require('./fixtures/fake-chat.js')
+
+const T0 = Date.UTC(2024, 4, 1, 12, 0) // 12:00 UTC; the fake formatTime prints HH:MM in UTC
+const MIN = 60 * 1000
+
+function record(fields) {
+  const conversation = fields.conversation || 'group:g1'
+  const kind = conversation.split(':')[0]
+  const out = fields.from === 'alice'
+  return Object.assign({
+    conversation,
+    kind,
+    to: conversation.split(':')[1],
+    direction: out ? 'out' : 'in',
+    type: 'txt',
+    sender: { id: fields.from },
+    status: out ? 'sent' : 'received',
+    ext: {},
+  }, fields)
+}
+
+// A fresh fake chat, injected for the pages; wx navigation calls are captured.
+function setup() {
+  const ctx = createFakeContext('alice')
+  h.context.inject(ctx)
+  ctx.navigations = []
+  wx.navigateTo = options => ctx.navigations.push(['navigateTo', options.url])
+  wx.reLaunch = options => ctx.navigations.push(['reLaunch', options.url])
+  return ctx
+}
+
+function separators(page) {
+  return h.withClass(page, 'time-separator').map(n => h.textOf(n))
+}
+
+function bubbles(page) {
+  return page.querySelectorAll('.message')
+}
+
+test('chat page: a group chat shows each sender\'s name and avatar (or id and default face), emoji images and time separators', async () => {
+  const ctx = setup()
+  ctx.chat.seed('group:g1', [
+    record({ id: '1', from: 'bob', time: T0, text: 'morning [):]', sender: { id: 'bob', nickname: 'Bob', avatar: 'https://img.example/bob.png' } }),
+    record({ id: '2', from: 'carol', time: T0 + 3 * MIN, text: 'hi all' }),
+    record({ id: '3', from: 'alice', time: T0 + 10 * MIN, text: '[:D][(D)]', status: 'read' }),
+    record({ id: '4', from: 'bob', time: T0 + 14 * MIN, type: 'file', body: { filename: 'route.gpx' }, sender: { id: 'bob', nickname: 'Bob' } }),
+  ])
+  const page = h.mount('pages/chat/index', { conversation: 'group:g1' })
+  await h.settle()
+
+  assert.equal(page.data.title, 'Hiking club')
+  assert.deepEqual(separators(page), ['12:00', '12:10'])
+  const shown = bubbles(page).map(b => [h.textOf(b), h.imageSources(b)])
+  assert.deepEqual(shown, [
+    ['Bob morning', ['https://img.example/bob.png', '/images/emoji/ee_1.png']],
+    ['carol hi all', ['/images/default-avatar.png']],
+    ['已读', ['/images/default-avatar.png', '/images/emoji/ee_2.png', '/images/emoji/ee_35.png']],
+    ['Bob [文件] route.gpx', ['/images/default-avatar.png']],
+  ])
+  assert.ok(ctx.chat.calls.some(c => c[0] === 'markRead' && c[1] === 'group:g1'))
+})
+
+test('chat page: a one-to-one chat shows no sender names, only bubbles', async () => {
+  const ctx = setup()
+  ctx.chat.seed('single:bob', [
+    record({ id: '1', conversation: 'single:bob', from: 'bob', time: T0, text: 'ping', sender: { id: 'bob', nickname: 'Bob' } }),
+  ])
+  const page = h.mount('pages/chat/index', { conversation: 'single:bob' })
+  await h.settle()
+  assert.equal(page.data.title, 'bob')
+  assert.deepEqual(bubbles(page).map(b => h.textOf(b)), ['ping'])
+})
+
+test('chat page: pulling down loads older pages through history({before, limit}) until none are left', async () => {
+  const ctx = setup()
+  ctx.chat.seed('group:g1', Array.from({ length: 45 }, (_, i) =>
+    record({ id: `r${i}`, from: 'bob', time: T0 + i * MIN, text: `message ${i}` })))
+  const page = h.mount('pages/chat/index', { conversation: 'group:g1' })
+  await h.settle()
+
+  const steps = [[20, 'r25'], [40, 'r5'], [45, 'r0']] // (messages shown, oldest shown)
+  const seen = []
+  for (let i = 0; i < steps.length; i++) {
+    const texts = bubbles(page).map(b => h.textOf(b))
+    seen.push([texts.length, `r${texts[0].split(' ').pop()}`])
+    if (i < steps.length - 1) {
+      page.querySelector('#list').dispatchEvent('refresherrefresh')
+      await h.settle()
+    }
+  }
+  assert.deepEqual(seen, steps)
+  const historyCalls = ctx.chat.calls.filter(c => c[0] === 'history').map(c => c[2])
+  assert.deepEqual(historyCalls, [{ before: undefined, limit: 20 }, { before: 'r25', limit: 20 }, { before: 'r5', limit: 20 }])
+  assert.equal(page.data.hasMore, false)
+  assert.match(h.textOf(page), /没有更早的消息了/)
+})
+
+test('chat page: a record published for the open conversation appears without reloading; detaching unsubscribes', async () => {
+  const ctx = setup()
+  ctx.chat.seed('group:g1', [record({ id: '1', from: 'bob', time: T0, text: 'first' })])
+  const page = h.mount('pages/chat/index', { conversation: 'group:g1' })
+  await h.settle()
+  const historyCallsBefore = ctx.chat.calls.filter(c => c[0] === 'history').length
+
+  ctx.chat.publish(record({ id: '2', from: 'dave', time: T0 + 30 * MIN, text: 'late [:p]', sender: { id: 'dave', nickname: 'Dave', avatar: 'https://img.example/dave.png' } }))
+  ctx.chat.publish(record({ id: '9', conversation: 'group:other', from: 'erin', time: T0 + 31 * MIN, text: 'elsewhere' }))
+  await h.settle()
+
+  assert.deepEqual(bubbles(page).map(b => h.textOf(b)), ['bob first', 'Dave late'])
+  assert.deepEqual(h.imageSources(bubbles(page)[1]), ['https://img.example/dave.png', '/images/emoji/ee_5.png'])
+  assert.deepEqual(separators(page), ['12:00', '12:30'])
+  assert.equal(ctx.chat.calls.filter(c => c[0] === 'history').length, historyCallsBefore)
+
+  assert.equal(ctx.chat.subscriberCount('group:g1'), 1)
+  page.detach()
+  assert.equal(ctx.chat.subscriberCount('group:g1'), 0)
+})
+
+test('chat page: sending calls chat.send with the conversation\'s chat type and shows the returned record', async () => {
+  const cases = [
+    ['group:g1', { type: 'txt', chatType: 'groupChat', to: 'g1', msg: 'hi [):]' }],
+    ['single:bob', { type: 'txt', chatType: 'singleChat', to: 'bob', msg: 'hi [):]' }],
+    ['chatroom:r1', { type: 'txt', chatType: 'chatRoom', to: 'r1', msg: 'hi [):]' }],
+  ]
+  for (const [conversation, input] of cases) {
+    const ctx = setup()
+    const page = h.mount('pages/chat/index', { conversation })
+    await h.settle()
+    const bar = page.querySelector('#input-bar')
+    bar.querySelector('.text').dispatchEvent('input', { detail: { value: 'hi [):]' } })
+    await h.settle()
+    bar.querySelector('.send').dispatchEvent('tap')
+    await h.settle()
+
+    const sends = ctx.chat.calls.filter(c => c[0] === 'send')
+    assert.deepEqual(sends.map(c => c.slice(1)), [[ctx.conn, input, { WebIM: ctx.WebIM }]], conversation)
+    assert.deepEqual(bubbles(page).map(b => [h.textOf(b), h.imageSources(b).pop()]), [['hi', '/images/emoji/ee_1.png']])
+  }
+})
+
+test('chat page: a message shows "sending" until send resolves', async () => {
+  const ctx = setup()
+  let resolveSend
+  ctx.chat.send = (conn, input) => new Promise(resolve => { resolveSend = () => resolve(record({ id: 's1', from: 'alice', time: T0, text: input.msg })) })
+  const page = h.mount('pages/chat/index', { conversation: 'single:bob' })
+  await h.settle()
+  page.instance.onSend({ detail: { text: 'are you there' } })
+  await h.settle()
+  assert.deepEqual(bubbles(page).map(b => h.textOf(b)), ['are you there 发送中'])
+  resolveSend()
+  await h.settle()
+  assert.deepEqual(bubbles(page).map(b => h.textOf(b)), ['are you there'])
+})
+
+test('chat page: a failed send shows a retry mark; tapping it sends the same input again', async () => {
+  const ctx = setup()
+  const outcomes = ['failed', 'sent']
+  ctx.chat.sendResult = () => ({ status: outcomes.shift() })
+  const page = h.mount('pages/chat/index', { conversation: 'group:g1' })
+  await h.settle()
+  page.instance.onSend({ detail: { text: 'are we on [(H)]' } })
+  await h.settle()
+  assert.deepEqual(bubbles(page).map(b => h.textOf(b)), ['are we on !'])
+
+  bubbles(page)[0].querySelector('.failed').dispatchEvent('tap')
+  await h.settle()
+  const inputs = ctx.chat.calls.filter(c => c[0] === 'send').map(c => c[2])
+  const expected = { type: 'txt', chatType: 'groupChat', to: 'g1', msg: 'are we on [(H)]' }
+  assert.deepEqual(inputs, [expected, expected])
+  assert.deepEqual(bubbles(page).map(b => h.textOf(b)), ['are we on'])
+})
+
+test('chat page: a send that throws is kept on screen as failed and can be retried', async () => {
+  const ctx = setup()
+  const realSend = ctx.chat.send.bind(ctx.chat)
+  let attempts = 0
+  ctx.chat.send = (...args) => (++attempts === 1 ? Promise.reject(new Error('socket closed')) : realSend(...args))
+  const page = h.mount('pages/chat/index', { conversation: 'single:bob' })
+  await h.settle()
+  page.instance.onSend({ detail: { text: 'offline?' } })
+  await h.settle()
+  assert.deepEqual(bubbles(page).map(b => h.textOf(b)), ['offline? !'])
+  bubbles(page)[0].querySelector('.failed').dispatchEvent('tap')
+  await h.settle()
+  assert.equal(attempts, 2)
+  assert.deepEqual(bubbles(page).map(b => h.textOf(b)), ['offline?'])
+})
+
+test('conversation list: names, last message with emoji images, time labels, unread badges and @me markers', async () => {
+  const ctx = setup()
+  ctx.chat.summaries = [
+    { conversation: 'group:g1', kind: 'group', id: 'g1', unread: 3, updatedAt: T0 + 5 * MIN, muted: false,
+      last: record({ id: 'a', from: 'bob', time: T0 + 5 * MIN, text: '@alice see you [:D]', mentionsMe: true, sender: { id: 'bob', nickname: 'Bob' } }) },
+    { conversation: 'single:bob', kind: 'single', id: 'bob', unread: 0, updatedAt: T0 + 2 * MIN, muted: false,
+      last: record({ id: 'b', conversation: 'single:bob', from: 'alice', time: T0 + 2 * MIN, text: 'ok' }) },
+    { conversation: 'chatroom:r1', kind: 'chatroom', id: 'r1', unread: 120, updatedAt: T0 + 1 * MIN, muted: false,
+      last: record({ id: 'c', conversation: 'chatroom:r1', from: 'zed', time: T0 + MIN, type: 'img', body: { url: 'https://img.example/p.jpg' } }) },
+    { conversation: 'group:g2', kind: 'group', id: 'g2', unread: 4, updatedAt: T0, muted: true,
+      last: record({ id: 'd', conversation: 'group:g2', from: 'yan', time: T0, text: 'quiet here' }) },
+  ]
+  const page = h.mount('pages/conversations/index')
+  await h.settle()
+
+  const rows = h.withClass(page, 'row').map(row => ({
+    name: h.textOf(h.withClass(row, 'name')[0]),
+    time: h.textOf(h.withClass(row, 'time')[0]),
+    badge: h.withClass(row, 'badge').map(b => h.textOf(b)).join('|'),
+    preview: h.textOf(h.withClass(row, 'preview')[0]),
+    emoji: h.nodes(h.withClass(row, 'preview')[0]).filter(n => n.tagName === 'wx-image').map(n => h.attr(n, 'src')),
+  }))
+  assert.deepEqual(rows, [
+    { name: 'Hiking club', time: '12:05', badge: '3', preview: '[有人@我] Bob: @alice see you', emoji: ['/images/emoji/ee_2.png'] },
+    { name: 'bob', time: '12:02', badge: '', preview: 'ok', emoji: [] },
+    { name: 'r1', time: '12:01', badge: '99+', preview: 'zed: [图片]', emoji: [] },
+    { name: 'g2', time: '12:00', badge: '', preview: 'yan: quiet here', emoji: [] },
+  ])
+  assert.equal(h.withClass(page, 'dot').length, 1) // the muted group shows a dot instead of a count
+  assert.match(h.textOf(h.withClass(page, 'total')[0]), /未读 127/)
+})
+
+test('conversation list: tapping a row opens its chat; a new record refreshes the list', async () => {
+  const ctx = setup()
+  ctx.chat.summaries = [{ conversation: 'group:g1', kind: 'group', id: 'g1', unread: 0, updatedAt: T0, muted: false, last: null }]
+  const page = h.mount('pages/conversations/index')
+  await h.settle()
+  page.querySelector('.row').dispatchEvent('tap')
+  await h.settle()
+  assert.deepEqual(ctx.navigations, [['navigateTo', '/pages/chat/index?conversation=group%3Ag1']])
+
+  ctx.chat.summaries = [{ conversation: 'group:g1', kind: 'group', id: 'g1', unread: 1, updatedAt: T0 + MIN, muted: false,
+    last: record({ id: 'n', from: 'bob', time: T0 + MIN, text: 'new one' }) }]
+  ctx.chat.publish(ctx.chat.summaries[0].last)
+  await h.settle()
+  assert.equal(h.textOf(h.withClass(page, 'badge')[0]), '1')
+  assert.match(h.textOf(h.withClass(page, 'preview')[0]), /bob: new one/)
+})
+
+test('conversation list: a chat can be started by kind and id', async () => {
+  const ctx = setup()
+  const page = h.mount('pages/conversations/index')
+  await h.settle()
+  assert.match(h.textOf(page), /还没有会话/)
+  page.querySelectorAll('.kind')[2].dispatchEvent('tap')
+  page.querySelector('.new-id').dispatchEvent('input', { detail: { value: ' lobby ' } })
+  await h.settle()
+  page.querySelector('.go').dispatchEvent('tap')
+  await h.settle()
+  assert.deepEqual(ctx.navigations, [['navigateTo', '/pages/chat/index?conversation=chatroom%3Alobby']])
+})
+
+test('login page: logs in with a password or a token, then opens the conversation list', async () => {
+  const cases = [
+    [false, { user: 'alice', password: 's3cret' }],
+    [true, { user: 'alice', accessToken: 's3cret' }],
+  ]
+  for (const [useToken, expected] of cases) {
+    const ctx = setup()
+    const page = h.mount('pages/login/index')
+    assert.match(h.textOf(page), /test#app/)
+    if (useToken) page.querySelector('.mode').dispatchEvent('tap')
+    page.querySelector('#user').dispatchEvent('input', { detail: { value: 'alice' } })
+    page.querySelector('#secret').dispatchEvent('input', { detail: { value: 's3cret' } })
+    await h.settle()
+    page.querySelector('#submit').dispatchEvent('tap')
+    await h.settle()
+    assert.deepEqual(ctx.logins, [expected])
+    assert.deepEqual(ctx.navigations, [['reLaunch', '/pages/conversations/index']])
+  }
+})
+
+test('login page: a missing field or a refused login shows an error and stays', async () => {
+  const ctx = setup()
+  ctx.login = async () => { throw new Error('invalid password') }
+  const page = h.mount('pages/login/index')
+  page.querySelector('#submit').dispatchEvent('tap')
+  await h.settle()
+  assert.match(h.textOf(h.withClass(page, 'error')[0]), /请输入用户 ID 和密码/)
+
+  page.querySelector('#user').dispatchEvent('input', { detail: { value: 'alice' } })
+  page.querySelector('#secret').dispatchEvent('input', { detail: { value: 'nope' } })
+  await h.settle()
+  page.querySelector('#submit').dispatchEvent('tap')
+  await h.settle()
+  assert.match(h.textOf(h.withClass(page, 'error')[0]), /invalid password/)
+  assert.deepEqual(ctx.navigations, [])
+})
