@@ -37,7 +37,10 @@ pub struct ExtKeys {
 
 impl Default for ExtKeys {
     fn default() -> Self {
-        ExtKeys { nickname: "userNickname".into(), avatar: "userAvatar".into() }
+        ExtKeys {
+            nickname: "userNickname".into(),
+            avatar: "userAvatar".into(),
+        }
     }
 }
 
@@ -58,7 +61,10 @@ impl Profile {
 
 impl From<&Sender> for Profile {
     fn from(sender: &Sender) -> Self {
-        Profile { nickname: sender.nickname.clone(), avatar: sender.avatar.clone() }
+        Profile {
+            nickname: sender.nickname.clone(),
+            avatar: sender.avatar.clone(),
+        }
     }
 }
 
@@ -79,7 +85,11 @@ pub struct ProfilePolicy {
 
 impl Default for ProfilePolicy {
     fn default() -> Self {
-        ProfilePolicy { max_nickname_chars: 32, avatar_schemes: vec!["https".into()], max_avatar_len: 1024 }
+        ProfilePolicy {
+            max_nickname_chars: 32,
+            avatar_schemes: vec!["https".into()],
+            max_avatar_len: 1024,
+        }
     }
 }
 
@@ -180,7 +190,9 @@ pub fn strip_secret_params(url: &str) -> String {
         .split('&')
         .filter(|pair| {
             let name = pair.split('=').next().unwrap_or_default();
-            !SECRET_PARAMS.iter().any(|secret| secret.eq_ignore_ascii_case(name))
+            !SECRET_PARAMS
+                .iter()
+                .any(|secret| secret.eq_ignore_ascii_case(name))
         })
         .collect();
     let mut out = String::with_capacity(url.len());
@@ -200,7 +212,9 @@ pub fn sanitize_avatar(raw: &str, policy: &ProfilePolicy) -> Option<String> {
     if url.len() > policy.max_avatar_len {
         return None;
     }
-    let forbidden = |c: char| c.is_whitespace() || is_hidden(c) || matches!(c, '"' | '\'' | '`' | '<' | '>' | '\\');
+    let forbidden = |c: char| {
+        c.is_whitespace() || is_hidden(c) || matches!(c, '"' | '\'' | '`' | '<' | '>' | '\\')
+    };
     if url.chars().any(forbidden) {
         return None;
     }
@@ -229,12 +243,20 @@ pub fn sanitize_avatar(raw: &str, policy: &ProfilePolicy) -> Option<String> {
 
 /// Reads a sender's profile from a message ext: the configured keys first, then the UIKit's
 /// `ease_chat_uikit_user_info` (`nickname`, `avatarURL` or `avatarurl`); each field on its own.
-pub fn read_ext_profile(ext: &Map<String, Value>, keys: &ExtKeys, policy: &ProfilePolicy) -> Profile {
+pub fn read_ext_profile(
+    ext: &Map<String, Value>,
+    keys: &ExtKeys,
+    policy: &ProfilePolicy,
+) -> Profile {
     let uikit = ext.get(UIKIT_USER_INFO_KEY).and_then(Value::as_object);
     let candidates = |own: &str, uikit_names: &[&str]| -> Vec<&str> {
         let mut found: Vec<&str> = ext.get(own).and_then(Value::as_str).into_iter().collect();
         if let Some(info) = uikit {
-            found.extend(uikit_names.iter().filter_map(|name| info.get(*name).and_then(Value::as_str)));
+            found.extend(
+                uikit_names
+                    .iter()
+                    .filter_map(|name| info.get(*name).and_then(Value::as_str)),
+            );
         }
         found
     };
@@ -281,7 +303,12 @@ impl ProfileCache {
     pub const DEFAULT_CAPACITY: usize = 2000;
 
     pub fn with_capacity(capacity: usize) -> Self {
-        ProfileCache { capacity, entries: HashMap::new(), order: BTreeMap::new(), next_stamp: 0 }
+        ProfileCache {
+            capacity,
+            entries: HashMap::new(),
+            order: BTreeMap::new(),
+            next_stamp: 0,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -316,12 +343,15 @@ impl ProfileCache {
                 *old_stamp = stamp;
             }
             None => {
-                self.entries.insert(id.to_string(), (profile.clone(), stamp));
+                self.entries
+                    .insert(id.to_string(), (profile.clone(), stamp));
             }
         }
         self.order.insert(stamp, id.to_string());
         while self.entries.len() > self.capacity {
-            let Some((_, oldest)) = self.order.pop_first() else { break };
+            let Some((_, oldest)) = self.order.pop_first() else {
+                break;
+            };
             self.entries.remove(&oldest);
         }
     }
@@ -372,12 +402,18 @@ mod tests {
             ("", None),
             ("   ", None),
             ("\u{202E}evilgnp.exe", Some("evilgnp.exe".into())),
-            ("bob\u{2066}\u{2069}\u{200E}\u{200F}\u{061C}", Some("bob".into())),
+            (
+                "bob\u{2066}\u{2069}\u{200E}\u{200F}\u{061C}",
+                Some("bob".into()),
+            ),
             ("a\u{0000}b\u{0007}c\u{007F}\u{009B}d", Some("abcd".into())),
             ("line\nbreak\ttab", Some("line break tab".into())),
             ("a\u{2028}b\u{0085}c", Some("a b c".into())),
             ("many     spaces", Some("many spaces".into())),
-            ("zero\u{200B}width\u{FEFF}\u{2060}\u{00AD}", Some("zerowidth".into())),
+            (
+                "zero\u{200B}width\u{FEFF}\u{2060}\u{00AD}",
+                Some("zerowidth".into()),
+            ),
             ("\u{3164}\u{3164}", None),
             ("\u{202E}\u{200B}\u{200D}", None),
             (family, Some(family.into())),
@@ -400,15 +436,28 @@ mod tests {
 
     #[test]
     fn nickname_is_cut_at_a_grapheme_boundary() {
-        let policy = ProfilePolicy { max_nickname_chars: 3, ..ProfilePolicy::default() };
+        let policy = ProfilePolicy {
+            max_nickname_chars: 3,
+            ..ProfilePolicy::default()
+        };
         let table = [
             ("abcdef", "abc"),
-            ("ab\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}x", "ab\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}"),
-            ("\u{1F1E8}\u{1F1F3}\u{1F1FA}\u{1F1F8}\u{1F1EC}\u{1F1E7}\u{1F1EB}\u{1F1F7}", "\u{1F1E8}\u{1F1F3}\u{1F1FA}\u{1F1F8}\u{1F1EC}\u{1F1E7}"),
+            (
+                "ab\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}x",
+                "ab\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}",
+            ),
+            (
+                "\u{1F1E8}\u{1F1F3}\u{1F1FA}\u{1F1F8}\u{1F1EC}\u{1F1E7}\u{1F1EB}\u{1F1F7}",
+                "\u{1F1E8}\u{1F1F3}\u{1F1FA}\u{1F1F8}\u{1F1EC}\u{1F1E7}",
+            ),
             ("ab c", "ab"),
         ];
         for (raw, want) in table {
-            assert_eq!(sanitize_nickname(raw, &policy).as_deref(), Some(want), "{raw:?}");
+            assert_eq!(
+                sanitize_nickname(raw, &policy).as_deref(),
+                Some(want),
+                "{raw:?}"
+            );
         }
     }
 
@@ -421,12 +470,32 @@ mod tests {
             ..ProfilePolicy::default()
         };
         let table: [(&str, &ProfilePolicy, Option<&str>); 24] = [
-            ("https://a.example/p.png", &https, Some("https://a.example/p.png")),
-            ("  HTTPS://a.example/p.png ", &https, Some("HTTPS://a.example/p.png")),
-            ("https://a.example:8443/p.png", &https, Some("https://a.example:8443/p.png")),
+            (
+                "https://a.example/p.png",
+                &https,
+                Some("https://a.example/p.png"),
+            ),
+            (
+                "  HTTPS://a.example/p.png ",
+                &https,
+                Some("HTTPS://a.example/p.png"),
+            ),
+            (
+                "https://a.example:8443/p.png",
+                &https,
+                Some("https://a.example:8443/p.png"),
+            ),
             ("https://[::1]/p.png", &https, Some("https://[::1]/p.png")),
-            ("https://a.example/p.png?access_token=abc&w=1", &https, Some("https://a.example/p.png?w=1")),
-            ("https://a.example/p.png?TOKEN=abc#x", &https, Some("https://a.example/p.png#x")),
+            (
+                "https://a.example/p.png?access_token=abc&w=1",
+                &https,
+                Some("https://a.example/p.png?w=1"),
+            ),
+            (
+                "https://a.example/p.png?TOKEN=abc#x",
+                &https,
+                Some("https://a.example/p.png#x"),
+            ),
             ("http://a.example/p.png", &https, None),
             ("javascript:alert(1)", &https, None),
             ("javascript://a.example/%0aalert(1)", &https, None),
@@ -449,7 +518,10 @@ mod tests {
         for (raw, policy, want) in table {
             assert_eq!(sanitize_avatar(raw, policy).as_deref(), want, "{raw:?}");
         }
-        let tight = ProfilePolicy { max_avatar_len: 1024, ..ProfilePolicy::default() };
+        let tight = ProfilePolicy {
+            max_avatar_len: 1024,
+            ..ProfilePolicy::default()
+        };
         let long = format!("https://a.example/{}", "x".repeat(1100));
         assert_eq!(sanitize_avatar(&long, &tight), None);
     }
@@ -460,7 +532,10 @@ mod tests {
             (json!({}), ProfilePolicy::default()),
             (
                 json!({"maxNicknameChars": 8}),
-                ProfilePolicy { max_nickname_chars: 8, ..ProfilePolicy::default() },
+                ProfilePolicy {
+                    max_nickname_chars: 8,
+                    ..ProfilePolicy::default()
+                },
             ),
             (
                 json!({"avatarSchemes": ["https", "cloud"], "maxAvatarLen": 200}),
@@ -472,28 +547,50 @@ mod tests {
             ),
         ];
         for (input, want) in table {
-            assert_eq!(serde_json::from_value::<ProfilePolicy>(input.clone()).unwrap(), want, "{input}");
+            assert_eq!(
+                serde_json::from_value::<ProfilePolicy>(input.clone()).unwrap(),
+                want,
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn ext_profile_reading_order() {
         let keys = ExtKeys::default();
-        let custom_keys = ExtKeys { nickname: "userName".into(), avatar: "userPic".into() };
+        let custom_keys = ExtKeys {
+            nickname: "userName".into(),
+            avatar: "userPic".into(),
+        };
         let a = "https://a.example/a.png";
         let u = "https://u.example/u.png";
-        let p = |n: Option<&str>, a: Option<&str>| Profile { nickname: n.map(Into::into), avatar: a.map(Into::into) };
+        let p = |n: Option<&str>, a: Option<&str>| Profile {
+            nickname: n.map(Into::into),
+            avatar: a.map(Into::into),
+        };
         let table = [
             (json!({}), &keys, p(None, None)),
-            (json!({"userNickname": "Ann", "userAvatar": a}), &keys, p(Some("Ann"), Some(a))),
+            (
+                json!({"userNickname": "Ann", "userAvatar": a}),
+                &keys,
+                p(Some("Ann"), Some(a)),
+            ),
             (
                 json!({"userNickname": "Ann", "userAvatar": a,
                        "ease_chat_uikit_user_info": {"nickname": "Uki", "avatarURL": u}}),
                 &keys,
                 p(Some("Ann"), Some(a)),
             ),
-            (json!({"ease_chat_uikit_user_info": {"nickname": "Uki", "avatarURL": u}}), &keys, p(Some("Uki"), Some(u))),
-            (json!({"ease_chat_uikit_user_info": {"avatarurl": u}}), &keys, p(None, Some(u))),
+            (
+                json!({"ease_chat_uikit_user_info": {"nickname": "Uki", "avatarURL": u}}),
+                &keys,
+                p(Some("Uki"), Some(u)),
+            ),
+            (
+                json!({"ease_chat_uikit_user_info": {"avatarurl": u}}),
+                &keys,
+                p(None, Some(u)),
+            ),
             // Each field falls back on its own; unusable values fall through.
             (
                 json!({"userNickname": "Ann", "ease_chat_uikit_user_info": {"nickname": "Uki", "avatarURL": u}}),
@@ -506,33 +603,73 @@ mod tests {
                 &keys,
                 p(Some("Uki"), Some(u)),
             ),
-            (json!({"userNickname": 7, "userAvatar": {"url": a}}), &keys, p(None, None)),
-            (json!({"ease_chat_uikit_user_info": "Uki"}), &keys, p(None, None)),
-            (json!({"userName": "Pat", "userPic": a, "userNickname": "Ann"}), &custom_keys, p(Some("Pat"), Some(a))),
+            (
+                json!({"userNickname": 7, "userAvatar": {"url": a}}),
+                &keys,
+                p(None, None),
+            ),
+            (
+                json!({"ease_chat_uikit_user_info": "Uki"}),
+                &keys,
+                p(None, None),
+            ),
+            (
+                json!({"userName": "Pat", "userPic": a, "userNickname": "Ann"}),
+                &custom_keys,
+                p(Some("Pat"), Some(a)),
+            ),
         ];
         for (ext, keys, want) in table {
             let ext = ext.as_object().unwrap().clone();
-            assert_eq!(read_ext_profile(&ext, keys, &ProfilePolicy::default()), want, "{ext:?}");
+            assert_eq!(
+                read_ext_profile(&ext, keys, &ProfilePolicy::default()),
+                want,
+                "{ext:?}"
+            );
         }
     }
 
     #[test]
     fn cache_merges_and_forgets_the_least_recently_updated() {
-        let named = |n: &str| Profile { nickname: Some(n.into()), avatar: None };
+        let named = |n: &str| Profile {
+            nickname: Some(n.into()),
+            avatar: None,
+        };
         let mut cache = ProfileCache::with_capacity(2);
-        cache.remember("bob", &Profile { nickname: Some("Bob".into()), avatar: Some("https://b/b.png".into()) });
-        cache.remember("bob", &Profile { nickname: None, avatar: None });
+        cache.remember(
+            "bob",
+            &Profile {
+                nickname: Some("Bob".into()),
+                avatar: Some("https://b/b.png".into()),
+            },
+        );
+        cache.remember(
+            "bob",
+            &Profile {
+                nickname: None,
+                avatar: None,
+            },
+        );
         cache.remember("bob", &named("Bobby"));
         assert_eq!(
             cache.get("bob"),
-            Some(&Profile { nickname: Some("Bobby".into()), avatar: Some("https://b/b.png".into()) })
+            Some(&Profile {
+                nickname: Some("Bobby".into()),
+                avatar: Some("https://b/b.png".into())
+            })
         );
         cache.remember("ann", &named("Ann"));
         cache.remember("bob", &named("Bob"));
         cache.remember("cid", &named("Cid"));
         assert_eq!(cache.get("ann"), None, "ann was updated least recently");
-        assert_eq!(cache.get("bob").and_then(|p| p.nickname.as_deref()), Some("Bob"));
-        assert_eq!(cache.get("cid").and_then(|p| p.nickname.as_deref()), Some("Cid"));
+        assert_eq!(
+            cache.get("bob").and_then(|p| p.nickname.as_deref()),
+            Some("Bob")
+        );
+        assert_eq!(
+            cache.get("cid").and_then(|p| p.nickname.as_deref()),
+            Some("Cid")
+        );
         assert_eq!(cache.len(), 2);
         cache.remember("dan", &Profile::default());
         assert_eq!(cache.get("dan"), None);
@@ -541,10 +678,25 @@ mod tests {
     #[test]
     fn cache_persists_as_a_list() {
         let mut cache = ProfileCache::default();
-        cache.remember("bob", &Profile { nickname: Some("Bob".into()), avatar: None });
-        cache.remember("ann", &Profile { nickname: None, avatar: Some("https://a/a.png".into()) });
+        cache.remember(
+            "bob",
+            &Profile {
+                nickname: Some("Bob".into()),
+                avatar: None,
+            },
+        );
+        cache.remember(
+            "ann",
+            &Profile {
+                nickname: None,
+                avatar: Some("https://a/a.png".into()),
+            },
+        );
         let json = serde_json::to_string(&cache).unwrap();
-        assert_eq!(json, r#"[{"id":"bob","nickname":"Bob"},{"id":"ann","avatar":"https://a/a.png"}]"#);
+        assert_eq!(
+            json,
+            r#"[{"id":"bob","nickname":"Bob"},{"id":"ann","avatar":"https://a/a.png"}]"#
+        );
         let back: ProfileCache = serde_json::from_str(&json).unwrap();
         assert_eq!(back.get("bob"), cache.get("bob"));
         assert_eq!(back.get("ann"), cache.get("ann"));
