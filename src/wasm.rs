@@ -50,7 +50,7 @@ struct EmojiOptions {
 
 impl EmojiOptions {
     fn table(self) -> Result<EmojiTable, Error> {
-        let pairs = |entries: Vec<EmojiEntry>| entries.into_iter().map(|e| (e.code, e.file)).collect();
+        let pairs = |entries: Vec<EmojiEntry>| entries.into_iter().map(|e| (e.code, e.file));
         let base = match self.table {
             Some(entries) => EmojiTable::new(pairs(entries))?,
             None => EmojiTable::easemob(),
