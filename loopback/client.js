@@ -3,6 +3,9 @@
 // plain Node. The SDK captures the `wx` global once, when its module is evaluated, and keeps module-level state
 // (message caches, offline-sync counters), so every client gets its own module instance compiled against its
 // own fake `wx`: two clients in one process behave like two phones.
+// The SDK starts a one-minute interval (an event-report rate governor) that it only clears on a page's
+// `beforeunload`; each instance is given its own `addEventListener` so closing a client can "unload" it and
+// leave no timer behind.
 
 const fs = require('fs');
 const vm = require('vm');
@@ -18,16 +21,21 @@ function sdkSource() {
   return bundle;
 }
 
-/** A fresh, isolated instance of the SDK's mini-program build bound to `wx`. */
+/**
+ * A fresh, isolated instance of the SDK's mini-program build bound to `wx`. Returns `{WebIM, unload}`;
+ * `unload()` runs the instance's `beforeunload` listeners.
+ */
 function loadSdk(wx) {
   const { filename, code } = sdkSource();
-  const factory = vm.compileFunction(code, ['module', 'exports', 'require', 'wx'], { filename });
+  const factory = vm.compileFunction(code, ['module', 'exports', 'require', 'wx', 'addEventListener'], { filename });
   const module = { exports: {} };
-  factory.call(globalThis, module, module.exports, require, wx);
+  const unloadListeners = [];
+  const addEventListener = (type, listener) => { if (type === 'beforeunload') unloadListeners.push(listener); };
+  factory.call(globalThis, module, module.exports, require, wx, addEventListener);
   const WebIM = module.exports.default || module.exports;
-  if (WebIM.logger && typeof WebIM.logger.setLevel === 'function') WebIM.logger.setLevel('silent');
   if (WebIM.logger && typeof WebIM.logger.disableAll === 'function') WebIM.logger.disableAll();
-  return WebIM;
+  const unload = () => { for (const listener of unloadListeners.splice(0)) listener(); };
+  return { WebIM, unload };
 }
 
 /**
@@ -39,7 +47,7 @@ function loadSdk(wx) {
 async function connectClient(server, { user, device, connectionOptions = {}, connectSocket, token } = {}) {
   if (!user) throw new Error('connectClient: `user` is required');
   const wx = createFakeWx({ connectSocket: connectSocket || server.wxConnectSocket });
-  const WebIM = loadSdk(wx);
+  const { WebIM, unload } = loadSdk(wx);
   const port = server.port || 5280;
   const conn = new WebIM.connection({
     appKey: server.appKey,
@@ -60,12 +68,13 @@ async function connectClient(server, { user, device, connectionOptions = {}, con
     async close() {
       if (closed) return;
       closed = true;
+      const wasOpen = typeof conn.isOpened === 'function' ? conn.isOpened() : true;
       const disconnected = new Promise((resolve) => {
         conn.addEventHandler('loopback-harness-close', { onDisconnected: () => resolve() });
       });
       conn.close();
-      await Promise.race([disconnected, new Promise((resolve) => setImmediate(resolve))]);
-      await new Promise((resolve) => setImmediate(resolve));
+      unload();
+      if (wasOpen) await disconnected;
     },
   };
 }
