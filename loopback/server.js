@@ -461,7 +461,7 @@ class LoopbackServer {
         queueFor = () => mucJid(this.appKey, to);
       } else {
         if (!this.users.has(to)) return reject({ errorCode: STATUS.FAIL, reason: `username ${to} doesn't exist!` });
-        if (this._isMuted(sender, sender < to ? `${sender}|${to}` : `${to}|${sender}`)) return reject({ errorCode: STATUS.USER_MUTED, reason: 'user is muted' });
+        if (body.type === BODY.CHAT && this._isMuted(sender, pairKey(sender, to))) return reject({ errorCode: STATUS.USER_MUTED, reason: 'user is muted' });
         audience = this._userTargets([to, sender], session);
         queueFor = (user) => userJid(this.appKey, user === sender ? to : sender);
       }
@@ -684,7 +684,7 @@ class LoopbackServer {
 
   _conversationKey(user, conversationId) {
     if (this.groups.has(conversationId) || this.chatRooms.has(conversationId)) return conversationId;
-    if (this.users.has(conversationId)) return user < conversationId ? `${user}|${conversationId}` : `${conversationId}|${user}`;
+    if (this.users.has(conversationId)) return pairKey(user, conversationId);
     throw new Error(`loopback: '${conversationId}' is neither a group, a chat room nor a user`);
   }
 
@@ -700,6 +700,11 @@ function userJid(appKey, name) {
 
 function mucJid(appKey, name) {
   return { appKey, name, domain: MUC_DOMAIN };
+}
+
+/** The mute key of a one-to-one conversation, the same whichever side names it. */
+function pairKey(a, b) {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
 
 function queueKey(queue) {

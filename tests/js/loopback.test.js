@@ -9,7 +9,7 @@ const WebSocket = require('ws');
 
 const root = path.join(__dirname, '..', '..');
 const { startServer } = require(path.join(root, 'loopback', 'server.js'));
-const { connectClient } = require(path.join(root, 'loopback', 'client.js'));
+const { connectClient, connectWebClient } = require(path.join(root, 'loopback', 'client.js'));
 const { sdkVersion } = require(path.join(root, 'loopback', 'schema.js'));
 
 console.log(`easemob-websdk version under test: ${sdkVersion()}`);
@@ -342,6 +342,28 @@ test('the WebSocket listener serves SDK clients over 127.0.0.1 and refuses other
   } finally {
     await a.close();
     await b.close();
+    await wsServer.close();
+  }
+});
+
+test('the SDK\'s web build talks to the WebSocket listener and to a mini-program client', GUARD, async () => {
+  const wsServer = await startServer({ port: 0 });
+  const web = await connectWebClient(wsServer, { user: 'alice' });
+  const mini = await connectClient(wsServer, { user: 'bob' });
+  try {
+    const miniInbox = inbox(mini);
+    const webInbox = inbox(web);
+    const toMini = await text(web, 'g1', 'from the web build', { chatType: 'groupChat' });
+    const got = await miniInbox.next('onTextMessage', (m) => m.id === toMini.serverMsgId);
+    assert.deepEqual([got.chatType, got.from, got.msg], ['groupChat', 'alice', 'from the web build']);
+    const toWeb = await text(mini, 'alice', 'from the mini-program build');
+    const back = await webInbox.next('onTextMessage', (m) => m.id === toWeb.serverMsgId);
+    assert.deepEqual([back.chatType, back.from], ['singleChat', 'bob']);
+    miniInbox.stop();
+    webInbox.stop();
+  } finally {
+    await web.close();
+    await mini.close();
     await wsServer.close();
   }
 });
