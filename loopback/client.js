@@ -83,7 +83,13 @@ async function login({ WebIM, unload }, server, { user, device, token, connectio
     delivery: false,
     ...connectionOptions,
   });
-  await conn.open({ user, accessToken: token || `loopback-token-${user}` });
+  try {
+    await conn.open({ user, accessToken: token || `loopback-token-${user}` });
+  } catch (err) {
+    conn.close();
+    unload();
+    throw err;
+  }
   let closed = false;
   return {
     conn,

@@ -300,18 +300,35 @@ test('read and delivery acks reach the sender, from the server and from the peer
   assert.ok(server.log.some((e) => e.bodyType === 'READ_ACK' && e.ackMessageId === second.serverMsgId));
 });
 
-test('a muted sender\'s send is rejected (507) and logged; unmuted it goes through', GUARD, async () => {
-  server.mute('carol', 'g1');
-  const rejected = await text(carol, 'g1', 'muted words', { chatType: 'groupChat' }).then(
-    () => assert.fail('send should have been rejected'),
-    (err) => err,
-  );
-  assert.equal(rejected.type, 507);
-  const entry = server.log.filter((e) => e.from === 'carol' && e.text === 'muted words');
-  assert.deepEqual(entry.map((e) => [e.status, e.bodyType]), [['rejected', 'GROUPCHAT']]);
-  server.unmute('carol', 'g1');
-  const ok = await text(carol, 'g1', 'free again', { chatType: 'groupChat' });
-  assert.match(ok.serverMsgId, /^\d+$/);
+test('a muted sender\'s send is rejected (507) and logged, in every conversation kind; unmuted it goes through', GUARD, async () => {
+  const cases = [
+    // (conversation muted in, chatType, wire body type)
+    ['g1', 'groupChat', 'GROUPCHAT'],
+    ['r1', 'chatRoom', 'CHATROOM'],
+    ['bob', 'singleChat', 'CHAT'],
+  ];
+  for (const [to, chatType, bodyType] of cases) {
+    server.mute('carol', to);
+    const words = `muted words to ${to}`;
+    const rejected = await text(carol, to, words, { chatType }).then(
+      () => assert.fail(`send to ${to} should have been rejected`),
+      (err) => err,
+    );
+    assert.equal(rejected.type, 507, to);
+    const entries = server.log.filter((e) => e.from === 'carol' && e.text === words);
+    assert.deepEqual(entries.map((e) => [e.status, e.bodyType]), [['rejected', bodyType]]);
+    server.unmute('carol', to);
+    const ok = await text(carol, to, `free again in ${to}`, { chatType });
+    assert.match(ok.serverMsgId, /^\d+$/);
+  }
+});
+
+test('login as an unknown user is refused and leaves nothing running', GUARD, async () => {
+  await assert.rejects(connectClient(server, { user: 'mallory' }), (err) => err.type === 204);
+});
+
+test('a send to an unknown user is rejected by the server', GUARD, async () => {
+  await assert.rejects(text(alice, 'nobody', 'hello?'), (err) => err.type === 204);
 });
 
 test('the WebSocket listener serves SDK clients over 127.0.0.1 and refuses other hosts', GUARD, async () => {
