@@ -1,0 +1,744 @@
+'use strict';
+// A loopback Easemob IM server for mpchat's tests and demo. It speaks the SDK's own wire protocol (binary
+// protobuf MSync frames, schema read from the installed easemob-websdk) to real SDK clients, so mpchat can be
+// proven against the SDK mini-programs actually ship, without any account or network. Clients reach it
+// through an in-memory `wx.connectSocket` (same process) or a WebSocket server bound to 127.0.0.1 only.
+//
+// What it models: token login (any non-empty token), unread sync, send acknowledgement with a server message
+// id, relay of one-to-one, group and chat-room messages, chat-room join/leave, acks (read, delivery, channel)
+// and recalls between clients, plus test controls: offline backlogs, re-delivery, server-side recall, read and
+// delivery acks, and muting. Every chat message it sees is recorded in `server.log` with its wire body type.
+
+const { loadSchema } = require('./schema');
+
+const DEFAULT_CONFIG = {
+  appKey: 'mpchat#loopback',
+  users: ['alice', 'bob', 'carol'],
+  groups: { g1: ['alice', 'bob', 'carol'] },
+  chatRooms: { r1: ['alice', 'bob', 'carol'] },
+};
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
+const USER_DOMAIN = 'easemob.com';
+const MUC_DOMAIN = 'conference.easemob.com';
+
+// MSync commands, Meta namespaces, MessageBody types and status codes, as numbered in the SDK's schema.
+const COMMAND = { SYNC: 0, UNREAD: 1, NOTICE: 2, PROVISION: 3, LOGOUT: 4 };
+const NS = { STATISTIC: 0, CHAT: 1, MUC: 2 };
+const BODY = { CHAT: 1, GROUPCHAT: 2, CHATROOM: 3, READ_ACK: 4, DELIVER_ACK: 5, RECALL: 6, CHANNEL_ACK: 7, EDIT: 8 };
+const BODY_NAME = Object.fromEntries(Object.entries(BODY).map(([k, v]) => [v, k]));
+const CONTENT = { txt: 0, img: 1, video: 2, loc: 3, audio: 4, file: 5, cmd: 6, custom: 7 };
+const CONTENT_NAME = ['TEXT', 'IMAGE', 'VIDEO', 'LOCATION', 'VOICE', 'FILE', 'COMMAND', 'CUSTOM', 'COMBINE'];
+const STATUS = { OK: 0, FAIL: 1, UNAUTHORIZED: 2, USER_MUTED: 15 };
+const MUC_OP = { JOIN: 2, LEAVE: 3 };
+const KV = { BOOL: 1, INT: 2, UINT: 3, LLINT: 4, FLOAT: 5, DOUBLE: 6, STRING: 7, JSON_STRING: 8 };
+
+function isLoopbackHost(host) {
+  return LOOPBACK_HOSTS.has(String(host).toLowerCase());
+}
+
+/** Encode a plain ext object the way the SDK does (one KeyValue per key, JSON for objects). */
+function encodeExt(ext) {
+  const out = [];
+  for (const [key, value] of Object.entries(ext || {})) {
+    if (value === undefined) continue;
+    if (typeof value === 'object') out.push({ key, type: KV.JSON_STRING, stringValue: JSON.stringify(value) });
+    else if (typeof value === 'string') out.push({ key, type: KV.STRING, stringValue: value });
+    else if (typeof value === 'boolean') out.push({ key, type: KV.BOOL, varintValue: value ? 1 : 0 });
+    else if (Number.isInteger(value)) out.push({ key, type: KV.INT, varintValue: value });
+    else if (typeof value === 'number' && !Number.isNaN(value)) out.push({ key, type: KV.DOUBLE, doubleValue: value });
+    else out.push({ key, type: KV.STRING, stringValue: String(value) });
+  }
+  return out;
+}
+
+/** Decode KeyValues (as protobufjs objects with longs as strings) back into a plain ext object. */
+function decodeExt(pairs) {
+  const out = {};
+  for (const kv of pairs || []) {
+    switch (kv.type) {
+      case KV.JSON_STRING:
+        try { out[kv.key] = JSON.parse(kv.stringValue); } catch { out[kv.key] = kv.stringValue; }
+        break;
+      case KV.STRING: out[kv.key] = kv.stringValue; break;
+      case KV.DOUBLE: out[kv.key] = kv.doubleValue; break;
+      case KV.FLOAT: out[kv.key] = kv.floatValue; break;
+      case KV.BOOL: out[kv.key] = Number(kv.varintValue) !== 0; break;
+      default: out[kv.key] = Number(kv.varintValue);
+    }
+  }
+  return out;
+}
+
+/** Content of a message body built from a test's message spec ({type, msg, action, customEvent, ...}). */
+function contentFromSpec(spec) {
+  const type = spec.type || 'txt';
+  if (!(type in CONTENT)) throw new Error(`loopback: message type '${type}' is not one the loopback server can build (use ${Object.keys(CONTENT).join(', ')})`);
+  const c = { type: CONTENT[type] };
+  if (type === 'txt') c.text = String(spec.msg ?? '');
+  if (type === 'cmd') c.action = String(spec.action ?? '');
+  if (type === 'custom') {
+    c.customEvent = String(spec.customEvent ?? '');
+    c.customExts = encodeExt(spec.customExts);
+  }
+  if (type === 'loc') {
+    c.latitude = Number(spec.lat ?? 0);
+    c.longitude = Number(spec.lng ?? 0);
+    c.address = String(spec.addr ?? '');
+    c.buildingName = String(spec.buildingName ?? '');
+  }
+  if (['img', 'audio', 'video', 'file'].includes(type)) {
+    c.remotePath = String(spec.url ?? '');
+    c.displayName = String(spec.filename ?? '');
+    c.fileLength = Number(spec.file_length ?? 0);
+    if (spec.length !== undefined) c.duration = Number(spec.length);
+    if (type === 'img') c.size = { width: Number(spec.width ?? 0), height: Number(spec.height ?? 0) };
+  }
+  return c;
+}
+
+/** An in-memory stand-in for WeChat's SocketTask, connected to the server inside this process. */
+class MemorySocketTask {
+  constructor(server, options) {
+    this._server = server;
+    this._handlers = { open: [], message: [], close: [], error: [] };
+    this.readyState = 0;
+    this._session = null;
+    let host = '';
+    try { host = new URL(options.url).hostname; } catch { host = ''; }
+    // Open on a later turn, as a real socket would; the SDK registers its handlers after connectSocket returns.
+    this._later(() => {
+      if (!isLoopbackHost(host)) {
+        this._fail(`connectSocket:fail the loopback server only accepts 127.0.0.1 urls, got ${options.url}`, options);
+        return;
+      }
+      if (server._closed) {
+        this._fail('connectSocket:fail the loopback server is closed', options);
+        return;
+      }
+      this.readyState = 1;
+      this._session = server._attach({
+        send: (bytes) => this._deliver(bytes),
+        close: () => this._closeFromServer(),
+      });
+      if (options.success) options.success({ errMsg: 'connectSocket:ok' });
+      this._emit('open', { header: {} });
+    });
+  }
+
+  onOpen(cb) { this._handlers.open.push(cb); }
+  onMessage(cb) { this._handlers.message.push(cb); }
+  onClose(cb) { this._handlers.close.push(cb); }
+  onError(cb) { this._handlers.error.push(cb); }
+
+  send({ data, success, fail, complete } = {}) {
+    if (this.readyState !== 1) {
+      const res = { errMsg: 'SocketTask.send:fail SocketTask.readyState is not OPEN' };
+      if (fail) fail(res);
+      if (complete) complete(res);
+      return;
+    }
+    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data.slice(0)) : Uint8Array.from(data);
+    const session = this._session;
+    this._later(() => session && session.receive(bytes));
+    const res = { errMsg: 'sendSocketMessage:ok' };
+    if (success) success(res);
+    if (complete) complete(res);
+  }
+
+  close({ code = 1000, reason = '', success, complete } = {}) {
+    if (this.readyState >= 2) return;
+    this.readyState = 2;
+    const session = this._session;
+    this._later(() => {
+      if (session) session.closed();
+      this.readyState = 3;
+      this._emit('close', { code, reason });
+    });
+    if (success) success({ errMsg: 'closeSocket:ok' });
+    if (complete) complete({ errMsg: 'closeSocket:ok' });
+  }
+
+  _deliver(bytes) {
+    // wx hands binary frames to onMessage as an ArrayBuffer.
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    this._later(() => { if (this.readyState === 1) this._emit('message', { data: buffer }); });
+  }
+
+  _closeFromServer() {
+    if (this.readyState >= 2) return;
+    this.readyState = 3;
+    this._later(() => this._emit('close', { code: 1001, reason: 'loopback server closed' }));
+  }
+
+  _fail(errMsg, options) {
+    this.readyState = 3;
+    if (options.fail) options.fail({ errMsg });
+    this._emit('error', { errMsg });
+    this._emit('close', { code: 1006, reason: errMsg });
+  }
+
+  _emit(kind, event) { for (const cb of this._handlers[kind]) cb(event); }
+
+  _later(fn) { this._server._later(fn); }
+}
+
+/** One logged-in (or logging-in) client connection, whatever the transport. */
+class Session {
+  constructor(server, transport, id) {
+    this.server = server;
+    this.transport = transport;
+    this.id = id;
+    this.user = null;
+    this.resource = '';
+    this.pending = new Map(); // queue key -> { queue: JID, metas: [] }
+    this.open = true;
+  }
+
+  receive(bytes) {
+    if (!this.open) return;
+    this.server._receive(this, bytes);
+  }
+
+  closed() {
+    if (!this.open) return;
+    this.open = false;
+    this.server._detach(this);
+  }
+
+  sendFrame(command, payloadType, payload) {
+    if (!this.open) return;
+    const { MSync } = this.server.schema;
+    const frame = { version: 0, command, encryptType: [0] };
+    if (payloadType) frame.payload = payloadType.encode(payloadType.fromObject(payload)).finish();
+    this.transport.send(MSync.encode(MSync.fromObject(frame)).finish());
+  }
+}
+
+class LoopbackServer {
+  constructor(config = {}) {
+    this.schema = loadSchema();
+    this.appKey = config.appKey || DEFAULT_CONFIG.appKey;
+    this.users = new Set(config.users || DEFAULT_CONFIG.users);
+    this.groups = new Map(Object.entries(config.groups || DEFAULT_CONFIG.groups).map(([id, m]) => [id, new Set(m)]));
+    this.chatRooms = new Map(Object.entries(config.chatRooms || DEFAULT_CONFIG.chatRooms).map(([id, m]) => [id, new Set(m)]));
+    for (const [kind, table] of [['group', this.groups], ['chat room', this.chatRooms]]) {
+      for (const [id, members] of table) {
+        for (const m of members) if (!this.users.has(m)) throw new Error(`loopback: ${kind} '${id}' lists '${m}', who is not among the users`);
+      }
+    }
+    /** Every chat message seen, in order: {serverMsgId, localMsgId, bodyType, contentType, from, to, text, ext, status, reason?}. */
+    this.log = [];
+    this.sessions = new Set();
+    this.messages = new Map(); // serverMsgId -> stored delivery ({meta, queueFor, recipients})
+    this.offline = new Map(); // user -> [{queue, meta}]
+    this.muted = new Map(); // conversation id -> Set(user)
+    this._nextSessionId = 1;
+    this._idCounter = BigInt(Date.now()) << 22n;
+    this._closed = false;
+    this._immediates = new Set();
+    this.wsServer = null;
+    this.port = null;
+    this.url = null;
+    // Same signature as wx.connectSocket: a fake wx hands this straight to the SDK.
+    this.wxConnectSocket = (options) => new MemorySocketTask(this, options || {});
+  }
+
+  // ---- transport plumbing -------------------------------------------------------------------------------
+
+  _later(fn) {
+    const handle = setImmediate(() => { this._immediates.delete(handle); fn(); });
+    this._immediates.add(handle);
+  }
+
+  _attach(transport) {
+    const session = new Session(this, transport, this._nextSessionId++);
+    this.sessions.add(session);
+    return session;
+  }
+
+  _detach(session) {
+    this.sessions.delete(session);
+  }
+
+  async _listen({ port = 0, host = '127.0.0.1' } = {}) {
+    if (!isLoopbackHost(host)) throw new Error(`loopback: refusing to listen on '${host}'; only 127.0.0.1, ::1 or localhost are allowed`);
+    const { WebSocketServer } = require('ws');
+    const wss = new WebSocketServer({ host, port });
+    await new Promise((resolve, reject) => {
+      wss.once('listening', resolve);
+      wss.once('error', reject);
+    });
+    wss.on('connection', (socket, request) => {
+      if (!isLoopbackHost(request.socket.remoteAddress.replace(/^::ffff:/, ''))) { socket.terminate(); return; }
+      const session = this._attach({
+        send: (bytes) => socket.send(bytes),
+        close: () => socket.terminate(),
+      });
+      socket.on('message', (data) => session.receive(new Uint8Array(data)));
+      socket.on('close', () => session.closed());
+      socket.on('error', () => session.closed());
+    });
+    this.wsServer = wss;
+    this.port = wss.address().port;
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    this.url = `ws://${shownHost}:${this.port}/websocket`;
+  }
+
+  /** Close every connection and the WebSocket server; leaves no timers behind. */
+  async close() {
+    this._closed = true;
+    for (const session of [...this.sessions]) {
+      session.open = false;
+      session.transport.close();
+    }
+    this.sessions.clear();
+    if (this.wsServer) {
+      const wss = this.wsServer;
+      this.wsServer = null;
+      for (const client of wss.clients) client.terminate();
+      await new Promise((resolve) => wss.close(() => resolve()));
+    }
+    // Let queued deliveries (socket close events) run, then drop anything still pending.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const handle of this._immediates) clearImmediate(handle);
+    this._immediates.clear();
+  }
+
+  // ---- frames in -----------------------------------------------------------------------------------------
+
+  _receive(session, bytes) {
+    const { MSync } = this.schema;
+    let frame;
+    try {
+      frame = MSync.decode(bytes);
+    } catch (err) {
+      this._protocolError(session, `undecodable MSync frame (${err.message})`);
+      return;
+    }
+    if (frame.command !== COMMAND.PROVISION && !session.user) {
+      this._protocolError(session, `command ${frame.command} before login`);
+      return;
+    }
+    switch (frame.command) {
+      case COMMAND.PROVISION: this._provision(session, frame); break;
+      case COMMAND.UNREAD: this._unread(session); break;
+      case COMMAND.SYNC: this._sync(session, frame.payload); break;
+      case COMMAND.LOGOUT: session.closed(); session.transport.close(); break;
+      default: this._protocolError(session, `unknown command ${frame.command}`);
+    }
+  }
+
+  _protocolError(session, reason) {
+    this.log.push({ status: 'protocol-error', reason, sessionUser: session.user });
+    session.closed();
+    session.transport.close();
+  }
+
+  _provision(session, frame) {
+    const { Provision } = this.schema;
+    const provision = Provision.decode(frame.payload || new Uint8Array());
+    const user = frame.guid && frame.guid.name;
+    const token = frame.auth || '';
+    let status = { errorCode: STATUS.OK };
+    if (!user || !this.users.has(user)) status = { errorCode: STATUS.FAIL, reason: 'Sorry, user not found' };
+    else if (!token || token === '$t$') status = { errorCode: STATUS.UNAUTHORIZED, reason: 'missing token' };
+    if (status.errorCode !== STATUS.OK) {
+      session.sendFrame(COMMAND.PROVISION, Provision, { status });
+      return;
+    }
+    let resource = provision.resource || `loopback_${session.id}`;
+    const taken = new Set([...this.sessions].filter((s) => s.user === user && s !== session).map((s) => s.resource));
+    if (taken.has(resource)) resource = `${resource}_${session.id}`;
+    session.user = user;
+    session.resource = resource;
+    // Whatever arrived while the user had no connection becomes this connection's unread backlog.
+    for (const { queue, meta } of this.offline.get(user) || []) this._enqueue(session, queue, meta, false);
+    this.offline.delete(user);
+    session.sendFrame(COMMAND.PROVISION, Provision, { status, resource, protocolCompressType: [] });
+  }
+
+  _unread(session) {
+    const unread = [...session.pending.values()]
+      .filter((q) => q.metas.length > 0)
+      .map((q) => ({ queue: q.queue, n: q.metas.length }));
+    session.sendFrame(COMMAND.UNREAD, this.schema.CommUnreadDL, {
+      status: { errorCode: STATUS.OK },
+      unread,
+      timestamp: String(Date.now()),
+    });
+  }
+
+  _sync(session, payload) {
+    const { CommSyncUL } = this.schema;
+    const ul = CommSyncUL.toObject(CommSyncUL.decode(payload || new Uint8Array()), { longs: String, bytes: Uint8Array });
+    if (ul.meta) {
+      this._upload(session, ul.meta);
+      return;
+    }
+    if (ul.queue) this._flushQueue(session, ul.queue);
+  }
+
+  _flushQueue(session, queue) {
+    const key = queueKey(queue);
+    const entry = session.pending.get(key);
+    const metas = entry ? entry.metas.splice(0) : [];
+    session.sendFrame(COMMAND.SYNC, this.schema.CommSyncDL, {
+      status: { errorCode: STATUS.OK },
+      metaId: '0',
+      serverId: '0',
+      metas,
+      queue: entry ? entry.queue : queue,
+      isLast: true,
+      nextKey: '0',
+      timestamp: String(Date.now()),
+    });
+  }
+
+  _ack(session, metaId, serverId, status = { errorCode: STATUS.OK }) {
+    session.sendFrame(COMMAND.SYNC, this.schema.CommSyncDL, {
+      status,
+      metaId,
+      serverId,
+      metas: [],
+      timestamp: String(Date.now()),
+    });
+  }
+
+  _upload(session, meta) {
+    if (meta.ns === NS.CHAT) this._uploadChat(session, meta);
+    else if (meta.ns === NS.MUC) this._uploadMuc(session, meta);
+    // Statistics metas (ns 0) are client reports; the real server does not answer them either.
+  }
+
+  _uploadMuc(session, meta) {
+    const { MUCBody } = this.schema;
+    const body = MUCBody.decode(meta.payload || new Uint8Array());
+    const roomId = body.mucId && body.mucId.name;
+    const room = this.chatRooms.get(roomId);
+    if (!body.isChatroom || !room) {
+      this._ack(session, meta.id, '0', { errorCode: STATUS.FAIL, reason: `grpID ${roomId} does not exist!` });
+      return;
+    }
+    if (body.operation === MUC_OP.JOIN) room.add(session.user);
+    else if (body.operation === MUC_OP.LEAVE) room.delete(session.user);
+    this._ack(session, meta.id, '0');
+  }
+
+  _uploadChat(session, meta) {
+    const { MessageBody } = this.schema;
+    const body = MessageBody.toObject(MessageBody.decode(meta.payload || new Uint8Array()), { longs: String, enums: Number, defaults: false });
+    const serverId = this._newId();
+    const sender = session.user;
+    const to = (body.to && body.to.name) || (meta.to && meta.to.name) || '';
+    const content = (body.contents || [])[0] || {};
+    const entry = {
+      serverMsgId: serverId,
+      localMsgId: meta.id,
+      bodyType: BODY_NAME[body.type] || `UNKNOWN_${body.type}`,
+      contentType: CONTENT_NAME[content.type || 0],
+      from: sender,
+      to,
+      text: content.text,
+      ext: decodeExt(body.ext),
+      ackMessageId: body.ackMessageId,
+      status: 'ok',
+    };
+    const reject = (status) => {
+      entry.status = 'rejected';
+      entry.reason = status.reason;
+      this.log.push(entry);
+      this._ack(session, meta.id, serverId, status);
+    };
+
+    let audience; // sessions that receive the message
+    let queueFor; // the queue a receiving user sees it under
+    if (body.type === BODY.CHAT || body.type === BODY.READ_ACK || body.type === BODY.DELIVER_ACK
+        || body.type === BODY.CHANNEL_ACK || body.type === BODY.RECALL) {
+      const groupAck = body.type !== BODY.CHAT && (this.groups.has(to) || this.chatRooms.has(to));
+      if (groupAck) {
+        audience = this._memberSessions(this.groups.get(to) || this.chatRooms.get(to), session);
+        queueFor = () => mucJid(this.appKey, to);
+      } else {
+        if (!this.users.has(to)) return reject({ errorCode: STATUS.FAIL, reason: `username ${to} doesn't exist!` });
+        if (body.type === BODY.CHAT && this._isMuted(sender, pairKey(sender, to))) return reject({ errorCode: STATUS.USER_MUTED, reason: 'user is muted' });
+        audience = this._userTargets([to, sender], session);
+        queueFor = (user) => userJid(this.appKey, user === sender ? to : sender);
+      }
+    } else if (body.type === BODY.GROUPCHAT || body.type === BODY.CHATROOM) {
+      const table = body.type === BODY.GROUPCHAT ? this.groups : this.chatRooms;
+      const members = table.get(to);
+      if (!members) return reject({ errorCode: STATUS.FAIL, reason: body.type === BODY.GROUPCHAT ? 'group not found' : `grpID ${to} does not exist!` });
+      if (!members.has(sender)) return reject({ errorCode: STATUS.FAIL, reason: 'not in group or chatroom' });
+      if (this._isMuted(sender, to)) return reject({ errorCode: STATUS.USER_MUTED, reason: 'user is muted' });
+      audience = this._userTargets([...members], session);
+      queueFor = () => mucJid(this.appKey, to);
+    } else {
+      return reject({ errorCode: STATUS.FAIL, reason: `message body type ${entry.bodyType} is not supported by the loopback server` });
+    }
+
+    const relayedBody = { ...body, from: { name: sender } };
+    const relayed = {
+      id: serverId,
+      from: { appKey: this.appKey, name: sender, domain: USER_DOMAIN, clientResource: session.resource },
+      to: { appKey: this.appKey, name: to, domain: (body.type === BODY.GROUPCHAT || body.type === BODY.CHATROOM) ? MUC_DOMAIN : USER_DOMAIN },
+      timestamp: String(Date.now()),
+      ns: NS.CHAT,
+      payload: MessageBody.encode(MessageBody.fromObject(relayedBody)).finish(),
+      ext: meta.ext || [],
+    };
+    this.log.push(entry);
+    this._ack(session, meta.id, serverId);
+    this._remember(serverId, relayed, queueFor, entry);
+    this._route(audience, relayed, queueFor);
+  }
+
+  // ---- routing ---------------------------------------------------------------------------------------------
+
+  /** Every user in `users` as delivery targets: their live sessions (except `exclude`), or their offline box. */
+  _userTargets(users, exclude) {
+    return [...new Set(users)].map((user) => ({ user, sessions: [...this.sessions].filter((s) => s.user === user && s !== exclude) }))
+      .filter((t) => t.sessions.length > 0 || !(exclude && exclude.user === t.user));
+  }
+
+  _memberSessions(members, exclude) {
+    return this._userTargets([...(members || [])], exclude);
+  }
+
+  _route(targets, meta, queueFor) {
+    for (const { user, sessions } of targets) {
+      const queue = queueFor(user);
+      if (sessions.length === 0) {
+        if (!this.offline.has(user)) this.offline.set(user, []);
+        this.offline.get(user).push({ queue, meta });
+      }
+      for (const s of sessions) this._enqueue(s, queue, meta, true);
+    }
+  }
+
+  _enqueue(session, queue, meta, notify) {
+    const key = queueKey(queue);
+    let entry = session.pending.get(key);
+    if (!entry) {
+      entry = { queue, metas: [] };
+      session.pending.set(key, entry);
+    }
+    const wasEmpty = entry.metas.length === 0;
+    entry.metas.push(meta);
+    if (notify && wasEmpty) session.sendFrame(COMMAND.NOTICE, this.schema.CommNotice, { queue });
+  }
+
+  _remember(serverId, meta, queueFor, entry) {
+    this.messages.set(serverId, { meta, queueFor, entry });
+  }
+
+  _isMuted(user, conversation) {
+    const set = this.muted.get(conversation);
+    return Boolean(set && set.has(user));
+  }
+
+  _newId() {
+    this._idCounter += 1n;
+    return this._idCounter.toString();
+  }
+
+  _stored(serverMsgId) {
+    const stored = this.messages.get(String(serverMsgId));
+    if (!stored) throw new Error(`loopback: no message with server id ${serverMsgId} was relayed by this server`);
+    return stored;
+  }
+
+  /** Users who should see events about a stored message: its sender and its recipients. */
+  _parties(entry) {
+    if (this.groups.has(entry.to) && entry.bodyType === 'GROUPCHAT') return [...this.groups.get(entry.to)];
+    if (this.chatRooms.has(entry.to) && entry.bodyType === 'CHATROOM') return [...this.chatRooms.get(entry.to)];
+    return [entry.from, entry.to];
+  }
+
+  /** A server-made message (ack, recall) from `from` to `to` about `ackMessageId`. */
+  _controlMeta(type, from, to, ackMessageId, ext) {
+    const { MessageBody } = this.schema;
+    const muc = this.groups.has(to) || this.chatRooms.has(to);
+    const body = { type, from: { name: from }, to: { name: to }, ackMessageId: String(ackMessageId), contents: [] };
+    if (ext) body.ext = encodeExt(ext);
+    return {
+      id: this._newId(),
+      from: { appKey: this.appKey, name: from, domain: USER_DOMAIN },
+      to: { appKey: this.appKey, name: to, domain: muc ? MUC_DOMAIN : USER_DOMAIN },
+      timestamp: String(Date.now()),
+      ns: NS.CHAT,
+      payload: MessageBody.encode(MessageBody.fromObject(body)).finish(),
+    };
+  }
+
+  // ---- test and demo controls ---------------------------------------------------------------------------
+
+  /**
+   * Queue `messages` for `user` and deliver each conversation's share in one batch: at once if the user is
+   * connected, otherwise at their next login (through unread sync). Each message is a spec
+   * {from, to?, chatType?: 'singleChat'|'groupChat'|'chatRoom', type?: 'txt'|..., msg?, ext?, ...};
+   * `to` defaults to `user` for one-to-one messages. Returns the server message ids, in order.
+   */
+  pushBacklog(user, messages) {
+    if (!this.users.has(user)) throw new Error(`loopback: pushBacklog for unknown user '${user}'`);
+    const { MessageBody } = this.schema;
+    const byQueue = new Map();
+    const ids = [];
+    const baseTime = Date.now() - messages.length;
+    messages.forEach((spec, index) => {
+      const chatType = spec.chatType || 'singleChat';
+      const muc = chatType === 'groupChat' || chatType === 'chatRoom';
+      const to = spec.to || user;
+      const from = spec.from;
+      if (!from) throw new Error('loopback: every backlog message needs a `from`');
+      const type = chatType === 'groupChat' ? BODY.GROUPCHAT : chatType === 'chatRoom' ? BODY.CHATROOM : BODY.CHAT;
+      const body = { type, from: { name: from }, to: { name: to }, contents: [contentFromSpec(spec)], ext: encodeExt(spec.ext) };
+      const serverId = this._newId();
+      const meta = {
+        id: serverId,
+        from: { appKey: this.appKey, name: from, domain: USER_DOMAIN },
+        to: { appKey: this.appKey, name: to, domain: muc ? MUC_DOMAIN : USER_DOMAIN },
+        timestamp: String(spec.time ?? baseTime + index),
+        ns: NS.CHAT,
+        payload: MessageBody.encode(MessageBody.fromObject(body)).finish(),
+      };
+      const queue = muc ? mucJid(this.appKey, to) : userJid(this.appKey, from === user ? to : from);
+      const entry = {
+        serverMsgId: serverId, bodyType: BODY_NAME[type], contentType: CONTENT_NAME[CONTENT[spec.type || 'txt']],
+        from, to, text: spec.msg, ext: spec.ext || {}, status: 'ok', backlog: true,
+      };
+      this.log.push(entry);
+      this._remember(serverId, meta, () => queue, entry);
+      const key = queueKey(queue);
+      if (!byQueue.has(key)) byQueue.set(key, { queue, metas: [] });
+      byQueue.get(key).metas.push(meta);
+      ids.push(serverId);
+    });
+    const sessions = [...this.sessions].filter((s) => s.user === user);
+    for (const { queue, metas } of byQueue.values()) {
+      if (sessions.length === 0) {
+        if (!this.offline.has(user)) this.offline.set(user, []);
+        for (const meta of metas) this.offline.get(user).push({ queue, meta });
+        continue;
+      }
+      for (const s of sessions) {
+        metas.forEach((meta, i) => this._enqueue(s, queue, meta, i === metas.length - 1));
+      }
+    }
+    return ids;
+  }
+
+  /** Send an already relayed message to `user`'s connections again, as a reconnect or resync would. */
+  redeliver(user, serverMsgId) {
+    const stored = this._stored(serverMsgId);
+    this._route(this._userTargets([user], null), stored.meta, stored.queueFor);
+  }
+
+  /**
+   * Recall a relayed message: everyone who could see it (sender's devices and recipients) gets a RECALL.
+   * `by` is who recalls it (default: its sender). Returns the recall's own server id.
+   */
+  recall(serverMsgId, { by } = {}) {
+    const { entry, queueFor } = this._stored(serverMsgId);
+    const recaller = by || entry.from;
+    const meta = this._controlMeta(BODY.RECALL, recaller, entry.to, serverMsgId);
+    this.log.push({ serverMsgId: meta.id, bodyType: 'RECALL', from: recaller, to: entry.to, ackMessageId: String(serverMsgId), status: 'ok' });
+    entry.recalled = true;
+    this._route(this._userTargets(this._parties(entry), null), meta, queueFor);
+    return meta.id;
+  }
+
+  /** Tell the sender of `serverMsgId` that `by` (default: its one-to-one recipient) read it. */
+  sendReadAck(serverMsgId, { by } = {}) {
+    return this._sendAck(BODY.READ_ACK, 'READ_ACK', serverMsgId, by);
+  }
+
+  /** Tell the sender of `serverMsgId` that it reached `by` (default: its one-to-one recipient). */
+  sendDeliveryAck(serverMsgId, { by } = {}) {
+    return this._sendAck(BODY.DELIVER_ACK, 'DELIVER_ACK', serverMsgId, by);
+  }
+
+  _sendAck(type, name, serverMsgId, by) {
+    const { entry } = this._stored(serverMsgId);
+    const reader = by || entry.to;
+    const meta = this._controlMeta(type, reader, entry.from, serverMsgId);
+    this.log.push({ serverMsgId: meta.id, bodyType: name, from: reader, to: entry.from, ackMessageId: String(serverMsgId), status: 'ok' });
+    this._route(this._userTargets([entry.from], null), meta, () => userJid(this.appKey, reader));
+    return meta.id;
+  }
+
+  /**
+   * Mute `user` in a conversation: a group or chat room id, or another user's id for one-to-one. Their sends
+   * there are rejected with the server's USER_MUTED status (the SDK reports error 507).
+   */
+  mute(user, conversationId) {
+    const key = this._conversationKey(user, conversationId);
+    if (!this.muted.has(key)) this.muted.set(key, new Set());
+    this.muted.get(key).add(user);
+  }
+
+  unmute(user, conversationId) {
+    const set = this.muted.get(this._conversationKey(user, conversationId));
+    if (set) set.delete(user);
+  }
+
+  _conversationKey(user, conversationId) {
+    if (this.groups.has(conversationId) || this.chatRooms.has(conversationId)) return conversationId;
+    if (this.users.has(conversationId)) return pairKey(user, conversationId);
+    throw new Error(`loopback: '${conversationId}' is neither a group, a chat room nor a user`);
+  }
+
+  /** Live connections of `user` (each has `resource`). */
+  connectionsOf(user) {
+    return [...this.sessions].filter((s) => s.user === user).map((s) => ({ resource: s.resource }));
+  }
+}
+
+function userJid(appKey, name) {
+  return { appKey, name, domain: USER_DOMAIN };
+}
+
+function mucJid(appKey, name) {
+  return { appKey, name, domain: MUC_DOMAIN };
+}
+
+/** The mute key of a one-to-one conversation, the same whichever side names it. */
+function pairKey(a, b) {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+function queueKey(queue) {
+  return `${queue.name || ''}@${queue.domain || ''}`;
+}
+
+/**
+ * Start a loopback server. `config`: {appKey?, users?, groups?: {id: members}, chatRooms?: {id: members},
+ * port?, host?}. A WebSocket listener on 127.0.0.1 is started only when `port` is given (0 picks a free port).
+ * Configured chat-room members count as joined; `conn.joinChatRoom` adds more.
+ */
+async function startServer(config = {}) {
+  const server = new LoopbackServer(config);
+  if (config.port !== undefined) await server._listen({ port: config.port, host: config.host });
+  return server;
+}
+
+module.exports = { startServer, LoopbackServer, DEFAULT_CONFIG, isLoopbackHost };
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  const portAt = args.indexOf('--port');
+  const port = portAt >= 0 ? Number(args[portAt + 1]) : 5280;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error('usage: node loopback/server.js [--port N]   (listens on 127.0.0.1 only)');
+    process.exit(2);
+  }
+  startServer({ port }).then((server) => {
+    console.log(`loopback Easemob server at ${server.url} (appKey ${server.appKey}); users: ${[...server.users].join(', ')}; groups: ${[...server.groups.keys()].join(', ')}; chat rooms: ${[...server.chatRooms.keys()].join(', ')}`);
+    const stop = () => server.close().then(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  }).catch((err) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}
