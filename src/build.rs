@@ -446,7 +446,7 @@ fn mention_list(mentions: &Value) -> Result<Option<Value>> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use serde_json::json;
 

@@ -359,7 +359,7 @@ fn trailing_code_start(table: &EmojiTable, text: &str) -> Option<usize> {
     (is_code && is_grapheme_boundary(text, open)).then_some(open)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -101,7 +101,7 @@ impl fmt::Display for ConversationId {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

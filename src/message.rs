@@ -164,7 +164,7 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -380,7 +380,7 @@ impl From<ProfileCache> for Vec<CachedProfile> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use serde_json::json;

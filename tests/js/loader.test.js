@@ -6,6 +6,9 @@ const assert = require('node:assert/strict')
 const path = require('path')
 const { loadLikePhone, repoRoot } = require('./support/phone')
 
+// Values from the phone realm have that realm's prototypes; compare their JSON shape.
+const sameShape = (actual, expected) => assert.deepEqual(JSON.parse(JSON.stringify(actual)), expected)
+
 const loaders = {
   node: () => require(path.join(repoRoot, 'dist', 'mpchat', 'index.js')),
   phone: () => loadLikePhone().mpchat,
@@ -16,7 +19,7 @@ for (const [name, load] of Object.entries(loaders)) {
     const mpchat = load()
     assert.throws(() => mpchat.parseEmoji('x'), /not loaded yet/)
     await mpchat.createChat({ user: 'alice' })
-    assert.deepEqual(mpchat.parseEmoji('hi [):]'), [
+    sameShape(mpchat.parseEmoji('hi [):]'), [
       { type: 'txt', data: 'hi ' },
       { type: 'emoji', data: 'ee_1.png', code: '[):]' },
     ])
@@ -51,7 +54,7 @@ for (const [name, load] of Object.entries(loaders)) {
     assert.equal(result.outcome, 'ok')
     assert.equal(result.conversation, 'group:g1')
     assert.equal(result.record.sender.nickname, 'Bob')
-    assert.deepEqual(result.record.segments.map((s) => s.type), ['txt', 'emoji'])
+    sameShape(result.record.segments.map((s) => s.type), ['txt', 'emoji'])
     const cyclic = { id: 'm2' }
     cyclic.self = cyclic
     assert.equal(chat.normalize(cyclic).outcome, 'ignored')
