@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RUSTFLAGS="-Ctarget-cpu=mvp" cargo +nightly build --quiet --release --target wasm32-unknown-unknown \
+# immediate-abort and no panic locations: mpchat never panics, so the panic machinery is dead weight.
+RUSTFLAGS="-Ctarget-cpu=mvp -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" cargo +nightly build --quiet --release --target wasm32-unknown-unknown \
   -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 mkdir -p target/mpchat-build
 wasm-bindgen --target bundler --out-dir target/mpchat-build --out-name mpchat \

@@ -16,7 +16,7 @@ const dist = path.join(root, 'dist', 'mpchat')
 function optimise(input, output) {
   const wasmOpt = path.join(root, 'node_modules', '.bin', 'wasm-opt')
   // binaryen enables sign-ext by default; keep the module to WebAssembly 1.0 plus mutable globals.
-  execFileSync(wasmOpt, ['--mvp-features', '--enable-mutable-globals', '-Oz', '--strip-debug',
+  execFileSync(wasmOpt, ['--mvp-features', '--enable-mutable-globals', '-Oz', '--converge', '--strip-debug',
     '--strip-producers', input, '-o', output], { stdio: 'inherit' })
 }
 

@@ -405,7 +405,8 @@ fn content(msg: &Map<String, Value>, msg_type: MsgType) -> Result<Content, Ignor
                 let number = match msg.get(name) {
                     Some(Value::Number(n)) => Some(n.clone()),
                     Some(Value::String(s)) => {
-                        s.trim().parse::<f64>().ok().and_then(Number::from_f64)
+                        // serde_json's number parser, already in the wasm, rather than core's.
+                        serde_json::from_str::<f64>(s.trim()).ok().and_then(Number::from_f64)
                     }
                     _ => None,
                 };

@@ -1,7 +1,8 @@
 //! Every `#[wasm_bindgen]` export and the conversions between JavaScript and the core.
 //!
 //! Values come in as JSON text (the shim's `JSON.stringify` copes with cycles and getters, and serde_json
-//! bounds nesting depth, so no input can exhaust the stack) and go out as plain JS objects. Errors become
+//! bounds nesting depth, so no input can exhaust the stack) and go out as plain JS objects made by
+//! `JSON.parse`. Errors become
 //! JS `Error`s whose message says what to change. Nothing here may panic: a trap kills the instance.
 
 use serde::{Deserialize, Serialize};
@@ -21,10 +22,12 @@ impl From<Error> for JsValue {
     }
 }
 
+// Out through JSON text and the engine's own JSON.parse: smaller than a field-by-field serializer in the
+// wasm, and as fast.
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| Error::input(format!("cannot hand a value to JavaScript: {e}")).into())
+    let json = serde_json::to_string(value)
+        .map_err(|e| Error::input(format!("cannot hand a value to JavaScript: {e}")))?;
+    js_sys::JSON::parse(&json)
 }
 
 fn from_json<'a, T: Deserialize<'a>>(json: &'a str, what: &str) -> Result<T, Error> {
