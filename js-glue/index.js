@@ -4,6 +4,7 @@
 // See README.md for the whole contract.
 'use strict'
 const glue = require('./mpchat_glue.js')
+const { storageAdapter } = require('./storage.js')
 
 const DEFAULT_WASM_PATH = '/mpchat/mpchat_bg.wasm.br'
 
@@ -106,10 +107,18 @@ function withSegments(emoji, record) {
   return record
 }
 
+// SDK 4.x addEventHandler callbacks that carry messages, by message type.
+const MESSAGE_EVENTS = ['onTextMessage', 'onImageMessage', 'onAudioMessage', 'onVideoMessage', 'onFileMessage',
+  'onLocationMessage', 'onCmdMessage', 'onCustomMessage']
+
+let handlerSerial = 0
+
 class Chat {
   constructor(core, emoji, options) {
     this._core = core
     this._emoji = emoji
+    this._listeners = new Map() // conversation name or '*' -> Set of listeners
+    this._events = new Map() // 'evicted' | 'updated' -> Set of listeners
     this.user = options.user
   }
 
@@ -127,6 +136,184 @@ class Chat {
     return result
   }
 
+  /**
+   * Stores a message the SDK delivered and hands it to the subscribers of its conversation. Never throws.
+   * @returns {{ outcome: 'stored'|'duplicate'|'ignored'|'unsaved', conversation?, record?, notified: number, reason? }}
+   */
+  receive(message) {
+    try {
+      const { json, error } = toJson(message, 'message')
+      if (error) return { outcome: 'ignored', notified: 0, reason: error }
+      const result = this._core.receive(json)
+      result.notified = 0
+      if (result.outcome === 'stored' || result.outcome === 'unsaved') {
+        result.notified = this._publish(withSegments(this._emoji, result.record))
+      } else if (result.record) {
+        withSegments(this._emoji, result.record)
+      }
+      this._drainEvictions()
+      return result
+    } catch (err) {
+      return { outcome: 'ignored', notified: 0, reason: `mpchat could not take the message: ${err && err.message}` }
+    }
+  }
+
+  /**
+   * Builds, stores as 'sending', sends through the SDK connection, and settles the record as 'sent' under
+   * the server id or as 'failed'. Resolves to the record; rejects only when the input is wrong (before
+   * anything reaches the SDK).
+   */
+  async send(conn, input, { WebIM } = {}) {
+    const options = this.build(input)
+    const message = createSdkMessage(WebIM, options)
+    if (!message.from) message.from = this.user
+    if (!message.time) message.time = Date.now()
+    const pending = this._core.outgoing(jsonOrThrow(message, 'message'))
+    if (pending.outcome === 'ignored') throw new Error(`mpchat: ${pending.reason}`)
+    const localId = pending.record.id
+    this._publish(withSegments(this._emoji, pending.record))
+    let settled
+    try {
+      const result = await conn.send(message)
+      const serverId = result && (result.serverMsgId || (result.message && result.message.id))
+      const time = result && result.message && Number(result.message.time)
+      settled = serverId
+        ? this._core.ack(localId, String(serverId), Number.isFinite(time) && time > 0 ? time : undefined)
+        : this._core.record(localId)
+    } catch (err) {
+      settled = this._core.fail(localId)
+      if (settled.record) settled.record.error = sdkError(err)
+    }
+    const record = settled.record || pending.record
+    this._publish(withSegments(this._emoji, record), localId)
+    this._drainEvictions()
+    return record
+  }
+
+  /**
+   * Receives from an SDK connection: SDK 4.x addEventHandler, or the legacy listen() where that is all
+   * there is ({ style: 'listen' } forces it; note listen() replaces the app's own legacy callbacks).
+   * @returns {() => void} detach
+   */
+  attach(conn, { style } = {}) {
+    if (!conn) throw new TypeError('mpchat: attach needs the SDK connection')
+    const handlers = this._handlers()
+    const useListen = style === 'listen' || (style !== 'handler' && typeof conn.addEventHandler !== 'function')
+    if (!useListen) {
+      const id = `mpchat-${this.user}-${++handlerSerial}`
+      conn.addEventHandler(id, handlers)
+      return () => conn.removeEventHandler(id)
+    }
+    if (typeof conn.listen !== 'function') throw new TypeError('mpchat: the connection has neither addEventHandler nor listen')
+    conn.listen(handlers)
+    return () => conn.listen({})
+  }
+
+  _handlers() {
+    const safely = (fn) => (event) => {
+      try {
+        fn(event)
+      } catch (err) {
+        // Nothing is thrown into the SDK; the app can see what happened through on('error').
+        this._emit('error', err)
+      }
+    }
+    const handlers = {}
+    for (const name of MESSAGE_EVENTS) handlers[name] = safely((m) => this.receive(m))
+    handlers.onReceivedMessage = safely((e) => e && e.id && e.mid && this._apply(this._core.ack(String(e.id), String(e.mid), undefined), String(e.id)))
+    handlers.onRecallMessage = safely((e) => e && e.mid && this._apply(this._core.recall(String(e.mid), String(e.from || ''))))
+    handlers.onReadMessage = safely((e) => e && e.mid && this._apply(this._core.read_ack(String(e.mid))))
+    handlers.onDeliveredMessage = safely((e) => e && e.mid && this._apply(this._core.delivery_ack(String(e.mid))))
+    handlers.onChannelMessage = safely((e) => e && this._apply(this._core.channel_ack(jsonOrThrow(e, 'channel ack'))))
+    return handlers
+  }
+
+  _apply(result, previousId) {
+    if (result && result.record) this._publish(withSegments(this._emoji, result.record), previousId)
+    if (result && result.records) for (const r of result.records) this._publish(withSegments(this._emoji, r))
+    this._drainEvictions()
+    return result
+  }
+
+  /**
+   * Calls `listener(record, { previousId })` for each new or changed record of `conversation`
+   * ('*' for every conversation). Returns the function that unsubscribes.
+   */
+  subscribe(conversation, listener) {
+    if (typeof listener !== 'function') throw new TypeError('mpchat: subscribe needs a listener function')
+    return addListener(this._listeners, String(conversation), listener)
+  }
+
+  /** 'evicted': history removed to stay within the storage budget; 'error': a callback failed. */
+  on(event, listener) {
+    if (typeof listener !== 'function') throw new TypeError('mpchat: on needs a listener function')
+    return addListener(this._events, String(event), listener)
+  }
+
+  /** How many subscribe/on listeners are registered (pages should leave none behind). */
+  listenerCount() {
+    let n = 0
+    for (const set of this._listeners.values()) n += set.size
+    for (const set of this._events.values()) n += set.size
+    return n
+  }
+
+  _publish(record, previousId) {
+    let notified = 0
+    const info = previousId && previousId !== record.id ? { previousId } : {}
+    for (const key of [record.conversation, '*']) {
+      const set = this._listeners.get(key)
+      if (!set) continue
+      for (const listener of [...set]) {
+        notified++
+        try {
+          listener(record, info)
+        } catch (err) {
+          this._emit('error', err)
+        }
+      }
+    }
+    return notified
+  }
+
+  _emit(event, payload) {
+    const set = this._events.get(event)
+    if (!set) return
+    for (const listener of [...set]) {
+      try {
+        listener(payload)
+      } catch (_) {
+        // A failing event listener must not stop the others.
+      }
+    }
+  }
+
+  _drainEvictions() {
+    for (const event of this._core.take_evictions()) this._emit('evicted', event)
+  }
+
+  /** The `limit` newest records older than `before` (a record id), oldest first. */
+  history(conversation, { before, limit = 20 } = {}) {
+    const records = this._core.history(String(conversation), before == null ? undefined : String(before), clampLimit(limit))
+    for (const r of records) withSegments(this._emoji, r)
+    return records
+  }
+
+  /** [{ conversation, kind, id, last, unread, updatedAt, muted }], most recently active first. */
+  conversations() {
+    const list = this._core.conversations()
+    for (const c of list) withSegments(this._emoji, c.last)
+    return list
+  }
+
+  markRead(conversation) { return this._apply(this._core.mark_read(String(conversation))) }
+
+  unreadTotal() { return this._core.unread_total() }
+
+  mute(conversation, on = true) { return this._apply(this._core.mute(String(conversation), Boolean(on))) }
+
+  storageReport() { return this._core.storage_report() }
+
   parseEmoji(text) { return this._emoji.parse(text) }
 
   deleteLast(text) { return this._emoji.deleteLast(text) }
@@ -134,23 +321,48 @@ class Chat {
   emojiTable() { return this._emoji.entries.map((e) => ({ code: e.code, file: e.file })) }
 }
 
-/**
- * Creates a chat for the logged-in user. See README.md for every option.
- * @param {import('./index').ChatOptions} options
- */
-async function createChat(options) {
-  if (!options || typeof options !== 'object') throw new TypeError('mpchat.createChat needs an options object')
-  const { memory } = await load(options)
-  const config = jsonOrThrow({
-    user: options.user,
-    profile: options.profile,
-    extKeys: options.extKeys,
-    profilePolicy: options.profilePolicy,
-    emoji: options.emoji,
-  }, 'createChat options')
-  const core = new glue.ChatCore(config)
-  const emoji = options.emoji ? makeEmojiParser(memory, core.emoji_scanner()) : runtime.emoji
-  return new Chat(core, emoji, options)
+function addListener(map, key, listener) {
+  let set = map.get(key)
+  if (!set) map.set(key, (set = new Set()))
+  set.add(listener)
+  return () => {
+    const current = map.get(key)
+    if (!current) return
+    current.delete(listener)
+    if (current.size === 0) map.delete(key)
+  }
+}
+
+function clampLimit(limit) {
+  const n = Number(limit)
+  if (!Number.isFinite(n) || n < 1) return 20
+  return Math.min(Math.floor(n), 1000)
+}
+
+// SDK 4.x: WebIM.message.create(options). Older SDKs: new WebIM.message(type, id) then msg.set(options);
+// their group flag is msg.setGroup('groupchat'), which build() already expresses as `group`/`roomType`.
+function createSdkMessage(WebIM, options) {
+  if (!WebIM || !WebIM.message) throw new TypeError('mpchat: send needs { WebIM } (the SDK module) to create the message')
+  if (typeof WebIM.message.create === 'function') {
+    const message = WebIM.message.create(options)
+    if (!message || !message.id) throw new Error(`mpchat: WebIM.message.create gave no message for type ${options.type}`)
+    return message
+  }
+  const id = typeof WebIM.conn === 'object' && WebIM.conn && typeof WebIM.conn.getUniqueId === 'function'
+    ? WebIM.conn.getUniqueId() : `${Date.now()}${Math.floor(Math.random() * 1e6)}`
+  const legacy = new WebIM.message(options.type, id) // eslint-disable-line new-cap
+  legacy.set(options)
+  if (options.group && typeof legacy.setGroup === 'function') legacy.setGroup(options.group)
+  const body = legacy.body || legacy
+  if (!body.id) body.id = id
+  return body
+}
+
+function sdkError(err) {
+  if (!err) return { message: 'send failed' }
+  const code = err.type !== undefined ? err.type : err.code
+  const message = err.message || err.reason || err.errorText || String(err)
+  return code === undefined ? { message } : { code, message }
 }
 
 /** Text → [{type:'txt', data}, {type:'emoji', data:'ee_1.png', code:'[):]'}] with the Easemob table. */
@@ -165,7 +377,8 @@ function emojiTable() { return loaded().emoji.entries.map((e) => ({ code: e.code
 /** A time label: today 'HH:mm', yesterday '昨天 HH:mm', the weekday, 'M月D日', 'YYYY年M月D日'. */
 function formatTime(ms, options = {}) {
   loaded()
-  return glue.format_time(ms, jsonOrThrow(options, 'formatTime options'))
+  const { now = Date.now(), locale, utcOffsetMinutes } = options || {}
+  return glue.format_time(Number(ms), jsonOrThrow({ now, locale, utcOffsetMinutes }, 'formatTime options'))
 }
 
 module.exports = { createChat, load, parseEmoji, deleteLast, emojiTable, formatTime }

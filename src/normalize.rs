@@ -137,11 +137,7 @@ pub fn normalize(message: &Value, ctx: &Context) -> Result<Record, Ignored> {
     };
     let mentions_me =
         direction == Direction::In && mentions.as_ref().is_some_and(|m| m.includes(ctx.me));
-    let conversation_id = match kind {
-        Kind::Single if direction == Direction::In => &from,
-        _ => &to,
-    };
-    let conversation = format!("{}:{}", kind, conversation_id);
+    let conversation = conversation_name(kind, &from, &to, ctx.me);
     let ext = ext_in
         .map(|e| {
             let consumed = [
@@ -275,6 +271,27 @@ fn optional_str<'m>(msg: &'m Map<String, Value>, name: &str) -> Result<Option<&'
             describe(other)
         ))),
     }
+}
+
+/// Group and chat room: `to`. One-to-one: the peer, `from` unless that is me.
+fn conversation_name(kind: Kind, from: &str, to: &str, me: &str) -> String {
+    let id = match kind {
+        Kind::Single if from != me => from,
+        _ => to,
+    };
+    format!("{kind}:{id}")
+}
+
+/// The conversation an ack event (`onChannelMessage`: `{from, to, chatType?}`) is about. Acks without
+/// a kind are one-to-one, as the SDK sends them.
+pub fn conversation_of_ack(event: &Value, me: &str) -> Result<String, Ignored> {
+    let msg = event
+        .as_object()
+        .ok_or_else(|| ignored(format!("ack is {}, not an object", describe(event))))?;
+    let from = id_field(msg, "from", true)?;
+    let to = id_field(msg, "to", true)?;
+    let kind = kind_of(msg).unwrap_or(Kind::Single);
+    Ok(conversation_name(kind, &from, &to, me))
 }
 
 fn kind_of(msg: &Map<String, Value>) -> Result<Kind, Ignored> {

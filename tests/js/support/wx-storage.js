@@ -1,0 +1,66 @@
+// A `wx` storage that behaves like the real one where mpchat can tell: values are serialised on write and
+// parsed on read (stored objects are copies), '' comes back for a missing key, each entry counts its key
+// plus its serialised value (UTF-8 bytes, at least what wx counts), and a Sync call past 1 MB for one
+// entry or 10 MB in all throws, as Android's client does. Faults can be injected at any call.
+'use strict'
+
+const MB = 1024 * 1024
+
+function createWxStorage({ keyLimit = MB, totalLimit = 10 * MB } = {}) {
+  const entries = new Map() // key -> serialised value
+  let total = 0
+  let calls = 0
+  let failAt = 0
+  const stats = { sets: 0, bytesWritten: 0, gets: 0 }
+  const size = (key, text) => Buffer.byteLength(key) + Buffer.byteLength(text)
+
+  function call(name) {
+    calls++
+    if (failAt && calls === failAt) throw new Error(`${name}:fail injected fault at call ${calls}`)
+  }
+
+  const storage = {
+    getStorageSync(key) {
+      call('getStorageSync')
+      stats.gets++
+      const text = entries.get(String(key))
+      return text === undefined ? '' : JSON.parse(text)
+    },
+    setStorageSync(key, value) {
+      call('setStorageSync')
+      key = String(key)
+      if (value === undefined) throw new Error('setStorageSync:fail parameter error: data is required')
+      const text = JSON.stringify(value)
+      const bytes = size(key, text)
+      if (bytes > keyLimit) throw new Error('setStorageSync:fail entry size limit reached')
+      const before = entries.has(key) ? size(key, entries.get(key)) : 0
+      if (total - before + bytes > totalLimit) throw new Error('setStorageSync:fail quota reached')
+      entries.set(key, text)
+      total += bytes - before
+      stats.sets++
+      stats.bytesWritten += bytes
+    },
+    removeStorageSync(key) {
+      call('removeStorageSync')
+      key = String(key)
+      if (entries.has(key)) {
+        total -= size(key, entries.get(key))
+        entries.delete(key)
+      }
+    },
+    getStorageInfoSync() {
+      call('getStorageInfoSync')
+      return { keys: [...entries.keys()], currentSize: Math.ceil(total / 1024), limitSize: totalLimit / 1024 }
+    },
+    // Test controls, not part of wx.
+    failCall(n) { failAt = calls + n },
+    heal() { failAt = 0 },
+    get calls() { return calls },
+    get totalBytes() { return total },
+    get stats() { return stats },
+    raw: entries,
+  }
+  return storage
+}
+
+module.exports = { createWxStorage }
