@@ -54,7 +54,10 @@ pub fn unescape(escaped: &str) -> Option<String> {
 /// What a key under the user's prefix names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyName {
-    Chunk { conversation: String, seq: u64 },
+    Chunk {
+        conversation: String,
+        seq: u64,
+    },
     State,
     Extra(String),
     /// Under the prefix but not a name this version writes.
@@ -68,7 +71,9 @@ pub struct Keys {
 
 impl Keys {
     pub fn new(user: &str) -> Self {
-        Keys { prefix: format!("{ROOT}{}/", escape(user)) }
+        Keys {
+            prefix: format!("{ROOT}{}/", escape(user)),
+        }
     }
 
     pub fn chunk(&self, conversation: &str, seq: u64) -> String {
@@ -92,10 +97,18 @@ impl Keys {
         if let Some(name) = rest.strip_prefix("x/") {
             return Some(unescape(name).map_or(KeyName::Foreign, KeyName::Extra));
         }
-        let chunk = rest.strip_prefix("c/").and_then(|r| r.split_once('/')).and_then(|(conversation, seq)| {
-            let seq = (seq.len() == 16).then(|| u64::from_str_radix(seq, 16).ok()).flatten()?;
-            Some(KeyName::Chunk { conversation: unescape(conversation)?, seq })
-        });
+        let chunk = rest
+            .strip_prefix("c/")
+            .and_then(|r| r.split_once('/'))
+            .and_then(|(conversation, seq)| {
+                let seq = u64::from_str_radix(seq, 16)
+                    .ok()
+                    .filter(|n| format!("{n:016x}") == seq)?;
+                Some(KeyName::Chunk {
+                    conversation: unescape(conversation)?,
+                    seq,
+                })
+            });
         Some(chunk.unwrap_or(KeyName::Foreign))
     }
 }
@@ -155,8 +168,17 @@ pub struct DecodedChunk {
 }
 
 /// Encodes a chunk; `records` are records or their already-serialised JSON.
-pub fn encode_chunk<R: Serialize>(conversation: &str, records: &[R], meta: Option<&Meta>) -> String {
-    let out = ChunkOut { v: FORMAT, c: conversation, r: records, m: meta };
+pub fn encode_chunk<R: Serialize>(
+    conversation: &str,
+    records: &[R],
+    meta: Option<&Meta>,
+) -> String {
+    let out = ChunkOut {
+        v: FORMAT,
+        c: conversation,
+        r: records,
+        m: meta,
+    };
     serde_json::to_string(&out).unwrap_or_default()
 }
 
@@ -175,7 +197,11 @@ pub fn decode_chunk(conversation: &str, value: &str) -> Option<DecodedChunk> {
         .filter(|record| record.conversation == conversation && !record.id.is_empty())
         .collect();
     let meta = chunk.m.and_then(|m| serde_json::from_value(m).ok());
-    Some(DecodedChunk { skipped_records: total.saturating_sub(records.len()), records, meta })
+    Some(DecodedChunk {
+        skipped_records: total.saturating_sub(records.len()),
+        records,
+        meta,
+    })
 }
 
 /// The store-wide state value.
@@ -192,7 +218,9 @@ pub struct State {
 }
 
 pub fn decode_state(value: &str) -> Option<State> {
-    serde_json::from_str::<State>(value).ok().filter(|s| s.v == FORMAT)
+    serde_json::from_str::<State>(value)
+        .ok()
+        .filter(|s| s.v == FORMAT)
 }
 
 #[cfg(test)]
@@ -201,7 +229,13 @@ mod tests {
 
     #[test]
     fn escaping_round_trips_and_rejects_foreign_text() {
-        let table = [("a/b", "a%2Fb"), ("50%", "50%25"), ("%2F", "%252F"), ("group:g_1", "group:g_1"), ("", "")];
+        let table = [
+            ("a/b", "a%2Fb"),
+            ("50%", "50%25"),
+            ("%2F", "%252F"),
+            ("group:g_1", "group:g_1"),
+            ("", ""),
+        ];
         for (name, escaped) in table {
             assert_eq!(escape(name), escaped);
             assert_eq!(unescape(escaped).as_deref(), Some(name));
@@ -215,10 +249,30 @@ mod tests {
     fn key_names_parse_back() {
         let keys = Keys::new("al/ice");
         let table = [
-            (keys.chunk("single:a/b", 7), Some(KeyName::Chunk { conversation: "single:a/b".into(), seq: 7 })),
+            (
+                keys.chunk("single:a/b", 7),
+                Some(KeyName::Chunk {
+                    conversation: "single:a/b".into(),
+                    seq: 7,
+                }),
+            ),
             (keys.state(), Some(KeyName::State)),
-            (keys.extra("profiles"), Some(KeyName::Extra("profiles".into()))),
-            ("mpchat/1/al%2Fice/c/single:x/12".to_string(), Some(KeyName::Foreign)),
+            (
+                keys.extra("profiles"),
+                Some(KeyName::Extra("profiles".into())),
+            ),
+            (
+                "mpchat/1/al%2Fice/c/single:x/12".to_string(),
+                Some(KeyName::Foreign),
+            ),
+            (
+                "mpchat/1/al%2Fice/c/single:x/+000000000000007".to_string(),
+                Some(KeyName::Foreign),
+            ),
+            (
+                "mpchat/1/al%2Fice/c/single:x/000000000000000A".to_string(),
+                Some(KeyName::Foreign),
+            ),
             ("mpchat/1/al%2Fice/junk".to_string(), Some(KeyName::Foreign)),
             ("mpchat/1/al/ice/state".to_string(), None),
             ("group_g1".to_string(), None),

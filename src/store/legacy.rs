@@ -10,18 +10,26 @@ use crate::message::{Direction, MsgType, Record, Sender, Status};
 
 /// Which legacy conversation a storage key holds, if it looks like one of the old layouts.
 /// `kind_hint` is the kind written in the items (the demo's `chatType`), for `rendered_` keys.
-pub fn legacy_conversation(key: &str, user: &str, kind_hint: Option<Kind>) -> Option<ConversationId> {
+pub fn legacy_conversation(
+    key: &str,
+    user: &str,
+    kind_hint: Option<Kind>,
+) -> Option<ConversationId> {
     if let Some(group) = key.strip_prefix("group_") {
         return (!group.is_empty()).then(|| ConversationId::new(Kind::Group, group));
     }
     let id = key.strip_prefix("rendered_")?.strip_suffix(user)?;
-    (!id.is_empty() && !user.is_empty()).then(|| ConversationId::new(kind_hint.unwrap_or(Kind::Single), id))
+    (!id.is_empty() && !user.is_empty())
+        .then(|| ConversationId::new(kind_hint.unwrap_or(Kind::Single), id))
 }
 
 /// The conversation kind the items of a `rendered_` array say they are.
 pub fn kind_hint(items: &[Value]) -> Option<Kind> {
     items.iter().find_map(|item| {
-        let spelled = item.get("chatType").or_else(|| item.get("type")).and_then(Value::as_str)?;
+        let spelled = item
+            .get("chatType")
+            .or_else(|| item.get("type"))
+            .and_then(Value::as_str)?;
         Kind::from_spelling(spelled)
     })
 }
@@ -44,7 +52,13 @@ pub fn legacy_record(item: &Value, conversation: &ConversationId, user: &str) ->
     let to = str_field(info, "to")
         .or_else(|| str_field(Some(obj), "to"))
         .map(str::to_string)
-        .unwrap_or_else(|| if mine { conversation.id.clone() } else { user.to_string() });
+        .unwrap_or_else(|| {
+            if mine {
+                conversation.id.clone()
+            } else {
+                user.to_string()
+            }
+        });
     let time = obj.get("time").and_then(legacy_time)?;
     let id = legacy_id(obj, msg_type)?;
     let data = msg.and_then(|m| m.get("data"));
@@ -55,8 +69,13 @@ pub fn legacy_record(item: &Value, conversation: &ConversationId, user: &str) ->
         if let Some(url) = str_field(msg, "url").or_else(|| data.and_then(Value::as_str)) {
             body.insert("url".into(), Value::String(without_tokens(url)));
         }
-        for field in ["filename", "length", "width", "height", "addr", "lat", "lng", "action"] {
-            if let Some(v) = msg.and_then(|m| m.get(field)).filter(|v| v.is_string() || v.is_number()) {
+        for field in [
+            "filename", "length", "width", "height", "addr", "lat", "lng", "action",
+        ] {
+            if let Some(v) = msg
+                .and_then(|m| m.get(field))
+                .filter(|v| v.is_string() || v.is_number())
+            {
                 body.insert(field.into(), v.clone());
             }
         }
@@ -66,7 +85,11 @@ pub fn legacy_record(item: &Value, conversation: &ConversationId, user: &str) ->
         id,
         conversation: conversation.to_string(),
         kind: conversation.kind,
-        sender: Sender { id: from.clone(), nickname: None, avatar: None },
+        sender: Sender {
+            id: from.clone(),
+            nickname: None,
+            avatar: None,
+        },
         from,
         to,
         direction: if mine { Direction::Out } else { Direction::In },
@@ -89,14 +112,32 @@ fn str_field<'a>(object: Option<&'a Map<String, Value>>, key: &str) -> Option<&'
 /// The item's id; the demo's `mid` is the type name followed by the server id, which is kept bare so
 /// that a repeat from offline sync de-duplicates against it.
 fn legacy_id(obj: &Map<String, Value>, msg_type: MsgType) -> Option<String> {
-    if let Some(id) = obj.get("id").and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string()))) {
+    if let Some(id) = obj.get("id").and_then(|v| {
+        v.as_str()
+            .map(str::to_string)
+            .or_else(|| v.as_u64().map(|n| n.to_string()))
+    }) {
         return (!id.is_empty()).then_some(id);
     }
-    let mid = obj.get("mid").and_then(Value::as_str).filter(|m| !m.is_empty())?;
-    let bare = ["txt", "img", "audio", "video", "file", "loc", "cmd", "custom", "emoji", msg_type.as_str()]
-        .iter()
-        .find_map(|prefix| mid.strip_prefix(prefix))
-        .filter(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()));
+    let mid = obj
+        .get("mid")
+        .and_then(Value::as_str)
+        .filter(|m| !m.is_empty())?;
+    let bare = [
+        "txt",
+        "img",
+        "audio",
+        "video",
+        "file",
+        "loc",
+        "cmd",
+        "custom",
+        "emoji",
+        msg_type.as_str(),
+    ]
+    .iter()
+    .find_map(|prefix| mid.strip_prefix(prefix))
+    .filter(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()));
     Some(bare.unwrap_or(mid).to_string())
 }
 
@@ -109,7 +150,9 @@ fn segments_text(data: &Value) -> String {
             .iter()
             .filter_map(|seg| {
                 let piece = if seg.get("type").and_then(Value::as_str) == Some("emoji") {
-                    seg.get("code").or_else(|| seg.get("value")).or_else(|| seg.get("data"))
+                    seg.get("code")
+                        .or_else(|| seg.get("value"))
+                        .or_else(|| seg.get("data"))
                 } else {
                     seg.get("data")
                 };
@@ -127,7 +170,14 @@ fn without_tokens(url: &str) -> String {
     };
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|pair| !pair.split('=').next().unwrap_or_default().to_ascii_lowercase().contains("token"))
+        .filter(|pair| {
+            !pair
+                .split('=')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+                .contains("token")
+        })
         .collect();
     if kept.is_empty() {
         base.to_string()
@@ -150,7 +200,11 @@ fn legacy_time(value: &Value) -> Option<i64> {
     let mut d = date.split(['-', '/']).map(|p| p.parse::<i64>().ok());
     let (year, month, day) = (d.next()??, d.next()??, d.next()??);
     let mut c = clock.split(':').map(|p| p.parse::<i64>().ok());
-    let (hour, minute, second) = (c.next()??, c.next().unwrap_or(Some(0))?, c.next().unwrap_or(Some(0))?);
+    let (hour, minute, second) = (
+        c.next()??,
+        c.next().unwrap_or(Some(0))?,
+        c.next().unwrap_or(Some(0))?,
+    );
     let valid = (1970..=9999).contains(&year)
         && (1..=12).contains(&month)
         && (1..=31).contains(&day)
@@ -160,7 +214,8 @@ fn legacy_time(value: &Value) -> Option<i64> {
     if !valid {
         return None;
     }
-    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - 8 * 3600;
+    let seconds =
+        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - 8 * 3600;
     Some(seconds * 1000)
 }
 
@@ -204,16 +259,45 @@ mod tests {
             "msg": {"type": "txt", "data": [{"type": "txt", "data": "hi "}, {"type": "emoji", "data": "ee_1.png", "code": "[):]"}]},
             "style": "", "time": "2017-1-2 12:00:00", "mid": "txt123456" });
         let r = legacy_record(&demo_text, &group, "alice").unwrap();
-        assert_eq!((r.id.as_str(), r.from.as_str(), r.text.as_deref(), r.direction, r.status), ("123456", "bob", Some("hi [):]"), Direction::In, Status::Read));
+        assert_eq!(
+            (
+                r.id.as_str(),
+                r.from.as_str(),
+                r.text.as_deref(),
+                r.direction,
+                r.status
+            ),
+            (
+                "123456",
+                "bob",
+                Some("hi [):]"),
+                Direction::In,
+                Status::Read
+            )
+        );
         let mine_audio = json!({ "info": {"from": "alice", "to": "g1"}, "style": "self",
             "msg": {"type": "audio", "url": "https://x/a.amr?access_token=SECRET&v=1", "length": 3}, "time": 5, "mid": "abc" });
         let r = legacy_record(&mine_audio, &group, "alice").unwrap();
-        assert_eq!((r.id.as_str(), r.direction, r.status), ("abc", Direction::Out, Status::Sent));
-        assert_eq!(r.body.unwrap().get("url"), Some(&json!("https://x/a.amr?v=1")));
-        for unusable in [json!("text"), json!({"msg": {"type": "txt", "data": "x"}, "time": 1, "mid": "m"}),
-            json!({"info": {"from": "bob"}, "time": 1}), json!({"info": {"from": "bob"}, "mid": "m"}),
-            json!({"info": {"from": "bob"}, "mid": "m", "time": 1, "msg": {"type": "combine"}})] {
-            assert_eq!(legacy_record(&unusable, &group, "alice"), None, "{unusable}");
+        assert_eq!(
+            (r.id.as_str(), r.direction, r.status),
+            ("abc", Direction::Out, Status::Sent)
+        );
+        assert_eq!(
+            r.body.unwrap().get("url"),
+            Some(&json!("https://x/a.amr?v=1"))
+        );
+        for unusable in [
+            json!("text"),
+            json!({"msg": {"type": "txt", "data": "x"}, "time": 1, "mid": "m"}),
+            json!({"info": {"from": "bob"}, "time": 1}),
+            json!({"info": {"from": "bob"}, "mid": "m"}),
+            json!({"info": {"from": "bob"}, "mid": "m", "time": 1, "msg": {"type": "combine"}}),
+        ] {
+            assert_eq!(
+                legacy_record(&unusable, &group, "alice"),
+                None,
+                "{unusable}"
+            );
         }
     }
 
@@ -222,14 +306,24 @@ mod tests {
         let table = [
             ("group_g1", None, Some("group:g1")),
             ("rendered_bobalice", None, Some("single:bob")),
-            ("rendered_r1alice", Some(Kind::ChatRoom), Some("chatroom:r1")),
+            (
+                "rendered_r1alice",
+                Some(Kind::ChatRoom),
+                Some("chatroom:r1"),
+            ),
             ("rendered_alice", None, None),
             ("rendered_bobcarol", None, None),
             ("group_", None, None),
             ("bobalice", None, None),
         ];
         for (key, hint, want) in table {
-            assert_eq!(legacy_conversation(key, "alice", hint).map(|c| c.to_string()).as_deref(), want, "{key}");
+            assert_eq!(
+                legacy_conversation(key, "alice", hint)
+                    .map(|c| c.to_string())
+                    .as_deref(),
+                want,
+                "{key}"
+            );
         }
     }
 }

@@ -19,7 +19,6 @@ pub struct MemoryStorage {
     total_limit: Option<u64>,
     calls: u64,
     fail_calls: Vec<u64>,
-    fail_from: Option<u64>,
     bytes_written: u64,
     sets: u64,
     total: u64,
@@ -41,7 +40,11 @@ impl MemoryStorage {
     }
 
     pub fn with_limits(key_limit: u64, total_limit: u64) -> Self {
-        MemoryStorage { key_limit: Some(key_limit), total_limit: Some(total_limit), ..Self::default() }
+        MemoryStorage {
+            key_limit: Some(key_limit),
+            total_limit: Some(total_limit),
+            ..Self::default()
+        }
     }
 
     /// Makes call number `n` (1-based, counting every call ever made) throw.
@@ -49,15 +52,9 @@ impl MemoryStorage {
         self.fail_calls.push(n);
     }
 
-    /// Makes call number `n` and every later call throw, as a killed mini-program would stop writing.
-    pub fn fail_from(&mut self, n: u64) {
-        self.fail_from = Some(n);
-    }
-
     /// Clears injected faults.
     pub fn heal(&mut self) {
         self.fail_calls.clear();
-        self.fail_from = None;
     }
 
     /// Calls made so far (get, set, remove, keys).
@@ -84,7 +81,11 @@ impl MemoryStorage {
     }
 
     pub fn largest_entry(&self) -> u64 {
-        self.entries.iter().map(|(k, v)| entry_bytes(k, v)).max().unwrap_or(0)
+        self.entries
+            .iter()
+            .map(|(k, v)| entry_bytes(k, v))
+            .max()
+            .unwrap_or(0)
     }
 
     /// Reads without counting a call or failing (for test assertions).
@@ -95,7 +96,10 @@ impl MemoryStorage {
     /// Writes without counting a call, failing or checking limits (for planting test data).
     pub fn plant(&mut self, key: &str, value: &str) {
         let old = self.entries.insert(key.to_string(), value.to_string());
-        self.total = self.total.saturating_add(entry_bytes(key, value)).saturating_sub(old.map_or(0, |v| entry_bytes(key, &v)));
+        self.total = self
+            .total
+            .saturating_add(entry_bytes(key, value))
+            .saturating_sub(old.map_or(0, |v| entry_bytes(key, &v)));
     }
 
     pub fn key_list(&self) -> Vec<String> {
@@ -105,8 +109,10 @@ impl MemoryStorage {
     fn call(&mut self, what: &str, key: &str) -> Result<()> {
         self.calls = self.calls.saturating_add(1);
         let n = self.calls;
-        if self.fail_calls.contains(&n) || self.fail_from.is_some_and(|from| n >= from) {
-            return Err(Error::storage(format!("fail:injected fault at call {n} ({what} {key:?})")));
+        if self.fail_calls.contains(&n) {
+            return Err(Error::storage(format!(
+                "fail:injected fault at call {n} ({what} {key:?})"
+            )));
         }
         Ok(())
     }
@@ -131,7 +137,10 @@ impl KeyValue for MemoryStorage {
             }
         }
         let old = self.entries.insert(key.to_string(), value.to_string());
-        self.total = self.total.saturating_add(size).saturating_sub(old.map_or(0, |v| entry_bytes(key, &v)));
+        self.total = self
+            .total
+            .saturating_add(size)
+            .saturating_sub(old.map_or(0, |v| entry_bytes(key, &v)));
         self.bytes_written = self.bytes_written.saturating_add(size);
         self.sets = self.sets.saturating_add(1);
         Ok(())

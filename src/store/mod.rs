@@ -36,8 +36,8 @@ mod memory;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-use serde::Serialize;
 use serde::de::IgnoredAny;
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::kind::{ConversationId, Kind};
@@ -70,7 +70,9 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { total_bytes: 8 * 1024 * 1024 }
+        StoreOptions {
+            total_bytes: 8 * 1024 * 1024,
+        }
     }
 }
 
@@ -109,7 +111,9 @@ pub enum UpdateOutcome {
     Unchanged,
     NotFound,
     /// Applied in memory, not on storage yet; retried with the next operation.
-    Unsaved { reason: String },
+    Unsaved {
+        reason: String,
+    },
 }
 
 /// One row of the conversation list.
@@ -211,13 +215,23 @@ struct Chunk {
 
 impl Chunk {
     fn new(seq: u64, entries: Vec<Entry>) -> Self {
-        let mut chunk = Chunk { seq, stored: Stored::Absent, body: Body::Unloaded, range: None, dirty: true };
+        let mut chunk = Chunk {
+            seq,
+            stored: Stored::Absent,
+            body: Body::Unloaded,
+            range: None,
+            dirty: true,
+        };
         chunk.set_entries(entries);
         chunk
     }
 
     fn set_entries(&mut self, entries: Vec<Entry>) {
-        let bytes = entries.iter().map(|e| e.json_len + 1).sum::<usize>().saturating_sub(1);
+        let bytes = entries
+            .iter()
+            .map(|e| e.json_len + 1)
+            .sum::<usize>()
+            .saturating_sub(1);
         self.range = match (entries.first(), entries.last()) {
             (Some(first), Some(last)) => Some((mark_of(&first.record), mark_of(&last.record))),
             _ => None,
@@ -234,7 +248,9 @@ impl Chunk {
 
     /// Changes the entries and keeps byte total, range and dirtiness right.
     fn edit<T>(&mut self, f: impl FnOnce(&mut Vec<Entry>) -> T) -> Option<T> {
-        let Body::Loaded { entries, .. } = &mut self.body else { return None };
+        let Body::Loaded { entries, .. } = &mut self.body else {
+            return None;
+        };
         let mut taken = std::mem::take(entries);
         let out = f(&mut taken);
         self.set_entries(taken);
@@ -278,10 +294,19 @@ struct Conversation {
 impl Conversation {
     fn new(id: ConversationId, seqs: &[u64]) -> Self {
         let chunks = if seqs.is_empty() {
-            vec![Chunk { dirty: false, ..Chunk::new(SEQ_STEP, Vec::new()) }]
+            vec![Chunk {
+                dirty: false,
+                ..Chunk::new(SEQ_STEP, Vec::new())
+            }]
         } else {
             seqs.iter()
-                .map(|&seq| Chunk { seq, stored: Stored::Unknown, body: Body::Unloaded, range: None, dirty: false })
+                .map(|&seq| Chunk {
+                    seq,
+                    stored: Stored::Unknown,
+                    body: Body::Unloaded,
+                    range: None,
+                    dirty: false,
+                })
                 .collect()
         };
         Conversation {
@@ -331,8 +356,12 @@ impl Conversation {
     fn place(&mut self, at: usize, entry: Entry) {
         let tail = self.tail();
         let key = mark_of(&entry.record);
-        let Some(chunk) = self.chunks.get_mut(at) else { return };
-        let Some(entries) = chunk.entries() else { return };
+        let Some(chunk) = self.chunks.get_mut(at) else {
+            return;
+        };
+        let Some(entries) = chunk.entries() else {
+            return;
+        };
         let pos = entries.partition_point(|e| mark_cmp(&e.record, &key).is_lt());
         let appends_to_full_tail = at == tail
             && pos == entries.len()
@@ -355,13 +384,17 @@ impl Conversation {
     /// Splits chunk `at` in two halves by bytes, if a sequence number is free between it and the next.
     fn split(&mut self, at: usize) {
         let is_tail = at == self.tail();
-        let Some(chunk) = self.chunks.get(at) else { return };
+        let Some(chunk) = self.chunks.get(at) else {
+            return;
+        };
         let next = match self.chunks.get(at.saturating_add(1)) {
             Some(next) => next.seq,
             None => chunk.seq.saturating_add(SEQ_STEP.saturating_mul(2)),
         };
         let gap = next.saturating_sub(chunk.seq);
-        let Some(entries) = chunk.entries().filter(|e| e.len() >= 2 && gap >= 2) else { return };
+        let Some(entries) = chunk.entries().filter(|e| e.len() >= 2 && gap >= 2) else {
+            return;
+        };
         let half = chunk.loaded_bytes() / 2;
         let mut sum = 0usize;
         let cut = entries
@@ -373,7 +406,11 @@ impl Conversation {
             .map_or(1, |i| i.saturating_add(1))
             .clamp(1, entries.len().saturating_sub(1));
         let seq = chunk.seq.saturating_add(gap / 2);
-        let Some(upper) = self.chunks.get_mut(at).and_then(|c| c.edit(|entries| entries.split_off(cut))) else {
+        let Some(upper) = self
+            .chunks
+            .get_mut(at)
+            .and_then(|c| c.edit(|entries| entries.split_off(cut)))
+        else {
             return;
         };
         let new_chunk = Chunk::new(seq, upper);
@@ -418,16 +455,25 @@ impl Conversation {
             && !record.recalled
             && record.status != Status::Read
             && !muted
-            && self.read_mark.as_ref().is_none_or(|m| mark_cmp(record, m).is_gt())
+            && self
+                .read_mark
+                .as_ref()
+                .is_none_or(|m| mark_cmp(record, m).is_gt())
     }
 
     /// The record as pages see it: watermarks applied.
     fn presented(&self, record: &Record) -> Record {
         let mut out = record.clone();
-        let under = |mark: &Option<Mark>| mark.as_ref().is_some_and(|m| mark_cmp(record, m).is_le());
+        let under =
+            |mark: &Option<Mark>| mark.as_ref().is_some_and(|m| mark_cmp(record, m).is_le());
         match record.direction {
-            Direction::In if record.status == Status::Received && under(&self.read_mark) => out.status = Status::Read,
-            Direction::Out if matches!(record.status, Status::Sent | Status::Delivered) && under(&self.peer_read_mark) => {
+            Direction::In if record.status == Status::Received && under(&self.read_mark) => {
+                out.status = Status::Read
+            }
+            Direction::Out
+                if matches!(record.status, Status::Sent | Status::Delivered)
+                    && under(&self.peer_read_mark) =>
+            {
                 out.status = Status::Read
             }
             _ => {}
@@ -548,7 +594,9 @@ impl<K: KeyValue> Store<K> {
     /// listed in the report; a storage call that throws makes opening fail (try again later).
     pub fn open(kv: K, user: &str, options: StoreOptions) -> Result<(Self, OpenReport)> {
         if user.is_empty() {
-            return Err(Error::input("the store needs the logged-in user id; got an empty string"));
+            return Err(Error::input(
+                "the store needs the logged-in user id; got an empty string",
+            ));
         }
         let mut store = Store {
             kv,
@@ -577,7 +625,9 @@ impl<K: KeyValue> Store<K> {
         for key in store.kv.keys()? {
             match store.keys.parse(&key) {
                 None => {}
-                Some(KeyName::Chunk { conversation, seq }) => chunk_keys.entry(conversation).or_default().push(seq),
+                Some(KeyName::Chunk { conversation, seq }) => {
+                    chunk_keys.entry(conversation).or_default().push(seq)
+                }
                 Some(KeyName::State) => store.open_state(&key)?,
                 Some(KeyName::Extra(name)) => store.open_extra(&key, name)?,
                 Some(KeyName::Foreign) => foreign.push(key),
@@ -599,7 +649,11 @@ impl<K: KeyValue> Store<K> {
             }
             store.skip(key);
         }
-        let rebuilt = store.conversations.values().filter(|c| c.meta_dirty).count();
+        let rebuilt = store
+            .conversations
+            .values()
+            .filter(|c| c.meta_dirty)
+            .count();
         store.trim_cache();
         let report = OpenReport {
             conversations: store.conversations.len(),
@@ -625,7 +679,9 @@ impl<K: KeyValue> Store<K> {
     }
 
     fn open_state(&mut self, key: &str) -> Result<()> {
-        let Some(value) = self.kv.get(key)? else { return Ok(()) };
+        let Some(value) = self.kv.get(key)? else {
+            return Ok(());
+        };
         self.state_stored = Stored::Bytes(entry_bytes(key, &value));
         self.bytes_used = self.bytes_used.saturating_add(entry_bytes(key, &value));
         match decode_state(&value) {
@@ -640,14 +696,30 @@ impl<K: KeyValue> Store<K> {
     }
 
     fn open_extra(&mut self, key: &str, name: String) -> Result<()> {
-        let Some(value) = self.kv.get(key)? else { return Ok(()) };
+        let Some(value) = self.kv.get(key)? else {
+            return Ok(());
+        };
         let stored = Stored::Bytes(entry_bytes(key, &value));
         self.bytes_used = self.bytes_used.saturating_add(stored.bytes());
         if serde_json::from_str::<IgnoredAny>(&value).is_err() {
             self.skip(key.to_string());
-            self.extras.insert(name, Extra { value: "null".into(), stored, dirty: false });
+            self.extras.insert(
+                name,
+                Extra {
+                    value: "null".into(),
+                    stored,
+                    dirty: false,
+                },
+            );
         } else {
-            self.extras.insert(name, Extra { value, stored, dirty: false });
+            self.extras.insert(
+                name,
+                Extra {
+                    value,
+                    stored,
+                    dirty: false,
+                },
+            );
         }
         Ok(())
     }
@@ -661,19 +733,24 @@ impl<K: KeyValue> Store<K> {
         let tail_corrupt = self.chunk(&name, tail).is_none_or(Chunk::is_corrupt);
         let listed = seqs.get(..tail).unwrap_or_default();
         let trusted = meta.as_ref().filter(|m| {
-            !tail_corrupt && listed.iter().filter(|s| !m.intent.contains(s)).count() as u64 == m.sealed_chunks
+            !tail_corrupt
+                && listed.iter().filter(|s| !m.intent.contains(s)).count() as u64 == m.sealed_chunks
         });
         // Sizes of the sealed chunks the meta does not vouch for: those in its intent, or all of them.
         let mut read_bytes = 0u64;
         for (i, seq) in listed.iter().enumerate() {
             if trusted.is_none_or(|m| m.intent.contains(seq)) {
                 self.load(&name, i)?;
-                read_bytes = read_bytes.saturating_add(self.chunk(&name, i).map_or(0, |c| c.stored.bytes()));
+                read_bytes =
+                    read_bytes.saturating_add(self.chunk(&name, i).map_or(0, |c| c.stored.bytes()));
             }
         }
-        let sealed_bytes = trusted.map_or(read_bytes, |m| m.sealed_bytes.saturating_add(read_bytes));
+        let sealed_bytes =
+            trusted.map_or(read_bytes, |m| m.sealed_bytes.saturating_add(read_bytes));
         let rebuilt = trusted.is_none();
-        let Some(conversation) = self.conversations.get_mut(&name) else { return Ok(()) };
+        let Some(conversation) = self.conversations.get_mut(&name) else {
+            return Ok(());
+        };
         conversation.sealed_bytes = sealed_bytes;
         conversation.meta_dirty = rebuilt;
         if let Some(m) = meta {
@@ -683,10 +760,16 @@ impl<K: KeyValue> Store<K> {
         }
         if tail_corrupt {
             let seq = seqs.last().copied().unwrap_or(0).saturating_add(SEQ_STEP);
-            conversation.push_tail(Chunk { dirty: false, ..Chunk::new(seq, Vec::new()) });
+            conversation.push_tail(Chunk {
+                dirty: false,
+                ..Chunk::new(seq, Vec::new())
+            });
         }
         let tail_bytes = conversation.chunks.last().map_or(0, |c| c.stored.bytes());
-        self.bytes_used = self.bytes_used.saturating_add(tail_bytes).saturating_add(conversation.sealed_bytes);
+        self.bytes_used = self
+            .bytes_used
+            .saturating_add(tail_bytes)
+            .saturating_add(conversation.sealed_bytes);
         let newest = self.newest(&name)?;
         if let Some(c) = self.conversations.get_mut(&name) {
             c.activity = newest.map_or(i64::MIN, |r| r.time);
@@ -703,7 +786,10 @@ impl<K: KeyValue> Store<K> {
 
     /// Reads chunk `at` into memory unless it is there; returns the meta it carried.
     fn load(&mut self, name: &str, at: usize) -> Result<Option<Meta>> {
-        let Some(chunk) = self.chunk(name, at).filter(|c| matches!(c.body, Body::Unloaded)) else {
+        let Some(chunk) = self
+            .chunk(name, at)
+            .filter(|c| matches!(c.body, Body::Unloaded))
+        else {
             return Ok(None);
         };
         let seq = chunk.seq;
@@ -724,9 +810,14 @@ impl<K: KeyValue> Store<K> {
             self.skip(key);
         }
         for e in entries.iter().flatten() {
-            self.index.insert(e.record.id.clone(), (name.to_string(), e.record.time));
+            self.index
+                .insert(e.record.id.clone(), (name.to_string(), e.record.time));
         }
-        let Some(chunk) = self.conversations.get_mut(name).and_then(|c| c.chunks.get_mut(at)) else {
+        let Some(chunk) = self
+            .conversations
+            .get_mut(name)
+            .and_then(|c| c.chunks.get_mut(at))
+        else {
             return Ok(meta);
         };
         if let Some(size) = size {
@@ -745,7 +836,11 @@ impl<K: KeyValue> Store<K> {
         let count = self.conversations.get(name).map_or(0, |c| c.chunks.len());
         for at in (0..count).rev() {
             self.load(name, at)?;
-            if let Some(e) = self.chunk(name, at).and_then(Chunk::entries).and_then(|es| es.last()) {
+            if let Some(e) = self
+                .chunk(name, at)
+                .and_then(Chunk::entries)
+                .and_then(|es| es.last())
+            {
                 return Ok(Some(e.record.clone()));
             }
         }
@@ -756,28 +851,44 @@ impl<K: KeyValue> Store<K> {
     /// the tail. Reads chunks as a binary search needs them.
     fn locate(&mut self, name: &str, key: (i64, &str)) -> Result<usize> {
         loop {
-            let Some(conv) = self.conversations.get(name) else { return Ok(0) };
+            let Some(conv) = self.conversations.get(name) else {
+                return Ok(0);
+            };
             let tail = conv.tail();
             let after = |m: &Mark| key >= (m.0, m.1.as_str());
-            if conv.chunks.get(tail).and_then(|c| c.range.as_ref()).is_some_and(|(first, _)| after(first)) {
+            if conv
+                .chunks
+                .get(tail)
+                .and_then(|c| c.range.as_ref())
+                .is_some_and(|(first, _)| after(first))
+            {
                 return Ok(tail);
             }
-            let candidates: Vec<usize> =
-                (0..tail).filter(|&i| conv.chunks.get(i).is_some_and(|c| !c.is_corrupt())).collect();
+            let candidates: Vec<usize> = (0..tail)
+                .filter(|&i| conv.chunks.get(i).is_some_and(|c| !c.is_corrupt()))
+                .collect();
             let (mut lo, mut hi) = (0usize, candidates.len());
             let mut found_corrupt = false;
             while lo < hi {
                 let mid = lo + (hi - lo) / 2;
-                let Some(&at) = candidates.get(mid) else { break };
+                let Some(&at) = candidates.get(mid) else {
+                    break;
+                };
                 if self.chunk(name, at).is_some_and(|c| c.range.is_none()) {
                     self.load(name, at)?;
                 }
-                let Some(chunk) = self.chunk(name, at) else { break };
+                let Some(chunk) = self.chunk(name, at) else {
+                    break;
+                };
                 if chunk.is_corrupt() {
                     found_corrupt = true;
                     break;
                 }
-                if chunk.range.as_ref().is_none_or(|(_, last)| (last.0, last.1.as_str()) >= key) {
+                if chunk
+                    .range
+                    .as_ref()
+                    .is_none_or(|(_, last)| (last.0, last.1.as_str()) >= key)
+                {
                     hi = mid;
                 } else {
                     lo = mid + 1;
@@ -796,8 +907,15 @@ impl<K: KeyValue> Store<K> {
         }
         let at = self.locate(name, (time, id))?;
         self.load(name, at)?;
-        let entry = self.chunk(name, at).and_then(Chunk::entries).and_then(|es| es.iter().position(|e| e.record.id == id));
-        Ok(entry.map(|entry| Location { conversation: name.to_string(), chunk: at, entry }))
+        let entry = self
+            .chunk(name, at)
+            .and_then(Chunk::entries)
+            .and_then(|es| es.iter().position(|e| e.record.id == id));
+        Ok(entry.map(|entry| Location {
+            conversation: name.to_string(),
+            chunk: at,
+            entry,
+        }))
     }
 
     /// Where the record `id` is, if it was read or written this session.
@@ -847,7 +965,10 @@ impl<K: KeyValue> Store<K> {
             )));
         }
         if record.id.is_empty() {
-            return Err(Error::input(format!("a record of {} has an empty id", record.conversation)));
+            return Err(Error::input(format!(
+                "a record of {} has an empty id",
+                record.conversation
+            )));
         }
         let size = serde_json::to_string(record).map_or(0, |s| s.len());
         if size > MAX_RECORD_BYTES {
@@ -868,16 +989,24 @@ impl<K: KeyValue> Store<K> {
         let name = record.conversation.clone();
         if !self.conversations.contains_key(&name) {
             let id = ConversationId::parse(&name)?;
-            self.conversations.insert(name.clone(), Conversation::new(id, &[]));
+            self.conversations
+                .insert(name.clone(), Conversation::new(id, &[]));
         }
         let at = self.locate(&name, (record.time, &record.id))?;
         self.load(&name, at)?;
-        if self.chunk(&name, at).and_then(Chunk::entries).is_some_and(|es| es.iter().any(|e| e.record.id == record.id)) {
+        if self
+            .chunk(&name, at)
+            .and_then(Chunk::entries)
+            .is_some_and(|es| es.iter().any(|e| e.record.id == record.id))
+        {
             return Ok(false);
         }
         let muted = self.muted.contains(&name);
-        self.index.insert(record.id.clone(), (name.clone(), record.time));
-        let Some(conv) = self.conversations.get_mut(&name) else { return Ok(false) };
+        self.index
+            .insert(record.id.clone(), (name.clone(), record.time));
+        let Some(conv) = self.conversations.get_mut(&name) else {
+            return Ok(false);
+        };
         if conv.counts_unread(&record, muted) {
             conv.unread = conv.unread.saturating_add(1);
             conv.meta_dirty = true;
@@ -889,9 +1018,18 @@ impl<K: KeyValue> Store<K> {
 
     /// The SDK acknowledged my message: the `sending` record `local_id` becomes `server_id` with status
     /// `sent` (and the server's time when given). If `server_id` is already stored, the two are merged.
-    pub fn ack_sent(&mut self, local_id: &str, server_id: &str, server_time: Option<i64>) -> Result<UpdateOutcome> {
-        let Some(loc) = self.find(local_id)? else { return Ok(self.outcome(UpdateOutcome::NotFound, None)) };
-        let Some(record) = self.record_at(&loc).cloned() else { return Ok(self.outcome(UpdateOutcome::NotFound, None)) };
+    pub fn ack_sent(
+        &mut self,
+        local_id: &str,
+        server_id: &str,
+        server_time: Option<i64>,
+    ) -> Result<UpdateOutcome> {
+        let Some(loc) = self.find(local_id)? else {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        };
+        let Some(record) = self.record_at(&loc).cloned() else {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        };
         let name = loc.conversation.clone();
         let existing = if server_id == local_id {
             None
@@ -914,7 +1052,8 @@ impl<K: KeyValue> Store<K> {
             self.load(&name, target)?;
             let target_seq = self.chunk(&name, target).map(|c| c.seq);
             self.take_entry(&loc);
-            self.index.insert(moved.id.clone(), (name.clone(), moved.time));
+            self.index
+                .insert(moved.id.clone(), (name.clone(), moved.time));
             if let Some(conv) = self.conversations.get_mut(&name) {
                 if let Some(at) = target_seq.and_then(|seq| conv.position(seq)) {
                     conv.place(at, entry(moved));
@@ -942,19 +1081,27 @@ impl<K: KeyValue> Store<K> {
 
     /// `onDeliveredMessage`: my message reached the peer.
     pub fn mark_delivered(&mut self, id: &str) -> Result<UpdateOutcome> {
-        self.update(id, |r| r.direction == Direction::Out && raise(&mut r.status, Status::Delivered))
+        self.update(id, |r| {
+            r.direction == Direction::Out && raise(&mut r.status, Status::Delivered)
+        })
     }
 
     /// `onReadMessage`: the peer read my message.
     pub fn mark_read_by_peer(&mut self, id: &str) -> Result<UpdateOutcome> {
-        self.update(id, |r| r.direction == Direction::Out && raise(&mut r.status, Status::Read))
+        self.update(id, |r| {
+            r.direction == Direction::Out && raise(&mut r.status, Status::Read)
+        })
     }
 
     /// `onRecallMessage`: the record becomes a recall notice (text and body gone, `ext.recalledBy` set);
     /// if it was counted unread, the count drops.
     pub fn recall(&mut self, message_id: &str, by: &str) -> Result<UpdateOutcome> {
-        let Some(loc) = self.find(message_id)? else { return Ok(self.outcome(UpdateOutcome::NotFound, None)) };
-        let Some(record) = self.record_at(&loc).cloned() else { return Ok(self.outcome(UpdateOutcome::NotFound, None)) };
+        let Some(loc) = self.find(message_id)? else {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        };
+        let Some(record) = self.record_at(&loc).cloned() else {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        };
         if record.recalled {
             return Ok(self.outcome(UpdateOutcome::Unchanged, None));
         }
@@ -969,7 +1116,10 @@ impl<K: KeyValue> Store<K> {
             r.recalled = true;
             r.text = None;
             r.body = None;
-            r.ext.insert("recalledBy".into(), serde_json::Value::String(by.to_string()));
+            r.ext.insert(
+                "recalledBy".into(),
+                serde_json::Value::String(by.to_string()),
+            );
             true
         });
         Ok(self.outcome(UpdateOutcome::Updated, Some(&loc.conversation)))
@@ -987,9 +1137,13 @@ impl<K: KeyValue> Store<K> {
 
     fn advance_mark(&mut self, conversation: &str, reader: Reader) -> Result<UpdateOutcome> {
         let name = conversation_name(conversation)?;
-        let Some(newest) = self.newest(&name)? else { return Ok(self.outcome(UpdateOutcome::NotFound, None)) };
+        let Some(newest) = self.newest(&name)? else {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        };
         let newest = mark_of(&newest);
-        let Some(conv) = self.conversations.get_mut(&name) else { return Ok(self.outcome(UpdateOutcome::NotFound, None)) };
+        let Some(conv) = self.conversations.get_mut(&name) else {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        };
         let slot = match reader {
             Reader::Me => &mut conv.read_mark,
             Reader::Peer => &mut conv.peer_read_mark,
@@ -1012,7 +1166,11 @@ impl<K: KeyValue> Store<K> {
     /// Mutes or unmutes a conversation: a muted one gains no unread and is left out of the total.
     pub fn mute(&mut self, conversation: &str, on: bool) -> Result<UpdateOutcome> {
         let name = conversation_name(conversation)?;
-        let changed = if on { self.muted.insert(name) } else { self.muted.remove(&name) };
+        let changed = if on {
+            self.muted.insert(name)
+        } else {
+            self.muted.remove(&name)
+        };
         if !changed {
             return Ok(self.outcome(UpdateOutcome::Unchanged, None));
         }
@@ -1031,7 +1189,11 @@ impl<K: KeyValue> Store<K> {
                 json.len()
             )));
         }
-        let slot = self.extras.entry(name.to_string()).or_insert(Extra { value: String::new(), stored: Stored::Absent, dirty: false });
+        let slot = self.extras.entry(name.to_string()).or_insert(Extra {
+            value: String::new(),
+            stored: Stored::Absent,
+            dirty: false,
+        });
         if slot.value == json && !slot.dirty && slot.stored != Stored::Absent {
             return Ok(self.outcome(UpdateOutcome::Unchanged, None));
         }
@@ -1046,8 +1208,14 @@ impl<K: KeyValue> Store<K> {
     }
 
     /// Applies `change` to the record `id`; `change` returns whether it changed anything.
-    fn update(&mut self, id: &str, change: impl FnOnce(&mut Record) -> bool) -> Result<UpdateOutcome> {
-        let Some(loc) = self.find(id)? else { return Ok(self.outcome(UpdateOutcome::NotFound, None)) };
+    fn update(
+        &mut self,
+        id: &str,
+        change: impl FnOnce(&mut Record) -> bool,
+    ) -> Result<UpdateOutcome> {
+        let Some(loc) = self.find(id)? else {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        };
         if self.modify(&loc, change) {
             Ok(self.outcome(UpdateOutcome::Updated, Some(&loc.conversation)))
         } else {
@@ -1057,13 +1225,19 @@ impl<K: KeyValue> Store<K> {
 
     /// Changes a record in place (its time and id stay).
     fn modify(&mut self, loc: &Location, change: impl FnOnce(&mut Record) -> bool) -> bool {
-        let Some(mut record) = self.record_at(loc).cloned() else { return false };
+        let Some(mut record) = self.record_at(loc).cloned() else {
+            return false;
+        };
         if !change(&mut record) {
             return false;
         }
-        let Some(conv) = self.conversations.get_mut(&loc.conversation) else { return false };
+        let Some(conv) = self.conversations.get_mut(&loc.conversation) else {
+            return false;
+        };
         let tail = conv.tail();
-        let Some(chunk) = conv.chunks.get_mut(loc.chunk) else { return false };
+        let Some(chunk) = conv.chunks.get_mut(loc.chunk) else {
+            return false;
+        };
         chunk.edit(|es| {
             if let Some(slot) = es.get_mut(loc.entry) {
                 *slot = entry(record);
@@ -1077,9 +1251,13 @@ impl<K: KeyValue> Store<K> {
 
     /// Removes a record from its chunk (the chunk stays, possibly empty: see `drop_if_empty`).
     fn take_entry(&mut self, loc: &Location) {
-        let Some(conv) = self.conversations.get_mut(&loc.conversation) else { return };
+        let Some(conv) = self.conversations.get_mut(&loc.conversation) else {
+            return;
+        };
         let tail = conv.tail();
-        let Some(chunk) = conv.chunks.get_mut(loc.chunk) else { return };
+        let Some(chunk) = conv.chunks.get_mut(loc.chunk) else {
+            return;
+        };
         chunk.edit(|es| (loc.entry < es.len()).then(|| es.remove(loc.entry)));
         if loc.chunk != tail {
             conv.touched.insert(chunk.seq);
@@ -1088,9 +1266,18 @@ impl<K: KeyValue> Store<K> {
 
     /// Removes sealed chunk `seq` if it holds no record.
     fn drop_if_empty(&mut self, name: &str, seq: u64) {
-        let Some(conv) = self.conversations.get_mut(name) else { return };
-        let Some(at) = conv.position(seq).filter(|&at| at != conv.tail()) else { return };
-        if !conv.chunks.get(at).and_then(Chunk::entries).is_some_and(Vec::is_empty) {
+        let Some(conv) = self.conversations.get_mut(name) else {
+            return;
+        };
+        let Some(at) = conv.position(seq).filter(|&at| at != conv.tail()) else {
+            return;
+        };
+        if !conv
+            .chunks
+            .get(at)
+            .and_then(Chunk::entries)
+            .is_some_and(Vec::is_empty)
+        {
             return;
         }
         let chunk = conv.chunks.remove(at);
@@ -1112,7 +1299,9 @@ impl<K: KeyValue> Store<K> {
     fn outcome(&mut self, outcome: UpdateOutcome, protect: Option<&str>) -> UpdateOutcome {
         let unsaved = self.finish(protect);
         match (outcome, unsaved) {
-            (UpdateOutcome::Updated | UpdateOutcome::Merged, Some(reason)) => UpdateOutcome::Unsaved { reason },
+            (UpdateOutcome::Updated | UpdateOutcome::Merged, Some(reason)) => {
+                UpdateOutcome::Unsaved { reason }
+            }
             (o, _) => o,
         }
     }
@@ -1122,9 +1311,16 @@ impl<K: KeyValue> Store<K> {
 impl<K: KeyValue> Store<K> {
     /// The `limit` newest records of `conversation` older than the record `before` (or the newest),
     /// oldest first. Records not yet on storage are included.
-    pub fn history(&mut self, conversation: &str, before: Option<&str>, limit: usize) -> Result<Vec<Record>> {
+    pub fn history(
+        &mut self,
+        conversation: &str,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Record>> {
         let name = conversation_name(conversation)?;
-        let Some(conv) = self.conversations.get(&name) else { return Ok(Vec::new()) };
+        let Some(conv) = self.conversations.get(&name) else {
+            return Ok(Vec::new());
+        };
         let tail = conv.tail();
         let bound = match before {
             None => None,
@@ -1147,13 +1343,26 @@ impl<K: KeyValue> Store<K> {
                 break;
             }
             self.load(&name, at)?;
-            let Some(entries) = self.chunk(&name, at).and_then(Chunk::entries) else { continue };
-            let older = entries.iter().rev().filter(|e| bound.as_ref().is_none_or(|b| mark_cmp(&e.record, b).is_lt()));
-            out.extend(older.take(limit.saturating_sub(out.len())).map(|e| e.record.clone()));
+            let Some(entries) = self.chunk(&name, at).and_then(Chunk::entries) else {
+                continue;
+            };
+            let older = entries.iter().rev().filter(|e| {
+                bound
+                    .as_ref()
+                    .is_none_or(|b| mark_cmp(&e.record, b).is_lt())
+            });
+            out.extend(
+                older
+                    .take(limit.saturating_sub(out.len()))
+                    .map(|e| e.record.clone()),
+            );
         }
         out.reverse();
         let conv = self.conversations.get(&name);
-        let presented = out.iter().map(|r| conv.map_or_else(|| r.clone(), |c| c.presented(r))).collect();
+        let presented = out
+            .iter()
+            .map(|r| conv.map_or_else(|| r.clone(), |c| c.presented(r)))
+            .collect();
         self.trim_cache();
         Ok(presented)
     }
@@ -1163,8 +1372,12 @@ impl<K: KeyValue> Store<K> {
         let names: Vec<String> = self.conversations.keys().cloned().collect();
         let mut list = Vec::with_capacity(names.len());
         for name in names {
-            let Some(last) = self.newest(&name)? else { continue };
-            let Some(conv) = self.conversations.get(&name) else { continue };
+            let Some(last) = self.newest(&name)? else {
+                continue;
+            };
+            let Some(conv) = self.conversations.get(&name) else {
+                continue;
+            };
             list.push(ConversationSummary {
                 conversation: name.clone(),
                 kind: conv.id.kind,
@@ -1175,7 +1388,11 @@ impl<K: KeyValue> Store<K> {
                 muted: self.muted.contains(&name),
             });
         }
-        list.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.conversation.cmp(&b.conversation)));
+        list.sort_by(|a, b| {
+            b.updated_at
+                .cmp(&a.updated_at)
+                .then_with(|| a.conversation.cmp(&b.conversation))
+        });
         self.trim_cache();
         Ok(list)
     }
@@ -1193,22 +1410,51 @@ impl<K: KeyValue> Store<K> {
         let chunk_keys: u64 = self
             .conversations
             .values()
-            .map(|c| c.chunks.iter().filter(|ch| ch.stored != Stored::Absent).count() as u64)
+            .map(|c| {
+                c.chunks
+                    .iter()
+                    .filter(|ch| ch.stored != Stored::Absent)
+                    .count() as u64
+            })
             .sum();
-        let extra_keys = self.extras.values().filter(|e| e.stored != Stored::Absent).count() as u64;
+        let extra_keys = self
+            .extras
+            .values()
+            .filter(|e| e.stored != Stored::Absent)
+            .count() as u64;
         let state_key = u64::from(self.state_stored != Stored::Absent);
-        let dirty_chunks: u64 = self.conversations.values().map(|c| c.chunks.iter().filter(|ch| ch.dirty).count() as u64).sum();
-        let dirty_metas = self.conversations.values().filter(|c| c.meta_dirty && !c.chunks.last().is_some_and(|t| t.dirty)).count() as u64;
+        let dirty_chunks: u64 = self
+            .conversations
+            .values()
+            .map(|c| c.chunks.iter().filter(|ch| ch.dirty).count() as u64)
+            .sum();
+        let dirty_metas = self
+            .conversations
+            .values()
+            .filter(|c| c.meta_dirty && !c.chunks.last().is_some_and(|t| t.dirty))
+            .count() as u64;
         let dirty_extras = self.extras.values().filter(|e| e.dirty).count() as u64;
         StorageReport {
             bytes_used: self.bytes_used,
             total_bytes: self.options.total_bytes,
-            keys: chunk_keys + extra_keys + state_key + self.foreign_keys + self.removals.len() as u64,
-            conversations: self.conversations.values().filter(|c| c.activity != i64::MIN).count(),
+            keys: chunk_keys
+                + extra_keys
+                + state_key
+                + self.foreign_keys
+                + self.removals.len() as u64,
+            conversations: self
+                .conversations
+                .values()
+                .filter(|c| c.activity != i64::MIN)
+                .count(),
             evicted_records: self.evicted_records,
             evicted_chunks: self.evicted_chunks,
             skipped_corrupt: self.skipped_corrupt,
-            unsaved: dirty_chunks + dirty_metas + dirty_extras + u64::from(self.state_dirty) + self.removals.len() as u64,
+            unsaved: dirty_chunks
+                + dirty_metas
+                + dirty_extras
+                + u64::from(self.state_dirty)
+                + self.removals.len() as u64,
         }
     }
 
@@ -1221,16 +1467,25 @@ impl<K: KeyValue> Store<K> {
     fn trim_cache(&mut self) {
         for conv in self.conversations.values_mut() {
             let name = conv.id.to_string();
-            self.cache.extend(conv.fresh.drain(..).map(|seq| (name.clone(), seq)));
+            self.cache
+                .extend(conv.fresh.drain(..).map(|seq| (name.clone(), seq)));
         }
         let mut rounds = self.cache.len();
         while self.cache.len() > CACHED_CHUNKS && rounds > 0 {
             rounds -= 1;
-            let Some((name, seq)) = self.cache.pop_front() else { break };
-            let Some(conv) = self.conversations.get_mut(&name) else { continue };
+            let Some((name, seq)) = self.cache.pop_front() else {
+                break;
+            };
+            let Some(conv) = self.conversations.get_mut(&name) else {
+                continue;
+            };
             let tail = conv.tail();
-            let Some(at) = conv.position(seq) else { continue };
-            let Some(chunk) = conv.chunks.get_mut(at) else { continue };
+            let Some(at) = conv.position(seq) else {
+                continue;
+            };
+            let Some(chunk) = conv.chunks.get_mut(at) else {
+                continue;
+            };
             if at == tail || chunk.dirty {
                 self.cache.push_back((name, seq));
             } else if matches!(chunk.body, Body::Loaded { .. }) {
@@ -1260,10 +1515,17 @@ impl<K: KeyValue> Store<K> {
     fn try_flush(&mut self, protect: Option<&str>) -> Result<()> {
         let writes = loop {
             let writes = self.plan();
-            let freed: u64 = self.removals.iter().map(|r| r.bytes).fold(0, u64::saturating_add);
-            let projected = writes.iter().fold(self.bytes_used.saturating_sub(freed), |sum, w| {
-                sum.saturating_sub(self.stored_of(&w.target)).saturating_add(entry_bytes(&w.key, &w.value))
-            });
+            let freed: u64 = self
+                .removals
+                .iter()
+                .map(|r| r.bytes)
+                .fold(0, u64::saturating_add);
+            let projected = writes
+                .iter()
+                .fold(self.bytes_used.saturating_sub(freed), |sum, w| {
+                    sum.saturating_sub(self.stored_of(&w.target))
+                        .saturating_add(entry_bytes(&w.key, &w.value))
+                });
             if projected <= self.options.total_bytes {
                 break writes;
             }
@@ -1291,7 +1553,9 @@ impl<K: KeyValue> Store<K> {
     fn plan(&self) -> Vec<Write> {
         let mut writes = Vec::new();
         for (name, conv) in self.conversations.iter().filter(|(_, c)| c.needs_flush()) {
-            let Some(tail) = conv.chunks.last() else { continue };
+            let Some(tail) = conv.chunks.last() else {
+                continue;
+            };
             let meta = conv.meta(&self.removals);
             writes.push(Write {
                 key: self.keys.chunk(name, tail.seq),
@@ -1299,7 +1563,13 @@ impl<K: KeyValue> Store<K> {
                 target: WriteTarget::Tail(name.clone()),
             });
             for &seq in &conv.touched {
-                let Some(chunk) = conv.position(seq).and_then(|at| conv.chunks.get(at)).filter(|c| c.dirty) else { continue };
+                let Some(chunk) = conv
+                    .position(seq)
+                    .and_then(|at| conv.chunks.get(at))
+                    .filter(|c| c.dirty)
+                else {
+                    continue;
+                };
                 writes.push(Write {
                     key: self.keys.chunk(name, seq),
                     value: encode_chunk(name, &records_of(chunk), None),
@@ -1308,7 +1578,11 @@ impl<K: KeyValue> Store<K> {
             }
         }
         for (name, extra) in self.extras.iter().filter(|(_, e)| e.dirty) {
-            writes.push(Write { key: self.keys.extra(name), value: extra.value.clone(), target: WriteTarget::Extra(name.clone()) });
+            writes.push(Write {
+                key: self.keys.extra(name),
+                value: extra.value.clone(),
+                target: WriteTarget::Extra(name.clone()),
+            });
         }
         if self.state_dirty {
             let state = State {
@@ -1329,7 +1603,11 @@ impl<K: KeyValue> Store<K> {
     /// Bytes the target of a write holds on storage now.
     fn stored_of(&self, target: &WriteTarget) -> u64 {
         match target {
-            WriteTarget::Tail(name) => self.conversations.get(name).and_then(|c| c.chunks.last()).map_or(0, |c| c.stored.bytes()),
+            WriteTarget::Tail(name) => self
+                .conversations
+                .get(name)
+                .and_then(|c| c.chunks.last())
+                .map_or(0, |c| c.stored.bytes()),
             WriteTarget::Sealed(name, seq) => self
                 .conversations
                 .get(name)
@@ -1355,7 +1633,9 @@ impl<K: KeyValue> Store<K> {
                 }
             }
             WriteTarget::Sealed(name, seq) => {
-                let Some(conv) = self.conversations.get_mut(&name) else { return };
+                let Some(conv) = self.conversations.get_mut(&name) else {
+                    return;
+                };
                 conv.sealed_bytes = conv.sealed_bytes.saturating_sub(old).saturating_add(bytes);
                 conv.touched.remove(&seq);
                 if let Some(chunk) = conv.position(seq).and_then(|at| conv.chunks.get_mut(at)) {
@@ -1382,10 +1662,15 @@ impl<K: KeyValue> Store<K> {
         if removal.whole {
             return;
         }
-        let Some(conv) = self.conversations.get_mut(&removal.conversation) else { return };
+        let Some(conv) = self.conversations.get_mut(&removal.conversation) else {
+            return;
+        };
         conv.sealed_bytes = conv.sealed_bytes.saturating_sub(removal.bytes);
         conv.pending_removals = conv.pending_removals.saturating_sub(1);
-        let rewritten = conv.position(removal.seq).and_then(|at| conv.chunks.get(at)).is_some_and(|c| c.dirty);
+        let rewritten = conv
+            .position(removal.seq)
+            .and_then(|at| conv.chunks.get(at))
+            .is_some_and(|c| c.dirty);
         if !rewritten {
             conv.touched.remove(&removal.seq);
         }
@@ -1394,10 +1679,16 @@ impl<K: KeyValue> Store<K> {
     /// Evicts one chunk: the oldest clean sealed chunk of the least recently active conversation, or
     /// failing that a whole idle conversation other than `protect`. False when nothing can go.
     fn evict_one(&mut self, protect: Option<&str>) -> Result<bool> {
-        let mut by_activity: Vec<(i64, String)> = self.conversations.iter().map(|(n, c)| (c.activity, n.clone())).collect();
+        let mut by_activity: Vec<(i64, String)> = self
+            .conversations
+            .iter()
+            .map(|(n, c)| (c.activity, n.clone()))
+            .collect();
         by_activity.sort();
         for (_, name) in &by_activity {
-            let Some(conv) = self.conversations.get(name) else { continue };
+            let Some(conv) = self.conversations.get(name) else {
+                continue;
+            };
             let sealed = conv.chunks.get(..conv.tail()).unwrap_or_default();
             if let Some(at) = sealed.iter().position(|c| !c.dirty) {
                 self.evict_chunk(name, at)?;
@@ -1406,7 +1697,8 @@ impl<K: KeyValue> Store<K> {
         }
         for (_, name) in &by_activity {
             let idle = self.conversations.get(name).is_some_and(|c| {
-                !c.has_unsaved_records() && c.chunks.last().is_some_and(|t| t.stored != Stored::Absent)
+                !c.has_unsaved_records()
+                    && c.chunks.last().is_some_and(|t| t.stored != Stored::Absent)
             });
             if idle && protect != Some(name.as_str()) {
                 self.evict_conversation(name);
@@ -1418,7 +1710,9 @@ impl<K: KeyValue> Store<K> {
 
     fn evict_chunk(&mut self, name: &str, at: usize) -> Result<()> {
         self.load(name, at)?;
-        let Some(conv) = self.conversations.get_mut(name) else { return Ok(()) };
+        let Some(conv) = self.conversations.get_mut(name) else {
+            return Ok(());
+        };
         if at >= conv.tail() {
             return Ok(());
         }
@@ -1438,7 +1732,9 @@ impl<K: KeyValue> Store<K> {
     }
 
     fn evict_conversation(&mut self, name: &str) {
-        let Some(conv) = self.conversations.remove(name) else { return };
+        let Some(conv) = self.conversations.remove(name) else {
+            return;
+        };
         for chunk in conv.chunks.iter().filter(|c| c.stored != Stored::Absent) {
             self.removals.push(Removal {
                 key: self.keys.chunk(name, chunk.seq),
@@ -1468,12 +1764,19 @@ impl<K: KeyValue> Store<K> {
         self.evicted_records = self.evicted_records.saturating_add(records);
         self.evicted_chunks = self.evicted_chunks.saturating_add(chunks);
         self.state_dirty = true;
-        self.evictions.push(EvictionEvent { conversation: name.to_string(), records, whole_conversation });
+        self.evictions.push(EvictionEvent {
+            conversation: name.to_string(),
+            records,
+            whole_conversation,
+        });
     }
 }
 
 fn records_of(chunk: &Chunk) -> Vec<&Record> {
-    chunk.entries().map(|es| es.iter().map(|e| &e.record).collect()).unwrap_or_default()
+    chunk
+        .entries()
+        .map(|es| es.iter().map(|e| &e.record).collect())
+        .unwrap_or_default()
 }
 
 /// Importing history kept the old ways.
@@ -1484,18 +1787,28 @@ impl<K: KeyValue> Store<K> {
     pub fn migrate_legacy(&mut self) -> Result<MigrationReport> {
         let mut report = MigrationReport::default();
         for key in self.kv.keys()? {
-            if key.starts_with("mpchat/") || !(key.starts_with("group_") || key.starts_with("rendered_")) {
+            if key.starts_with("mpchat/")
+                || !(key.starts_with("group_") || key.starts_with("rendered_"))
+            {
                 continue;
             }
-            let Some(value) = self.kv.get(&key)? else { continue };
-            let Ok(serde_json::Value::Array(items)) = serde_json::from_str(&value) else { continue };
-            let Some(conversation) = legacy::legacy_conversation(&key, &self.user, legacy::kind_hint(&items)) else {
+            let Some(value) = self.kv.get(&key)? else {
+                continue;
+            };
+            let Ok(serde_json::Value::Array(items)) = serde_json::from_str(&value) else {
+                continue;
+            };
+            let Some(conversation) =
+                legacy::legacy_conversation(&key, &self.user, legacy::kind_hint(&items))
+            else {
                 continue;
             };
             report.keys_found += 1;
             let mut mapped = 0usize;
             for item in &items {
-                let Some(record) = legacy_record(item, &conversation, &self.user).filter(|r| Self::check(r).is_ok()) else {
+                let Some(record) = legacy_record(item, &conversation, &self.user)
+                    .filter(|r| Self::check(r).is_ok())
+                else {
                     report.skipped += 1;
                     continue;
                 };

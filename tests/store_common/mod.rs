@@ -20,7 +20,11 @@ pub fn rec(conversation: &str, id: &str, time: i64, from: &str, text: &str) -> R
         msg_type: MsgType::Txt,
         text: Some(text.into()),
         body: None,
-        sender: Sender { id: from.into(), nickname: None, avatar: None },
+        sender: Sender {
+            id: from.into(),
+            nickname: None,
+            avatar: None,
+        },
         mentions: None,
         mentions_me: false,
         status: if mine { Status::Sent } else { Status::Received },
@@ -31,8 +35,16 @@ pub fn rec(conversation: &str, id: &str, time: i64, from: &str, text: &str) -> R
 
 /// A record of about `size` bytes of JSON.
 pub fn sized(conversation: &str, id: &str, time: i64, from: &str, size: usize) -> Record {
-    let base = serde_json::to_string(&rec(conversation, id, time, from, "")).unwrap().len();
-    rec(conversation, id, time, from, &"x".repeat(size.saturating_sub(base)))
+    let base = serde_json::to_string(&rec(conversation, id, time, from, ""))
+        .unwrap()
+        .len();
+    rec(
+        conversation,
+        id,
+        time,
+        from,
+        &"x".repeat(size.saturating_sub(base)),
+    )
 }
 
 pub fn open<K: KeyValue>(kv: K) -> Store<K> {
@@ -40,7 +52,9 @@ pub fn open<K: KeyValue>(kv: K) -> Store<K> {
 }
 
 pub fn open_with<K: KeyValue>(kv: K, total_bytes: u64) -> Store<K> {
-    Store::open(kv, "me", StoreOptions { total_bytes }).unwrap().0
+    Store::open(kv, "me", StoreOptions { total_bytes })
+        .unwrap()
+        .0
 }
 
 pub fn ids(records: &[Record]) -> Vec<String> {
