@@ -32,5 +32,32 @@ impl<K: KeyValue + ?Sized> KeyValue for &mut K {
 /// `wx` texts differ between clients (`fail:quota reached`, `fail:entry size limit reached`, …).
 pub fn is_full_error(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    m.contains("quota") || m.contains("limit") || m.contains("exceed") || m.contains("full")
+    [
+        "quota",
+        "limit reached",
+        "exceed",
+        "max size",
+        "storage full",
+    ]
+    .iter()
+    .any(|sign| m.contains(sign))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_full_error;
+
+    #[test]
+    fn full_storage_errors_are_recognised() {
+        let table = [
+            ("fail:quota reached", true),
+            ("fail:entry size limit reached", true),
+            ("setStorageSync:fail exceed storage max size 10MB", true),
+            ("fail:injected fault at call 3 (set)", false),
+            ("fail:internal error", false),
+        ];
+        for (message, full) in table {
+            assert_eq!(is_full_error(message), full, "{message}");
+        }
+    }
 }

@@ -106,12 +106,12 @@ impl MemoryStorage {
         self.entries.keys().cloned().collect()
     }
 
-    fn call(&mut self, what: &str, key: &str) -> Result<()> {
+    fn call(&mut self, what: &str) -> Result<()> {
         self.calls = self.calls.saturating_add(1);
         let n = self.calls;
         if self.fail_calls.contains(&n) {
             return Err(Error::storage(format!(
-                "fail:injected fault at call {n} ({what} {key:?})"
+                "fail:injected fault at call {n} ({what})"
             )));
         }
         Ok(())
@@ -120,12 +120,12 @@ impl MemoryStorage {
 
 impl KeyValue for MemoryStorage {
     fn get(&mut self, key: &str) -> Result<Option<String>> {
-        self.call("get", key)?;
+        self.call("get")?;
         Ok(self.entries.get(key).cloned())
     }
 
     fn set(&mut self, key: &str, value: &str) -> Result<()> {
-        self.call("set", key)?;
+        self.call("set")?;
         let size = entry_bytes(key, value);
         if self.key_limit.is_some_and(|limit| size > limit) {
             return Err(Error::storage("fail:entry size limit reached"));
@@ -147,7 +147,7 @@ impl KeyValue for MemoryStorage {
     }
 
     fn remove(&mut self, key: &str) -> Result<()> {
-        self.call("remove", key)?;
+        self.call("remove")?;
         if let Some(old) = self.entries.remove(key) {
             self.total = self.total.saturating_sub(entry_bytes(key, &old));
         }
@@ -155,7 +155,7 @@ impl KeyValue for MemoryStorage {
     }
 
     fn keys(&mut self) -> Result<Vec<String>> {
-        self.call("keys", "")?;
+        self.call("keys")?;
         Ok(self.entries.keys().cloned().collect())
     }
 }
