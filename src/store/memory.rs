@@ -20,7 +20,6 @@ pub struct MemoryStorage {
     calls: u64,
     fail_calls: Vec<u64>,
     bytes_written: u64,
-    sets: u64,
     total: u64,
 }
 
@@ -67,9 +66,6 @@ impl MemoryStorage {
         self.bytes_written
     }
 
-    pub fn sets(&self) -> u64 {
-        self.sets
-    }
 
     /// Bytes held by keys starting with `prefix` ("" for all).
     pub fn bytes_under(&self, prefix: &str) -> u64 {
@@ -142,7 +138,6 @@ impl KeyValue for MemoryStorage {
             .saturating_add(size)
             .saturating_sub(old.map_or(0, |v| entry_bytes(key, &v)));
         self.bytes_written = self.bytes_written.saturating_add(size);
-        self.sets = self.sets.saturating_add(1);
         Ok(())
     }
 
