@@ -1,0 +1,83 @@
+//! Helpers shared by the store tests.
+#![allow(dead_code)]
+
+use mpchat::store::{KeyValue, MemoryStorage, Store, StoreOptions};
+use mpchat::{ConversationId, Direction, MsgType, Record, Sender, Status};
+use serde_json::Map;
+
+/// A text record in `conversation` (`<kind>:<id>`), from `from` (`me` means the logged-in user "me").
+pub fn rec(conversation: &str, id: &str, time: i64, from: &str, text: &str) -> Record {
+    let conv = ConversationId::parse(conversation).unwrap();
+    let mine = from == "me";
+    Record {
+        id: id.into(),
+        conversation: conv.to_string(),
+        kind: conv.kind,
+        from: from.into(),
+        to: if mine { conv.id.clone() } else { "me".into() },
+        direction: if mine { Direction::Out } else { Direction::In },
+        time,
+        msg_type: MsgType::Txt,
+        text: Some(text.into()),
+        body: None,
+        sender: Sender {
+            id: from.into(),
+            nickname: None,
+            avatar: None,
+        },
+        mentions: None,
+        mentions_me: false,
+        status: if mine { Status::Sent } else { Status::Received },
+        recalled: false,
+        ext: Map::new(),
+    }
+}
+
+/// A record of about `size` bytes of JSON.
+pub fn sized(conversation: &str, id: &str, time: i64, from: &str, size: usize) -> Record {
+    let base = serde_json::to_string(&rec(conversation, id, time, from, ""))
+        .unwrap()
+        .len();
+    rec(
+        conversation,
+        id,
+        time,
+        from,
+        &"x".repeat(size.saturating_sub(base)),
+    )
+}
+
+pub fn open<K: KeyValue>(kv: K) -> Store<K> {
+    Store::open(kv, "me", StoreOptions::default()).unwrap().0
+}
+
+pub fn open_with<K: KeyValue>(kv: K, total_bytes: u64) -> Store<K> {
+    Store::open(kv, "me", StoreOptions { total_bytes })
+        .unwrap()
+        .0
+}
+
+pub fn ids(records: &[Record]) -> Vec<String> {
+    records.iter().map(|r| r.id.clone()).collect()
+}
+
+/// Every record of a conversation, oldest first, paging through history 50 at a time.
+pub fn all_history<K: KeyValue>(store: &mut Store<K>, conversation: &str) -> Vec<Record> {
+    let mut out: Vec<Record> = Vec::new();
+    let mut before: Option<String> = None;
+    loop {
+        let page = store.history(conversation, before.as_deref(), 50).unwrap();
+        if page.is_empty() {
+            break;
+        }
+        before = page.first().map(|r| r.id.clone());
+        let mut merged = page;
+        merged.extend(out);
+        out = merged;
+    }
+    out
+}
+
+pub fn memory() -> MemoryStorage {
+    MemoryStorage::with_wx_limits()
+}

@@ -1,0 +1,604 @@
+//! The store under storage faults, corruption, budget pressure and size limits.
+mod store_common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mpchat::store::{InsertOutcome, KeyValue, MemoryStorage, Store, StoreOptions, UpdateOutcome};
+use mpchat::Status;
+use store_common::*;
+
+const PREFIX: &str = "mpchat/1/me/";
+
+#[test]
+fn corrupted_and_foreign_values_are_skipped_and_reported() {
+    let mut seeded = memory();
+    {
+        let mut store = open(&mut seeded);
+        for i in 0..40 {
+            store
+                .insert(sized("group:g", &format!("g{i:02}"), i, "bob", 450))
+                .unwrap();
+            store
+                .insert(rec("single:bob", &format!("b{i:02}"), i, "bob", "x"))
+                .unwrap();
+        }
+        store.mute("single:carol", true).unwrap();
+    }
+    let chunk_keys: Vec<String> = seeded
+        .key_list()
+        .into_iter()
+        .filter(|k| k.starts_with(&format!("{PREFIX}c/group:g/")))
+        .collect();
+    let (first_chunk, tail) = (chunk_keys[0].clone(), chunk_keys.last().unwrap().clone());
+    let whole = seeded.peek(&tail).unwrap().to_string();
+    let mut bad_record = serde_json::from_str::<serde_json::Value>(&whole).unwrap();
+    bad_record["r"][0] = serde_json::json!({"id": 5});
+    // (what is planted, key, value, conversations listed, group:g records readable, skipped keys, skipped records)
+    let table: Vec<(&str, String, String, usize, usize, usize, usize)> = vec![
+        (
+            "truncated tail",
+            tail.clone(),
+            whole[..whole.len() / 2].to_string(),
+            2,
+            40 - count_records(&whole),
+            1,
+            0,
+        ),
+        (
+            "tail is a number",
+            tail.clone(),
+            "42".into(),
+            2,
+            40 - count_records(&whole),
+            1,
+            0,
+        ),
+        (
+            "tail of a future format",
+            tail.clone(),
+            whole.replace(r#""v":1"#, r#""v":2"#),
+            2,
+            40 - count_records(&whole),
+            1,
+            0,
+        ),
+        (
+            "tail of another conversation",
+            tail.clone(),
+            whole.replace(r#""c":"group:g""#, r#""c":"group:h""#),
+            2,
+            40 - count_records(&whole),
+            1,
+            0,
+        ),
+        (
+            "a bad record in the tail",
+            tail.clone(),
+            bad_record.to_string(),
+            2,
+            39,
+            0,
+            1,
+        ),
+        (
+            "oldest chunk truncated (found when paged to)",
+            first_chunk.clone(),
+            "{\"v\":1,\"c\":\"gro".into(),
+            2,
+            40 - count_records(seeded.peek(&first_chunk).unwrap()),
+            0,
+            0,
+        ),
+        (
+            "state is an array",
+            format!("{PREFIX}state"),
+            "[1,2]".into(),
+            2,
+            40,
+            1,
+            0,
+        ),
+        (
+            "foreign key under the prefix",
+            format!("{PREFIX}zzz"),
+            r#"{"a":1}"#.into(),
+            2,
+            40,
+            1,
+            0,
+        ),
+        (
+            "chunk key with a bad sequence",
+            format!("{PREFIX}c/group:g/12"),
+            "{}".into(),
+            2,
+            40,
+            1,
+            0,
+        ),
+        (
+            "chunk of an unparsable conversation",
+            format!("{PREFIX}c/nokind/0000000100000000"),
+            "{}".into(),
+            2,
+            40,
+            1,
+            0,
+        ),
+        (
+            "extra that is not JSON",
+            format!("{PREFIX}x/profiles"),
+            "{oops".into(),
+            2,
+            40,
+            1,
+            0,
+        ),
+        (
+            "another user's garbage",
+            "mpchat/1/you/c/group:g/0000000100000000".into(),
+            "garbage".into(),
+            2,
+            40,
+            0,
+            0,
+        ),
+    ];
+    for (what, key, value, conversations, readable, skipped_keys, skipped_records) in table {
+        let mut mem = seeded.clone();
+        mem.plant(&key, &value);
+        let (mut store, report) = Store::open(&mut mem, "me", StoreOptions::default()).unwrap();
+        assert_eq!(
+            report.skipped_keys.len(),
+            skipped_keys,
+            "{what}: {:?}",
+            report.skipped_keys
+        );
+        let history = all_history(&mut store, "group:g");
+        assert_eq!(history.len(), readable, "{what}");
+        let found_later = usize::from(what.starts_with("oldest"));
+        assert_eq!(
+            store.report().skipped_corrupt as usize,
+            skipped_keys + found_later,
+            "{what}"
+        );
+        assert_eq!(report.skipped_records, skipped_records, "{what}");
+        assert_eq!(
+            store.conversations().unwrap().len(),
+            conversations,
+            "{what}"
+        );
+        assert_eq!(all_history(&mut store, "single:bob").len(), 40, "{what}");
+        // The store keeps working: new messages store and read back after reopening.
+        assert_eq!(
+            store
+                .insert(rec("group:g", "new", 1000, "bob", "x"))
+                .unwrap(),
+            InsertOutcome::Stored,
+            "{what}"
+        );
+        drop(store);
+        let mut store = open(&mut mem);
+        assert_eq!(
+            store.history("group:g", None, 1).unwrap()[0].id,
+            "new",
+            "{what}"
+        );
+    }
+}
+
+fn count_records(chunk: &str) -> usize {
+    serde_json::from_str::<serde_json::Value>(chunk).unwrap()["r"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+#[test]
+fn budget_is_never_exceeded_and_evictions_are_reported() {
+    let budget = 200 * 1024;
+    // The storage itself refuses anything past the budget, so an overshoot at any write would show.
+    let mut mem = MemoryStorage::with_limits(1024 * 1024, budget);
+    let mut store = open_with(&mut mem, budget);
+    let mut evicted = 0u64;
+    for i in 0..2000i64 {
+        let conversation = ["group:a", "group:b", "single:c"][(i % 3) as usize];
+        let out = store
+            .insert(sized(conversation, &format!("m{i:04}"), i, "bob", 450))
+            .unwrap();
+        assert_eq!(out, InsertOutcome::Stored, "message {i}");
+        let report = store.report();
+        assert!(report.bytes_used <= budget, "{report:?}");
+        evicted += store
+            .take_evictions()
+            .iter()
+            .map(|e| e.records)
+            .sum::<u64>();
+        assert_eq!(
+            store.history(conversation, None, 1).unwrap()[0].id,
+            format!("m{i:04}"),
+            "the newest is kept"
+        );
+    }
+    let report = store.report();
+    assert!(evicted > 1000, "{report:?}");
+    assert_eq!(report.evicted_records, evicted);
+    drop(store);
+    assert!(mem.bytes_under(PREFIX) <= budget);
+    let mut store = open_with(&mut mem, budget);
+    let report = store.report();
+    assert_eq!(
+        report.evicted_records, evicted,
+        "eviction count survives reopening"
+    );
+    let kept: usize = ["group:a", "group:b", "single:c"]
+        .iter()
+        .map(|c| all_history(&mut store, c).len())
+        .sum();
+    assert_eq!(kept as u64 + evicted, 2000);
+    drop(store);
+    assert_eq!(
+        report.bytes_used,
+        mem.bytes_under(PREFIX),
+        "accounting matches storage after reopen"
+    );
+}
+
+#[test]
+fn idle_conversations_go_whole_when_history_is_not_enough() {
+    let budget = 64 * 1024;
+    let mut store = open_with(MemoryStorage::with_wx_limits(), budget);
+    for i in 0..40i64 {
+        store
+            .insert(sized(
+                &format!("single:p{i:02}"),
+                &format!("m{i}"),
+                i,
+                "bob",
+                2000,
+            ))
+            .unwrap();
+    }
+    let events = store.take_evictions();
+    assert!(events.iter().all(|e| e.whole_conversation) && !events.is_empty());
+    let first_gone = &events[0].conversation;
+    assert_eq!(
+        first_gone, "single:p00",
+        "the least recently active goes first"
+    );
+    let listed = store.conversations().unwrap();
+    assert_eq!(listed[0].conversation, "single:p39");
+    assert!(store.report().bytes_used <= budget);
+}
+
+#[test]
+fn per_key_limit_is_never_hit_even_with_64_kib_records() {
+    let mut mem = MemoryStorage::with_wx_limits();
+    let mut store = open_with(&mut mem, 9 * 1024 * 1024);
+    // Appends, then late inserts between them, all 64 KiB.
+    for i in 0..40i64 {
+        assert_eq!(
+            store
+                .insert(sized(
+                    "group:g",
+                    &format!("a{i:02}"),
+                    i * 10,
+                    "bob",
+                    64 * 1024
+                ))
+                .unwrap(),
+            InsertOutcome::Stored
+        );
+    }
+    for i in 0..40i64 {
+        assert_eq!(
+            store
+                .insert(sized(
+                    "group:g",
+                    &format!("b{i:02}"),
+                    i * 10 + 5,
+                    "bob",
+                    64 * 1024
+                ))
+                .unwrap(),
+            InsertOutcome::Stored
+        );
+    }
+    for i in 0..20i64 {
+        assert_eq!(
+            store
+                .insert(sized("group:g", &format!("c{i:02}"), 5, "bob", 64 * 1024))
+                .unwrap(),
+            InsertOutcome::Stored
+        );
+    }
+    drop(store);
+    assert!(
+        mem.largest_entry() < 400 * 1024,
+        "largest entry {}",
+        mem.largest_entry()
+    );
+    let mut store = open_with(&mut mem, 9 * 1024 * 1024);
+    assert_eq!(all_history(&mut store, "group:g").len(), 100);
+}
+
+/// One step of the fault-sweep scenario.
+#[derive(Clone, Debug)]
+enum Step {
+    Insert(Box<mpchat::Record>),
+    Ack {
+        local: String,
+        server: String,
+        time: i64,
+    },
+    Recall(String),
+    Read(String),
+}
+
+fn scenario() -> Vec<Step> {
+    let conversations = [
+        "group:g1",
+        "group:g2",
+        "single:bob",
+        "single:group_x",
+        "chatroom:r",
+    ];
+    let mut steps = Vec::new();
+    for i in 0..300i64 {
+        let conversation = conversations[(i * 7 % 5) as usize];
+        let time = if i % 17 == 0 { i * 100 - 2500 } else { i * 100 };
+        if i % 9 == 0 {
+            let mut sending = sized(conversation, &format!("local{i}"), time, "me", 300);
+            sending.status = Status::Sending;
+            steps.push(Step::Insert(Box::new(sending)));
+            steps.push(Step::Ack {
+                local: format!("local{i}"),
+                server: format!("srv{i:03}"),
+                time: time + 30,
+            });
+        } else {
+            steps.push(Step::Insert(Box::new(sized(
+                conversation,
+                &format!("srv{i:03}"),
+                time,
+                "peer",
+                300 + (i as usize % 5) * 100,
+            ))));
+        }
+        if i % 23 == 0 && i > 0 {
+            steps.push(Step::Recall(format!("srv{:03}", i - 3)));
+        }
+        if i % 31 == 0 {
+            steps.push(Step::Read(conversation.to_string()));
+        }
+    }
+    steps
+}
+
+/// Runs a step, noting what it promised: ids that must be on storage, ids that must be gone.
+/// Returns false when a storage call failed during the step.
+fn run_step<K: KeyValue>(
+    store: &mut Store<K>,
+    step: &Step,
+    stored: &mut BTreeMap<String, String>,
+    gone: &mut BTreeSet<String>,
+) -> bool {
+    let update_ok = |outcome: mpchat::Result<UpdateOutcome>| matches!(outcome, Ok(o) if !matches!(o, UpdateOutcome::Unsaved { .. }));
+    match step {
+        Step::Insert(record) => match store.insert((**record).clone()) {
+            Ok(InsertOutcome::Stored) => {
+                stored.insert(record.id.clone(), record.conversation.clone());
+                true
+            }
+            Ok(InsertOutcome::Duplicate) => true,
+            _ => false,
+        },
+        Step::Ack {
+            local,
+            server,
+            time,
+        } => match store.ack_sent(local, server, Some(*time)) {
+            Ok(UpdateOutcome::Updated | UpdateOutcome::Merged) => {
+                let conversation = stored.remove(local).unwrap_or_default();
+                stored.insert(server.clone(), conversation);
+                gone.insert(local.clone());
+                true
+            }
+            other => update_ok(other),
+        },
+        Step::Recall(id) => update_ok(store.recall(id, "peer")),
+        Step::Read(conversation) => update_ok(store.mark_read(conversation)),
+    }
+}
+
+fn check_store(
+    mem: &mut MemoryStorage,
+    stored: &BTreeMap<String, String>,
+    gone: &BTreeSet<String>,
+    context: &str,
+) {
+    let (mut store, report) = Store::open(&mut *mem, "me", StoreOptions::default()).unwrap();
+    assert!(
+        report.skipped_keys.is_empty(),
+        "{context}: {:?}",
+        report.skipped_keys
+    );
+    let mut seen = BTreeSet::new();
+    for conversation in [
+        "group:g1",
+        "group:g2",
+        "single:bob",
+        "single:group_x",
+        "chatroom:r",
+    ] {
+        let history = all_history(&mut store, conversation);
+        for pair in history.windows(2) {
+            assert!(
+                (pair[0].time, &pair[0].id) < (pair[1].time, &pair[1].id),
+                "{context}: order in {conversation}"
+            );
+        }
+        for record in history {
+            assert!(
+                seen.insert(record.id.clone()),
+                "{context}: duplicate {}",
+                record.id
+            );
+        }
+    }
+    let server_id = |local: &str| {
+        format!(
+            "srv{:03}",
+            local.trim_start_matches("local").parse::<i64>().unwrap()
+        )
+    };
+    for (id, conversation) in stored {
+        // A stored sending record may since have been re-keyed by an ack whose outcome was unsaved.
+        let rekeyed = id.starts_with("local") && seen.contains(&server_id(id));
+        assert!(
+            seen.contains(id) || rekeyed,
+            "{context}: {id} of {conversation} was reported stored and is missing"
+        );
+    }
+    for id in seen.iter().filter(|id| id.starts_with("local")) {
+        assert!(
+            !seen.contains(&server_id(id)),
+            "{context}: both {id} and its server id present"
+        );
+    }
+    for id in gone {
+        assert!(
+            !seen.contains(id),
+            "{context}: {id} was re-keyed and came back"
+        );
+    }
+    let accounted = store.report().bytes_used;
+    drop(store);
+    assert_eq!(
+        accounted,
+        mem.bytes_under(PREFIX),
+        "{context}: byte accounting"
+    );
+}
+
+#[test]
+fn fault_sweep_nothing_reported_stored_is_lost() {
+    let steps = scenario();
+    // Count the calls of a clean run.
+    let mut clean = MemoryStorage::with_wx_limits();
+    {
+        let mut store = open(&mut clean);
+        let (mut stored, mut gone) = (BTreeMap::new(), BTreeSet::new());
+        for step in &steps {
+            run_step(&mut store, step, &mut stored, &mut gone);
+        }
+        assert!(stored.len() >= 290);
+    }
+    let total_calls = clean.calls();
+    assert!(total_calls > 300, "{total_calls}");
+    // Every k in release builds; every third k in debug builds, where a full sweep takes minutes.
+    let stride = if cfg!(debug_assertions) { 3 } else { 1 };
+    for k in (1..=total_calls).step_by(stride) {
+        for killed in [false, true] {
+            let mut mem = MemoryStorage::with_wx_limits();
+            mem.fail_call(k);
+            let (mut stored, mut gone) = (BTreeMap::new(), BTreeSet::new());
+            // A killed process stops at the failing call; a living one goes on, retrying a failed open.
+            let mut run =
+                |mem: &mut MemoryStorage| match Store::open(mem, "me", StoreOptions::default()) {
+                    Ok((mut store, _)) => {
+                        for step in &steps {
+                            if !run_step(&mut store, step, &mut stored, &mut gone) && killed {
+                                break;
+                            }
+                        }
+                        true
+                    }
+                    Err(_) => false,
+                };
+            if !run(&mut mem) && !killed {
+                run(&mut mem);
+            }
+            mem.heal();
+            let context = format!(
+                "fault at call {k}, {}",
+                if killed { "killed" } else { "continued" }
+            );
+            check_store(&mut mem, &stored, &gone, &context);
+            if !killed {
+                let inserts = steps
+                    .iter()
+                    .filter(|s| matches!(s, Step::Insert(_)))
+                    .count();
+                assert!(
+                    stored.len() + 1 >= inserts,
+                    "{context}: one fault loses at most the outcome of one step"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn reopened_accounting_matches_storage_after_faults() {
+    for k in (5..400).step_by(7) {
+        let mut mem = MemoryStorage::with_wx_limits();
+        mem.fail_call(k);
+        {
+            let mut store = open(&mut mem);
+            let (mut stored, mut gone) = (BTreeMap::new(), BTreeSet::new());
+            for step in scenario().iter().take(150) {
+                run_step(&mut store, step, &mut stored, &mut gone);
+            }
+        }
+        let accounted = open(&mut mem).report().bytes_used;
+        assert_eq!(accounted, mem.bytes_under(PREFIX), "fault at {k}");
+    }
+}
+
+#[test]
+fn write_amplification_is_bounded_and_flat() {
+    // Bytes written per appended ~450-byte record, over (messages, conversations).
+    let table = [(1_000usize, 1usize), (20_000, 1), (1_000, 50), (20_000, 50)];
+    let mut per_message = Vec::new();
+    for (messages, conversations) in table {
+        let mut mem = MemoryStorage::with_wx_limits();
+        let mut store = open(&mut mem);
+        let mut record_bytes = 0u64;
+        let mut written_at_warm = 0;
+        let warm = messages / 2;
+        for i in 0..messages {
+            if i == warm {
+                drop(store);
+                written_at_warm = mem.bytes_written();
+                store = open(&mut mem);
+            }
+            let record = sized(
+                &format!("group:g{}", i % conversations),
+                &format!("m{i:06}"),
+                i as i64,
+                "bob",
+                450,
+            );
+            if i >= warm {
+                record_bytes += serde_json::to_string(&record).unwrap().len() as u64;
+            }
+            assert_eq!(store.insert(record).unwrap(), InsertOutcome::Stored);
+        }
+        drop(store);
+        let written = mem.bytes_written() - written_at_warm;
+        let amplification = written as f64 / record_bytes as f64;
+        println!(
+            "{messages} messages over {conversations}: {:.2}x, {} bytes per message",
+            amplification,
+            written / (messages - warm) as u64
+        );
+        assert!(
+            amplification <= 16.0,
+            "{messages}/{conversations}: amplification {amplification:.2}"
+        );
+        per_message.push(written as f64 / (messages - warm) as f64);
+    }
+    assert!(per_message[1] <= per_message[0] * 1.5, "{per_message:?}");
+    assert!(per_message[3] <= per_message[2] * 1.5, "{per_message:?}");
+}
