@@ -365,6 +365,29 @@ function sdkError(err) {
   return code === undefined ? { message } : { code, message }
 }
 
+/**
+ * Creates a chat for the logged-in user, opening its history in storage. See README.md for every option.
+ * @param {import('./index').ChatOptions} options
+ */
+async function createChat(options) {
+  if (!options || typeof options !== 'object') throw new TypeError('mpchat.createChat needs an options object')
+  const { memory } = await load(options)
+  const config = jsonOrThrow({
+    user: options.user,
+    profile: options.profile,
+    extKeys: options.extKeys,
+    profilePolicy: options.profilePolicy,
+    emoji: options.emoji,
+    limits: options.limits,
+    migrate: options.migrate,
+  }, 'createChat options')
+  const storage = options.storage || (typeof wx !== 'undefined' ? wx : undefined)
+  if (!storage) throw new TypeError('mpchat: no storage; pass options.storage (wx in a mini-program)')
+  const core = new glue.ChatCore(config, storageAdapter(storage))
+  const emoji = options.emoji ? makeEmojiParser(memory, core.emoji_scanner()) : runtime.emoji
+  return new Chat(core, emoji, options)
+}
+
 /** Text → [{type:'txt', data}, {type:'emoji', data:'ee_1.png', code:'[):]'}] with the Easemob table. */
 function parseEmoji(text) { return loaded().emoji.parse(text) }
 

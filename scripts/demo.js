@@ -3,6 +3,7 @@
 // styles, and prints each conversation as a person would read it.
 'use strict'
 const { loadLikePhone } = require('../tests/js/support/phone')
+const { createWxStorage } = require('../tests/js/support/wx-storage')
 
 const T0 = Date.UTC(2026, 10, 26, 1, 30) // 09:30 in UTC+8
 const minutes = (n) => T0 + n * 60 * 1000
@@ -28,7 +29,7 @@ function render(segments) {
 }
 
 async function main() {
-  const { mpchat } = loadLikePhone()
+  const { mpchat } = loadLikePhone({ globals: { wx: createWxStorage() } })
   const chat = await mpchat.createChat({ user: 'alice', profile: { nickname: 'Alice' } })
   const conversations = new Map()
   for (const message of incoming) {

@@ -1309,6 +1309,17 @@ impl<K: KeyValue> Store<K> {
 
 /// Reading history and state.
 impl<K: KeyValue> Store<K> {
+    /// The record `id` as pages see it, if it was read or written this session.
+    pub fn get(&mut self, id: &str) -> Result<Option<Record>> {
+        let Some(loc) = self.find(id)? else {
+            return Ok(None);
+        };
+        let conversation = self.conversations.get(&loc.conversation);
+        Ok(self
+            .record_at(&loc)
+            .map(|record| conversation.map_or_else(|| record.clone(), |c| c.presented(record))))
+    }
+
     /// The `limit` newest records of `conversation` older than the record `before` (or the newest),
     /// oldest first. Records not yet on storage are included.
     pub fn history(

@@ -5,13 +5,19 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('path')
 const { loadLikePhone, repoRoot } = require('./support/phone')
+const { createWxStorage } = require('./support/wx-storage')
+
+function withStorage(mpchat) {
+  return { ...mpchat, createChat: (options) => mpchat.createChat(options && { storage: createWxStorage(), ...options }) }
+}
 
 // Values from the phone realm have that realm's prototypes; compare their JSON shape.
 const sameShape = (actual, expected) => assert.deepEqual(JSON.parse(JSON.stringify(actual)), expected)
 
 const loaders = {
-  node: () => require(path.join(repoRoot, 'dist', 'mpchat', 'index.js')),
-  phone: () => loadLikePhone().mpchat,
+  // Node has no wx: storage is passed. The phone realm has a global wx, as a mini-program does.
+  node: () => withStorage(require(path.join(repoRoot, 'dist', 'mpchat', 'index.js'))),
+  phone: () => loadLikePhone({ globals: { wx: createWxStorage() } }).mpchat,
 }
 
 for (const [name, load] of Object.entries(loaders)) {
@@ -69,16 +75,16 @@ for (const [name, load] of Object.entries(loaders)) {
 }
 
 test('phone: wasm loads from the package path, and the realm lacks what phones lack', async () => {
-  const { mpchat, realm, instantiateCalls } = loadLikePhone()
+  const { mpchat, realm, instantiateCalls } = loadLikePhone({ globals: { wx: createWxStorage() } })
   await mpchat.createChat({ user: 'alice' })
   assert.deepEqual(instantiateCalls, ['/mpchat/mpchat_bg.wasm.br'])
-  for (const missing of ['WebAssembly', 'TextEncoder', 'TextDecoder', 'fetch', 'URL']) {
+  for (const missing of ['WebAssembly', 'TextEncoder', 'TextDecoder', 'fetch', 'URL', 'require', 'process']) {
     assert.equal(typeof realm[missing], 'undefined', missing)
   }
 })
 
 test('phone: a WXWebAssembly that resolves to a bare Instance works too', async () => {
-  const { mpchat, realm } = loadLikePhone()
+  const { mpchat, realm } = loadLikePhone({ globals: { wx: createWxStorage() } })
   const instantiate = realm.WXWebAssembly.instantiate
   realm.WXWebAssembly.instantiate = (p, imports) => instantiate(p, imports).then((r) => r.instance)
   await mpchat.createChat({ user: 'alice' })
@@ -86,7 +92,7 @@ test('phone: a WXWebAssembly that resolves to a bare Instance works too', async 
 })
 
 test('phone: a custom wasmPath is used, and a failed load can be retried', async () => {
-  const { mpchat, instantiateCalls } = loadLikePhone()
+  const { mpchat, instantiateCalls } = loadLikePhone({ globals: { wx: createWxStorage() } })
   await assert.rejects(mpchat.createChat({ user: 'a', wasmPath: '/nowhere/x.wasm.br' }), /ENOENT|no such file/)
   await mpchat.createChat({ user: 'a', wasmPath: '/mpchat/mpchat_bg.wasm.br' })
   assert.deepEqual(instantiateCalls, ['/nowhere/x.wasm.br', '/mpchat/mpchat_bg.wasm.br'])
