@@ -1,0 +1,214 @@
+// The chat API end to end through dist/mpchat against a simulated wx storage: history, unread, keys,
+// budget, corruption, migration, faults at every storage call, and listeners that leave nothing behind.
+'use strict'
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('path')
+const { repoRoot } = require('./support/phone')
+const { createWxStorage } = require('./support/wx-storage')
+
+const mpchat = require(path.join(repoRoot, 'dist', 'mpchat', 'index.js'))
+const T0 = 1_764_000_000_000
+
+// An SDK 4.x addEventHandler message.
+function sdk(id, { from = 'bob', to = 'g1', chatType = 'groupChat', at = Number(id), msg = `m${id}`, ext } = {}) {
+  return { id: String(id), type: 'txt', chatType, from, to, time: T0 + at * 1000, msg, ext }
+}
+
+const open = (storage, options = {}) => mpchat.createChat({ user: 'alice', storage, ...options })
+const ids = (records) => records.map((r) => r.id)
+
+test('received messages are kept per conversation, in server-time order, late ones in place', async () => {
+  const chat = await open(createWxStorage())
+  for (const n of [1, 2, 4, 5]) assert.equal(chat.receive(sdk(n)).outcome, 'stored')
+  assert.equal(chat.receive(sdk(3)).outcome, 'stored') // late, older than 4 and 5
+  assert.equal(chat.receive(sdk(2)).outcome, 'duplicate')
+  chat.receive(sdk(9, { chatType: 'singleChat', to: 'alice' }))
+  chat.receive(sdk(10, { chatType: 'chatRoom', to: 'r1' }))
+  assert.deepEqual(ids(chat.history('group:g1')), ['1', '2', '3', '4', '5'])
+  assert.deepEqual(ids(chat.history('group:g1', { before: '4', limit: 2 })), ['2', '3'])
+  assert.deepEqual(ids(chat.history('single:bob')), ['9'])
+  assert.deepEqual(chat.conversations().map((c) => c.conversation), ['chatroom:r1', 'single:bob', 'group:g1'])
+})
+
+test('unread: my other devices and muted conversations do not count; markRead clears', async () => {
+  const chat = await open(createWxStorage())
+  chat.receive(sdk(1))
+  chat.receive(sdk(2, { from: 'alice' })) // sent from my phone while this device was on
+  chat.receive(sdk(3, { to: 'g2' }))
+  assert.equal(chat.history('group:g1')[1].direction, 'out')
+  assert.equal(chat.unreadTotal(), 2)
+  chat.mute('group:g2', true)
+  assert.equal(chat.unreadTotal(), 1)
+  chat.receive(sdk(4, { to: 'g2' }))
+  assert.equal(chat.unreadTotal(), 1)
+  chat.markRead('group:g1')
+  assert.equal(chat.unreadTotal(), 0)
+  assert.equal(chat.history('group:g1')[0].status, 'read')
+  const byName = Object.fromEntries(chat.conversations().map((c) => [c.conversation, c]))
+  assert.equal(byName['group:g1'].unread, 0)
+  assert.equal(byName['group:g2'].muted, true)
+})
+
+test('keys are namespaced per user and never touch the app or collide across ids', async () => {
+  const storage = createWxStorage()
+  storage.setStorageSync('group_g1', ['the app’s own value'])
+  storage.setStorageSync('token', 'secret')
+  const alice = await open(storage)
+  const bob = await mpchat.createChat({ user: 'bob', storage })
+  alice.receive(sdk(1, { from: 'group_x', to: 'alice', chatType: 'singleChat' }))
+  alice.receive(sdk(2, { from: 'carol', to: 'x', chatType: 'groupChat' }))
+  alice.receive(sdk(3, { from: 'carol', to: 'a/b%2Fc', chatType: 'groupChat' }))
+  alice.receive(sdk(4, { from: 'carol', to: 'a%2Fb/c', chatType: 'groupChat' }))
+  bob.receive(sdk(5, { from: 'carol', to: 'x' }))
+  assert.deepEqual(ids(alice.history('single:group_x')), ['1'])
+  assert.deepEqual(ids(alice.history('group:x')), ['2'])
+  assert.deepEqual(ids(alice.history('group:a/b%2Fc')), ['3'])
+  assert.deepEqual(ids(alice.history('group:a%2Fb/c')), ['4'])
+  assert.deepEqual(ids(bob.history('group:x')), ['5'])
+  assert.deepEqual(storage.getStorageSync('group_g1'), ['the app’s own value'])
+  assert.equal(storage.getStorageSync('token'), 'secret')
+  const foreign = [...storage.raw.keys()].filter((k) => !k.startsWith('mpchat/1/'))
+  assert.deepEqual(foreign.sort(), ['group_g1', 'token'])
+})
+
+test('history survives a restart: a new chat on the same storage reads what was stored', async () => {
+  const storage = createWxStorage()
+  const chat = await open(storage)
+  for (let n = 1; n <= 200; n++) chat.receive(sdk(n, { to: `g${n % 5}` }))
+  const again = await open(storage)
+  for (let g = 0; g < 5; g++) {
+    assert.deepEqual(ids(again.history(`group:g${g}`, { limit: 1000 })), ids(chat.history(`group:g${g}`, { limit: 1000 })))
+  }
+  assert.equal(again.unreadTotal(), 200)
+})
+
+test('the budget holds: oldest history of the least active conversations goes, with events', async () => {
+  const storage = createWxStorage()
+  const chat = await open(storage, { limits: { totalBytes: 96 * 1024 } })
+  const evictions = []
+  const off = chat.on('evicted', (e) => evictions.push(e))
+  const text = '这是一条用来填满存储预算的消息 filling the budget [):] '.repeat(4)
+  for (let n = 1; n <= 1500; n++) {
+    const result = chat.receive(sdk(n, { to: n % 10 === 0 ? 'busy' : `quiet${n % 3}`, msg: text }))
+    assert.equal(result.outcome, 'stored', `message ${n}`)
+    assert.ok(chat.storageReport().bytesUsed <= 96 * 1024)
+  }
+  off()
+  const report = chat.storageReport()
+  assert.ok(report.evictedRecords > 0 && evictions.length > 0)
+  assert.equal(evictions.reduce((sum, e) => sum + e.records, 0), report.evictedRecords)
+  assert.equal(chat.history('group:busy').at(-1).id, '1500') // the newest is never evicted
+  assert.ok(storage.totalBytes <= 96 * 1024)
+})
+
+test('corrupted or foreign values under mpchat keys are skipped and reported; the rest reads', async () => {
+  const storage = createWxStorage()
+  const chat = await open(storage)
+  for (let n = 1; n <= 5; n++) chat.receive(sdk(n))
+  chat.receive(sdk(6, { to: 'g2' }))
+  const g2Key = [...storage.raw.keys()].find((k) => k.includes('group:g2'))
+  storage.setStorageSync(g2Key, '{"truncated":') // a string of broken JSON, as an older writer might leave
+  storage.setStorageSync('mpchat/1/alice/c/group:g3/0000000000000001', { v: 99, something: 'else' })
+  storage.setStorageSync('mpchat/1/alice/nonsense', 42)
+  const again = await open(storage)
+  assert.deepEqual(ids(again.history('group:g1')), ['1', '2', '3', '4', '5'])
+  assert.ok(again.storageReport().skippedCorrupt >= 2)
+  assert.equal(again.receive(sdk(7, { to: 'g4' })).outcome, 'stored')
+})
+
+test('migrate: the recipe’s group_ arrays and the demo’s rendered_ arrays are imported once', async () => {
+  const storage = createWxStorage()
+  storage.setStorageSync('group_g9', [
+    { msg: { type: 'txt', data: [{ type: 'txt', data: 'old ' }, { type: 'emoji', data: 'ee_1.png' }] },
+      info: { from: 'bob', to: 'g9' }, username: 'bob', time: T0, mid: 'txt1001', style: '' },
+    { msg: { type: 'txt', data: 'mine' }, info: { from: 'alice', to: 'g9' }, username: 'alice', time: T0 + 1000,
+      mid: 'txt1002', style: 'self' },
+  ])
+  storage.setStorageSync('rendered_bobalice', [
+    { msg: { type: 'txt', data: 'hello' }, info: { from: 'bob', to: 'alice' }, time: T0 + 2000, mid: 'txt2001' },
+  ])
+  const chat = await open(storage, { migrate: true })
+  assert.deepEqual(chat.history('group:g9').map((r) => [r.from, r.direction]), [['bob', 'in'], ['alice', 'out']])
+  assert.equal(chat.history('single:bob')[0].text, 'hello')
+  assert.equal(storage.getStorageSync('group_g9'), '')
+  assert.equal(storage.getStorageSync('rendered_bobalice'), '')
+  const again = await open(storage, { migrate: true })
+  assert.equal(again.history('group:g9').length, 2)
+})
+
+test('receive never throws and ignores bad input with a reason, losing nothing', async () => {
+  const chat = await open(createWxStorage())
+  chat.receive(sdk(1))
+  const cyclic = { id: 'x' }
+  cyclic.self = cyclic
+  let deep = {}
+  for (let i = 0; i < 100000; i++) deep = { d: deep }
+  const bad = [null, undefined, 42, 'text', [], cyclic, deep, () => 1, { id: '2', type: 'txt' },
+    sdk(3, { msg: 'x'.repeat(1 << 20) }), sdk(4, { chatType: 'party' }), { ...sdk(5), ext: deep }]
+  for (const message of bad) {
+    const result = chat.receive(message)
+    assert.equal(result.outcome, 'ignored')
+    assert.match(result.reason, /\S/)
+  }
+  assert.deepEqual(ids(chat.history('group:g1')), ['1'])
+})
+
+test('subscribing and unsubscribing 10,000 times leaves no listener behind', async () => {
+  const chat = await open(createWxStorage())
+  let seen = 0
+  for (let i = 0; i < 10000; i++) {
+    const off = chat.subscribe(`group:g${i % 7}`, () => seen++)
+    const offAll = chat.subscribe('*', () => seen++)
+    off()
+    offAll()
+    off() // twice is harmless
+  }
+  assert.equal(chat.listenerCount(), 0)
+  assert.equal(chat.receive(sdk(1)).notified, 0)
+  const got = []
+  const off = chat.subscribe('group:g1', (r) => got.push(r.id))
+  assert.equal(chat.receive(sdk(2)).notified, 1)
+  chat.receive(sdk(3, { to: 'g2' }))
+  off()
+  assert.deepEqual(got, ['2'])
+  assert.equal(seen, 0)
+})
+
+// The scenario the fault sweep replays: messages over several conversations, marks and mutes.
+function scenario(chat, stored) {
+  for (let n = 1; n <= 240; n++) {
+    const to = `g${n % 4}`
+    const result = chat.receive(sdk(n, { to, from: n % 9 === 0 ? 'alice' : 'bob', at: n % 13 === 0 ? n - 20 : n }))
+    if (result.outcome === 'stored') stored.add(result.record.id)
+    if (n % 50 === 0) chat.markRead(`group:${to}`)
+    if (n === 120) chat.mute('group:g1', true)
+  }
+}
+
+test('fault sweep: whichever storage call throws, a reopened chat holds every message reported stored', async () => {
+  const probe = createWxStorage()
+  scenario(await open(probe), new Set())
+  const calls = probe.calls
+  for (let k = 1; k <= calls; k++) {
+    const storage = createWxStorage()
+    const chat = await open(storage)
+    storage.failCall(k - (storage.calls))
+    const stored = new Set()
+    scenario(chat, stored)
+    storage.heal()
+    const again = await open(storage)
+    const kept = new Set()
+    for (let g = 0; g < 4; g++) {
+      const history = again.history(`group:g${g}`, { limit: 1000 })
+      const sorted = [...history].sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      assert.deepEqual(ids(history), ids(sorted), `k=${k}: order`)
+      for (const r of history) {
+        assert.ok(!kept.has(r.id), `k=${k}: duplicate ${r.id}`)
+        kept.add(r.id)
+      }
+    }
+    for (const id of stored) assert.ok(kept.has(id), `k=${k}: message ${id} was reported stored but is gone`)
+    assert.equal(again.storageReport().skippedCorrupt, 0, `k=${k}`)
+  }
+})
