@@ -10,7 +10,7 @@
 //! - `mpchat/1/<user>/x/<name>`: an extra blob (e.g. a profile cache).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::message::Record;
 
@@ -148,13 +148,16 @@ struct ChunkOut<'a, R: Serialize> {
     m: Option<&'a Meta>,
 }
 
+// Items stay raw text until each is read as a record on its own, so one bad item costs only itself,
+// and records are parsed straight from text (no intermediate `Value`).
 #[derive(Deserialize)]
-struct ChunkIn {
+struct ChunkIn<'a> {
     v: u32,
     c: String,
-    r: Vec<Value>,
-    #[serde(default)]
-    m: Option<Value>,
+    #[serde(borrow)]
+    r: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
+    m: Option<&'a RawValue>,
 }
 
 /// A chunk value as read back.
@@ -193,10 +196,10 @@ pub fn decode_chunk(conversation: &str, value: &str) -> Option<DecodedChunk> {
     let records: Vec<Record> = chunk
         .r
         .into_iter()
-        .filter_map(|item| serde_json::from_value::<Record>(item).ok())
+        .filter_map(|item| serde_json::from_str::<Record>(item.get()).ok())
         .filter(|record| record.conversation == conversation && !record.id.is_empty())
         .collect();
-    let meta = chunk.m.and_then(|m| serde_json::from_value(m).ok());
+    let meta = chunk.m.and_then(|m| serde_json::from_str(m.get()).ok());
     Some(DecodedChunk {
         skipped_records: total.saturating_sub(records.len()),
         records,
