@@ -1,7 +1,7 @@
-//! mpchat: the chat core of WeChat mini-programs that talk through Easemob IM.
+#![doc = include_str!("../README.md")]
 //!
 //! The core modules are plain Rust with no JavaScript in them, tested with `cargo test`;
-//! [`wasm`] (wasm32 only) holds every `#[wasm_bindgen]` export and the conversions.
+//! `wasm` (wasm32 only) holds every `#[wasm_bindgen]` export and the conversions.
 
 pub mod build;
 pub mod emoji;
