@@ -43,6 +43,8 @@ export interface Record {
   status: Status
   /** True once the sender recalled it; text and body are gone. */
   recalled?: boolean
+  /** Why the SDK refused to send it (status 'failed'). */
+  error?: { code?: number | string; message: string }
   /** The sender's ext less the keys mpchat read (profile, mentions). Untrusted display data. */
   ext: { [key: string]: unknown }
 }
@@ -124,15 +126,19 @@ export interface ConversationSummary {
 }
 
 export interface StorageReport {
+  /** Bytes of mpchat's keys (key plus serialised value). */
   bytesUsed: number
-  budgetBytes: number
+  /** The budget, limits.totalBytes. */
+  totalBytes: number
   keys: number
   conversations: number
-  records: number
-  evicted: number
+  /** Records and chunks evicted for space since the store was created. */
+  evictedRecords: number
+  evictedChunks: number
+  /** Values found unreadable this session. */
   skippedCorrupt: number
+  /** Keys with changes not yet on storage. */
   unsaved: number
-  [field: string]: unknown
 }
 
 export interface Chat {
@@ -142,8 +148,11 @@ export interface Chat {
   attach(conn: any, options?: { style?: 'handler' | 'listen' }): () => void
   normalize(message: unknown): NormalizeResult
   receive(message: unknown): ReceiveResult
-  subscribe(conversation: ConversationName | '*', listener: (record: Record) => void): () => void
-  on(event: 'evicted' | 'updated', listener: (event: any) => void): () => void
+  subscribe(conversation: ConversationName | '*', listener: (record: Record, info: { previousId?: string }) => void): () => void
+  on(event: 'evicted', listener: (event: { conversation: ConversationName; records: number; wholeConversation: boolean }) => void): () => void
+  on(event: 'error', listener: (error: unknown) => void): () => void
+  /** How many subscribe/on listeners are registered. */
+  listenerCount(): number
   history(conversation: ConversationName, options?: { before?: string; limit?: number }): Record[]
   conversations(): ConversationSummary[]
   markRead(conversation: ConversationName): void
