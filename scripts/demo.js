@@ -21,7 +21,6 @@ const PACKAGE_LIMIT = 2 * 1024 * 1024
 const DELIVERY_GUARD_MS = 15000 // only against a hang: a missing delivery fails the demo instead
 
 const GROUP = 'g1'
-const GROUP_NAME = '周末爬山群'
 const CAST = {
   alice: { nickname: 'Alice', color: '#4e7fd6' },
   bob: { nickname: '鲍勃', color: '#e58a2e' },
@@ -253,7 +252,7 @@ async function main() {
       conn: alice.client.conn,
       WebIM: alice.client.WebIM,
       user: 'alice',
-      config: Object.assign({}, config, { names: { [GROUP]: GROUP_NAME } }),
+      config, // the demo's own config.js: its names give g1 its title
       login: () => Promise.reject(new Error('the demo logs in before the pages open')),
       logout: () => {},
     })
@@ -300,7 +299,7 @@ async function main() {
     }
 
     const groupPage = chatPages.get(`group:${GROUP}`)
-    printChatPage(groupPage, alice.chat, mpchat, `${GROUP_NAME} (group:${GROUP}), as Alice's chat page shows it:`)
+    printChatPage(groupPage, alice.chat, mpchat, `${groupPage.data.title} (group:${GROUP}), as Alice's chat page shows it:`)
     printChatPage(chatPages.get('single:bob'), alice.chat, mpchat, 'bob (single:bob), as Alice\'s chat page shows it:')
     const others = ['bob', 'carol'].map(u => `${u} holds ${people[u].chat.history(`group:${GROUP}`, { limit: 100 }).length}`)
     console.log(`\nIn group:${GROUP} Alice's page shows ${groupPage.data.items.filter(i => i.message).length} messages; ${others.join(', ')}.`)
