@@ -177,9 +177,14 @@ class Chat {
       const result = await conn.send(message)
       const serverId = result && (result.serverMsgId || (result.message && result.message.id))
       const time = result && result.message && Number(result.message.time)
-      settled = serverId
-        ? this._core.ack(localId, String(serverId), Number.isFinite(time) && time > 0 ? time : undefined)
-        : this._core.record(localId)
+      if (serverId) {
+        settled = this._core.ack(localId, String(serverId), Number.isFinite(time) && time > 0 ? time : undefined)
+        // With attach() on the same connection, the SDK's onReceivedMessage has usually acked it already:
+        // the record now lives under its server id.
+        if (!settled.record) settled = this._core.record(String(serverId))
+      } else {
+        settled = this._core.record(localId)
+      }
     } catch (err) {
       settled = this._core.fail(localId)
       if (settled.record) settled.record.error = sdkError(err)

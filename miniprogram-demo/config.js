@@ -1,5 +1,5 @@
-// Where the demo connects. By default: the loopback Easemob server that `make demo` starts on this machine
-// (node scripts/loopback-server.js --port 5280), with its own app key.
+// Where the demo connects. By default: mpchat's loopback Easemob server on this machine, started with
+// `node loopback/server.js --port 5280` (users alice, bob, carol, any non-empty token; group g1, chat room r1).
 //
 // To use a real Easemob app instead, set your app key from the Easemob console (format "orgname#appname")
 // and remove `url`/`apiUrl`, so the SDK finds its servers itself:
@@ -8,11 +8,11 @@
 // and add the Easemob socket and REST domains to the mini-program's trusted domains
 // (mp.weixin.qq.com → 开发管理 → 服务器域名).
 module.exports = {
-  appKey: 'mpchat#demo',
+  appKey: 'mpchat#loopback',
   url: 'ws://127.0.0.1:5280/websocket',
   apiUrl: 'http://127.0.0.1:5280',
   // Own display data sent with every message (ext.userNickname / ext.userAvatar); empty means "use the id".
   profile: { nickname: '', avatar: '' },
   // Names shown for group and chat-room ids in the conversation list and chat title.
-  names: {},
+  names: { g1: '周末爬山群' },
 }

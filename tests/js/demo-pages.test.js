@@ -240,6 +240,16 @@ test('conversation list: tapping a row opens its chat; a new record refreshes th
   await h.settle()
   assert.equal(h.textOf(h.withClass(page, 'badge')[0]), '1')
   assert.match(h.textOf(h.withClass(page, 'preview')[0]), /bob: new one/)
+
+  // A conversation that was not listed yet appears with its first record.
+  const first = record({ id: 'c1', conversation: 'single:carol', from: 'carol', time: T0 + 2 * MIN, text: 'hello' })
+  ctx.chat.summaries = [{ conversation: 'single:carol', kind: 'single', id: 'carol', unread: 1, updatedAt: T0 + 2 * MIN, muted: false, last: first },
+    ...ctx.chat.summaries]
+  ctx.chat.publish(first)
+  await h.settle()
+  assert.deepEqual(h.withClass(page, 'name').map(n => h.textOf(n)), ['carol', 'Hiking club'])
+  page.detach()
+  assert.equal(ctx.chat.subscriberCount('*'), 0)
 })
 
 test('conversation list: a chat can be started by kind and id', async () => {

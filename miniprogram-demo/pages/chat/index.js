@@ -44,7 +44,7 @@ Component({
       if (typeof wx.setNavigationBarTitle === 'function') wx.setNavigationBarTitle({ title })
 
       const { chat, conn } = context.current()
-      this.off = chat.subscribe(conversation, record => this.onRecord(record))
+      this.off = chat.subscribe(conversation, (record, info) => this.onRecord(record, info))
       if (kind === 'chatroom' && conn && typeof conn.joinChatRoom === 'function') {
         conn.joinChatRoom({ roomId: id }).catch(() => {})
       }
@@ -81,7 +81,10 @@ Component({
       return last ? `m-${last.id}` : ''
     },
 
-    onRecord(record) {
+    // A new or changed record; `info.previousId` names the one it replaces (my message, re-keyed from its
+    // local id to the server's once sent).
+    onRecord(record, info) {
+      if (info && info.previousId) this.removeRecord(info.previousId)
       if (record.direction === 'out') this.dropPendingFor(record)
       this.merge([record])
       if (record.direction === 'in') context.current().chat.markRead(this.opened)

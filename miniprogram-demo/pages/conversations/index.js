@@ -1,5 +1,5 @@
 // The conversation list: name, last message (emoji as images), time, unread badge and an "@me" marker.
-// Refreshes when shown and whenever a listed conversation gets a record; also opens a chat by id.
+// Refreshes when shown and whenever any conversation, listed or new, gets a record; also opens a chat by id.
 const context = require('../../lib/chat-context.js')
 const present = require('../../lib/present.js')
 
@@ -13,16 +13,17 @@ Component({
   data: { rows: [], unreadTotal: 0, kinds: KINDS, newKind: 'single', newId: '' },
   lifetimes: {
     attached() {
-      this.offs = []
+      this.off = context.current().chat.subscribe('*', () => this.refresh())
       this.refresh()
     },
     detached() {
-      this.unsubscribe()
+      if (this.off) this.off()
+      this.off = null
     },
   },
   methods: {
     onShow() {
-      if (this.offs) this.refresh()
+      if (this.off) this.refresh()
     },
 
     async refresh() {
@@ -31,13 +32,6 @@ Component({
       const now = Date.now()
       const rows = summaries.map(s => present.conversationRow(s, mpchat, now, context.displayName(s.conversation)))
       this.setData({ rows, unreadTotal: await chat.unreadTotal() })
-      this.unsubscribe()
-      this.offs = summaries.map(s => chat.subscribe(s.conversation, () => this.refresh()))
-    },
-
-    unsubscribe() {
-      for (const off of this.offs || []) off()
-      this.offs = []
     },
 
     openRow(event) {
