@@ -32,8 +32,10 @@ const PROFILES = {
 const plain = (value) => JSON.parse(JSON.stringify(value));
 
 let server;
-/** name -> { client, chat, detach, name } */
+/** name -> { client, chat, detach, name, user, style } */
 const devices = {};
+/** user -> the wx storage of their node-loaded chat */
+const storages = {};
 
 /** A device: an SDK client with an mpchat chat attached before login. */
 async function connectDevice(name, { user, device, chat, style }) {
@@ -90,7 +92,7 @@ test.before(async () => {
     groups: { g1: ['alice', 'bob', 'carol'] },
     chatRooms: { r1: ['alice', 'bob', 'carol'] },
   });
-  const chatOf = (user) => mpchat.createChat({ user, storage: createWxStorage(), profile: PROFILES[user] });
+  const chatOf = (user) => mpchat.createChat({ user, storage: (storages[user] = createWxStorage()), profile: PROFILES[user] });
   devices.alice = await connectDevice('alice', { user: 'alice', device: 'phone', chat: await chatOf('alice') });
   // alice's pad: mpchat as a phone loads it (WXWebAssembly, no WebAssembly global), wx storage by default.
   const phone = loadLikePhone({ globals: { wx: createWxStorage() } });
@@ -268,12 +270,29 @@ test('emoji codes and Unicode emoji arrive intact and are parsed into segments',
     ]) {
       const sent = await send(sender, { type: 'txt', chatType, to, msg });
       assert.equal(server.log.find((e) => e.serverMsgId === sent.id).text, msg, 'the wire carries the text as typed');
+      assert.equal(sent.status, 'sent');
       assert.deepEqual(sent.segments, segments);
       for (const [name, conversation] of receivers) {
         const got = await arrival(devices[name].chat, conversation, sent.id);
         assert.equal(got.text, msg, `${name}: ${msg}`);
         assert.deepEqual(got.segments, segments, `${name}: ${msg}`);
       }
+    }
+  }
+});
+
+test('@mentions travel as em_at_list and mark the mentioned receiver', GUARD, async () => {
+  // (mentions sent, wire em_at_list, mentionsMe at bob, at carol)
+  const cases = [
+    [['bob'], ['bob'], true, false],
+    ['all', 'ALL', true, true],
+  ];
+  for (const [mentions, wire, bobMentioned, carolMentioned] of cases) {
+    const sent = await send(devices.alice, { type: 'txt', chatType: 'groupChat', to: 'g1', msg: '@bob look', mentions });
+    assert.deepEqual(server.log.find((e) => e.serverMsgId === sent.id).ext.em_at_list, wire);
+    for (const [name, mentioned] of [['bob', bobMentioned], ['carol', carolMentioned]]) {
+      const got = await arrival(devices[name].chat, 'group:g1', sent.id);
+      assert.deepEqual([got.mentions, Boolean(got.mentionsMe)], [mentions, mentioned], `${JSON.stringify(mentions)} at ${name}`);
     }
   }
 });
@@ -396,6 +415,9 @@ test('a send the server rejects (muted sender) resolves with a failed record tha
       const kept = wholeHistory(carol.chat, conversation).filter((r) => r.id === failed.id);
       assert.deepEqual(kept.map((r) => r.status), ['failed'], to);
       assert.deepEqual(server.log.filter((e) => e.text === `muted in ${to}`).map((e) => e.status), ['rejected'], to);
+      // Still there when the app starts again on the same storage.
+      const reopened = await mpchat.createChat({ user: 'carol', storage: storages.carol });
+      assert.deepEqual(plain(reopened.history(conversation, { limit: 1000 })).filter((r) => r.id === failed.id).map((r) => r.status), ['failed'], to);
     } finally {
       server.unmute('carol', to);
     }
