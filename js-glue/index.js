@@ -107,9 +107,10 @@ function withSegments(emoji, record) {
   return record
 }
 
-// SDK 4.x addEventHandler callbacks that carry messages, by message type.
-const MESSAGE_EVENTS = ['onTextMessage', 'onImageMessage', 'onAudioMessage', 'onVideoMessage', 'onFileMessage',
-  'onLocationMessage', 'onCmdMessage', 'onCustomMessage']
+// SDK callbacks that carry messages, by message type. Images come to addEventHandler as onImageMessage
+// and to the legacy listen() as onPictureMessage (SDK 4.21.1 calls only that one there).
+const MESSAGE_EVENTS = ['onTextMessage', 'onImageMessage', 'onPictureMessage', 'onAudioMessage', 'onVideoMessage',
+  'onFileMessage', 'onLocationMessage', 'onCmdMessage', 'onCustomMessage']
 
 let handlerSerial = 0
 
@@ -119,6 +120,7 @@ class Chat {
     this._emoji = emoji
     this._listeners = new Map() // conversation name or '*' -> Set of listeners
     this._events = new Map() // 'evicted' | 'updated' -> Set of listeners
+    this._sending = new Set() // local ids whose send() is awaiting the SDK; send() settles them itself
     this.user = options.user
   }
 
@@ -173,21 +175,21 @@ class Chat {
     const localId = pending.record.id
     this._publish(withSegments(this._emoji, pending.record))
     let settled
+    this._sending.add(localId)
     try {
       const result = await conn.send(message)
       const serverId = result && (result.serverMsgId || (result.message && result.message.id))
       const time = result && result.message && Number(result.message.time)
-      if (serverId) {
-        settled = this._core.ack(localId, String(serverId), Number.isFinite(time) && time > 0 ? time : undefined)
-        // With attach() on the same connection, the SDK's onReceivedMessage has usually acked it already:
-        // the record now lives under its server id.
-        if (!settled.record) settled = this._core.record(String(serverId))
-      } else {
-        settled = this._core.record(localId)
-      }
+      settled = serverId
+        ? this._core.ack(localId, String(serverId), Number.isFinite(time) && time > 0 ? time : undefined)
+        : this._core.record(localId)
+      // Acked already (another chat attached to the same connection): read it under the server id.
+      if (!settled.record && serverId) settled = this._core.record(String(serverId))
     } catch (err) {
       settled = this._core.fail(localId)
       if (settled.record) settled.record.error = sdkError(err)
+    } finally {
+      this._sending.delete(localId)
     }
     const record = settled.record || pending.record
     this._publish(withSegments(this._emoji, record), localId)
@@ -225,7 +227,10 @@ class Chat {
     }
     const handlers = {}
     for (const name of MESSAGE_EVENTS) handlers[name] = safely((m) => this.receive(m))
-    handlers.onReceivedMessage = safely((e) => e && e.id && e.mid && this._apply(this._core.ack(String(e.id), String(e.mid), undefined), String(e.id)))
+    // The SDK reports the server's ack here before send() resolves; send() settles its own messages
+    // (with the server time it resolves with), so only sends made without mpchat are acked here.
+    handlers.onReceivedMessage = safely((e) => e && e.id && e.mid && !this._sending.has(String(e.id))
+      && this._apply(this._core.ack(String(e.id), String(e.mid), undefined), String(e.id)))
     handlers.onRecallMessage = safely((e) => e && e.mid && this._apply(this._core.recall(String(e.mid), String(e.from || ''))))
     handlers.onReadMessage = safely((e) => e && e.mid && this._apply(this._core.read_ack(String(e.mid))))
     handlers.onDeliveredMessage = safely((e) => e && e.mid && this._apply(this._core.delivery_ack(String(e.mid))))

@@ -71,7 +71,7 @@ function loadWebSdk() {
   });
 }
 
-async function login({ WebIM, unload }, server, { user, device, token, connectionOptions = {}, url }) {
+async function login({ WebIM, unload }, server, { user, device, token, connectionOptions = {}, url, beforeOpen }) {
   if (!user) throw new Error('connectClient: `user` is required');
   const port = server.port || 5280;
   const conn = new WebIM.connection({
@@ -84,6 +84,8 @@ async function login({ WebIM, unload }, server, { user, device, token, connectio
     ...connectionOptions,
   });
   try {
+    // An app attaches its handlers before opening, so nothing the login sync delivers is missed.
+    if (beforeOpen) beforeOpen(conn, WebIM);
     await conn.open({ user, accessToken: token || `loopback-token-${user}` });
   } catch (err) {
     conn.close();
@@ -113,7 +115,7 @@ async function login({ WebIM, unload }, server, { user, device, token, connectio
  * Log `user` in to `server` with the SDK's mini-program build, through the server's in-memory socket.
  * Options: `device` (tells two devices of one user apart; it becomes the SDK's deviceId), `token`,
  * `connectionOptions` (extra fields for `new connection`), `connectSocket` (another transport with the
- * signature of wx.connectSocket). Resolves once the SDK is connected, with `{conn, WebIM, wx, user, close()}`;
+ * signature of wx.connectSocket), `beforeOpen(conn, WebIM)` (called before login, to attach handlers). Resolves once the SDK is connected, with `{conn, WebIM, wx, user, close()}`;
  * `close()` logs out and waits until the SDK reports the disconnect.
  */
 async function connectClient(server, options = {}) {

@@ -32,7 +32,7 @@ if ! command -v wasm-pack >/dev/null; then
   cargo install wasm-pack >&2
 fi
 
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -L node_modules ] && { [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   say "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi

@@ -136,6 +136,9 @@ pub fn build(input: &Value, own: &Profile, keys: &ExtKeys) -> Result<Value> {
         }
     }
     copy_type_fields(msg_type, fields, &mut out)?;
+    if let Some(body) = uploaded_body(msg_type, &out) {
+        out.insert("body".into(), body);
+    }
     for key in PASS_THROUGH {
         if let Some(value) = present(fields, key) {
             out.insert(key.into(), value.clone());
@@ -357,6 +360,28 @@ fn copy_type_fields(
     Ok(())
 }
 
+/// SDK 4.x puts an already uploaded audio, video or file on the wire only from the options'
+/// `body` object (`url`, `filename`, `length`, `file_length`); top-level `url` is dropped by
+/// `WebIM.message.create` and `filename`/`length` are not encoded. So a `url` send of those
+/// types also carries its fields in `body`, as the official demo sends them.
+fn uploaded_body(msg_type: MsgType, out: &Map<String, Value>) -> Option<Value> {
+    if !matches!(msg_type, MsgType::Audio | MsgType::Video | MsgType::File) {
+        return None;
+    }
+    out.get("url")?;
+    let mut body = Map::new();
+    body.insert("type".into(), msg_type.as_str().into());
+    for (key, _) in type_fields(msg_type) {
+        if *key == "file" {
+            continue;
+        }
+        if let Some(value) = out.get(*key) {
+            body.insert((*key).into(), value.clone());
+        }
+    }
+    Some(Value::Object(body))
+}
+
 /// The caller's ext plus own profile and mentions.
 fn build_ext(
     fields: &Map<String, Value>,
@@ -478,53 +503,61 @@ mod tests {
 
     #[test]
     fn every_type_in_every_kind() {
-        // (type as given, type fields in and out, canonical type)
+        // (type as given, type fields in and out, canonical type, SDK `body` added for uploads)
         let types = [
-            ("txt", json!({"msg": "hi [):]"}), "txt"),
-            ("TXT", json!({"msg": "  spaced  "}), "txt"),
+            ("txt", json!({"msg": "hi [):]"}), "txt", None),
+            ("TXT", json!({"msg": "  spaced  "}), "txt", None),
             (
                 "img",
                 json!({"url": "https://x/a.png", "width": 640, "height": 480, "file_length": 1234}),
                 "img",
+                None,
             ),
             (
                 "image",
                 json!({"file": {"url": "wxfile://tmp_1.png", "filename": "1.png"}}),
                 "img",
+                None,
             ),
             (
                 "audio",
                 json!({"url": "https://x/a.amr", "filename": "a.amr", "length": 3, "file_length": 2048}),
                 "audio",
+                Some(json!({"type": "audio", "url": "https://x/a.amr", "filename": "a.amr", "length": 3, "file_length": 2048})),
             ),
             (
                 "Voice",
                 json!({"file": {"url": "wxfile://tmp.mp3"}, "length": 1.5}),
                 "audio",
+                None,
             ),
             (
                 "video",
                 json!({"url": "https://x/v.mp4", "filename": "v.mp4", "length": 12, "file_length": 99, "thumb": "https://x/t.jpg"}),
                 "video",
+                Some(json!({"type": "video", "url": "https://x/v.mp4", "filename": "v.mp4", "length": 12, "file_length": 99, "thumb": "https://x/t.jpg"})),
             ),
             (
                 "file",
                 json!({"url": "https://x/d.pdf", "filename": "d.pdf", "file_length": 5}),
                 "file",
+                Some(json!({"type": "file", "url": "https://x/d.pdf", "filename": "d.pdf", "file_length": 5})),
             ),
             (
                 "loc",
                 json!({"addr": "北京市", "buildingName": "国贸", "lat": 39.9087, "lng": 116.3975}),
                 "loc",
+                None,
             ),
-            ("location", json!({"lat": -90, "lng": 180}), "loc"),
-            ("cmd", json!({"action": "typing"}), "cmd"),
+            ("location", json!({"lat": -90, "lng": 180}), "loc", None),
+            ("cmd", json!({"action": "typing"}), "cmd", None),
             (
                 "custom",
                 json!({"customEvent": "gift", "customExts": {"id": "7", "n": "2"}}),
                 "custom",
+                None,
             ),
-            ("custom", json!({"customEvent": "ping"}), "custom"),
+            ("custom", json!({"customEvent": "ping"}), "custom", None),
         ];
         // (chatType as given, 4.x chatType, legacy fields)
         let kinds = [
@@ -557,19 +590,22 @@ mod tests {
                 json!({"group": "groupchat", "roomType": true}),
             ),
         ];
-        for (type_name, type_fields, canonical) in &types {
+        for (type_name, type_fields, canonical, body) in &types {
             for (chat_type, sdk_chat_type, legacy) in &kinds {
                 let input = merged(
                     json!({"type": type_name, "chatType": chat_type, "to": "g1"}),
                     type_fields,
                 );
-                let want = merged(
+                let mut want = merged(
                     merged(
                         json!({"type": canonical, "chatType": sdk_chat_type, "to": "g1"}),
                         legacy,
                     ),
                     type_fields,
                 );
+                if let Some(body) = body {
+                    want = merged(want, &json!({ "body": body }));
+                }
                 assert_eq!(build_plain(input.clone()).unwrap(), want, "{input}");
             }
         }

@@ -393,9 +393,15 @@ fn content(msg: &Map<String, Value>, msg_type: MsgType) -> Result<Content, Ignor
             return Ok(Content::Text(text.to_string()));
         }
         MsgType::Img | MsgType::Audio | MsgType::Video | MsgType::File => {
-            // The options object of an upload keeps url and filename inside `file`.
-            let file = msg.get("file").and_then(Value::as_object);
-            let field = |name: &str| msg.get(name).or_else(|| file.and_then(|f| f.get(name)));
+            // The options object of an upload keeps url and filename inside `file`; that of an
+            // already uploaded audio, video or file keeps them inside `body` (SDK 4.x sends those).
+            let nested = |outer: &str| msg.get(outer).and_then(Value::as_object);
+            let (file, body_in) = (nested("file"), nested("body"));
+            let field = |name: &str| {
+                msg.get(name)
+                    .or_else(|| body_in.and_then(|b| b.get(name)))
+                    .or_else(|| file.and_then(|f| f.get(name)))
+            };
             for name in FILE_STRINGS {
                 if let Some(Value::String(s)) = field(name) {
                     let kept = if name == "filename" {
@@ -936,6 +942,19 @@ mod tests {
                 base(
                     json!({"type": "audio", "url": "https://h.example/a?secret=S3C", "filename": "a.amr", "length": 3,
                             "file_length": 999, "accessToken": "T0K", "token": "T0K"}),
+                ),
+                MsgType::Audio,
+                None,
+                Some(
+                    json!({"url": "https://h.example/a", "filename": "a.amr", "length": 3, "file_length": 999}),
+                ),
+            ),
+            (
+                "audio as WebIM.message.create returns it: url only inside body",
+                base(
+                    json!({"type": "audio", "filename": "a.amr", "length": 3, "file_length": 999,
+                            "body": {"type": "audio", "url": "https://h.example/a?token=T0K", "filename": "a.amr",
+                                     "length": 3, "file_length": 999}}),
                 ),
                 MsgType::Audio,
                 None,
