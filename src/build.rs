@@ -24,7 +24,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use crate::error::{describe, Error, Result};
 use crate::kind::Kind;
 use crate::message::MsgType;
 use crate::profile::{ExtKeys, Profile};
@@ -156,17 +156,6 @@ fn present<'a>(fields: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     fields.get(key).filter(|value| !value.is_null())
 }
 
-/// A short description of a value's JSON type, for error messages.
-fn describe(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
 
 fn known_types() -> String {
     MsgType::ALL.map(MsgType::as_str).join(", ")

@@ -23,6 +23,7 @@ use std::fmt;
 
 use serde_json::{Map, Number, Value};
 
+use crate::error::describe;
 use crate::kind::Kind;
 use crate::message::{Direction, Mentions, MsgType, Record, Sender, Status};
 use crate::profile::{
@@ -183,17 +184,6 @@ pub fn normalize(message: &Value, ctx: &Context) -> Result<Record, Ignored> {
     Ok(record)
 }
 
-/// How a value reads in a reason: its JSON type with an article.
-fn describe(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
 
 /// A user-supplied value shortened for a reason, quoted.
 fn brief(text: &str) -> String {
