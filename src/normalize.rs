@@ -351,8 +351,16 @@ fn msg_type_of(msg: &Map<String, Value>) -> Result<MsgType, Ignored> {
 /// Where the SDK shapes put the text of a `txt` message, in order of preference.
 const TEXT_FIELDS: [&str; 3] = ["msg", "data", "sourceMsg"];
 /// String fields of file-like messages; URLs among them lose secret query parameters.
-const FILE_STRINGS: [&str; 3] = ["url", "filename", "thumb"];
-const FILE_NUMBERS: [&str; 4] = ["file_length", "length", "width", "height"];
+/// The string and number fields each file-like type keeps. The SDK fills in the others with `''` or 0
+/// depending on the listener style; keeping only a type's own, non-empty fields makes both styles agree.
+fn file_fields(msg_type: MsgType) -> (&'static [&'static str], &'static [&'static str]) {
+    match msg_type {
+        MsgType::Img => (&["url", "filename", "thumb"], &["file_length", "width", "height"]),
+        MsgType::Audio => (&["url", "filename"], &["file_length", "length"]),
+        MsgType::Video => (&["url", "filename", "thumb"], &["file_length", "length"]),
+        _ => (&["url", "filename"], &["file_length"]),
+    }
+}
 
 /// What a message carries: the text of a `txt`, the fields of the other types.
 enum Content {
@@ -392,8 +400,9 @@ fn content(msg: &Map<String, Value>, msg_type: MsgType) -> Result<Content, Ignor
                     .or_else(|| body_in.and_then(|b| b.get(name)))
                     .or_else(|| file.and_then(|f| f.get(name)))
             };
-            for name in FILE_STRINGS {
-                if let Some(Value::String(s)) = field(name) {
+            let (strings, numbers) = file_fields(msg_type);
+            for &name in strings {
+                if let Some(Value::String(s)) = field(name).filter(|v| v.as_str() != Some("")) {
                     let kept = if name == "filename" {
                         s.clone()
                     } else {
@@ -402,7 +411,7 @@ fn content(msg: &Map<String, Value>, msg_type: MsgType) -> Result<Content, Ignor
                     body.insert(name.to_string(), Value::String(kept));
                 }
             }
-            for name in FILE_NUMBERS {
+            for &name in numbers {
                 if let Some(Value::Number(n)) = field(name) {
                     body.insert(name.to_string(), Value::Number(n.clone()));
                 }
@@ -973,6 +982,16 @@ mod tests {
                     json!({"url": "https://h.example/v", "filename": "v.mp4", "length": 9, "file_length": 5000,
                             "thumb": "https://h.example/t"}),
                 ),
+            ),
+            (
+                "file with the SDK's filler fields",
+                base(
+                    json!({"type": "file", "url": "https://h.example/f", "filename": "", "length": 0,
+                            "width": 0, "file_length": 7}),
+                ),
+                MsgType::File,
+                None,
+                Some(json!({"url": "https://h.example/f", "file_length": 7})),
             ),
             (
                 "file, url not a string",
