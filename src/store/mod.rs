@@ -37,6 +37,7 @@ mod memory;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use serde::de::IgnoredAny;
+use serde_json::value::{to_raw_value, RawValue};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -192,7 +193,15 @@ impl Stored {
 #[derive(Debug, Clone)]
 struct Entry {
     record: Record,
-    json_len: usize,
+    /// The record as stored: serialised once, when it is placed or changed, and joined into chunk
+    /// values as it is, so a rewrite of the tail does not serialise every record again.
+    json: Box<RawValue>,
+}
+
+impl Entry {
+    fn json_len(&self) -> usize {
+        self.json.get().len()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -229,7 +238,7 @@ impl Chunk {
     fn set_entries(&mut self, entries: Vec<Entry>) {
         let bytes = entries
             .iter()
-            .map(|e| e.json_len + 1)
+            .map(|e| e.json_len() + 1)
             .sum::<usize>()
             .saturating_sub(1);
         self.range = match (entries.first(), entries.last()) {
@@ -366,7 +375,7 @@ impl Conversation {
         let appends_to_full_tail = at == tail
             && pos == entries.len()
             && !entries.is_empty()
-            && chunk.loaded_bytes().saturating_add(entry.json_len) >= TARGET_CHUNK_BYTES;
+            && chunk.loaded_bytes().saturating_add(entry.json_len()) >= TARGET_CHUNK_BYTES;
         if appends_to_full_tail {
             let seq = chunk.seq.saturating_add(SEQ_STEP);
             self.push_tail(Chunk::new(seq, vec![entry]));
@@ -400,7 +409,7 @@ impl Conversation {
         let cut = entries
             .iter()
             .position(|e| {
-                sum = sum.saturating_add(e.json_len + 1);
+                sum = sum.saturating_add(e.json_len() + 1);
                 sum >= half
             })
             .map_or(1, |i| i.saturating_add(1))
@@ -935,8 +944,9 @@ impl<K: KeyValue> Store<K> {
 }
 
 fn entry(record: Record) -> Entry {
-    let json_len = serde_json::to_string(&record).map_or(0, |s| s.len());
-    Entry { record, json_len }
+    // Serialising a Record cannot fail (string keys, no floats from outside JSON); null if it ever did.
+    let json = to_raw_value(&record).unwrap_or_default();
+    Entry { record, json }
 }
 
 /// Operations.
@@ -955,7 +965,7 @@ impl<K: KeyValue> Store<K> {
     }
 
     /// Checks a record can be stored; returns its serialised size.
-    fn check(record: &Record) -> Result<usize> {
+    fn check(record: &Record) -> Result<Box<RawValue>> {
         let id = ConversationId::parse(&record.conversation)?;
         if id.kind != record.kind || id.to_string() != record.conversation {
             return Err(Error::input(format!(
@@ -970,19 +980,20 @@ impl<K: KeyValue> Store<K> {
                 record.conversation
             )));
         }
-        let size = serde_json::to_string(record).map_or(0, |s| s.len());
+        let json = to_raw_value(record).unwrap_or_default();
+        let size = json.get().len();
         if size > MAX_RECORD_BYTES {
             return Err(Error::input(format!(
                 "record {:?} is {size} bytes as JSON; the store keeps records up to {MAX_RECORD_BYTES} bytes",
                 record.id
             )));
         }
-        Ok(size)
+        Ok(json)
     }
 
     /// Adds a record to memory (not storage); false when it is a repeat.
     fn insert_in_memory(&mut self, record: Record) -> Result<bool> {
-        let json_len = Self::check(&record)?;
+        let json = Self::check(&record)?;
         if self.index.contains_key(&record.id) {
             return Ok(false);
         }
@@ -1012,7 +1023,7 @@ impl<K: KeyValue> Store<K> {
             conv.meta_dirty = true;
         }
         conv.activity = conv.activity.max(record.time);
-        conv.place(at, Entry { record, json_len });
+        conv.place(at, Entry { record, json });
         Ok(true)
     }
 
@@ -1476,8 +1487,7 @@ impl<K: KeyValue> Store<K> {
 
     /// Unloads sealed chunks beyond the cache size, oldest loaded first.
     fn trim_cache(&mut self) {
-        for conv in self.conversations.values_mut() {
-            let name = conv.id.to_string();
+        for (name, conv) in self.conversations.iter_mut() {
             self.cache
                 .extend(conv.fresh.drain(..).map(|seq| (name.clone(), seq)));
         }
@@ -1783,10 +1793,10 @@ impl<K: KeyValue> Store<K> {
     }
 }
 
-fn records_of(chunk: &Chunk) -> Vec<&Record> {
+fn records_of(chunk: &Chunk) -> Vec<&RawValue> {
     chunk
         .entries()
-        .map(|es| es.iter().map(|e| &e.record).collect())
+        .map(|es| es.iter().map(|e| &*e.json).collect())
         .unwrap_or_default()
 }
 
