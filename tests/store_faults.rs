@@ -1,4 +1,6 @@
 //! The store under storage faults, corruption, budget pressure and size limits.
+//! Native only: wasm-pack test runs tests/wasm.rs.
+#![cfg(not(target_arch = "wasm32"))]
 mod store_common;
 
 use std::collections::{BTreeMap, BTreeSet};

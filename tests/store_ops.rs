@@ -1,4 +1,6 @@
 //! Behaviour of the store's operations against the in-memory storage.
+//! Native only: wasm-pack test runs tests/wasm.rs.
+#![cfg(not(target_arch = "wasm32"))]
 mod store_common;
 
 use mpchat::store::{InsertOutcome, Store, StoreOptions, UpdateOutcome};

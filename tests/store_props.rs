@@ -1,4 +1,6 @@
 //! Random operation sequences against the store, with faults and reopening, checked for invariants.
+//! Native only: wasm-pack test runs tests/wasm.rs.
+#![cfg(not(target_arch = "wasm32"))]
 mod store_common;
 
 use std::collections::BTreeMap;

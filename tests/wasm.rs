@@ -3,9 +3,27 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Error, Reflect};
-use mpchat::wasm::{format_time, ChatCore, EmojiScanner};
+use mpchat::wasm::{format_time, ChatCore, EmojiScanner, JsStorage};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
+
+// The storage adapter's shape (js-glue/storage.js) over a Map; `failSets` makes every set throw as wx
+// does when it is full.
+#[wasm_bindgen(inline_js = "
+export function memoryStorage(failSets) {
+  const map = new Map()
+  return {
+    get: (key) => map.get(key),
+    set: (key, value) => { if (failSets) throw new Error('setStorageSync: fail quota reached'); map.set(key, value) },
+    remove: (key) => { map.delete(key) },
+    keys: () => [...map.keys()],
+  }
+}")]
+extern "C" {
+    #[wasm_bindgen(js_name = memoryStorage)]
+    fn memory_storage(fail_sets: bool) -> JsStorage;
+}
 
 fn get(value: &JsValue, path: &str) -> JsValue {
     path.split('.').fold(value.clone(), |v, key| Reflect::get(&v, &key.into()).unwrap_or(JsValue::UNDEFINED))
@@ -16,7 +34,7 @@ fn error_message(value: JsValue) -> String {
 }
 
 fn chat(config: &str) -> ChatCore {
-    ChatCore::new(config).unwrap_or_else(|e| panic!("{}", error_message(e)))
+    ChatCore::new(config, memory_storage(false)).unwrap_or_else(|e| panic!("{}", error_message(e)))
 }
 
 #[wasm_bindgen_test]
@@ -66,7 +84,7 @@ fn normalize_routes_and_ignores_with_reasons() {
 #[wasm_bindgen_test]
 fn create_chat_needs_a_user() {
     for (config, needle) in [("{}", "user"), (r#"{"user":""}"#, "empty"), (r#"{"user":7}"#, "string")] {
-        let message = error_message(ChatCore::new(config).err().expect("an error"));
+        let message = error_message(ChatCore::new(config, memory_storage(false)).err().expect("an error"));
         assert!(message.contains(needle), "{config}: {message}");
     }
 }
@@ -93,4 +111,27 @@ fn format_time_labels_and_errors() {
     assert!(!error_message(err).is_empty());
     let err = format_time(now, &format!(r#"{{"now":{now},"locale":"fr"}}"#)).unwrap_err();
     assert!(error_message(err).contains("fr"));
+}
+
+const GROUP_MESSAGE: &str =
+    r#"{"id":"7","type":"txt","chatType":"groupChat","from":"bob","to":"g1","msg":"hi","time":1700000000000}"#;
+
+#[wasm_bindgen_test]
+fn receive_stores_and_history_reads_it_back() {
+    let mut chat = chat(r#"{"user":"alice"}"#);
+    assert_eq!(get(&chat.receive(GROUP_MESSAGE).unwrap(), "outcome"), "stored");
+    assert_eq!(get(&chat.receive(GROUP_MESSAGE).unwrap(), "outcome"), "duplicate");
+    let history = Array::from(&chat.history("group:g1", None, 20).unwrap());
+    assert_eq!(history.length(), 1);
+    assert_eq!(get(&history.get(0), "text"), "hi");
+    assert_eq!(chat.unread_total(), 1.0);
+}
+
+#[wasm_bindgen_test]
+fn a_storage_that_throws_leaves_the_message_unsaved_not_lost() {
+    let mut chat = ChatCore::new(r#"{"user":"alice"}"#, memory_storage(true)).unwrap();
+    let result = chat.receive(GROUP_MESSAGE).unwrap();
+    assert_eq!(get(&result, "outcome"), "unsaved");
+    assert!(get(&result, "reason").as_string().is_some_and(|r| r.contains("quota")));
+    assert_eq!(Array::from(&chat.history("group:g1", None, 20).unwrap()).length(), 1);
 }
