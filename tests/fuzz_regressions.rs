@@ -35,3 +35,17 @@ fn build_refuses_an_ext_receivers_would_drop() {
         checks::check_build(&input, &Profile::default());
     }
 }
+
+/// Found by `normalize` (a fault of the check, not of mpchat): an ignored reason that quotes the
+/// sender's text may contain the word "surrogate"; only a JSON error about one is a lone surrogate
+/// making a message unreadable.
+#[test]
+fn a_reason_quoting_the_word_surrogate_is_not_a_surrogate_error() {
+    let json = r#"{"id":"m2","from":"bob","to":"g1","time":"1700000000000","type":"groupchat","contentsType":"IsurrogateMAGE","url.":"httoken=T","ext":{}}"#;
+    let reason = checks::with_context(|ctx| mpchat::normalize::normalize_json(json, ctx).unwrap_err().reason);
+    assert_eq!(
+        reason,
+        r#"contentsType "IsurrogateMAGE" is not supported (TEXT, IMAGE, VOICE, VIDEO, FILE, LOCATION, COMMAND or CUSTOM)"#
+    );
+    checks::check_normalize_json(json);
+}

@@ -85,7 +85,7 @@ pub fn check_normalize_json(json: &str) {
     with_context(|ctx| match normalize_json(json, ctx) {
         Ok(record) => check_record(&record),
         Err(ignored) => assert!(
-            !ignored.reason.contains("surrogate"),
+            !(ignored.reason.starts_with("message is not valid JSON") && ignored.reason.contains("surrogate")),
             "a lone surrogate rejected the message: {}",
             ignored.reason
         ),
