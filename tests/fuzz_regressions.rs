@@ -49,3 +49,18 @@ fn a_reason_quoting_the_word_surrogate_is_not_a_surrogate_error() {
     );
     checks::check_normalize_json(json);
 }
+
+/// Found by `store`: a tail chunk whose meta counts 740 unread but that holds no record of its
+/// conversation (its only item belongs to another one) made the unread total 741 while the
+/// conversation list, which shows conversations with records only, added up to 1.
+#[test]
+fn a_meta_with_unread_and_no_records_counts_nothing() {
+    let foreign_record = serde_json::to_value(checks::Msg::In(14).record(10)).unwrap();
+    let tail = json!({"v": 1, "c": "group:g", "r": [foreign_record], "m": {"unread": 740, "sealedBytes": 85_055, "sealedChunks": 3}});
+    checks::run_scenario(&checks::Scenario {
+        planted: vec![checks::Planted { key: "c/group:g/0000000100000000".into(), outside: false, value: tail.to_string() }],
+        budget: 6_000,
+        quota: 4_000,
+        ops: vec![checks::Op::Insert { msg: checks::Msg::In(0), text_bytes: 0 }],
+    });
+}

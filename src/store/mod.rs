@@ -772,7 +772,12 @@ impl<K: KeyValue> Store<K> {
             .saturating_add(conversation.sealed_bytes);
         let newest = self.newest(&name)?;
         if let Some(c) = self.conversations.get_mut(&name) {
-            c.activity = newest.map_or(i64::MIN, |r| r.time);
+            c.activity = newest.as_ref().map_or(i64::MIN, |r| r.time);
+            // No record, nothing unread, whatever a stale or foreign meta says: the conversation is
+            // not listed, so its count would be a badge with nothing behind it.
+            if newest.is_none() {
+                c.unread = 0;
+            }
         }
         Ok(())
     }
