@@ -64,3 +64,21 @@ fn a_meta_with_unread_and_no_records_counts_nothing() {
         ops: vec![checks::Op::Insert { msg: checks::Msg::In(0), text_bytes: 0 }],
     });
 }
+
+/// Found by `store`: a tail whose meta claimed 83,647 bytes of sealed chunks but listed none was
+/// trusted, so the store counted 83 KB that were not there, over a 6 KB budget.
+#[test]
+fn a_meta_claiming_bytes_in_no_chunks_is_not_trusted() {
+    let tail = r#"{"c":"group:g","m":{"intent":[],"sealedBytes":83647,"sealedChunks":0,"unread":839},"r":[],"v":1}"#;
+    let planted = |key: &str, value: &str| checks::Planted { key: key.into(), outside: false, value: value.into() };
+    checks::run_scenario(&checks::Scenario {
+        planted: vec![planted("c/group:g/0000000000000000", tail), planted("state", "")],
+        budget: 6_000,
+        quota: 4_000,
+        ops: vec![checks::Op::Insert { msg: checks::Msg::In(0), text_bytes: 0 }],
+    });
+    let mut mem = mpchat::store::MemoryStorage::new();
+    mem.plant("mpchat/1/me/c/group:g/0000000000000000", tail);
+    let (store, report) = mpchat::store::Store::open(&mut mem, "me", Default::default()).unwrap();
+    assert_eq!((report.rebuilt, store.report().bytes_used), (1, (38 + tail.len()) as u64));
+}

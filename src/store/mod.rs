@@ -732,9 +732,11 @@ impl<K: KeyValue> Store<K> {
         let meta = self.load(&name, tail)?;
         let tail_corrupt = self.chunk(&name, tail).is_none_or(Chunk::is_corrupt);
         let listed = seqs.get(..tail).unwrap_or_default();
+        // Trusted when it names the sealed chunks listed and its byte total could fit in them.
         let trusted = meta.as_ref().filter(|m| {
             !tail_corrupt
                 && listed.iter().filter(|s| !m.intent.contains(s)).count() as u64 == m.sealed_chunks
+                && m.sealed_bytes <= m.sealed_chunks.saturating_mul(WX_KEY_LIMIT)
         });
         // Sizes of the sealed chunks the meta does not vouch for: those in its intent, or all of them.
         let mut read_bytes = 0u64;
