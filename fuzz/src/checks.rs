@@ -238,8 +238,9 @@ pub enum Op {
     Mute { conversation: usize, on: bool },
     History { conversation: usize, before: Option<Msg>, limit: usize },
     Conversations,
-    /// The storage call `after` calls from now throws.
+    /// Call number `after` (from 0) of the next step's storage calls throws.
     Fault { after: u64 },
+    /// Disarms a fault armed by the step before.
     Heal,
     Reopen,
 }
@@ -327,7 +328,14 @@ pub fn run_scenario(scenario: &Scenario) {
     let mut store = open(&shared, scenario.budget);
     // The count the store starts from trusts the metas it read, which may overstate what is there.
     let mut count_ceiling = scenario.budget.max(store.report().bytes_used);
+    // A fault is armed by one step and fires during the next; the checks run on a healthy storage.
+    let mut armed: Option<u64> = None;
     for (step, op) in scenario.ops.iter().enumerate() {
+        if let Some(after) = armed.take() {
+            let mut mem = shared.0.borrow_mut();
+            let call = mem.calls() + 1 + after;
+            mem.fail_call(call);
+        }
         match op {
             Op::Insert { msg, text_bytes } => {
                 if let Ok(InsertOutcome::Stored) = store.insert(msg.record(*text_bytes)) {
@@ -359,12 +367,8 @@ pub fn run_scenario(scenario: &Scenario) {
                 }
             }
             Op::Conversations => drop(store.conversations()),
-            Op::Fault { after } => {
-                let mut mem = shared.0.borrow_mut();
-                let next = mem.calls() + 1 + after;
-                mem.fail_call(next);
-            }
-            Op::Heal => shared.0.borrow_mut().heal(),
+            Op::Fault { after } => armed = Some(*after),
+            Op::Heal => armed = None,
             Op::Reopen => {
                 forget_evicted(&mut store, &mut stored);
                 drop(store);
@@ -372,6 +376,7 @@ pub fn run_scenario(scenario: &Scenario) {
                 count_ceiling = scenario.budget.max(store.report().bytes_used);
             }
         }
+        shared.0.borrow_mut().heal();
         forget_evicted(&mut store, &mut stored);
         let ceilings = (storage_ceiling, count_ceiling, scenario.planted.is_empty());
         check_store(&mut store, &shared, &stored, ceilings, step, op);
