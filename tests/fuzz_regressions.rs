@@ -82,3 +82,28 @@ fn a_meta_claiming_bytes_in_no_chunks_is_not_trusted() {
     let (store, report) = mpchat::store::Store::open(&mut mem, "me", Default::default()).unwrap();
     assert_eq!((report.rebuilt, store.report().bytes_used), (1, (38 + tail.len()) as u64));
 }
+
+/// Found by `store`: evicting the sealed chunk that held a conversation's only unread message left
+/// its unread count at 1, so the total badge said 2 while the list (which no longer showed that
+/// conversation) added up to 1. Evicted records now leave the unread count.
+#[test]
+fn evicted_unread_messages_leave_the_unread_count() {
+    let planted = |key: &str, value: &str| checks::Planted { key: key.into(), outside: false, value: value.into() };
+    let insert = |msg, text_bytes| checks::Op::Insert { msg, text_bytes };
+    checks::run_scenario(&checks::Scenario {
+        planted: vec![
+            planted("c/chatroom:r/0000000100000000", ""),
+            planted("c/single:peer/0000000500000000", ""),
+            planted("c/single:peer/0000000400000000", ""),
+            planted("c/single:peer/0000000100000000", r#"{"c":"single:peer","r":[],"v":1}"#),
+        ],
+        budget: 6_000,
+        quota: 4_000,
+        ops: vec![
+            checks::Op::Fail { n: 13 },
+            insert(checks::Msg::Server(13), 0),
+            insert(checks::Msg::In(0), 3_000),
+            insert(checks::Msg::In(14), 1_500),
+        ],
+    });
+}

@@ -139,17 +139,23 @@ fn op(u: &mut Unstructured) -> Result<Op> {
     })
 }
 
-/// A stored value: a chunk of planted records (possibly unsorted, of the wrong conversation or
-/// version, with any meta, cut short), a state value, or any text.
-fn planted_value(u: &mut Unstructured) -> Result<String> {
+/// A stored value: a chunk of planted records (possibly of the wrong conversation or version, with
+/// any meta, cut short), a state value, or any text. The records of a chunk with sequence number
+/// `seq` are sorted and come from its own band of times, as the store lays chunks out: the store
+/// trusts that layout and does not repair chunks that overlap.
+fn planted_value(u: &mut Unstructured, seq: u64) -> Result<String> {
     let text = match u.int_in_range(0..=3)? {
         0 | 1 => {
-            let records: Vec<Value> = (0..u.int_in_range(0..=6)?)
-                .map(|_| {
-                    let record = msg(u)?.record(*u.choose(&TEXT_BYTES)?);
-                    Ok(serde_json::to_value(record).unwrap_or(Value::Null))
-                })
-                .collect::<Result<_>>()?;
+            let mut records: Vec<_> = (0..u.int_in_range(0..=6)?)
+                .map(|_| Ok(msg(u)?.record(*u.choose(&TEXT_BYTES)?)))
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .filter(|r| time_band(r.time) == seq)
+                .collect();
+            records.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
+            records.dedup_by(|a, b| a.id == b.id);
+            let records: Vec<Value> =
+                records.into_iter().map(|r| serde_json::to_value(r).unwrap_or(Value::Null)).collect();
             let mut chunk = serde_json::json!({
                 "v": if u.ratio(7, 8)? { 1 } else { u.int_in_range(0..=3)? },
                 "c": if u.ratio(7, 8)? { *u.choose(&CONVERSATIONS)? } else { "group:other" },
@@ -178,15 +184,22 @@ fn planted_value(u: &mut Unstructured) -> Result<String> {
     Ok(text.get(..keep).unwrap_or(&text).to_string())
 }
 
-fn planted_key(u: &mut Unstructured) -> Result<(String, bool)> {
+/// Which of five chunks a planted record of this time belongs in (times run from 0 to 12,500).
+fn time_band(time: i64) -> u64 {
+    u64::try_from(time / 2_600).unwrap_or(0)
+}
+
+/// A key and whether it lies outside the prefix, with the band a chunk key's records must come from.
+fn planted_key(u: &mut Unstructured) -> Result<(String, bool, u64)> {
     Ok(match u.int_in_range(0..=5)? {
         0..=2 => {
             let conversation = if u.ratio(7, 8)? { *u.choose(&CONVERSATIONS)? } else { "groupChat:g" };
-            (format!("c/{conversation}/{:016x}", u.int_in_range(0..=4u64)? << 32), false)
+            let band = u.int_in_range(0..=4u64)?;
+            (format!("c/{conversation}/{:016x}", (band + 1) << 32), false, band)
         }
-        3 => ("state".into(), false),
-        4 => (format!("x/{}", string(u)?), false),
-        _ => (u.arbitrary()?, u.arbitrary()?),
+        3 => ("state".into(), false, 0),
+        4 => (format!("x/{}", string(u)?), false, 0),
+        _ => (u.arbitrary()?, u.arbitrary()?, 0),
     })
 }
 
@@ -194,8 +207,8 @@ fn planted_key(u: &mut Unstructured) -> Result<(String, bool)> {
 pub fn scenario(u: &mut Unstructured) -> Result<Scenario> {
     let planted = (0..u.int_in_range(0..=6)?)
         .map(|_| {
-            let (key, outside) = planted_key(u)?;
-            Ok(Planted { key, outside, value: planted_value(u)? })
+            let (key, outside, band) = planted_key(u)?;
+            Ok(Planted { key, outside, value: planted_value(u, band)? })
         })
         .collect::<Result<_>>()?;
     let budget = *u.choose(&[6_000u64, 12_000, 30_000, 100_000])?;

@@ -1735,6 +1735,15 @@ impl<K: KeyValue> Store<K> {
             return Ok(());
         }
         let chunk = conv.chunks.remove(at);
+        // Evicted records leave the unread count too: a badge never counts messages no page can show.
+        let evicted_unread = records_of(&chunk)
+            .into_iter()
+            .filter(|r| conv.counts_unread(r, false))
+            .count() as u64;
+        if evicted_unread > 0 {
+            conv.unread = conv.unread.saturating_sub(evicted_unread);
+            conv.meta_dirty = true;
+        }
         conv.touched.insert(chunk.seq);
         conv.pending_removals = conv.pending_removals.saturating_add(1);
         self.removals.push(Removal {
