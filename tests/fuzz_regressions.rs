@@ -107,3 +107,27 @@ fn evicted_unread_messages_leave_the_unread_count() {
         ],
     });
 }
+
+/// Found by `store`: a tail meta claiming 483 unread over a conversation of one record; evicting
+/// that record left 482 unread in a conversation the list no longer showed. A conversation left
+/// with no record by an eviction has nothing unread.
+#[test]
+fn a_conversation_emptied_by_eviction_has_nothing_unread() {
+    let planted = |key: &str, value: String| checks::Planted { key: key.into(), outside: false, value };
+    let i0 = serde_json::to_string(&checks::Msg::In(0).record(0)).unwrap();
+    let tail = r#"{"c":"single:peer","m":{"intent":[],"sealedBytes":38299,"sealedChunks":1,"unread":483},"r":[],"v":1}"#;
+    checks::run_scenario(&checks::Scenario {
+        planted: vec![
+            planted("c/single:peer/0000000100000000", format!(r#"{{"c":"single:peer","r":[{i0}],"v":1}}"#)),
+            planted("c/chatroom:r/0000000100000000", "\0l\u{2}\0K\0\01\0\r/\0".into()),
+            planted("c/single:peer/0000000500000000", tail.into()),
+        ],
+        budget: 6_000,
+        quota: 6_000,
+        ops: vec![
+            checks::Op::Insert { msg: checks::Msg::In(3), text_bytes: 3_000 },
+            checks::Op::Reopen,
+            checks::Op::Mute { conversation: 2, on: false },
+        ],
+    });
+}

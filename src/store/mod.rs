@@ -1740,8 +1740,11 @@ impl<K: KeyValue> Store<K> {
             .into_iter()
             .filter(|r| conv.counts_unread(r, false))
             .count() as u64;
-        if evicted_unread > 0 {
-            conv.unread = conv.unread.saturating_sub(evicted_unread);
+        // With no record left (every remaining chunk read and empty), nothing is unread at all.
+        let emptied = conv.chunks.iter().all(|c| c.entries().is_some_and(Vec::is_empty));
+        let unread = if emptied { 0 } else { conv.unread.saturating_sub(evicted_unread) };
+        if unread != conv.unread {
+            conv.unread = unread;
             conv.meta_dirty = true;
         }
         conv.touched.insert(chunk.seq);
