@@ -24,5 +24,10 @@ demo: build
 bench: build
 	node bench/run.js
 
+# Each fuzz target for SECONDS (default 600), two at a time; not part of CI.
+SECONDS ?= 600
+fuzz:
+	bash scripts/fuzz.sh $(SECONDS)
+
 clean:
 	rm -rf dist demo-out target/mpchat-build

@@ -27,6 +27,7 @@ use serde_json::{Map, Value};
 use crate::error::{describe, Error, Result};
 use crate::kind::Kind;
 use crate::message::MsgType;
+use crate::normalize::{nests_deeper_than, MAX_EXT_DEPTH};
 use crate::profile::{ExtKeys, Profile};
 
 /// The longest `to` accepted, in bytes (Easemob ids are far shorter).
@@ -380,6 +381,11 @@ fn build_ext(
 ) -> Result<Map<String, Value>> {
     let mut ext = match present(fields, "ext") {
         None => Map::new(),
+        Some(Value::Object(ext)) if nests_deeper_than(ext, MAX_EXT_DEPTH) => {
+            return Err(Error::input(format!(
+                "`ext` nests deeper than {MAX_EXT_DEPTH} levels; receivers drop such messages, so flatten it"
+            )))
+        }
         Some(Value::Object(ext)) => ext.clone(),
         Some(other) => {
             return Err(Error::input(format!(

@@ -476,7 +476,7 @@ fn read_mentions(value: &Value) -> Option<Mentions> {
 }
 
 /// True when `ext` holds containers nested more than `limit` deep (checked without recursion).
-fn nests_deeper_than(ext: &Map<String, Value>, limit: usize) -> bool {
+pub(crate) fn nests_deeper_than(ext: &Map<String, Value>, limit: usize) -> bool {
     let mut stack: Vec<(&Value, usize)> = ext.values().map(|v| (v, 2)).collect();
     while let Some((value, depth)) = stack.pop() {
         let children: Box<dyn Iterator<Item = &Value>> = match value {

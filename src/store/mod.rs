@@ -741,9 +741,11 @@ impl<K: KeyValue> Store<K> {
         let meta = self.load(&name, tail)?;
         let tail_corrupt = self.chunk(&name, tail).is_none_or(Chunk::is_corrupt);
         let listed = seqs.get(..tail).unwrap_or_default();
+        // Trusted when it names the sealed chunks listed and its byte total could fit in them.
         let trusted = meta.as_ref().filter(|m| {
             !tail_corrupt
                 && listed.iter().filter(|s| !m.intent.contains(s)).count() as u64 == m.sealed_chunks
+                && m.sealed_bytes <= m.sealed_chunks.saturating_mul(WX_KEY_LIMIT)
         });
         // Sizes of the sealed chunks the meta does not vouch for: those in its intent, or all of them.
         let mut read_bytes = 0u64;
@@ -781,7 +783,12 @@ impl<K: KeyValue> Store<K> {
             .saturating_add(conversation.sealed_bytes);
         let newest = self.newest(&name)?;
         if let Some(c) = self.conversations.get_mut(&name) {
-            c.activity = newest.map_or(i64::MIN, |r| r.time);
+            c.activity = newest.as_ref().map_or(i64::MIN, |r| r.time);
+            // No record, nothing unread, whatever a stale or foreign meta says: the conversation is
+            // not listed, so its count would be a badge with nothing behind it.
+            if newest.is_none() {
+                c.unread = 0;
+            }
         }
         Ok(())
     }
@@ -1738,6 +1745,18 @@ impl<K: KeyValue> Store<K> {
             return Ok(());
         }
         let chunk = conv.chunks.remove(at);
+        // Evicted records leave the unread count too: a badge never counts messages no page can show.
+        let evicted_unread = records_of(&chunk)
+            .into_iter()
+            .filter(|r| conv.counts_unread(r, false))
+            .count() as u64;
+        // With no record left (every remaining chunk read and empty), nothing is unread at all.
+        let emptied = conv.chunks.iter().all(|c| c.entries().is_some_and(Vec::is_empty));
+        let unread = if emptied { 0 } else { conv.unread.saturating_sub(evicted_unread) };
+        if unread != conv.unread {
+            conv.unread = unread;
+            conv.meta_dirty = true;
+        }
         conv.touched.insert(chunk.seq);
         conv.pending_removals = conv.pending_removals.saturating_add(1);
         self.removals.push(Removal {
