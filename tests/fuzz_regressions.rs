@@ -1,5 +1,6 @@
 //! Inputs the fuzz targets (fuzz/fuzz_targets) found, replayed as ordinary tests through the same
 //! invariants the fuzzers check (fuzz/src/checks.rs, included here by path).
+#![cfg(not(target_arch = "wasm32"))]
 
 #[allow(dead_code)]
 #[path = "../fuzz/src/checks.rs"]

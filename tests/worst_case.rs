@@ -1,6 +1,7 @@
 //! The worst inputs a stranger can send or a phone can hold, each with the outcome a user gets:
 //! huge and degenerate texts, deep and huge `ext`, giant ids, every kind spelling, impossible times,
 //! broken UTF-16, and a storage full of keys that are not mpchat's. Each runs in well under a second.
+#![cfg(not(target_arch = "wasm32"))]
 
 #[allow(dead_code)]
 #[path = "../fuzz/src/checks.rs"]

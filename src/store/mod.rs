@@ -1746,10 +1746,10 @@ impl<K: KeyValue> Store<K> {
         }
         let chunk = conv.chunks.remove(at);
         // Evicted records leave the unread count too: a badge never counts messages no page can show.
-        let evicted_unread = records_of(&chunk)
-            .into_iter()
-            .filter(|r| conv.counts_unread(r, false))
-            .count() as u64;
+        let evicted_unread = chunk
+            .entries()
+            .map_or(0, |es| es.iter().filter(|e| conv.counts_unread(&e.record, false)).count())
+            as u64;
         // With no record left (every remaining chunk read and empty), nothing is unread at all.
         let emptied = conv.chunks.iter().all(|c| c.entries().is_some_and(Vec::is_empty));
         let unread = if emptied { 0 } else { conv.unread.saturating_sub(evicted_unread) };
