@@ -27,6 +27,7 @@ use serde_json::{Map, Value};
 use crate::error::{describe, Error, Result};
 use crate::kind::Kind;
 use crate::message::MsgType;
+use crate::normalize::MAX_TEXT_BYTES;
 use crate::normalize::{nests_deeper_than, MAX_EXT_DEPTH};
 use crate::profile::{ExtKeys, Profile};
 
@@ -293,6 +294,12 @@ fn copy_type_fields(
             (Rule::Text, Some(Value::String(text))) if text.trim().is_empty() => {
                 return Err(Error::input(format!(
                     "{name} message has an empty `{key}`; there is nothing to send"
+                )))
+            }
+            (Rule::Text, Some(Value::String(text))) if text.len() > MAX_TEXT_BYTES => {
+                return Err(Error::input(format!(
+                    "{name} message `{key}` is {} bytes; receivers keep texts up to {MAX_TEXT_BYTES} bytes, so split it",
+                    text.len()
                 )))
             }
             (Rule::Text | Rule::OptionalString | Rule::Url, Some(Value::String(_))) => {}
@@ -843,6 +850,10 @@ mod tests {
                 "unknown message type \"combine\"; use one of txt, img,",
             ),
             (json!({"type": "txt", "msg": "hi"}), "needs `to`"),
+            (
+                json!({"type": "txt", "to": "bob", "msg": "字".repeat(30_000)}),
+                "`msg` is 90000 bytes; receivers keep texts up to 65536 bytes",
+            ),
             (
                 json!({"type": "txt", "to": null, "msg": "hi"}),
                 "needs `to`",
