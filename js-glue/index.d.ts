@@ -121,6 +121,8 @@ export interface ConversationSummary {
   id: string
   last: Record | null
   unread: number
+  /** An unread record mentions me (or everyone), muted or not: show [有人@我] until markRead. */
+  mentionsMe: boolean
   updatedAt: number
   muted: boolean
 }

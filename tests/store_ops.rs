@@ -3,8 +3,8 @@
 #![cfg(not(target_arch = "wasm32"))]
 mod store_common;
 
-use mpchat::store::{InsertOutcome, Store, StoreOptions, UpdateOutcome};
-use mpchat::Status;
+use mpchat::store::{InsertOutcome, MemoryStorage, Store, StoreOptions, UpdateOutcome};
+use mpchat::{Record, Status};
 use store_common::*;
 
 #[test]
@@ -648,4 +648,27 @@ fn legacy_keys_stay_until_the_import_is_on_storage() {
     let mut store = open(&mut mem);
     let report = store.migrate_legacy().unwrap();
     assert_eq!((report.imported, report.keys_removed), (1, 1));
+}
+
+#[test]
+fn a_mention_of_me_marks_the_conversation_until_read_even_when_muted() {
+    let mut mem = memory();
+    let mut store = open(&mut mem);
+    let mention = |id: &str, time: i64| Record { mentions_me: true, ..rec("group:g", id, time, "bob", "@me") };
+    let flags = |store: &mut Store<&mut MemoryStorage>| -> Vec<(String, bool)> {
+        let list = store.conversations().unwrap();
+        list.into_iter().map(|c| (c.conversation, c.mentions_me)).collect()
+    };
+    store.insert(rec("group:g", "m1", 1, "bob", "hi")).unwrap();
+    store.insert(rec("group:h", "h1", 2, "bob", "hi")).unwrap();
+    assert_eq!(flags(&mut store), [("group:h".into(), false), ("group:g".into(), false)]);
+    store.mute("group:g", true).unwrap();
+    store.insert(mention("m2", 3)).unwrap();
+    store.insert(rec("group:g", "m3", 4, "carol", "later message")).unwrap();
+    assert_eq!(flags(&mut store), [("group:g".into(), true), ("group:h".into(), false)]);
+    drop(store);
+    let mut store = open(&mut mem);
+    assert_eq!(flags(&mut store)[0], ("group:g".into(), true), "kept across a restart");
+    store.mark_read("group:g").unwrap();
+    assert_eq!(flags(&mut store)[0], ("group:g".into(), false));
 }

@@ -100,7 +100,8 @@ function conversationRow(summary, mpchat, now, name) {
     timeLabel: last || summary.updatedAt ? mpchat.formatTime(summary.updatedAt || last.time, { now, locale: LOCALE }) : '',
     unread,
     badge: unread > 99 ? '99+' : String(unread),
-    mentioned: unread > 0 && !!(summary.mentionsMe || (last && last.mentionsMe)),
+    // mpchat keeps the mark until the conversation is read, muted or not; the last record is a fallback.
+    mentioned: !!summary.mentionsMe || (unread > 0 && !!(last && last.mentionsMe)),
     muted: !!summary.muted,
   }
 }

@@ -128,6 +128,9 @@ pub struct Meta {
     /// My records up to here are read by the peer (`onChannelMessage`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_read_mark: Option<Mark>,
+    /// The newest incoming record that mentions me; unread while it is past `read_mark`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mention_mark: Option<Mark>,
     /// Bytes of the sealed chunks not listed in `intent`.
     #[serde(default)]
     pub sealed_bytes: u64,

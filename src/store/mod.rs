@@ -126,6 +126,8 @@ pub struct ConversationSummary {
     pub id: String,
     pub last: Option<Record>,
     pub unread: u64,
+    /// An unread record mentions me (or everyone): the list shows [有人@我] until I read it.
+    pub mentions_me: bool,
     /// Server time of the newest record (ms).
     pub updated_at: i64,
     pub muted: bool,
@@ -287,6 +289,7 @@ struct Conversation {
     unread: u64,
     read_mark: Option<Mark>,
     peer_read_mark: Option<Mark>,
+    mention_mark: Option<Mark>,
     /// Bytes on storage of all chunks but the tail.
     sealed_bytes: u64,
     /// Sealed chunks with writes or removals pending.
@@ -324,6 +327,7 @@ impl Conversation {
             unread: 0,
             read_mark: None,
             peer_read_mark: None,
+            mention_mark: None,
             sealed_bytes: 0,
             touched: BTreeSet::new(),
             pending_removals: 0,
@@ -453,6 +457,7 @@ impl Conversation {
             unread: self.unread,
             read_mark: self.read_mark.clone(),
             peer_read_mark: self.peer_read_mark.clone(),
+            mention_mark: self.mention_mark.clone(),
             sealed_bytes: self.sealed_bytes.saturating_sub(touched_bytes),
             sealed_chunks: sealed.saturating_sub(self.touched.len() as u64),
             intent: self.touched.iter().copied().collect(),
@@ -768,6 +773,7 @@ impl<K: KeyValue> Store<K> {
             conversation.unread = m.unread;
             conversation.read_mark = m.read_mark;
             conversation.peer_read_mark = m.peer_read_mark;
+            conversation.mention_mark = m.mention_mark;
         }
         if tail_corrupt {
             let seq = seqs.last().copied().unwrap_or(0).saturating_add(SEQ_STEP);
@@ -1028,6 +1034,14 @@ impl<K: KeyValue> Store<K> {
         if conv.counts_unread(&record, muted) {
             conv.unread = conv.unread.saturating_add(1);
             conv.meta_dirty = true;
+        }
+        // A mention of me stands out in the list until I read past it, muted or not.
+        if record.mentions_me && conv.counts_unread(&record, false) {
+            let mark = mark_of(&record);
+            if conv.mention_mark.as_ref().is_none_or(|m| *m < mark) {
+                conv.mention_mark = Some(mark);
+                conv.meta_dirty = true;
+            }
         }
         conv.activity = conv.activity.max(record.time);
         conv.place(at, Entry { record, json });
@@ -1414,6 +1428,9 @@ impl<K: KeyValue> Store<K> {
                 updated_at: last.time,
                 last: Some(conv.presented(&last)),
                 unread: conv.unread,
+                mentions_me: conv.mention_mark.as_ref().is_some_and(|mention| {
+                    conv.read_mark.as_ref().is_none_or(|read| read < mention)
+                }),
                 muted: self.muted.contains(&name),
             });
         }

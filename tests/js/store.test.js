@@ -45,9 +45,15 @@ test('unread: my other devices and muted conversations do not count; markRead cl
   chat.markRead('group:g1')
   assert.equal(chat.unreadTotal(), 0)
   assert.equal(chat.history('group:g1')[0].status, 'read')
+  chat.receive(sdk(5, { to: 'g2', ext: { em_at_list: ['alice'] } })) // muted, but it names me
+  chat.receive(sdk(6, { to: 'g2' }))
   const byName = Object.fromEntries(chat.conversations().map((c) => [c.conversation, c]))
   assert.equal(byName['group:g1'].unread, 0)
   assert.equal(byName['group:g2'].muted, true)
+  assert.equal(byName['group:g2'].mentionsMe, true)
+  assert.equal(byName['group:g1'].mentionsMe, false)
+  chat.markRead('group:g2')
+  assert.equal(chat.conversations().find((c) => c.conversation === 'group:g2').mentionsMe, false)
 })
 
 test('keys are namespaced per user and never touch the app or collide across ids', async () => {
