@@ -33,7 +33,8 @@ function load(options = {}) {
         const instance = result && result.instance ? result.instance : result
         if (!instance || !instance.exports) throw new Error(`mpchat: instantiating ${wasmPath} gave no exports`)
         glue.__wbg_set_wasm(instance.exports)
-        runtime = makeRuntime(instance.exports.memory, new glue.EmojiScanner(''))
+        const memory = instance.exports.memory
+        runtime = { memory, emoji: makeEmojiParser(memory, new glue.EmojiScanner('')) }
         return runtime
       })
       .catch((err) => {
@@ -54,7 +55,6 @@ function loaded() {
 function makeEmojiParser(memory, scanner) {
   const entries = scanner.entries()
   return {
-    entries,
     parse(text) {
       if (typeof text !== 'string') throw new TypeError(`mpchat.parseEmoji expects a string, got ${typeof text}`)
       const count = scanner.scan(text)
@@ -73,15 +73,15 @@ function makeEmojiParser(memory, scanner) {
       if (at < text.length) segments.push({ type: 'txt', data: at === 0 ? text : text.slice(at) })
       return segments
     },
+    // Copies, so a page that edits its picker data cannot change the parser's table.
+    table() {
+      return entries.map((e) => ({ code: e.code, file: e.file }))
+    },
     deleteLast(text) {
       if (typeof text !== 'string') throw new TypeError(`mpchat.deleteLast expects a string, got ${typeof text}`)
       return text.slice(0, scanner.delete_last(text))
     },
   }
-}
-
-function makeRuntime(memory, defaultScanner) {
-  return { memory, emoji: makeEmojiParser(memory, defaultScanner) }
 }
 
 // Values go into wasm as JSON text: JSON.stringify copes with getters, drops functions, and fails cleanly
@@ -328,7 +328,7 @@ class Chat {
 
   deleteLast(text) { return this._emoji.deleteLast(text) }
 
-  emojiTable() { return this._emoji.entries.map((e) => ({ code: e.code, file: e.file })) }
+  emojiTable() { return this._emoji.table() }
 }
 
 function addListener(map, key, listener) {
@@ -405,7 +405,7 @@ function parseEmoji(text) { return loaded().emoji.parse(text) }
 function deleteLast(text) { return loaded().emoji.deleteLast(text) }
 
 /** The 35 Easemob codes in picker order, as [{ code, file }]. */
-function emojiTable() { return loaded().emoji.entries.map((e) => ({ code: e.code, file: e.file })) }
+function emojiTable() { return loaded().emoji.table() }
 
 /** A time label: today 'HH:mm', yesterday '昨天 HH:mm', the weekday, 'M月D日', 'YYYY年M月D日'. */
 function formatTime(ms, options = {}) {

@@ -441,6 +441,7 @@ impl Conversation {
 
     /// The meta to write with the tail now.
     fn meta(&self, pending: &[Removal]) -> Meta {
+        let name = self.id.to_string();
         let touched_bytes: u64 = self
             .touched
             .iter()
@@ -448,7 +449,7 @@ impl Conversation {
                 Some(i) => self.chunks.get(i).map_or(0, |c| c.stored.bytes()),
                 None => pending
                     .iter()
-                    .find(|r| r.seq == seq && r.conversation == self.id.to_string())
+                    .find(|r| r.seq == seq && r.conversation == name)
                     .map_or(0, |r| r.bytes),
             })
             .sum();
