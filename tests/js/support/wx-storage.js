@@ -6,13 +6,34 @@
 
 const MB = 1024 * 1024
 
+// UTF-8 bytes of a string, in Node and in JavaScriptCore (tests/jsc): Buffer where there is one, else
+// native encodeURIComponent, which throws only on a lone surrogate (3 bytes each, as U+FFFD).
+function byteLength(text) {
+  if (typeof Buffer !== 'undefined') return Buffer.byteLength(text)
+  try {
+    return unescape(encodeURIComponent(text)).length
+  } catch (_) {
+    let bytes = 0
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i)
+      if (c < 0x80) bytes += 1
+      else if (c < 0x800) bytes += 2
+      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        bytes += 4
+        i++
+      } else bytes += 3
+    }
+    return bytes
+  }
+}
+
 function createWxStorage({ keyLimit = MB, totalLimit = 10 * MB } = {}) {
   const entries = new Map() // key -> serialised value
   let total = 0
   let calls = 0
   let failAt = 0
   const stats = { sets: 0, bytesWritten: 0, gets: 0 }
-  const size = (key, text) => Buffer.byteLength(key) + Buffer.byteLength(text)
+  const size = (key, text) => byteLength(key) + byteLength(text)
 
   function call(name) {
     calls++
