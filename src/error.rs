@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use serde_json::Value;
-
 /// What went wrong, by area. The text is meant for a developer reading a console.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -42,15 +40,3 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-/// How a JSON value reads in an error message: its type with an article ("a number", "null").
-pub fn describe(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}

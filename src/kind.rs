@@ -5,17 +5,13 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
 
 /// The kind of a conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Single,
     Group,
-    #[serde(rename = "chatroom")]
     ChatRoom,
 }
 
@@ -36,6 +32,11 @@ impl Kind {
             Kind::Group => "groupChat",
             Kind::ChatRoom => "chatRoom",
         }
+    }
+
+    /// Reads mpchat's own name of a kind exactly (`single`, `group`, `chatroom`).
+    pub fn from_name(name: &str) -> Option<Kind> {
+        [Kind::Single, Kind::Group, Kind::ChatRoom].into_iter().find(|k| k.as_str() == name)
     }
 
     /// Reads any spelling of a kind, case-insensitively: SDK 4.x `singleChat`/`groupChat`/`chatRoom`,

@@ -6,11 +6,13 @@
 pub mod build;
 pub mod emoji;
 pub mod error;
+pub mod json;
 pub mod kind;
 pub mod message;
 pub mod normalize;
 pub mod profile;
 pub mod store;
+pub mod tape;
 pub mod time;
 
 #[cfg(target_arch = "wasm32")]
