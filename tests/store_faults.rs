@@ -5,11 +5,11 @@ mod store_common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mpchat::store::{InsertOutcome, KeyValue, MemoryStorage, Store, StoreOptions, UpdateOutcome};
+use mpchat::store::{TextBackend, InsertOutcome, KeyValue, MemoryStorage, Store, StoreOptions, UpdateOutcome};
 use mpchat::Status;
 use store_common::*;
 
-const PREFIX: &str = "mpchat/1/me/";
+const PREFIX: &str = "mpchat/2/me/";
 
 #[test]
 fn corrupted_and_foreign_values_are_skipped_and_reported() {
@@ -17,183 +17,61 @@ fn corrupted_and_foreign_values_are_skipped_and_reported() {
     {
         let mut store = open(&mut seeded);
         for i in 0..40 {
-            store
-                .insert(sized("group:g", &format!("g{i:02}"), i, "bob", 450))
-                .unwrap();
-            store
-                .insert(rec("single:bob", &format!("b{i:02}"), i, "bob", "x"))
-                .unwrap();
+            store.insert(sized("group:g", &format!("g{i:02}"), i, "bob", 450)).unwrap();
+            store.insert(rec("single:bob", &format!("b{i:02}"), i, "bob", "x")).unwrap();
         }
         store.mute("single:carol", true).unwrap();
     }
-    let chunk_keys: Vec<String> = seeded
-        .key_list()
-        .into_iter()
-        .filter(|k| k.starts_with(&format!("{PREFIX}c/group:g/")))
-        .collect();
-    let (first_chunk, tail) = (chunk_keys[0].clone(), chunk_keys.last().unwrap().clone());
-    let whole = seeded.peek(&tail).unwrap().to_string();
-    let mut bad_record = serde_json::from_str::<serde_json::Value>(&whole).unwrap();
-    bad_record["r"][0] = serde_json::json!({"id": 5});
-    // (what is planted, key, value, conversations listed, group:g records readable, skipped keys, skipped records)
-    let table: Vec<(&str, String, String, usize, usize, usize, usize)> = vec![
-        (
-            "truncated tail",
-            tail.clone(),
-            whole[..whole.len() / 2].to_string(),
-            2,
-            40 - count_records(&whole),
-            1,
-            0,
-        ),
-        (
-            "tail is a number",
-            tail.clone(),
-            "42".into(),
-            2,
-            40 - count_records(&whole),
-            1,
-            0,
-        ),
-        (
-            "tail of a future format",
-            tail.clone(),
-            whole.replace(r#""v":1"#, r#""v":2"#),
-            2,
-            40 - count_records(&whole),
-            1,
-            0,
-        ),
-        (
-            "tail of another conversation",
-            tail.clone(),
-            whole.replace(r#""c":"group:g""#, r#""c":"group:h""#),
-            2,
-            40 - count_records(&whole),
-            1,
-            0,
-        ),
-        (
-            "a bad record in the tail",
-            tail.clone(),
-            bad_record.to_string(),
-            2,
-            39,
-            0,
-            1,
-        ),
-        (
-            "oldest chunk truncated (found when paged to)",
-            first_chunk.clone(),
-            "{\"v\":1,\"c\":\"gro".into(),
-            2,
-            40 - count_records(seeded.peek(&first_chunk).unwrap()),
-            0,
-            0,
-        ),
-        (
-            "state is an array",
-            format!("{PREFIX}state"),
-            "[1,2]".into(),
-            2,
-            40,
-            1,
-            0,
-        ),
-        (
-            "foreign key under the prefix",
-            format!("{PREFIX}zzz"),
-            r#"{"a":1}"#.into(),
-            2,
-            40,
-            1,
-            0,
-        ),
-        (
-            "chunk key with a bad sequence",
-            format!("{PREFIX}c/group:g/12"),
-            "{}".into(),
-            2,
-            40,
-            1,
-            0,
-        ),
-        (
-            "chunk of an unparsable conversation",
-            format!("{PREFIX}c/nokind/0000000100000000"),
-            "{}".into(),
-            2,
-            40,
-            1,
-            0,
-        ),
-        (
-            "extra that is not JSON",
-            format!("{PREFIX}x/profiles"),
-            "{oops".into(),
-            2,
-            40,
-            1,
-            0,
-        ),
-        (
-            "another user's garbage",
-            "mpchat/1/you/c/group:g/0000000100000000".into(),
-            "garbage".into(),
-            2,
-            40,
-            0,
-            0,
-        ),
+    let of = |part: &str| -> Vec<String> {
+        seeded.key_list().into_iter().filter(|k| k.starts_with(&format!("{PREFIX}{part}"))).collect()
+    };
+    let (chunk, loose, head) = (of("c/group:g/")[0].clone(), of("r/group:g/")[0].clone(), format!("{PREFIX}h/group:g"));
+    let in_chunk = count_records(seeded.peek(&chunk).unwrap());
+    assert_eq!((in_chunk, of("r/group:g/").len()), (32, 8), "the layout this test plants into");
+    let whole_head = seeded.peek(&head).unwrap().to_string();
+    let whole_chunk = seeded.peek(&chunk).unwrap().to_string();
+    let mut bad_item = serde_json::from_str::<serde_json::Value>(&whole_chunk).unwrap();
+    bad_item["r"][0] = serde_json::json!({"id": 5});
+    // (what is planted, key, value, group:g records readable, skipped keys, skipped records)
+    let table: Vec<(&str, String, String, usize, usize, usize)> = vec![
+        ("truncated head: rebuilt from the records", head.clone(), whole_head[..whole_head.len() / 2].into(), 40, 1, 0),
+        ("head is a number", head.clone(), "42".into(), 40, 1, 0),
+        ("head of a future format", head.clone(), whole_head.replace(r#""v":2"#, r#""v":3"#), 40, 1, 0),
+        ("head of another conversation", head.clone(), whole_head.replace(r#""c":"group:g""#, r#""c":"group:h""#), 40, 1, 0),
+        ("a loose record that is not one (found when read)", loose.clone(), r#"{"id":5}"#.into(), 39, 0, 0),
+        ("a bad record in a chunk", chunk.clone(), bad_item.to_string(), 39, 0, 1),
+        ("a chunk truncated (found when read)", chunk.clone(), whole_chunk[..whole_chunk.len() / 2].into(), 8, 0, 0),
+        ("state is an array", format!("{PREFIX}s"), "[1,2]".into(), 40, 1, 0),
+        ("foreign key under the prefix", format!("{PREFIX}zzz"), r#"{"a":1}"#.into(), 40, 1, 0),
+        ("chunk key with a bad sequence", format!("{PREFIX}c/group:g/012"), "{}".into(), 40, 1, 0),
+        ("chunk of an unparsable conversation", format!("{PREFIX}c/nokind/4294967296"), "{}".into(), 40, 1, 0),
+        ("another user's garbage", "mpchat/2/you/c/group:g/4294967296".into(), "garbage".into(), 40, 0, 0),
     ];
-    for (what, key, value, conversations, readable, skipped_keys, skipped_records) in table {
+    for (what, key, value, readable, skipped_keys, skipped_records) in table {
         let mut mem = seeded.clone();
         mem.plant(&key, &value);
-        let (mut store, report) = Store::open(&mut mem, "me", StoreOptions::default()).unwrap();
-        assert_eq!(
-            report.skipped_keys.len(),
-            skipped_keys,
-            "{what}: {:?}",
-            report.skipped_keys
-        );
+        let (mut store, report) = open_report(&mut mem, "me");
+        assert_eq!(report.skipped_keys.len(), skipped_keys, "{what}: {:?}", report.skipped_keys);
         let history = all_history(&mut store, "group:g");
         assert_eq!(history.len(), readable, "{what}");
-        let found_later = usize::from(what.starts_with("oldest"));
-        assert_eq!(
-            store.report().skipped_corrupt as usize,
-            skipped_keys + found_later,
-            "{what}"
-        );
-        assert_eq!(report.skipped_records, skipped_records, "{what}");
-        assert_eq!(
-            store.conversations().unwrap().len(),
-            conversations,
-            "{what}"
-        );
+        let found_later = usize::from(what.contains("found when read"));
+        assert_eq!(store.report().skipped_corrupt as usize, skipped_keys + found_later, "{what}");
+        assert_eq!(store.report().skipped_records, skipped_records as u64, "{what}");
+        assert_eq!(report.skipped_records, 0, "{what}: opening reads no chunk");
+        assert_eq!(store.conversations().unwrap().len(), 2, "{what}");
         assert_eq!(all_history(&mut store, "single:bob").len(), 40, "{what}");
         // The store keeps working: new messages store and read back after reopening.
-        assert_eq!(
-            store
-                .insert(rec("group:g", "new", 1000, "bob", "x"))
-                .unwrap(),
-            InsertOutcome::Stored,
-            "{what}"
-        );
+        assert_eq!(store.insert(rec("group:g", "new", 1000, "bob", "x")).unwrap(), InsertOutcome::Stored, "{what}");
+        let accounted = store.report().bytes_used;
         drop(store);
+        assert_eq!(accounted, mem.bytes_under(PREFIX), "{what}: byte accounting");
         let mut store = open(&mut mem);
-        assert_eq!(
-            store.history("group:g", None, 1).unwrap()[0].id,
-            "new",
-            "{what}"
-        );
+        assert_eq!(store.history("group:g", None, 1).unwrap()[0].id, "new", "{what}");
     }
 }
 
 fn count_records(chunk: &str) -> usize {
-    serde_json::from_str::<serde_json::Value>(chunk).unwrap()["r"]
-        .as_array()
-        .unwrap()
-        .len()
+    serde_json::from_str::<serde_json::Value>(chunk).unwrap()["r"].as_array().unwrap().len()
 }
 
 #[test]
@@ -380,7 +258,7 @@ fn scenario() -> Vec<Step> {
 /// Runs a step, noting what it promised: ids that must be on storage, ids that must be gone.
 /// Returns false when a storage call failed during the step.
 fn run_step<K: KeyValue>(
-    store: &mut Store<K>,
+    store: &mut TestStore<K>,
     step: &Step,
     stored: &mut BTreeMap<String, String>,
     gone: &mut BTreeSet<String>,
@@ -419,7 +297,7 @@ fn check_store(
     gone: &BTreeSet<String>,
     context: &str,
 ) {
-    let (mut store, report) = Store::open(&mut *mem, "me", StoreOptions::default()).unwrap();
+    let (mut store, report) = Store::open(TextBackend::new(&mut *mem), "me", StoreOptions::default()).unwrap();
     assert!(
         report.skipped_keys.is_empty(),
         "{context}: {:?}",
@@ -507,7 +385,7 @@ fn fault_sweep_nothing_reported_stored_is_lost() {
             let (mut stored, mut gone) = (BTreeMap::new(), BTreeSet::new());
             // A killed process stops at the failing call; a living one goes on, retrying a failed open.
             let mut run =
-                |mem: &mut MemoryStorage| match Store::open(mem, "me", StoreOptions::default()) {
+                |mem: &mut MemoryStorage| match Store::open(TextBackend::new(mem), "me", StoreOptions::default()) {
                     Ok((mut store, _)) => {
                         for step in &steps {
                             if !run_step(&mut store, step, &mut stored, &mut gone) && killed {
@@ -553,6 +431,7 @@ fn reopened_accounting_matches_storage_after_faults() {
                 run_step(&mut store, step, &mut stored, &mut gone);
             }
         }
+        mem.heal();
         let accounted = open(&mut mem).report().bytes_used;
         assert_eq!(accounted, mem.bytes_under(PREFIX), "fault at {k}");
     }
@@ -561,7 +440,7 @@ fn reopened_accounting_matches_storage_after_faults() {
 #[test]
 fn write_amplification_is_bounded_and_flat() {
     // Bytes written per appended ~450-byte record, over (messages, conversations).
-    let table = [(1_000usize, 1usize), (20_000, 1), (1_000, 50), (20_000, 50)];
+    let table = [(1_000usize, 1usize), (20_000, 1), (4_000, 50), (20_000, 50)];
     let mut per_message = Vec::new();
     for (messages, conversations) in table {
         let mut mem = MemoryStorage::with_wx_limits();
@@ -583,7 +462,7 @@ fn write_amplification_is_bounded_and_flat() {
                 450,
             );
             if i >= warm {
-                record_bytes += serde_json::to_string(&record).unwrap().len() as u64;
+                record_bytes += record.to_json().len() as u64;
             }
             assert_eq!(store.insert(record).unwrap(), InsertOutcome::Stored);
         }

@@ -1,21 +1,32 @@
-//! Key names and value formats of the store.
+//! Key names and value formats of the store (format 2), and how to read format 1's keys for migration.
 //!
-//! Every key is `mpchat/1/<user>/…` with `%` and `/` escaped in the user, conversation and extra names
-//! (`%25`, `%2F`), so a name can never reach into another key's space: the user part ends at the first
-//! `/`, and so does the conversation part of a chunk key.
+//! Every key is `mpchat/2/<user>/…` with `%` and `/` escaped in the user, conversation and extra names
+//! (`%25`, `%2F`), so a name can never reach into another key's space.
 //!
-//! - `mpchat/1/<user>/c/<conversation>/<seq>`: a history chunk, `seq` as 16 hex digits. The chunk with
-//!   the highest `seq` is the conversation's tail and also carries the conversation's meta.
-//! - `mpchat/1/<user>/state`: muted conversations and eviction counters.
-//! - `mpchat/1/<user>/x/<name>`: an extra blob (e.g. a profile cache).
+//! - `h/<conversation>`: the conversation's head: unread count, read marks, activity, the sealed
+//!   chunks that exist and their byte total, the range of loose records. Rewritten with every change;
+//!   small and of constant size.
+//! - `r/<conversation>/<n>`: a loose record: the newest records, each written once under its own key
+//!   (a record, as pages see it). `n` counts up; the head names the range that is live.
+//! - `c/<conversation>/<seq>`: a sealed chunk of older records, `{v, b, c, s, r: [records]}`, written
+//!   when the loose records fill up and afterwards only for a late arrival or a change of an old one.
+//! - `s`: muted conversations and eviction counters.  `x/<name>`: an extra blob (the profile cache).
+//!
+//! Heads, chunks and the state carry `b`, their own size in bytes (key plus value) as ten digits, so a
+//! reader learns what a value costs without measuring it.
 
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use crate::json::{write_f64, write_str};
+use crate::kind::ConversationId;
+use crate::tape::{Kind as TapeKind, Val};
 
-use crate::message::Record;
+pub const ROOT: &str = "mpchat/2/";
+/// Format 1 (one chunk per ~6 KB with the meta in the tail chunk), read only to migrate it.
+pub const ROOT_V1: &str = "mpchat/1/";
+pub const FORMAT: u32 = 2;
 
-pub const ROOT: &str = "mpchat/1/";
-pub const FORMAT: u32 = 1;
+/// Sealed chunks are numbered in steps of this (as format 1 did), leaving room for 32 levels of
+/// splits between neighbours; numbers stay below 2^53, so JavaScript reads them exactly.
+pub const SEQ_STEP: u64 = 1 << 32;
 
 /// Escapes `%` and `/` so the name holds no separator.
 pub fn escape(name: &str) -> String {
@@ -51,15 +62,31 @@ pub fn unescape(escaped: &str) -> Option<String> {
     Some(out)
 }
 
+/// A conversation name as keys hold it: escaped, and canonical (`group:g1`, not `groupChat:g1`).
+fn conversation_part(escaped: &str) -> Option<String> {
+    let name = unescape(escaped)?;
+    let id = ConversationId::parse(&name).ok()?;
+    (id.to_string() == name).then_some(name)
+}
+
+/// A decimal number exactly as [`Keys`] writes it (no sign, no leading zero).
+fn number_part(text: &str) -> Option<u64> {
+    let n: u64 = text.parse().ok()?;
+    (n.to_string() == text).then_some(n)
+}
+
 /// What a key under the user's prefix names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyName {
-    Chunk {
-        conversation: String,
-        seq: u64,
-    },
+    Head(String),
+    Loose(String, u64),
+    Chunk(String, u64),
     State,
     Extra(String),
+    /// A format 1 chunk (`mpchat/1/<user>/c/<conversation>/<16 hex digits>`).
+    V1Chunk(String, u64),
+    /// Format 1's state or extra, or anything else under format 1's prefix.
+    V1Other,
     /// Under the prefix but not a name this version writes.
     Foreign,
 }
@@ -67,171 +94,463 @@ pub enum KeyName {
 #[derive(Debug, Clone)]
 pub struct Keys {
     prefix: String,
+    v1_prefix: String,
 }
 
 impl Keys {
     pub fn new(user: &str) -> Self {
         Keys {
             prefix: format!("{ROOT}{}/", escape(user)),
+            v1_prefix: format!("{ROOT_V1}{}/", escape(user)),
         }
     }
 
+    /// Every key of this user starts with this.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn v1_prefix(&self) -> &str {
+        &self.v1_prefix
+    }
+
+    pub fn heads(&self) -> String {
+        format!("{}h/", self.prefix)
+    }
+
+    pub fn head(&self, conversation: &str) -> String {
+        format!("{}h/{}", self.prefix, escape(conversation))
+    }
+
+    pub fn loose(&self, conversation: &str, n: u64) -> String {
+        format!("{}r/{}/{n}", self.prefix, escape(conversation))
+    }
+
     pub fn chunk(&self, conversation: &str, seq: u64) -> String {
-        format!("{}c/{}/{seq:016x}", self.prefix, escape(conversation))
+        format!("{}c/{}/{seq}", self.prefix, escape(conversation))
     }
 
     pub fn state(&self) -> String {
-        format!("{}state", self.prefix)
+        format!("{}s", self.prefix)
     }
 
     pub fn extra(&self, name: &str) -> String {
         format!("{}x/{}", self.prefix, escape(name))
     }
 
-    /// `None` when the key is not under this user's prefix.
+    /// `None` when the key is not this user's (in either format).
     pub fn parse(&self, key: &str) -> Option<KeyName> {
-        let rest = key.strip_prefix(&self.prefix)?;
-        if rest == "state" {
-            return Some(KeyName::State);
-        }
-        if let Some(name) = rest.strip_prefix("x/") {
-            return Some(unescape(name).map_or(KeyName::Foreign, KeyName::Extra));
-        }
-        let chunk = rest
-            .strip_prefix("c/")
-            .and_then(|r| r.split_once('/'))
-            .and_then(|(conversation, seq)| {
-                let seq = u64::from_str_radix(seq, 16)
-                    .ok()
-                    .filter(|n| format!("{n:016x}") == seq)?;
-                Some(KeyName::Chunk {
-                    conversation: unescape(conversation)?,
-                    seq,
-                })
+        if let Some(rest) = key.strip_prefix(&self.v1_prefix) {
+            let chunk = rest.strip_prefix("c/").and_then(|r| r.split_once('/')).and_then(|(conv, seq)| {
+                let n = u64::from_str_radix(seq, 16).ok().filter(|n| format!("{n:016x}") == seq)?;
+                Some(KeyName::V1Chunk(conversation_part(conv)?, n))
             });
-        Some(chunk.unwrap_or(KeyName::Foreign))
+            return Some(chunk.unwrap_or(KeyName::V1Other));
+        }
+        let rest = key.strip_prefix(&self.prefix)?;
+        let name = if rest == "s" {
+            Some(KeyName::State)
+        } else if let Some(name) = rest.strip_prefix("x/") {
+            unescape(name).map(KeyName::Extra)
+        } else if let Some(conv) = rest.strip_prefix("h/") {
+            conversation_part(conv).map(KeyName::Head)
+        } else if let Some(r) = rest.strip_prefix("r/") {
+            r.split_once('/')
+                .and_then(|(conv, n)| Some(KeyName::Loose(conversation_part(conv)?, number_part(n)?)))
+        } else if let Some(r) = rest.strip_prefix("c/") {
+            r.split_once('/')
+                .and_then(|(conv, n)| Some(KeyName::Chunk(conversation_part(conv)?, number_part(n)?)))
+        } else {
+            None
+        };
+        Some(name.unwrap_or(KeyName::Foreign))
     }
 }
 
 /// A record's place in history: server time, then id.
 pub type Mark = (i64, String);
 
-/// The conversation state kept in its tail chunk, rewritten with it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Meta {
-    #[serde(default)]
-    pub unread: u64,
-    /// Incoming records up to here are read by me.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_mark: Option<Mark>,
-    /// My records up to here are read by the peer (`onChannelMessage`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer_read_mark: Option<Mark>,
-    /// The newest incoming record that mentions me; unread while it is past `read_mark`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mention_mark: Option<Mark>,
-    /// Bytes of the sealed chunks not listed in `intent`.
-    #[serde(default)]
-    pub sealed_bytes: u64,
-    /// Number of sealed chunks not listed in `intent`.
-    #[serde(default)]
-    pub sealed_chunks: u64,
-    /// Sealed chunks this write is followed by writes or removals of; read at open to learn their sizes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub intent: Vec<u64>,
+/// Width of the `b` size field: ten digits cover wx's 10 MB.
+const SIZE_DIGITS: usize = 10;
+
+/// `{"v":2,"b":"0000000000"` + `rest` + `}`: a value whose size field is still to be filled.
+fn envelope(rest: &str) -> String {
+    let mut out = String::with_capacity(rest.len() + 24);
+    out.push_str("{\"v\":2,\"b\":\"");
+    out.push_str(&"0".repeat(SIZE_DIGITS));
+    out.push('"');
+    out.push_str(rest);
+    out.push('}');
+    out
 }
 
-#[derive(Serialize)]
-struct ChunkOut<'a, R: Serialize> {
-    v: u32,
-    c: &'a str,
-    r: &'a [R],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    m: Option<&'a Meta>,
+fn set_size(value: &mut String, size: u64) {
+    const AT: usize = "{\"v\":2,\"b\":\"".len();
+    let digits = format!("{size:0SIZE_DIGITS$}");
+    if digits.len() == SIZE_DIGITS && value.len() >= AT + SIZE_DIGITS {
+        value.replace_range(AT..AT + SIZE_DIGITS, &digits);
+    }
 }
 
-// Items stay raw text until each is read as a record on its own, so one bad item costs only itself,
-// and records are parsed straight from text (no intermediate `Value`).
-#[derive(Deserialize)]
-struct ChunkIn<'a> {
-    v: u32,
-    c: String,
-    #[serde(borrow)]
-    r: Vec<&'a RawValue>,
-    #[serde(default, borrow)]
-    m: Option<&'a RawValue>,
+/// The value `{"v":2,"b":"<size>"` + `rest` + `}` for `key`, with `b` the exact size of key plus value.
+pub fn sized_value(key: &str, rest: &str) -> (String, u64) {
+    let mut out = envelope(rest);
+    let size = (key.len() + out.len()) as u64;
+    set_size(&mut out, size);
+    (out, size)
 }
 
-/// A chunk value as read back.
-#[derive(Debug)]
-pub struct DecodedChunk {
-    pub records: Vec<Record>,
-    /// Items of `r` that are not records of this conversation.
-    pub skipped_records: usize,
-    /// `None` when absent or unreadable.
-    pub meta: Option<Meta>,
-}
-
-/// Encodes a chunk; `records` are records or their already-serialised JSON.
-pub fn encode_chunk<R: Serialize>(
-    conversation: &str,
-    records: &[R],
-    meta: Option<&Meta>,
-) -> String {
-    let out = ChunkOut {
-        v: FORMAT,
-        c: conversation,
-        r: records,
-        m: meta,
-    };
-    serde_json::to_string(&out).unwrap_or_default()
-}
-
-/// Decodes a chunk of `conversation`; `None` when the value is not one (truncated, another shape,
-/// another format version, another conversation).
-pub fn decode_chunk(conversation: &str, value: &str) -> Option<DecodedChunk> {
-    let chunk: ChunkIn = serde_json::from_str(value).ok()?;
-    if chunk.v != FORMAT || chunk.c != conversation {
+/// The `b` field of a value: its size when it is a well-formed one of ours, checked against `floor`
+/// (a size smaller than what the value is known to hold is a lie).
+pub fn size_field(value: Val<'_>, floor: u64) -> Option<u64> {
+    let text = value.get("b")?.as_str()?;
+    if text.len() != SIZE_DIGITS || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let total = chunk.r.len();
-    let records: Vec<Record> = chunk
-        .r
-        .into_iter()
-        .filter_map(|item| serde_json::from_str::<Record>(item.get()).ok())
-        .filter(|record| record.conversation == conversation && !record.id.is_empty())
-        .collect();
-    let meta = chunk.m.and_then(|m| serde_json::from_str(m.get()).ok());
-    Some(DecodedChunk {
-        skipped_records: total.saturating_sub(records.len()),
-        records,
-        meta,
-    })
+    text.parse::<u64>().ok().filter(|&n| n >= floor)
 }
 
-/// The store-wide state value.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct State {
-    pub v: u32,
-    #[serde(default)]
-    pub muted: Vec<String>,
-    #[serde(default)]
-    pub evicted_records: u64,
-    #[serde(default)]
-    pub evicted_chunks: u64,
+/// Whether a value is of this format.
+pub fn is_current(value: Val<'_>) -> bool {
+    value.get("v").and_then(Val::as_f64) == Some(f64::from(FORMAT))
 }
 
-pub fn decode_state(value: &str) -> Option<State> {
-    serde_json::from_str::<State>(value)
-        .ok()
-        .filter(|s| s.v == FORMAT)
+pub fn write_mark(out: &mut String, mark: &Mark) {
+    out.push('[');
+    write_f64(out, mark.0 as f64);
+    out.push(',');
+    write_str(out, &mark.1);
+    out.push(']');
 }
 
-#[cfg(test)]
+pub fn read_mark(value: Option<Val<'_>>) -> Option<Mark> {
+    let value = value?;
+    let mut items = value.items();
+    let time = items.next()?.as_f64()?;
+    let id = items.next()?.as_str()?;
+    (time.fract() == 0.0 && time.abs() < 9.0e15 && !id.is_empty()).then_some((time as i64, id))
+}
+
+/// An unsigned whole number below 2^53.
+pub fn read_number(value: Option<Val<'_>>) -> Option<u64> {
+    let n = value?.as_f64()?;
+    (n >= 0.0 && n.fract() == 0.0 && n < 9.0e15).then_some(n as u64)
+}
+
+/// An unsigned whole number field.
+pub fn read_count(value: Val<'_>, name: &str) -> Option<u64> {
+    read_number(value.get(name))
+}
+
+fn write_numbers(out: &mut String, list: &[u64]) {
+    out.push('[');
+    for (i, n) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_f64(out, *n as f64);
+    }
+    out.push(']');
+}
+
+/// The sealed chunks of a conversation, by sequence number: the multiples of [`SEQ_STEP`] from
+/// `first` to `last` except `holes`, plus `extra` (chunks made by splits, between two multiples).
+/// In the common case, chunks sealed one after another and evicted from the oldest, this is two
+/// numbers however long the history, so the head stays small.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sealed {
+    /// 0 when there is no chunk on the main line.
+    pub first: u64,
+    pub last: u64,
+    pub holes: Vec<u64>,
+    pub extra: Vec<u64>,
+}
+
+impl Sealed {
+    /// Every sealed chunk, oldest first.
+    pub fn seqs(&self) -> Vec<u64> {
+        let mut out: Vec<u64> = Vec::new();
+        if self.first > 0 {
+            let mut seq = self.first;
+            while seq <= self.last {
+                if !self.holes.contains(&seq) {
+                    out.push(seq);
+                }
+                seq = seq.saturating_add(SEQ_STEP);
+                if seq == u64::MAX {
+                    break;
+                }
+            }
+        }
+        out.extend(self.extra.iter().copied());
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    pub fn count(&self) -> u64 {
+        let main = if self.first > 0 && self.last >= self.first {
+            (self.last - self.first) / SEQ_STEP + 1
+        } else {
+            0
+        };
+        main.saturating_sub(self.holes.len() as u64).saturating_add(self.extra.len() as u64)
+    }
+
+    pub fn contains(&self, seq: u64) -> bool {
+        let main = self.first > 0
+            && (self.first..=self.last).contains(&seq)
+            && seq % SEQ_STEP == 0
+            && !self.holes.contains(&seq);
+        main || self.extra.contains(&seq)
+    }
+
+    /// The number the next sealed chunk takes: after every chunk there is.
+    pub fn next_seq(&self) -> u64 {
+        let top = self.seqs().last().copied().unwrap_or(0);
+        (top / SEQ_STEP + 1).saturating_mul(SEQ_STEP)
+    }
+
+    pub fn insert(&mut self, seq: u64) {
+        if self.contains(seq) {
+            return;
+        }
+        if seq % SEQ_STEP != 0 {
+            self.extra.push(seq);
+            self.extra.sort_unstable();
+        } else if self.first == 0 {
+            self.first = seq;
+            self.last = seq;
+        } else if seq > self.last {
+            let mut gap = self.last.saturating_add(SEQ_STEP);
+            while gap < seq {
+                self.holes.push(gap);
+                gap = gap.saturating_add(SEQ_STEP);
+            }
+            self.last = seq;
+        } else if seq < self.first {
+            let mut gap = seq.saturating_add(SEQ_STEP);
+            while gap < self.first {
+                self.holes.push(gap);
+                gap = gap.saturating_add(SEQ_STEP);
+            }
+            self.first = seq;
+        } else {
+            self.holes.retain(|&h| h != seq);
+        }
+        self.holes.sort_unstable();
+    }
+
+    pub fn remove(&mut self, seq: u64) {
+        if !self.contains(seq) {
+            return;
+        }
+        if seq % SEQ_STEP != 0 {
+            self.extra.retain(|&s| s != seq);
+            return;
+        }
+        self.holes.push(seq);
+        self.holes.sort_unstable();
+        // Trim holes off both ends, so evicting from the oldest end keeps the list empty.
+        while self.first > 0 && self.holes.first() == Some(&self.first) {
+            self.holes.remove(0);
+            self.first = self.first.saturating_add(SEQ_STEP);
+            if self.first > self.last {
+                self.first = 0;
+                self.last = 0;
+                self.holes.clear();
+                break;
+            }
+        }
+        while self.first > 0 && self.holes.last() == Some(&self.last) {
+            self.holes.pop();
+            self.last = self.last.saturating_sub(SEQ_STEP);
+        }
+    }
+
+    pub fn write(&self, out: &mut String) {
+        out.push('[');
+        write_f64(out, self.first as f64);
+        out.push(',');
+        write_f64(out, self.last as f64);
+        for list in [&self.holes, &self.extra] {
+            out.push(',');
+            write_numbers(out, list);
+        }
+        out.push(']');
+    }
+
+    pub fn read(value: Val<'_>) -> Option<Sealed> {
+        let mut items = value.items();
+        let first = read_number(items.next())?;
+        let last = read_number(items.next())?;
+        let list = |v: Option<Val<'_>>| -> Option<Vec<u64>> { v?.items().map(|n| read_number(Some(n))).collect() };
+        let holes = list(items.next())?;
+        let extra = list(items.next())?;
+        let main_ok = (first == 0 && last == 0 && holes.is_empty())
+            || (first > 0 && first <= last && first % SEQ_STEP == 0 && last % SEQ_STEP == 0);
+        let extras_ok = extra.iter().all(|s| s % SEQ_STEP != 0 && *s > 0);
+        let sealed = Sealed { first, last, holes, extra };
+        // A head that claims millions of chunks is not one of ours.
+        (main_ok && extras_ok && sealed.count() <= 1 << 20).then_some(sealed)
+    }
+}
+
+/// A conversation's head as stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Head {
+    pub conversation: String,
+    /// Time of the newest record.
+    pub activity: i64,
+    pub unread: u64,
+    pub read_mark: Option<Mark>,
+    pub peer_read_mark: Option<Mark>,
+    pub mention_mark: Option<Mark>,
+    /// Loose records are numbered `loose_from..loose_next`.
+    pub loose_from: u64,
+    pub loose_next: u64,
+    /// Bytes (keys plus values) of the loose records.
+    pub loose_bytes: u64,
+    /// The loose number of the newest record, if it is loose.
+    pub newest_loose: Option<u64>,
+    /// Loose numbers in the range whose record is gone (moved to a chunk or removed).
+    pub loose_holes: Vec<u64>,
+    pub sealed: Sealed,
+    pub sealed_bytes: u64,
+    /// The newest record in a sealed chunk: newer ones are loose.
+    pub sealed_mark: Option<Mark>,
+    /// Sealed chunks rewritten in place after this head is written: their sizes are left out of
+    /// `sealed_bytes`, and opening reads them (old or new, whichever is there).
+    pub rewrites: Vec<u64>,
+    /// Loose records rewritten after this head is written, likewise left out of `loose_bytes`.
+    pub loose_rewrites: Vec<u64>,
+}
+
+impl Head {
+    /// The value to store under `key`, and its size.
+    pub fn encode(&self, key: &str) -> (String, u64) {
+        let mut out = String::with_capacity(256);
+        let number = |out: &mut String, name: &str, n: f64| {
+            out.push_str(",\"");
+            out.push_str(name);
+            out.push_str("\":");
+            write_f64(out, n);
+        };
+        out.push_str(",\"c\":");
+        write_str(&mut out, &self.conversation);
+        number(&mut out, "t", self.activity as f64);
+        number(&mut out, "u", self.unread as f64);
+        number(&mut out, "f", self.loose_from as f64);
+        number(&mut out, "n", self.loose_next as f64);
+        number(&mut out, "lb", self.loose_bytes as f64);
+        if let Some(n) = self.newest_loose {
+            number(&mut out, "nl", n as f64);
+        }
+        out.push_str(",\"s\":");
+        self.sealed.write(&mut out);
+        number(&mut out, "sb", self.sealed_bytes as f64);
+        for (name, mark) in [
+            ("sm", &self.sealed_mark),
+            ("rm", &self.read_mark),
+            ("pm", &self.peer_read_mark),
+            ("mm", &self.mention_mark),
+        ] {
+            if let Some(mark) = mark {
+                out.push_str(",\"");
+                out.push_str(name);
+                out.push_str("\":");
+                write_mark(&mut out, mark);
+            }
+        }
+        for (name, list) in [("w", &self.rewrites), ("lw", &self.loose_rewrites), ("lh", &self.loose_holes)] {
+            if !list.is_empty() {
+                out.push_str(",\"");
+                out.push_str(name);
+                out.push_str("\":");
+                write_numbers(&mut out, list);
+            }
+        }
+        sized_value(key, &out)
+    }
+
+    /// Reads a head of `conversation`; `None` when the value is not a well-formed one.
+    /// Returns the head and its stored size.
+    pub fn decode(value: Val<'_>, conversation: &str) -> Option<(Head, u64)> {
+        if !is_current(value) || !value.get("c")?.is_str(conversation) {
+            return None;
+        }
+        let size = size_field(value, 0)?;
+        let loose_from = read_count(value, "f")?;
+        let loose_next = read_count(value, "n")?;
+        let newest_loose = match value.get("nl") {
+            None => None,
+            Some(_) => Some(read_count(value, "nl")?),
+        };
+        let numbers = |name: &str| match value.get(name) {
+            None => Some(Vec::new()),
+            Some(list) => list.items().map(|n| read_number(Some(n))).collect::<Option<Vec<u64>>>(),
+        };
+        let (loose_holes, rewrites, loose_rewrites) = (numbers("lh")?, numbers("w")?, numbers("lw")?);
+        let activity = value.get("t")?.as_f64()?;
+        let head = Head {
+            conversation: conversation.to_string(),
+            activity: (activity.fract() == 0.0 && activity.abs() < 9.0e15).then_some(activity as i64)?,
+            unread: read_count(value, "u")?,
+            read_mark: read_mark(value.get("rm")),
+            peer_read_mark: read_mark(value.get("pm")),
+            mention_mark: read_mark(value.get("mm")),
+            loose_from,
+            loose_next,
+            loose_bytes: read_count(value, "lb")?,
+            newest_loose,
+            loose_holes,
+            sealed: Sealed::read(value.get("s")?)?,
+            sealed_bytes: read_count(value, "sb")?,
+            sealed_mark: read_mark(value.get("sm")),
+            rewrites,
+            loose_rewrites,
+        };
+        let live = loose_from..head.loose_next;
+        let consistent = loose_from <= loose_next
+            && loose_next - loose_from <= 1 << 16
+            && head.loose_holes.iter().chain(&head.loose_rewrites).all(|n| live.contains(n))
+            && head.rewrites.iter().all(|s| head.sealed.contains(*s))
+            && newest_loose.is_none_or(|n| live.contains(&n) && !head.loose_holes.contains(&n));
+        consistent.then_some((head, size))
+    }
+}
+
+/// The envelope of a sealed chunk, `{"v":2,"b":…,"c":…,"s":…}`, to which the shim (or the native
+/// backend) adds `"r":[records]` as the last key; and the chunk's size given its records' JSON bytes.
+pub fn chunk_envelope(key: &str, conversation: &str, seq: u64, record_bytes: &[u64]) -> (String, u64) {
+    let mut rest = String::new();
+    rest.push_str(",\"c\":");
+    write_str(&mut rest, conversation);
+    rest.push_str(",\"s\":");
+    write_f64(&mut rest, seq as f64);
+    let mut out = envelope(&rest);
+    let records = record_bytes.iter().sum::<u64>() + record_bytes.len().saturating_sub(1) as u64;
+    // The envelope's closing brace gives way to `,"r":[` + records + `]}`.
+    let size = (key.len() + out.len() - 1) as u64 + records + ",\"r\":[]}".len() as u64;
+    set_size(&mut out, size);
+    (out, size)
+}
+
+/// What a sealed chunk's envelope says: its size, and whether it is of `conversation`.
+pub fn chunk_size(value: Val<'_>, conversation: &str) -> Option<u64> {
+    if !is_current(value) || !value.get("c")?.is_str(conversation) {
+        return None;
+    }
+    if !matches!(value.get("r")?.kind(), TapeKind::Array) {
+        return None;
+    }
+    size_field(value, 0)
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::tape::Tape;
 
     #[test]
     fn escaping_round_trips_and_rejects_foreign_text() {
@@ -255,36 +574,90 @@ mod tests {
     fn key_names_parse_back() {
         let keys = Keys::new("al/ice");
         let table = [
-            (
-                keys.chunk("single:a/b", 7),
-                Some(KeyName::Chunk {
-                    conversation: "single:a/b".into(),
-                    seq: 7,
-                }),
-            ),
+            (keys.head("single:a/b"), Some(KeyName::Head("single:a/b".into()))),
+            (keys.loose("group:g", 7), Some(KeyName::Loose("group:g".into(), 7))),
+            (keys.chunk("group:g", 2048), Some(KeyName::Chunk("group:g".into(), 2048))),
             (keys.state(), Some(KeyName::State)),
+            (keys.extra("profiles"), Some(KeyName::Extra("profiles".into()))),
+            ("mpchat/2/al%2Fice/r/group:g/07".into(), Some(KeyName::Foreign)),
+            ("mpchat/2/al%2Fice/h/groupChat:g".into(), Some(KeyName::Foreign)),
+            ("mpchat/2/al%2Fice/junk".into(), Some(KeyName::Foreign)),
             (
-                keys.extra("profiles"),
-                Some(KeyName::Extra("profiles".into())),
+                "mpchat/1/al%2Fice/c/group:g/0000000100000000".into(),
+                Some(KeyName::V1Chunk("group:g".into(), 1 << 32)),
             ),
-            (
-                "mpchat/1/al%2Fice/c/single:x/12".to_string(),
-                Some(KeyName::Foreign),
-            ),
-            (
-                "mpchat/1/al%2Fice/c/single:x/+000000000000007".to_string(),
-                Some(KeyName::Foreign),
-            ),
-            (
-                "mpchat/1/al%2Fice/c/single:x/000000000000000A".to_string(),
-                Some(KeyName::Foreign),
-            ),
-            ("mpchat/1/al%2Fice/junk".to_string(), Some(KeyName::Foreign)),
-            ("mpchat/1/al/ice/state".to_string(), None),
-            ("group_g1".to_string(), None),
+            ("mpchat/1/al%2Fice/state".into(), Some(KeyName::V1Other)),
+            ("mpchat/2/al/ice/s".into(), None),
+            ("group_g1".into(), None),
         ];
         for (key, want) in table {
             assert_eq!(keys.parse(&key), want, "{key}");
         }
+    }
+
+    fn tape_of(json: &str) -> Tape {
+        Tape::full(&serde_json::from_str(json).unwrap())
+    }
+
+    #[test]
+    fn values_carry_their_exact_size() {
+        let key = "mpchat/2/me/h/group:g";
+        let head = Head {
+            conversation: "group:g".into(),
+            activity: 1_767_225_600_000,
+            unread: 3,
+            read_mark: Some((1_767_225_500_000, "9".into())),
+            loose_from: 40,
+            loose_next: 52,
+            loose_bytes: 9_876,
+            newest_loose: Some(51),
+            loose_holes: vec![44],
+            sealed: Sealed { first: SEQ_STEP, last: 4 * SEQ_STEP, holes: vec![2 * SEQ_STEP], extra: vec![SEQ_STEP + 7] },
+            sealed_bytes: 12_345,
+            sealed_mark: Some((1_767_225_000_000, "x\"y".into())),
+            rewrites: vec![4 * SEQ_STEP],
+            loose_rewrites: vec![45],
+            ..Head::default()
+        };
+        let (text, size) = head.encode(key);
+        assert_eq!(size, (key.len() + text.len()) as u64);
+        let tape = tape_of(&text);
+        assert_eq!(Head::decode(tape.root(), "group:g"), Some((head.clone(), size)));
+        assert_eq!(Head::decode(tape.root(), "group:h"), None);
+
+        let chunk_key = "mpchat/2/me/c/group:g/1024";
+        let records = [r#"{"id":"a"}"#, r#"{"id":"中文"}"#];
+        let bytes: Vec<u64> = records.iter().map(|r| r.len() as u64).collect();
+        let (envelope, size) = chunk_envelope(chunk_key, "group:g", 1024, &bytes);
+        let whole = format!("{},\"r\":[{}]}}", envelope.trim_end_matches('}'), records.join(","));
+        assert_eq!(size, (chunk_key.len() + whole.len()) as u64, "{whole}");
+        assert_eq!(chunk_size(tape_of(&whole).root(), "group:g"), Some(size));
+        assert_eq!(chunk_size(tape_of(&envelope).root(), "group:g"), None, "no records array");
+    }
+
+    #[test]
+    fn sealed_chunks_stay_two_numbers_when_evicted_from_the_oldest() {
+        let mut sealed = Sealed::default();
+        let s = SEQ_STEP;
+        for i in 1..=5 {
+            sealed.insert(i * s);
+        }
+        assert_eq!(sealed.count(), 5);
+        sealed.insert(s + s / 2);
+        assert_eq!(sealed.seqs(), [s, s + s / 2, 2 * s, 3 * s, 4 * s, 5 * s]);
+        sealed.remove(s);
+        sealed.remove(2 * s);
+        assert_eq!((sealed.first, sealed.last, sealed.holes.clone()), (3 * s, 5 * s, vec![]));
+        sealed.remove(4 * s);
+        assert_eq!(sealed.holes, [4 * s]);
+        assert_eq!(sealed.next_seq(), 6 * s);
+        let mut text = String::new();
+        sealed.write(&mut text);
+        assert_eq!(Sealed::read(tape_of(&text).root()), Some(sealed.clone()));
+        for seq in [3 * s, 5 * s, s + s / 2] {
+            sealed.remove(seq);
+        }
+        assert_eq!(sealed, Sealed::default());
+        assert_eq!(Sealed::read(tape_of("[4294967296,1000,[],[]]").root()), None);
     }
 }

@@ -1,9 +1,12 @@
 //! Helpers shared by the store tests.
 #![allow(dead_code)]
 
-use mpchat::store::{KeyValue, MemoryStorage, Store, StoreOptions};
+use mpchat::json::Json;
+use mpchat::store::{KeyValue, MemoryStorage, Store, StoreOptions, TextBackend};
 use mpchat::{ConversationId, Direction, MsgType, Record, Sender, Status};
-use serde_json::Map;
+
+/// The store tests' store: documents over a string key-value storage.
+pub type TestStore<K> = Store<TextBackend<K>>;
 
 /// A text record in `conversation` (`<kind>:<id>`), from `from` (`me` means the logged-in user "me").
 pub fn rec(conversation: &str, id: &str, time: i64, from: &str, text: &str) -> Record {
@@ -29,15 +32,13 @@ pub fn rec(conversation: &str, id: &str, time: i64, from: &str, text: &str) -> R
         mentions_me: false,
         status: if mine { Status::Sent } else { Status::Received },
         recalled: false,
-        ext: Map::new(),
+        ext: Json::object(),
     }
 }
 
 /// A record of about `size` bytes of JSON.
 pub fn sized(conversation: &str, id: &str, time: i64, from: &str, size: usize) -> Record {
-    let base = serde_json::to_string(&rec(conversation, id, time, from, ""))
-        .unwrap()
-        .len();
+    let base = rec(conversation, id, time, from, "").to_json().len();
     rec(
         conversation,
         id,
@@ -47,14 +48,21 @@ pub fn sized(conversation: &str, id: &str, time: i64, from: &str, size: usize) -
     )
 }
 
-pub fn open<K: KeyValue>(kv: K) -> Store<K> {
-    Store::open(kv, "me", StoreOptions::default()).unwrap().0
+pub fn open<K: KeyValue>(kv: K) -> TestStore<K> {
+    open_as(kv, "me")
 }
 
-pub fn open_with<K: KeyValue>(kv: K, total_bytes: u64) -> Store<K> {
-    Store::open(kv, "me", StoreOptions { total_bytes })
-        .unwrap()
-        .0
+pub fn open_as<K: KeyValue>(kv: K, user: &str) -> TestStore<K> {
+    Store::open(TextBackend::new(kv), user, StoreOptions::default()).unwrap().0
+}
+
+pub fn open_with<K: KeyValue>(kv: K, total_bytes: u64) -> TestStore<K> {
+    Store::open(TextBackend::new(kv), "me", StoreOptions { total_bytes }).unwrap().0
+}
+
+/// Opens and returns the report too.
+pub fn open_report<K: KeyValue>(kv: K, user: &str) -> (TestStore<K>, mpchat::store::OpenReport) {
+    Store::open(TextBackend::new(kv), user, StoreOptions::default()).unwrap()
 }
 
 pub fn ids(records: &[Record]) -> Vec<String> {
@@ -62,7 +70,7 @@ pub fn ids(records: &[Record]) -> Vec<String> {
 }
 
 /// Every record of a conversation, oldest first, paging through history 50 at a time.
-pub fn all_history<K: KeyValue>(store: &mut Store<K>, conversation: &str) -> Vec<Record> {
+pub fn all_history<K: KeyValue>(store: &mut TestStore<K>, conversation: &str) -> Vec<Record> {
     let mut out: Vec<Record> = Vec::new();
     let mut before: Option<String> = None;
     loop {

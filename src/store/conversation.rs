@@ -1,0 +1,212 @@
+//! One conversation in memory: its head, its loose records and the sealed chunks read so far.
+
+use std::collections::BTreeMap;
+
+use super::backend::Doc;
+use super::layout::{Head, Mark};
+use super::{mark_cmp, RecordMeta, Stored};
+use crate::kind::ConversationId;
+use crate::message::{Direction, Status};
+
+/// A record in memory: its index, and the backend's document holding it.
+#[derive(Debug, Clone)]
+pub(super) struct Entry {
+    pub meta: RecordMeta,
+    pub doc: Doc,
+    /// JSON bytes of the record, when known.
+    pub bytes: Option<u64>,
+    /// The number of its key, for a loose record.
+    pub loose: Option<u64>,
+    /// A loose record not yet (re)written.
+    pub dirty: bool,
+    /// Bytes (key plus value) of its loose key on storage, when known.
+    pub written: Option<u64>,
+}
+
+impl Entry {
+    pub fn mark(&self) -> Mark {
+        self.meta.mark()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(super) enum Body {
+    Unloaded,
+    Corrupt,
+    Loaded(Vec<Entry>),
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Chunk {
+    pub stored: Stored,
+    pub body: Body,
+    /// (first, last) marks; kept when the body is unloaded so searches need not read it again.
+    pub range: Option<(Mark, Mark)>,
+    /// Memory differs from storage.
+    pub dirty: bool,
+}
+
+impl Chunk {
+    pub fn unloaded(stored: Stored) -> Self {
+        Chunk { stored, body: Body::Unloaded, range: None, dirty: false }
+    }
+
+    pub fn new(entries: Vec<Entry>) -> Self {
+        let mut chunk = Chunk { stored: Stored::Absent, body: Body::Unloaded, range: None, dirty: true };
+        chunk.set_entries(entries);
+        chunk
+    }
+
+    pub fn set_entries(&mut self, entries: Vec<Entry>) {
+        self.range = match (entries.first(), entries.last()) {
+            (Some(first), Some(last)) => Some((first.mark(), last.mark())),
+            _ => None,
+        };
+        self.body = Body::Loaded(entries);
+    }
+
+    pub fn entries(&self) -> Option<&Vec<Entry>> {
+        match &self.body {
+            Body::Loaded(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// Changes the entries, keeping the range right, and marks the chunk dirty.
+    pub fn edit<T>(&mut self, f: impl FnOnce(&mut Vec<Entry>) -> T) -> Option<T> {
+        let Body::Loaded(entries) = &mut self.body else {
+            return None;
+        };
+        let mut taken = std::mem::take(entries);
+        let out = f(&mut taken);
+        self.set_entries(taken);
+        self.dirty = true;
+        Some(out)
+    }
+
+    /// JSON bytes of its records, when every one is known.
+    pub fn record_bytes(&self) -> Option<Vec<u64>> {
+        self.entries()?.iter().map(|e| e.bytes).collect()
+    }
+
+    pub fn is_corrupt(&self) -> bool {
+        matches!(self.body, Body::Corrupt)
+    }
+}
+
+#[derive(Debug)]
+pub(super) struct Conversation {
+    pub id: ConversationId,
+    /// The head as it is to be stored; its meta fields are the conversation's state.
+    pub head: Head,
+    pub head_stored: Stored,
+    pub head_dirty: bool,
+    /// The loose records, by mark; `None` until read.
+    pub loose: Option<Vec<Entry>>,
+    /// The newest loose record alone, read for the conversation list while `loose` is not.
+    pub newest: Option<Entry>,
+    /// Sealed chunks by sequence number; `None` until first needed, then one per chunk of the head.
+    pub chunks: Option<BTreeMap<u64, Chunk>>,
+}
+
+impl Conversation {
+    pub fn new(id: ConversationId) -> Self {
+        Conversation {
+            head: Head { conversation: id.to_string(), activity: i64::MIN, ..Head::default() },
+            id,
+            head_stored: Stored::Absent,
+            head_dirty: true,
+            loose: Some(Vec::new()),
+            newest: None,
+            chunks: Some(BTreeMap::new()),
+        }
+    }
+
+    pub fn opened(id: ConversationId, head: Head, size: u64) -> Self {
+        Conversation {
+            id,
+            head,
+            head_stored: Stored::Bytes(size),
+            head_dirty: false,
+            loose: None,
+            newest: None,
+            chunks: None,
+        }
+    }
+
+    pub fn loose_count(&self) -> u64 {
+        self.head.loose_next.saturating_sub(self.head.loose_from)
+    }
+
+    pub fn has_records(&self) -> bool {
+        self.loose_count() > 0 || self.head.sealed.count() > 0
+    }
+
+    /// Whether a record counts as unread here.
+    pub fn counts_unread(&self, meta: &RecordMeta, muted: bool) -> bool {
+        meta.direction == Direction::In
+            && !meta.recalled
+            && meta.status != Status::Read
+            && !muted
+            && self.head.read_mark.as_ref().is_none_or(|m| mark_cmp(meta, m).is_gt())
+    }
+
+    /// A record's status as pages see it: watermarks applied.
+    pub fn presented(&self, meta: &RecordMeta) -> Status {
+        let under = |mark: &Option<Mark>| mark.as_ref().is_some_and(|m| mark_cmp(meta, m).is_le());
+        match meta.direction {
+            Direction::In if meta.status == Status::Received && under(&self.head.read_mark) => Status::Read,
+            Direction::Out
+                if matches!(meta.status, Status::Sent | Status::Delivered)
+                    && under(&self.head.peer_read_mark) =>
+            {
+                Status::Read
+            }
+            _ => meta.status,
+        }
+    }
+
+    /// Whether a mark falls among the loose records (at or after the newest sealed record).
+    pub fn is_loose_mark(&self, mark: (i64, &str)) -> bool {
+        self.head.sealed_mark.as_ref().is_none_or(|m| mark >= (m.0, m.1.as_str()))
+    }
+
+    /// Recomputes which loose record is the newest.
+    pub fn note_newest_loose(&mut self) {
+        if let Some(loose) = &self.loose {
+            self.head.newest_loose = loose.last().and_then(|e| e.loose);
+        }
+    }
+
+    pub fn has_unsaved(&self) -> bool {
+        self.head_dirty
+            || self.loose.iter().flatten().any(|e| e.dirty)
+            || self.chunks.iter().flat_map(|c| c.values()).any(|c| c.dirty)
+    }
+
+    /// Head fields that change with a new record: unread, the mention mark, activity.
+    pub fn note_record(&mut self, meta: &RecordMeta, muted: bool) {
+        if self.counts_unread(meta, muted) {
+            self.head.unread = self.head.unread.saturating_add(1);
+        }
+        // A mention of me stands out in the list until I read past it, muted or not.
+        if meta.mentions_me && self.counts_unread(meta, false) {
+            let mark = meta.mark();
+            if self.head.mention_mark.as_ref().is_none_or(|m| *m < mark) {
+                self.head.mention_mark = Some(mark);
+            }
+        }
+        self.head.activity = self.head.activity.max(meta.time);
+        self.head_dirty = true;
+    }
+
+    /// Documents held for this conversation.
+    pub fn docs(&self) -> Vec<Doc> {
+        let mut docs: Vec<Doc> = self.loose.iter().flatten().map(|e| e.doc).collect();
+        docs.extend(self.newest.iter().map(|e| e.doc));
+        for chunk in self.chunks.iter().flat_map(|c| c.values()) {
+            docs.extend(chunk.entries().into_iter().flatten().map(|e| e.doc));
+        }
+        docs
+    }
+}

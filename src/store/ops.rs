@@ -1,0 +1,457 @@
+//! Operations: storing records, acknowledgements, recalls, read marks, muting, extras.
+
+use super::backend::{Backend, Doc, Patch, Shape};
+use super::conversation::{Conversation, Entry};
+use super::read::Location;
+use super::{
+    conversation_name, entry_bytes, raise, Extra, InsertOutcome, RecordMeta, Removal, Store, UpdateOutcome,
+    MAX_EXTRA_BYTES,
+};
+use crate::error::{Error, Result};
+use crate::kind::ConversationId;
+use crate::message::{Record, Status};
+use crate::tape::Tape;
+
+/// Whose read watermark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    Me,
+    Peer,
+}
+
+impl<B: Backend> Store<B> {
+    /// Stores a record held by the backend as `doc` (`bytes` of JSON), whose index is `meta`:
+    /// de-duplicated by id, placed in (time, id) order. Incoming records count as unread unless the
+    /// conversation is muted; my own never do. The store owns the document from here on.
+    pub fn insert_doc(
+        &mut self,
+        meta: RecordMeta,
+        conversation: &ConversationId,
+        doc: Doc,
+        bytes: u64,
+    ) -> Result<InsertOutcome> {
+        self.trim_cache();
+        let name = conversation.to_string();
+        match self.insert_in_memory(meta, conversation, doc, bytes) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.backend.release(doc);
+                return Ok(InsertOutcome::Duplicate);
+            }
+            Err(e) => {
+                self.backend.release(doc);
+                return Err(e);
+            }
+        }
+        Ok(match self.finish(Some(&name)) {
+            None => InsertOutcome::Stored,
+            Some(reason) => InsertOutcome::Unsaved { reason },
+        })
+    }
+
+    /// Stores a whole record (native use, migration): see [`Store::insert_doc`].
+    pub fn insert(&mut self, record: Record) -> Result<InsertOutcome> {
+        let id = Self::conversation_of(&record)?;
+        let json = record.to_json();
+        let doc = self.backend.create(&json)?;
+        self.insert_doc(RecordMeta::of(&record), &id, doc, json.len() as u64)
+    }
+
+    pub(super) fn conversation_of(record: &Record) -> Result<ConversationId> {
+        let id = ConversationId::parse(&record.conversation)?;
+        if id.kind != record.kind || id.to_string() != record.conversation {
+            return Err(Error::input(format!(
+                "record {:?} has conversation {:?} and kind {}; the store takes normalised records whose \
+                 conversation is '<kind>:<id>' with the record's kind",
+                record.id, record.conversation, record.kind
+            )));
+        }
+        Ok(id)
+    }
+
+    /// Adds a record to memory (not storage); false when it is a repeat.
+    pub(super) fn insert_in_memory(
+        &mut self,
+        meta: RecordMeta,
+        conversation: &ConversationId,
+        doc: Doc,
+        bytes: u64,
+    ) -> Result<bool> {
+        Self::check(&meta, conversation, bytes)?;
+        if self.index.contains_key(&meta.id) {
+            return Ok(false);
+        }
+        let name = conversation.to_string();
+        self.conversations.entry(name.clone()).or_insert_with(|| Conversation::new(conversation.clone()));
+        let entry = Entry { meta, doc, bytes: Some(bytes), loose: None, dirty: false, written: None };
+        let mark = (entry.meta.time, entry.meta.id.clone());
+        let index_meta = entry.meta.clone();
+        if !self.place(&name, entry)? {
+            return Ok(false);
+        }
+        self.index.insert(index_meta.id.clone(), (name.clone(), mark.0));
+        let muted = self.muted.contains(&name);
+        if let Some(conv) = self.conversations.get_mut(&name) {
+            conv.note_record(&index_meta, muted);
+        }
+        Ok(true)
+    }
+
+    /// Puts an entry where its mark belongs: among the loose records, or into a sealed chunk.
+    /// False when a record with its id is there already.
+    fn place(&mut self, name: &str, entry: Entry) -> Result<bool> {
+        let mark = (entry.meta.time, entry.meta.id.clone());
+        let is_loose = |store: &Self| store.conversations.get(name).is_some_and(|c| c.is_loose_mark((mark.0, &mark.1)));
+        if is_loose(self) {
+            self.load_loose(name)?;
+            let repeated = self
+                .conversations
+                .get(name)
+                .and_then(|c| c.loose.as_ref())
+                .is_some_and(|l| l.iter().any(|e| e.meta.id == entry.meta.id));
+            if repeated {
+                return Ok(false);
+            }
+            // Sealing moves the newest sealed record forward: decide again after it.
+            self.seal_if_full(name)?;
+        }
+        if is_loose(self) {
+            self.place_loose(name, entry)?;
+            return Ok(true);
+        }
+        match self.locate_sealed(name, (mark.0, &mark.1))? {
+            Some(seq) => self.place_sealed(name, seq, entry),
+            None => {
+                self.load_loose(name)?;
+                self.place_loose(name, entry)?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// The SDK acknowledged my message: the `sending` record `local_id` becomes `server_id` with status
+    /// `sent` (and the server's time when given). If `server_id` is already stored, the two are merged.
+    pub fn ack_sent(&mut self, local_id: &str, server_id: &str, server_time: Option<i64>) -> Result<UpdateOutcome> {
+        self.trim_cache();
+        let Some(loc) = self.find(local_id)? else {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        };
+        let Some(entry) = self.entry_at(&loc).cloned() else {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        };
+        let name = loc.conversation().to_string();
+        let time = server_time.unwrap_or(entry.meta.time);
+        let existing = if server_id == local_id {
+            None
+        } else {
+            match self.find(server_id)? {
+                Some(found) => Some(found),
+                None => self.find_in(&name, time, server_id)?,
+            }
+        };
+        let outcome = if let Some(existing) = existing {
+            let status = self.entry_at(&existing).and_then(|e| raise(e.meta.status, Status::Sent));
+            if let Some(status) = status {
+                self.patch_at(&existing, &Patch { status: Some(status), ..Patch::default() })?;
+            }
+            // A patch changes nothing's place, so `loc` still names the sending record.
+            if let Some(taken) = self.take_entry(&loc)? {
+                self.backend.release(taken.doc);
+            }
+            UpdateOutcome::Merged
+        } else {
+            let patch = Patch {
+                id: Some(server_id),
+                time: (time != entry.meta.time).then_some(time),
+                status: raise(entry.meta.status, Status::Sent),
+                recalled_by: None,
+            };
+            self.patch_at(&loc, &patch)?;
+            let stays = matches!(loc, Location::Loose(..))
+                && self.conversations.get(&name).is_some_and(|c| c.is_loose_mark((time, server_id)));
+            if stays {
+                if let Some(conv) = self.conversations.get_mut(&name) {
+                    if let Some(loose) = conv.loose.as_mut() {
+                        loose.sort_by(|a, b| (a.meta.time, &a.meta.id).cmp(&(b.meta.time, &b.meta.id)));
+                    }
+                    conv.note_newest_loose();
+                }
+            } else if let Some(mut moved) = self.take_entry(&loc)? {
+                moved.loose = None;
+                moved.dirty = false;
+                moved.written = None;
+                let doc = moved.doc;
+                if !self.place(&name, moved)? {
+                    self.backend.release(doc);
+                }
+            }
+            self.index.insert(server_id.to_string(), (name.clone(), time));
+            UpdateOutcome::Updated
+        };
+        self.index.remove(local_id);
+        Ok(self.outcome(outcome, Some(&name)))
+    }
+
+    /// The send of `local_id` failed.
+    pub fn mark_failed(&mut self, local_id: &str) -> Result<UpdateOutcome> {
+        self.update(local_id, |e| (e.meta.status == Status::Sending).then_some(Status::Failed))
+    }
+
+    /// `onDeliveredMessage`: my message reached the peer.
+    pub fn mark_delivered(&mut self, id: &str) -> Result<UpdateOutcome> {
+        self.update(id, |e| {
+            (e.meta.direction == crate::Direction::Out).then(|| raise(e.meta.status, Status::Delivered)).flatten()
+        })
+    }
+
+    /// `onReadMessage`: the peer read my message.
+    pub fn mark_read_by_peer(&mut self, id: &str) -> Result<UpdateOutcome> {
+        self.update(id, |e| (e.meta.direction == crate::Direction::Out).then(|| raise(e.meta.status, Status::Read)).flatten())
+    }
+
+    /// `onRecallMessage`: the record becomes a recall notice (text and body gone, `ext.recalledBy` set);
+    /// if it was counted unread, the count drops.
+    pub fn recall(&mut self, message_id: &str, by: &str) -> Result<UpdateOutcome> {
+        self.trim_cache();
+        let Some(loc) = self.find(message_id)? else {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        };
+        let Some(entry) = self.entry_at(&loc).cloned() else {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        };
+        if entry.meta.recalled {
+            return Ok(self.outcome(UpdateOutcome::Unchanged, None));
+        }
+        let name = loc.conversation().to_string();
+        let muted = self.muted.contains(&name);
+        if let Some(conv) = self.conversations.get_mut(&name) {
+            if conv.counts_unread(&entry.meta, muted) && conv.head.unread > 0 {
+                conv.head.unread -= 1;
+                conv.head_dirty = true;
+            }
+        }
+        self.patch_at(&loc, &Patch { recalled_by: Some(by), ..Patch::default() })?;
+        Ok(self.outcome(UpdateOutcome::Updated, Some(&name)))
+    }
+
+    /// `onChannelMessage`: the peer read the whole conversation; my records so far show as read.
+    pub fn peer_read_all(&mut self, conversation: &str) -> Result<UpdateOutcome> {
+        self.advance_mark(conversation, Reader::Peer)
+    }
+
+    /// I read the conversation: unread goes to zero, incoming records so far show as read.
+    pub fn mark_read(&mut self, conversation: &str) -> Result<UpdateOutcome> {
+        self.advance_mark(conversation, Reader::Me)
+    }
+
+    fn advance_mark(&mut self, conversation: &str, reader: Reader) -> Result<UpdateOutcome> {
+        self.trim_cache();
+        let name = conversation_name(conversation)?.to_string();
+        if !self.conversations.contains_key(&name) {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        }
+        let Some(newest) = self.newest(&name)? else {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        };
+        let newest = newest.mark();
+        let Some(conv) = self.conversations.get_mut(&name) else {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        };
+        let slot = match reader {
+            Reader::Me => &mut conv.head.read_mark,
+            Reader::Peer => &mut conv.head.peer_read_mark,
+        };
+        let advanced = slot.as_ref().is_none_or(|m| *m < newest);
+        if advanced {
+            *slot = Some(newest);
+        }
+        let cleared = reader == Reader::Me && conv.head.unread > 0;
+        if cleared {
+            conv.head.unread = 0;
+        }
+        if !advanced && !cleared {
+            return Ok(self.outcome(UpdateOutcome::Unchanged, None));
+        }
+        conv.head_dirty = true;
+        Ok(self.outcome(UpdateOutcome::Updated, Some(&name)))
+    }
+
+    /// Mutes or unmutes a conversation: a muted one gains no unread and is left out of the total.
+    pub fn mute(&mut self, conversation: &str, on: bool) -> Result<UpdateOutcome> {
+        let name = conversation_name(conversation)?.to_string();
+        let changed = if on { self.muted.insert(name) } else { self.muted.remove(&name) };
+        if !changed {
+            return Ok(self.outcome(UpdateOutcome::Unchanged, None));
+        }
+        self.state_dirty = true;
+        Ok(self.outcome(UpdateOutcome::Updated, None))
+    }
+
+    /// Stores a JSON blob of extra state (e.g. the profile cache, which the core writes) under `name`.
+    pub fn set_extra(&mut self, name: &str, json: &str) -> Result<UpdateOutcome> {
+        if json.len() > MAX_EXTRA_BYTES {
+            return Err(Error::input(format!(
+                "extra {name:?} is {} bytes; the store keeps extras up to {MAX_EXTRA_BYTES} bytes",
+                json.len()
+            )));
+        }
+        let slot = self.extras.entry(name.to_string()).or_insert_with(Extra::default);
+        if slot.pending.is_none() && slot.written.as_deref() == Some(json) {
+            return Ok(self.outcome(UpdateOutcome::Unchanged, None));
+        }
+        slot.pending = Some(json.to_string());
+        Ok(self.outcome(UpdateOutcome::Updated, None))
+    }
+
+    /// The extra blob stored under `name`, read from storage.
+    pub fn extra(&mut self, name: &str) -> Result<Option<Tape>> {
+        if !self.extras.get(name).is_some_and(|e| e.stored > 0) {
+            return Ok(None);
+        }
+        let key = self.keys.extra(name);
+        let Some((doc, tape)) = self.fetch(&key, Shape::Whole)? else {
+            return Ok(None);
+        };
+        self.backend.release(doc);
+        Ok(Some(tape))
+    }
+
+    /// Applies `change` to the status of record `id`; `change` gives the new status, if any.
+    fn update(&mut self, id: &str, change: impl FnOnce(&Entry) -> Option<Status>) -> Result<UpdateOutcome> {
+        self.trim_cache();
+        let Some(loc) = self.find(id)? else {
+            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+        };
+        let Some(status) = self.entry_at(&loc).and_then(change) else {
+            return Ok(self.outcome(UpdateOutcome::Unchanged, None));
+        };
+        self.patch_at(&loc, &Patch { status: Some(status), ..Patch::default() })?;
+        let name = loc.conversation().to_string();
+        Ok(self.outcome(UpdateOutcome::Updated, Some(&name)))
+    }
+
+    /// Changes a record where it is: its document, its index, and what must be written again.
+    fn patch_at(&mut self, loc: &Location, patch: &Patch<'_>) -> Result<()> {
+        let Some(entry) = self.entry_at(loc) else {
+            return Ok(());
+        };
+        let (doc, was_dirty) = (entry.doc, entry.dirty);
+        let (before, after) = self.backend.patch(doc, patch)?;
+        let loose_key = match loc {
+            Location::Loose(name, at) => self
+                .conversations
+                .get(name)
+                .and_then(|c| c.loose.as_ref()?.get(*at)?.loose)
+                .map(|n| self.keys.loose(name, n)),
+            Location::Sealed(..) => None,
+        };
+        let apply = |e: &mut Entry| {
+            if let Some(id) = patch.id {
+                e.meta.id = id.to_string();
+            }
+            if let Some(time) = patch.time {
+                e.meta.time = time;
+            }
+            if let Some(status) = patch.status {
+                e.meta.status = status;
+            }
+            if patch.recalled_by.is_some() {
+                e.meta.recalled = true;
+            }
+            e.bytes = Some(after);
+        };
+        match loc {
+            Location::Loose(name, at) => {
+                let Some(conv) = self.conversations.get_mut(name) else {
+                    return Ok(());
+                };
+                let Some(e) = conv.loose.as_mut().and_then(|l| l.get_mut(*at)) else {
+                    return Ok(());
+                };
+                apply(e);
+                if !was_dirty && e.written.is_none() {
+                    e.written = loose_key.as_deref().map(|k| entry_bytes(k, before));
+                }
+                e.dirty = true;
+                conv.head.loose_bytes = conv.head.loose_bytes.saturating_sub(before).saturating_add(after);
+                conv.head_dirty = true;
+            }
+            Location::Sealed(name, seq, at) => {
+                if let Some(chunk) = self.chunk_mut(name, *seq) {
+                    chunk.edit(|es| es.get_mut(*at).map(apply));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a record from where it is: a loose record's key goes (the head notes the hole), a chunk
+    /// is rewritten without it, or removed when empty. Returns the entry.
+    fn take_entry(&mut self, loc: &Location) -> Result<Option<Entry>> {
+        match loc {
+            Location::Loose(name, at) => {
+                let Some(conv) = self.conversations.get_mut(name) else {
+                    return Ok(None);
+                };
+                let Some(loose) = conv.loose.as_mut() else {
+                    return Ok(None);
+                };
+                if *at >= loose.len() {
+                    return Ok(None);
+                }
+                let entry = loose.remove(*at);
+                let Some(n) = entry.loose else {
+                    return Ok(Some(entry));
+                };
+                let key = self.keys.loose(name, n);
+                let on_storage = match (entry.written, entry.dirty) {
+                    (Some(bytes), _) => Some(bytes),
+                    (None, false) => Some(entry_bytes(&key, self.backend.measure(entry.doc)?)),
+                    (None, true) => None,
+                };
+                let Some(conv) = self.conversations.get_mut(name) else {
+                    return Ok(Some(entry));
+                };
+                conv.head.loose_holes.push(n);
+                let counted = entry_bytes(&key, entry.bytes.unwrap_or(0));
+                conv.head.loose_bytes = conv.head.loose_bytes.saturating_sub(counted);
+                conv.note_newest_loose();
+                conv.head_dirty = true;
+                if let Some(bytes) = on_storage {
+                    self.removals.push(Removal { key, bytes, after_heads: true });
+                }
+                Ok(Some(entry))
+            }
+            Location::Sealed(name, seq, at) => {
+                let Some(chunk) = self.chunk_mut(name, *seq) else {
+                    return Ok(None);
+                };
+                let entry = chunk.edit(|es| (*at < es.len()).then(|| es.remove(*at))).flatten();
+                let emptied = chunk.entries().is_some_and(Vec::is_empty);
+                if emptied {
+                    let key = self.keys.chunk(name, *seq);
+                    if let Some(conv) = self.conversations.get_mut(name) {
+                        if let Some(old) = conv.chunks.as_mut().and_then(|c| c.remove(seq)) {
+                            conv.head.sealed.remove(*seq);
+                            conv.head.sealed_bytes = conv.head.sealed_bytes.saturating_sub(old.stored.bytes());
+                            conv.head_dirty = true;
+                            if old.stored != super::Stored::Absent {
+                                self.removals.push(Removal { key, bytes: old.stored.bytes(), after_heads: true });
+                            }
+                        }
+                    }
+                }
+                Ok(entry)
+            }
+        }
+    }
+
+    /// Flushes, then wraps an outcome: a change that did not reach storage becomes `Unsaved`.
+    fn outcome(&mut self, outcome: UpdateOutcome, protect: Option<&str>) -> UpdateOutcome {
+        let unsaved = self.finish(protect);
+        match (outcome, unsaved) {
+            (UpdateOutcome::Updated | UpdateOutcome::Merged, Some(reason)) => UpdateOutcome::Unsaved { reason },
+            (o, _) => o,
+        }
+    }
+}

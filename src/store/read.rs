@@ -1,0 +1,604 @@
+//! Reading: loose records, chunks and single records on demand; history pages; the conversation list.
+
+use super::backend::{Backend, Doc, Shape};
+use super::conversation::{Body, Chunk, Entry};
+use super::layout::{chunk_size, Mark};
+use super::{
+    conversation_name, entry_bytes, mark_cmp, ConversationSummary, RecordMeta, Removal, Shown, StorageReport,
+    Store, Stored, CACHED_CHUNKS,
+};
+use crate::error::{Error, Result};
+use crate::message::Record;
+use crate::tape::{Tape, Val};
+
+/// Where a record is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Location {
+    Loose(String, usize),
+    Sealed(String, u64, usize),
+}
+
+impl Location {
+    pub fn conversation(&self) -> &str {
+        match self {
+            Location::Loose(name, _) | Location::Sealed(name, _, _) => name,
+        }
+    }
+}
+
+/// Sorts entries by mark and drops repeated ids; returns the documents of the dropped ones.
+fn sort_dedup(entries: &mut Vec<Entry>) -> Vec<Doc> {
+    entries.sort_by(|a, b| (a.meta.time, &a.meta.id).cmp(&(b.meta.time, &b.meta.id)));
+    let mut dropped = Vec::new();
+    let mut kept: Vec<Entry> = Vec::with_capacity(entries.len());
+    for e in entries.drain(..) {
+        if kept.last().is_some_and(|k| k.meta.id == e.meta.id) {
+            dropped.push(e.doc);
+        } else {
+            kept.push(e);
+        }
+    }
+    *entries = kept;
+    dropped
+}
+
+impl<B: Backend> Store<B> {
+    /// Reads `key` as a document and its projection; `None` when the key is absent.
+    pub(super) fn fetch(&mut self, key: &str, shape: Shape) -> Result<Option<(Doc, Tape)>> {
+        let Some(doc) = self.backend.get(key)? else {
+            return Ok(None);
+        };
+        match self.backend.read(doc, shape) {
+            Ok(tape) => Ok(Some((doc, tape))),
+            Err(e) => {
+                self.backend.release(doc);
+                Err(e)
+            }
+        }
+    }
+
+    /// Size on storage of a value that is not one of ours: its key plus its JSON.
+    pub(super) fn measured(&mut self, key: &str, doc: Doc) -> u64 {
+        let bytes = self.backend.measure(doc).unwrap_or(0);
+        (key.len() as u64).saturating_add(bytes)
+    }
+
+    fn index_entries(&mut self, name: &str, entries: &[Entry]) {
+        for e in entries {
+            self.index.insert(e.meta.id.clone(), (name.to_string(), e.meta.time));
+        }
+    }
+
+    /// Reads a conversation's loose records, unless they are in memory.
+    pub(super) fn load_loose(&mut self, name: &str) -> Result<()> {
+        let Some(conv) = self.conversations.get(name).filter(|c| c.loose.is_none()) else {
+            return Ok(());
+        };
+        let id = conv.id.clone();
+        let holes = conv.head.loose_holes.clone();
+        let range = conv.head.loose_from..conv.head.loose_next;
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut unreadable: Vec<(u64, u64)> = Vec::new();
+        for n in range.filter(|n| !holes.contains(n)) {
+            let key = self.keys.loose(name, n);
+            let fetched = match self.fetch(&key, Shape::Record) {
+                Ok(fetched) => fetched,
+                Err(e) => {
+                    for entry in entries {
+                        self.backend.release(entry.doc);
+                    }
+                    return Err(e);
+                }
+            };
+            let Some((doc, tape)) = fetched else {
+                continue;
+            };
+            match RecordMeta::from_val(tape.root(), &id) {
+                Some(meta) => entries.push(Entry { meta, doc, bytes: None, loose: Some(n), dirty: false, written: None }),
+                None => {
+                    unreadable.push((n, self.measured(&key, doc)));
+                    self.backend.release(doc);
+                    self.skip(key);
+                }
+            }
+        }
+        // A loose key that is not a record was written by someone else: its size is not the one the
+        // head counted, so every loose key is measured, and that one goes.
+        let recount = if unreadable.is_empty() {
+            None
+        } else {
+            let mut total: u64 = unreadable.iter().map(|(_, size)| size).sum();
+            for e in entries.iter_mut() {
+                let Some(n) = e.loose else { continue };
+                let bytes = self.backend.measure(e.doc)?;
+                let size = entry_bytes(&self.keys.loose(name, n), bytes);
+                (e.bytes, e.written) = (Some(bytes), Some(size));
+                total += size;
+            }
+            Some(total)
+        };
+        for doc in sort_dedup(&mut entries) {
+            self.backend.release(doc);
+        }
+        self.index_entries(name, &entries);
+        if let Some(conv) = self.conversations.get_mut(name) {
+            if let Some(newest) = conv.newest.take() {
+                self.backend.release(newest.doc);
+            }
+            conv.loose = Some(entries);
+            if let Some(total) = recount {
+                let counted = conv.head.loose_bytes;
+                conv.head.loose_bytes = total;
+                self.bytes_used = self.bytes_used.saturating_sub(counted).saturating_add(total);
+                for (n, size) in unreadable {
+                    conv.head.loose_holes.push(n);
+                    conv.head.loose_bytes = conv.head.loose_bytes.saturating_sub(size);
+                    self.removals.push(Removal { key: self.keys.loose(name, n), bytes: size, after_heads: true });
+                }
+                conv.note_newest_loose();
+                conv.head_dirty = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// The newest loose record, read alone when the loose records are not in memory.
+    fn load_newest(&mut self, name: &str) -> Result<()> {
+        let Some(conv) = self.conversations.get(name) else {
+            return Ok(());
+        };
+        let (Some(n), true, true) = (conv.head.newest_loose, conv.loose.is_none(), conv.newest.is_none()) else {
+            return Ok(());
+        };
+        let id = conv.id.clone();
+        let key = self.keys.loose(name, n);
+        let Some((doc, tape)) = self.fetch(&key, Shape::Record)? else {
+            return Ok(());
+        };
+        let Some(meta) = RecordMeta::from_val(tape.root(), &id) else {
+            self.backend.release(doc);
+            self.skip(key);
+            return Ok(());
+        };
+        self.index.insert(meta.id.clone(), (name.to_string(), meta.time));
+        if let Some(conv) = self.conversations.get_mut(name) {
+            conv.newest = Some(Entry { meta, doc, bytes: None, loose: Some(n), dirty: false, written: None });
+        }
+        Ok(())
+    }
+
+    /// Lists a conversation's sealed chunks in memory (unread), unless they are.
+    pub(super) fn ensure_chunks(&mut self, name: &str) {
+        if let Some(conv) = self.conversations.get_mut(name) {
+            if conv.chunks.is_none() {
+                conv.chunks = Some(
+                    conv.head.sealed.seqs().into_iter().map(|seq| (seq, Chunk::unloaded(Stored::Unknown))).collect(),
+                );
+            }
+        }
+    }
+
+    /// Sequence numbers of a conversation's sealed chunks, oldest first.
+    pub(super) fn seqs(&mut self, name: &str) -> Vec<u64> {
+        self.ensure_chunks(name);
+        self.conversations
+            .get(name)
+            .and_then(|c| c.chunks.as_ref())
+            .map(|chunks| chunks.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn chunk(&self, name: &str, seq: u64) -> Option<&Chunk> {
+        self.conversations.get(name)?.chunks.as_ref()?.get(&seq)
+    }
+
+    pub(super) fn chunk_mut(&mut self, name: &str, seq: u64) -> Option<&mut Chunk> {
+        self.conversations.get_mut(name)?.chunks.as_mut()?.get_mut(&seq)
+    }
+
+    /// Reads sealed chunk `seq` into memory unless it is there.
+    pub(super) fn load_chunk(&mut self, name: &str, seq: u64) -> Result<()> {
+        self.ensure_chunks(name);
+        if !self.chunk(name, seq).is_some_and(|c| matches!(c.body, Body::Unloaded)) {
+            return Ok(());
+        }
+        let Some(id) = self.conversations.get(name).map(|c| c.id.clone()) else {
+            return Ok(());
+        };
+        let key = self.keys.chunk(name, seq);
+        let fetched = self.fetch(&key, Shape::Chunk)?;
+        let (stored, body) = match fetched {
+            None => {
+                self.skip(key);
+                (Stored::Absent, Body::Corrupt)
+            }
+            Some((doc, tape)) => {
+                let root = tape.root();
+                let records: Vec<Val<'_>> = root.get("r").map(|r| r.items().collect()).unwrap_or_default();
+                match chunk_size(root, name) {
+                    Some(written) => {
+                        let items = records.len();
+                        let mut entries = Vec::with_capacity(items);
+                        for item in records {
+                            let Some(handle) = item.doc() else {
+                                continue;
+                            };
+                            match RecordMeta::from_val(item, &id) {
+                                Some(meta) => {
+                                    entries.push(Entry { meta, doc: handle, bytes: None, loose: None, dirty: false, written: None })
+                                }
+                                None => {
+                                    self.backend.release(handle);
+                                    self.skipped_records += 1;
+                                }
+                            }
+                        }
+                        // A chunk with items that are not records was not left as the store wrote it:
+                        // its size field cannot be trusted, so it is measured.
+                        let size = if entries.len() == items { written } else { self.measured(&key, doc) };
+                        if size != written {
+                            if let Some(conv) = self.conversations.get_mut(name) {
+                                conv.head.sealed_bytes = conv.head.sealed_bytes.saturating_sub(written).saturating_add(size);
+                                conv.head_dirty = true;
+                            }
+                            self.bytes_used = self.bytes_used.saturating_sub(written).saturating_add(size);
+                        }
+                        self.backend.release(doc);
+                        for dup in sort_dedup(&mut entries) {
+                            self.backend.release(dup);
+                        }
+                        self.index_entries(name, &entries);
+                        (Stored::Bytes(size), Body::Loaded(entries))
+                    }
+                    None => {
+                        for handle in records.iter().filter_map(|r| r.doc()) {
+                            self.backend.release(handle);
+                        }
+                        let size = self.measured(&key, doc);
+                        self.backend.release(doc);
+                        self.skip(key);
+                        (Stored::Bytes(size), Body::Corrupt)
+                    }
+                }
+            }
+        };
+        let corrupt = matches!(body, Body::Corrupt);
+        if let Some(chunk) = self.chunk_mut(name, seq) {
+            chunk.stored = stored;
+            match body {
+                Body::Loaded(entries) => chunk.set_entries(entries),
+                other => chunk.body = other,
+            }
+        }
+        self.cache.push((name.to_string(), seq));
+        if corrupt {
+            self.recount_sealed(name)?;
+        }
+        Ok(())
+    }
+
+    /// Recounts a conversation's sealed bytes chunk by chunk, after one turned out not to be what the
+    /// store wrote (so the head's total, which counted what was written, is off by an unknown amount).
+    fn recount_sealed(&mut self, name: &str) -> Result<()> {
+        for seq in self.seqs(name) {
+            if self.chunk(name, seq).is_some_and(|c| c.stored == Stored::Unknown) {
+                self.load_chunk(name, seq)?;
+            }
+        }
+        let seqs = self.seqs(name);
+        let total: u64 = seqs.iter().filter_map(|&s| self.chunk(name, s)).map(|c| c.stored.bytes()).sum();
+        if let Some(conv) = self.conversations.get_mut(name) {
+            self.bytes_used = self.bytes_used.saturating_sub(conv.head.sealed_bytes).saturating_add(total);
+            conv.head.sealed_bytes = total;
+            conv.head_dirty = true;
+        }
+        Ok(())
+    }
+
+    /// The sealed chunk a record at `mark` belongs in: the first whose last record is at or after
+    /// it, else the newest. Reads chunks as a binary search needs them; skips unreadable ones.
+    pub(super) fn locate_sealed(&mut self, name: &str, mark: (i64, &str)) -> Result<Option<u64>> {
+        loop {
+            let candidates: Vec<u64> =
+                self.seqs(name).into_iter().filter(|&s| !self.chunk(name, s).is_some_and(Chunk::is_corrupt)).collect();
+            let (mut lo, mut hi) = (0usize, candidates.len());
+            let mut found_corrupt = false;
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                let Some(&seq) = candidates.get(mid) else {
+                    break;
+                };
+                if self.chunk(name, seq).is_some_and(|c| c.range.is_none()) {
+                    self.load_chunk(name, seq)?;
+                }
+                let Some(chunk) = self.chunk(name, seq) else {
+                    break;
+                };
+                if chunk.is_corrupt() {
+                    found_corrupt = true;
+                    break;
+                }
+                if chunk.range.as_ref().is_none_or(|(_, last)| (last.0, last.1.as_str()) >= mark) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            if !found_corrupt {
+                return Ok(candidates.get(lo).or(candidates.last()).copied());
+            }
+        }
+    }
+
+    /// Where the record `id` is, looking where its time places it in `name`.
+    pub(super) fn find_in(&mut self, name: &str, time: i64, id: &str) -> Result<Option<Location>> {
+        let Some(conv) = self.conversations.get(name) else {
+            return Ok(None);
+        };
+        if conv.is_loose_mark((time, id)) {
+            self.load_loose(name)?;
+            let at = self
+                .conversations
+                .get(name)
+                .and_then(|c| c.loose.as_ref())
+                .and_then(|l| l.iter().position(|e| e.meta.id == id));
+            if let Some(at) = at {
+                return Ok(Some(Location::Loose(name.to_string(), at)));
+            }
+        }
+        let Some(seq) = self.locate_sealed(name, (time, id))? else {
+            return Ok(None);
+        };
+        self.load_chunk(name, seq)?;
+        let at = self.chunk(name, seq).and_then(Chunk::entries).and_then(|es| es.iter().position(|e| e.meta.id == id));
+        Ok(at.map(|at| Location::Sealed(name.to_string(), seq, at)))
+    }
+
+    /// Where the record `id` is, if it was read or written this session.
+    pub(super) fn find(&mut self, id: &str) -> Result<Option<Location>> {
+        match self.index.get(id).cloned() {
+            Some((name, time)) => self.find_in(&name, time, id),
+            None => Ok(None),
+        }
+    }
+
+    pub(super) fn entry_at(&self, loc: &Location) -> Option<&Entry> {
+        match loc {
+            Location::Loose(name, at) => self.conversations.get(name)?.loose.as_ref()?.get(*at),
+            Location::Sealed(name, seq, at) => self.chunk(name, *seq)?.entries()?.get(*at),
+        }
+    }
+
+    fn shown(&self, name: &str, entry: &Entry) -> Shown {
+        let status = self.conversations.get(name).map_or(entry.meta.status, |c| c.presented(&entry.meta));
+        Shown { doc: entry.doc, status }
+    }
+
+    /// The record `id` as pages see it, if it was read or written this session.
+    pub fn get_shown(&mut self, id: &str) -> Result<Option<Shown>> {
+        self.trim_cache();
+        let Some(loc) = self.find(id)? else {
+            return Ok(None);
+        };
+        Ok(self.entry_at(&loc).map(|e| self.shown(loc.conversation(), e)))
+    }
+
+    /// The `limit` newest records of `conversation` older than the record `before` (or the newest),
+    /// oldest first. Records not yet on storage are included.
+    pub fn history_shown(&mut self, conversation: &str, before: Option<&str>, limit: usize) -> Result<Vec<Shown>> {
+        self.trim_cache();
+        let name = conversation_name(conversation)?.to_string();
+        if !self.conversations.contains_key(&name) {
+            return Ok(Vec::new());
+        }
+        let bound: Option<Mark> = match before {
+            None => None,
+            Some(id) => match self.index.get(id) {
+                Some((c, time)) if *c == name => Some((*time, id.to_string())),
+                _ => {
+                    return Err(Error::input(format!(
+                        "history of {name}: no record {id:?} to page before; pass the id of a record history returned"
+                    )))
+                }
+            },
+        };
+        let older = |e: &Entry| bound.as_ref().is_none_or(|b| mark_cmp(&e.meta, b).is_lt());
+        self.load_loose(&name)?;
+        let mut out: Vec<Shown> = Vec::new();
+        let in_loose = self
+            .conversations
+            .get(&name)
+            .is_some_and(|c| bound.as_ref().is_none_or(|b| c.is_loose_mark((b.0, b.1.as_str()))));
+        if in_loose {
+            if let Some(conv) = self.conversations.get(&name) {
+                for e in conv.loose.iter().flatten().rev().filter(|e| older(e)).take(limit) {
+                    out.push(self.shown(&name, e));
+                }
+            }
+        }
+        let start = match &bound {
+            Some(b) if !in_loose => self.locate_sealed(&name, (b.0, b.1.as_str()))?,
+            _ => self.seqs(&name).last().copied(),
+        };
+        if let Some(start) = start {
+            let seqs: Vec<u64> = self.seqs(&name).into_iter().filter(|&s| s <= start).collect();
+            for seq in seqs.into_iter().rev() {
+                if out.len() >= limit {
+                    break;
+                }
+                self.load_chunk(&name, seq)?;
+                let Some(entries) = self.chunk(&name, seq).and_then(Chunk::entries) else {
+                    continue;
+                };
+                let page: Vec<Shown> =
+                    entries.iter().rev().filter(|e| older(e)).take(limit - out.len()).map(|e| self.shown(&name, e)).collect();
+                out.extend(page);
+            }
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// The newest record of a conversation, reading as little as it can.
+    pub(super) fn newest(&mut self, name: &str) -> Result<Option<Entry>> {
+        self.load_newest(name)?;
+        if let Some(conv) = self.conversations.get(name) {
+            if let Some(e) = conv.loose.as_ref().and_then(|l| l.last()).or(conv.newest.as_ref()) {
+                return Ok(Some(e.clone()));
+            }
+            if conv.loose.is_none() && conv.loose_count() > 0 {
+                self.load_loose(name)?;
+                if let Some(e) = self.conversations.get(name).and_then(|c| c.loose.as_ref()?.last()) {
+                    return Ok(Some(e.clone()));
+                }
+            }
+        }
+        for seq in self.seqs(name).into_iter().rev() {
+            self.load_chunk(name, seq)?;
+            if let Some(e) = self.chunk(name, seq).and_then(Chunk::entries).and_then(|es| es.last()) {
+                return Ok(Some(e.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Conversations holding records, most recent activity first.
+    pub fn conversations_shown(&mut self) -> Result<Vec<ConversationSummary<Shown>>> {
+        self.trim_cache();
+        let names: Vec<String> =
+            self.conversations.iter().filter(|(_, c)| c.has_records()).map(|(n, _)| n.clone()).collect();
+        let mut list = Vec::with_capacity(names.len());
+        for name in names {
+            let Some(last) = self.newest(&name)? else {
+                continue;
+            };
+            let Some(conv) = self.conversations.get(&name) else {
+                continue;
+            };
+            list.push(ConversationSummary {
+                conversation: name.clone(),
+                id: conv.id.clone(),
+                updated_at: last.meta.time,
+                last: self.shown(&name, &last),
+                unread: conv.head.unread,
+                mentions_me: conv
+                    .head
+                    .mention_mark
+                    .as_ref()
+                    .is_some_and(|mention| conv.head.read_mark.as_ref().is_none_or(|read| read < mention)),
+                muted: self.muted.contains(&name),
+            });
+        }
+        list.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.conversation.cmp(&b.conversation)));
+        Ok(list)
+    }
+
+    /// Unread records over all conversations that are not muted.
+    pub fn unread_total(&self) -> u64 {
+        self.conversations
+            .iter()
+            .filter(|(name, _)| !self.muted.contains(*name))
+            .map(|(_, c)| c.head.unread)
+            .fold(0, u64::saturating_add)
+    }
+
+    pub fn report(&self) -> StorageReport {
+        let mut keys = u64::from(self.state_stored != Stored::Absent) + self.foreign_keys;
+        let mut unsaved = u64::from(self.state_dirty) + self.removals.len() as u64;
+        for conv in self.conversations.values() {
+            keys += u64::from(conv.head_stored != Stored::Absent) + conv.head.sealed.count();
+            keys += conv.loose_count().saturating_sub(conv.head.loose_holes.len() as u64);
+            unsaved += u64::from(conv.head_dirty);
+            unsaved += conv.loose.iter().flatten().filter(|e| e.dirty).count() as u64;
+            unsaved += conv.chunks.iter().flat_map(|c| c.values()).filter(|c| c.dirty).count() as u64;
+        }
+        keys += self.extras.values().filter(|e| e.stored > 0).count() as u64;
+        unsaved += self.extras.values().filter(|e| e.pending.is_some()).count() as u64;
+        StorageReport {
+            bytes_used: self.bytes_used,
+            total_bytes: self.options.total_bytes,
+            keys,
+            conversations: self.conversations.values().filter(|c| c.has_records()).count(),
+            evicted_records: self.evicted_records,
+            evicted_chunks: self.evicted_chunks,
+            skipped_corrupt: self.skipped_corrupt,
+            skipped_records: self.skipped_records as u64,
+            unsaved,
+        }
+    }
+
+    /// Unloads sealed chunks beyond the cache size, least recently loaded first; never a dirty one.
+    pub(super) fn trim_cache(&mut self) {
+        let mut excess = self.cache.len().saturating_sub(CACHED_CHUNKS);
+        let mut kept = Vec::with_capacity(self.cache.len());
+        for (name, seq) in std::mem::take(&mut self.cache) {
+            let unloadable = self.chunk(&name, seq).is_some_and(|c| !c.dirty && matches!(c.body, Body::Loaded(_)));
+            if excess > 0 && unloadable {
+                excess -= 1;
+                if let Some(chunk) = self.chunk_mut(&name, seq) {
+                    let docs: Vec<Doc> = chunk.entries().into_iter().flatten().map(|e| e.doc).collect();
+                    chunk.body = Body::Unloaded;
+                    for doc in docs {
+                        self.backend.release(doc);
+                    }
+                }
+            } else if self.chunk(&name, seq).is_some_and(|c| matches!(c.body, Body::Loaded(_))) {
+                kept.push((name, seq));
+            }
+        }
+        self.cache = kept;
+    }
+}
+
+/// Whole records, read back from their documents (native use and tests).
+impl<B: Backend> Store<B> {
+    fn record_of(&mut self, shown: Shown) -> Result<Option<Record>> {
+        let tape = self.backend.read(shown.doc, Shape::Whole)?;
+        Ok(Record::from_val(tape.root()).map(|mut r| {
+            r.status = shown.status;
+            r
+        }))
+    }
+
+    fn records_of(&mut self, shown: Vec<Shown>) -> Result<Vec<Record>> {
+        let mut out = Vec::with_capacity(shown.len());
+        for s in shown {
+            out.extend(self.record_of(s)?);
+        }
+        Ok(out)
+    }
+
+    /// [`Store::history_shown`], as records.
+    pub fn history(&mut self, conversation: &str, before: Option<&str>, limit: usize) -> Result<Vec<Record>> {
+        let shown = self.history_shown(conversation, before, limit)?;
+        self.records_of(shown)
+    }
+
+    /// [`Store::get_shown`], as a record.
+    pub fn get(&mut self, id: &str) -> Result<Option<Record>> {
+        match self.get_shown(id)? {
+            Some(s) => self.record_of(s),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Store::conversations_shown`], with the last record read back.
+    pub fn conversations(&mut self) -> Result<Vec<ConversationSummary<Record>>> {
+        let list = self.conversations_shown()?;
+        let mut out = Vec::with_capacity(list.len());
+        for row in list {
+            if let Some(last) = self.record_of(row.last)? {
+                out.push(ConversationSummary {
+                    conversation: row.conversation,
+                    id: row.id,
+                    last,
+                    unread: row.unread,
+                    mentions_me: row.mentions_me,
+                    updated_at: row.updated_at,
+                    muted: row.muted,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,593 @@
+//! Writing: placing records, sealing and splitting chunks, the flush, the budget and eviction.
+
+use super::backend::{Backend, Doc};
+use super::conversation::{Chunk, Entry};
+use super::layout::{chunk_envelope, sized_value, SEQ_STEP};
+use super::{
+    entry_bytes, EvictionEvent, Removal, Store, Stored, MAX_LOOSE_RECORDS, SPLIT_CHUNK_BYTES, TARGET_CHUNK_BYTES,
+};
+use crate::error::{Error, Result};
+use crate::json::{write_f64, write_str};
+use crate::store::is_full_error;
+
+/// What a planned write is of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Loose(String, u64),
+    Chunk(String, u64),
+    Head(String),
+    Extra(String),
+    State,
+}
+
+#[derive(Debug)]
+enum Value {
+    Json(String),
+    Record(Doc),
+    Chunk(String, Vec<Doc>),
+}
+
+/// A flush's writes by when they happen: new values, heads, values rewritten in place, then (after
+/// the removals the heads allow) extras and the state.
+#[derive(Debug, Default)]
+struct Plan {
+    new: Vec<Write>,
+    heads: Vec<Write>,
+    rewrites: Vec<Write>,
+    state: Vec<Write>,
+}
+
+impl Plan {
+    fn all(&self) -> impl Iterator<Item = &Write> {
+        self.new.iter().chain(&self.heads).chain(&self.rewrites).chain(&self.state)
+    }
+}
+
+#[derive(Debug)]
+struct Write {
+    key: String,
+    value: Value,
+    bytes: u64,
+    target: Target,
+}
+
+impl<B: Backend> Store<B> {
+    /// Learns the bytes of every entry of a loose set or chunk that lacks them.
+    fn measure_all(&mut self, entries: &mut [Entry]) -> Result<()> {
+        for e in entries.iter_mut().filter(|e| e.bytes.is_none()) {
+            e.bytes = Some(self.backend.measure(e.doc)?);
+        }
+        Ok(())
+    }
+
+    /// Adds a new record to the loose records (they must be in memory).
+    pub(super) fn place_loose(&mut self, name: &str, mut entry: Entry) -> Result<()> {
+        let Some(conv) = self.conversations.get_mut(name) else {
+            return Ok(());
+        };
+        let n = conv.head.loose_next;
+        conv.head.loose_next = n.saturating_add(1);
+        let key = self.keys.loose(name, n);
+        conv.head.loose_bytes = conv.head.loose_bytes.saturating_add(entry_bytes(&key, entry.bytes.unwrap_or(0)));
+        entry.loose = Some(n);
+        entry.dirty = true;
+        let loose = conv.loose.get_or_insert_with(Vec::new);
+        let mark = entry.mark();
+        let at = loose.partition_point(|e| e.mark() < mark);
+        loose.insert(at, entry);
+        conv.note_newest_loose();
+        conv.head_dirty = true;
+        Ok(())
+    }
+
+    /// Moves every loose record into a new sealed chunk once there are enough of them.
+    pub(super) fn seal_if_full(&mut self, name: &str) -> Result<()> {
+        let Some(conv) = self.conversations.get(name) else {
+            return Ok(());
+        };
+        let count = conv.loose.as_ref().map_or(0, Vec::len);
+        if count < MAX_LOOSE_RECORDS && conv.head.loose_bytes < TARGET_CHUNK_BYTES {
+            return Ok(());
+        }
+        if count == 0 {
+            return Ok(());
+        }
+        self.ensure_chunks(name);
+        let Some(mut entries) = self.conversations.get_mut(name).and_then(|c| c.loose.take()) else {
+            return Ok(());
+        };
+        if let Err(e) = self.measure_all(&mut entries) {
+            if let Some(conv) = self.conversations.get_mut(name) {
+                conv.loose = Some(entries);
+            }
+            return Err(e);
+        }
+        for e in &entries {
+            // A record that reached storage under its loose key leaves that key behind.
+            if let (Some(n), Some(written)) = (e.loose, e.written) {
+                let key = self.keys.loose(name, n);
+                self.removals.push(Removal { key, bytes: written, after_heads: true });
+            }
+        }
+        let Some(conv) = self.conversations.get_mut(name) else {
+            return Ok(());
+        };
+        // Loose records read from storage this session left their keys too.
+        for e in entries.iter().filter(|e| !e.dirty && e.written.is_none()) {
+            if let (Some(n), Some(bytes)) = (e.loose, e.bytes) {
+                let key = self.keys.loose(name, n);
+                let size = entry_bytes(&key, bytes);
+                self.removals.push(Removal { key, bytes: size, after_heads: true });
+            }
+        }
+        let seq = conv.head.sealed.next_seq();
+        conv.head.loose_from = conv.head.loose_next;
+        conv.head.loose_bytes = 0;
+        conv.head.loose_holes.clear();
+        conv.head.newest_loose = None;
+        conv.head.sealed_mark = entries.last().map(Entry::mark);
+        conv.head.sealed.insert(seq);
+        for e in &mut entries {
+            e.loose = None;
+            e.dirty = false;
+            e.written = None;
+        }
+        conv.loose = Some(Vec::new());
+        conv.head_dirty = true;
+        if let Some(chunks) = conv.chunks.as_mut() {
+            chunks.insert(seq, Chunk::new(entries));
+        }
+        self.cache.push((name.to_string(), seq));
+        Ok(())
+    }
+
+    /// Adds a late record to the sealed chunk its time falls in, splitting the chunk if it grows too big.
+    /// Returns false when the record is there already.
+    pub(super) fn place_sealed(&mut self, name: &str, seq: u64, entry: Entry) -> Result<bool> {
+        self.load_chunk(name, seq)?;
+        let mark = entry.mark();
+        let id = entry.meta.id.clone();
+        let Some(chunk) = self.chunk_mut(name, seq) else {
+            return Ok(false);
+        };
+        if chunk.entries().is_some_and(|es| es.iter().any(|e| e.meta.id == id)) {
+            return Ok(false);
+        }
+        chunk.edit(|es| {
+            let at = es.partition_point(|e| e.mark() < mark);
+            es.insert(at, entry);
+        });
+        if self.chunk_size(name, seq)? > SPLIT_CHUNK_BYTES {
+            self.split(name, seq)?;
+        }
+        Ok(true)
+    }
+
+    /// The size chunk `seq` will have when written.
+    fn chunk_size(&mut self, name: &str, seq: u64) -> Result<u64> {
+        let Some(mut entries) = self.chunk_mut(name, seq).and_then(|c| c.entries().cloned()) else {
+            return Ok(0);
+        };
+        self.measure_all(&mut entries)?;
+        let bytes: Vec<u64> = entries.iter().map(|e| e.bytes.unwrap_or(0)).collect();
+        if let Some(chunk) = self.chunk_mut(name, seq) {
+            chunk.set_entries(entries);
+        }
+        let key = self.keys.chunk(name, seq);
+        Ok(chunk_envelope(&key, name, seq, &bytes).1)
+    }
+
+    /// Splits chunk `seq` in two halves by bytes, under two new numbers between its neighbours; the
+    /// old key is removed once the head names the new ones. Does nothing when no number is free.
+    fn split(&mut self, name: &str, seq: u64) -> Result<()> {
+        let seqs = self.seqs(name);
+        let at = seqs.iter().position(|&s| s == seq).unwrap_or(0);
+        let prev = if at == 0 { 0 } else { seqs.get(at - 1).copied().unwrap_or(0) };
+        let next = seqs.get(at + 1).copied().unwrap_or(seq.saturating_add(SEQ_STEP));
+        if seq.saturating_sub(prev) < 2 || next.saturating_sub(seq) < 2 {
+            return Ok(());
+        }
+        let (low, high) = (prev + (seq - prev) / 2, seq + (next - seq) / 2);
+        let Some(mut entries) = self.chunk(name, seq).and_then(|c| c.entries().cloned()) else {
+            return Ok(());
+        };
+        if entries.len() < 2 {
+            return Ok(());
+        }
+        self.measure_all(&mut entries)?;
+        let half = entries.iter().map(|e| e.bytes.unwrap_or(0)).sum::<u64>() / 2;
+        let mut sum = 0u64;
+        let cut = entries
+            .iter()
+            .position(|e| {
+                sum += e.bytes.unwrap_or(0) + 1;
+                sum >= half
+            })
+            .map_or(1, |i| i + 1)
+            .clamp(1, entries.len() - 1);
+        let upper = entries.split_off(cut);
+        let key = self.keys.chunk(name, seq);
+        let Some(conv) = self.conversations.get_mut(name) else {
+            return Ok(());
+        };
+        let Some(chunks) = conv.chunks.as_mut() else {
+            return Ok(());
+        };
+        let Some(old) = chunks.remove(&seq) else {
+            return Ok(());
+        };
+        chunks.insert(low, Chunk::new(entries));
+        chunks.insert(high, Chunk::new(upper));
+        conv.head.sealed.remove(seq);
+        conv.head.sealed.insert(low);
+        conv.head.sealed.insert(high);
+        conv.head.sealed_bytes = conv.head.sealed_bytes.saturating_sub(old.stored.bytes());
+        conv.head_dirty = true;
+        if old.stored != Stored::Absent {
+            self.removals.push(Removal { key, bytes: old.stored.bytes(), after_heads: true });
+        }
+        self.cache.push((name.to_string(), low));
+        self.cache.push((name.to_string(), high));
+        Ok(())
+    }
+}
+
+/// The flush.
+impl<B: Backend> Store<B> {
+    /// Writes everything dirty, evicting for space as needed; on a full-storage error evicts once more
+    /// and retries once. Returns why something is still unsaved.
+    pub(super) fn finish(&mut self, protect: Option<&str>) -> Option<String> {
+        let result = match self.try_flush(protect) {
+            Err(e) if is_full_error(e.message()) => match self.evict_one(protect) {
+                Ok(true) => self.try_flush(protect),
+                Ok(false) => Err(e),
+                Err(read_error) => Err(read_error),
+            },
+            other => other,
+        };
+        result.err().map(|e| e.to_string())
+    }
+
+    fn try_flush(&mut self, protect: Option<&str>) -> Result<()> {
+        let plan = loop {
+            let plan = self.plan()?;
+            let freed: u64 = self.removals.iter().filter(|r| !r.after_heads).map(|r| r.bytes).sum();
+            let peak = plan.all().fold(self.bytes_used.saturating_sub(freed), |sum, w| {
+                sum.saturating_sub(self.stored_of(&w.target)).saturating_add(w.bytes)
+            });
+            if peak <= self.options.total_bytes {
+                break plan;
+            }
+            if !self.evict_one(protect)? {
+                return Err(Error::storage(format!(
+                    "quota reached: mpchat's storage budget of {} bytes is full and nothing more can be evicted; \
+                     raise limits.totalBytes or free space",
+                    self.options.total_bytes
+                )));
+            }
+        };
+        self.remove_pending(false)?;
+        for write in plan.new.into_iter().chain(plan.heads).chain(plan.rewrites) {
+            self.execute(write)?;
+        }
+        self.remove_pending(true)?;
+        for write in plan.state {
+            self.execute(write)?;
+        }
+        Ok(())
+    }
+
+    fn remove_pending(&mut self, after_heads: bool) -> Result<()> {
+        while let Some(at) = self.removals.iter().position(|r| r.after_heads == after_heads) {
+            let removal = self.removals.remove(at);
+            if let Err(e) = self.backend.remove(&removal.key) {
+                self.removals.insert(at, removal);
+                return Err(e);
+            }
+            self.bytes_used = self.bytes_used.saturating_sub(removal.bytes);
+        }
+        Ok(())
+    }
+
+    fn execute(&mut self, write: Write) -> Result<()> {
+        match &write.value {
+            Value::Json(json) => self.backend.set_json(&write.key, json)?,
+            Value::Record(doc) => self.backend.set_record(&write.key, *doc)?,
+            Value::Chunk(envelope, docs) => self.backend.set_chunk(&write.key, envelope, docs)?,
+        }
+        self.written(write.target, write.bytes);
+        Ok(())
+    }
+
+    /// The values to write now. A value that is new goes before the head that names it (a crash
+    /// between leaves a key no head names, which opening removes); a value rewritten in place goes
+    /// after a head that lists it as a rewrite, leaving its size out, so opening measures whichever
+    /// version is there.
+    fn plan(&mut self) -> Result<Plan> {
+        let names: Vec<String> =
+            self.conversations.iter().filter(|(_, c)| c.has_unsaved()).map(|(n, _)| n.clone()).collect();
+        let mut plan = Plan::default();
+        for name in names {
+            let dirty: Vec<u64> = self
+                .conversations
+                .get(&name)
+                .and_then(|c| c.chunks.as_ref())
+                .map(|chunks| chunks.iter().filter(|(_, c)| c.dirty).map(|(s, _)| *s).collect())
+                .unwrap_or_default();
+            let Some(head) = self.conversations.get(&name).map(|c| c.head.clone()) else {
+                continue;
+            };
+            let mut head = head;
+            head.rewrites.clear();
+            head.loose_rewrites.clear();
+            let mut sealed = head.sealed_bytes;
+            let mut changed = false;
+            for seq in dirty {
+                // Measures every record, so the envelope's size is exact.
+                self.chunk_size(&name, seq)?;
+                let key = self.keys.chunk(&name, seq);
+                let Some(chunk) = self.chunk(&name, seq) else {
+                    continue;
+                };
+                let bytes = chunk.record_bytes().unwrap_or_default();
+                let docs: Vec<Doc> = chunk.entries().into_iter().flatten().map(|e| e.doc).collect();
+                let (envelope, size) = chunk_envelope(&key, &name, seq, &bytes);
+                let write = Write {
+                    key,
+                    value: Value::Chunk(envelope, docs),
+                    bytes: size,
+                    target: Target::Chunk(name.clone(), seq),
+                };
+                changed = true;
+                if chunk.stored == Stored::Absent {
+                    sealed = sealed.saturating_add(size);
+                    plan.new.push(write);
+                } else {
+                    sealed = sealed.saturating_sub(chunk.stored.bytes());
+                    head.rewrites.push(seq);
+                    plan.rewrites.push(write);
+                }
+            }
+            let Some(conv) = self.conversations.get(&name) else {
+                continue;
+            };
+            for e in conv.loose.iter().flatten().filter(|e| e.dirty) {
+                let (Some(n), Some(bytes)) = (e.loose, e.bytes) else {
+                    continue;
+                };
+                let key = self.keys.loose(&name, n);
+                let size = entry_bytes(&key, bytes);
+                let write = Write { key, value: Value::Record(e.doc), bytes: size, target: Target::Loose(name.clone(), n) };
+                changed = true;
+                if e.written.is_some() {
+                    head.loose_bytes = head.loose_bytes.saturating_sub(size);
+                    head.loose_rewrites.push(n);
+                    plan.rewrites.push(write);
+                } else {
+                    plan.new.push(write);
+                }
+            }
+            if conv.head_dirty || changed {
+                head.sealed_bytes = sealed;
+                let key = self.keys.head(&name);
+                let (json, bytes) = head.encode(&key);
+                plan.heads.push(Write { key, value: Value::Json(json), bytes, target: Target::Head(name.clone()) });
+            }
+        }
+        let mut extras_changed = false;
+        for (name, extra) in &self.extras {
+            if let Some(json) = &extra.pending {
+                let key = self.keys.extra(name);
+                let bytes = entry_bytes(&key, json.len() as u64);
+                extras_changed |= bytes != extra.stored;
+                plan.state.push(Write { key, value: Value::Json(json.clone()), bytes, target: Target::Extra(name.clone()) });
+            }
+        }
+        if self.state_dirty || extras_changed {
+            let key = self.keys.state();
+            let (json, bytes) = sized_value(&key, &self.state_fields(&plan.state));
+            plan.state.push(Write { key, value: Value::Json(json), bytes, target: Target::State });
+        }
+        Ok(plan)
+    }
+
+    /// The state's fields after `writes`: muted conversations, eviction counters, extras and their sizes.
+    fn state_fields(&self, writes: &[Write]) -> String {
+        let mut out = String::from(",\"m\":[");
+        for (i, name) in self.muted.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_str(&mut out, name);
+        }
+        out.push_str("],\"er\":");
+        write_f64(&mut out, self.evicted_records as f64);
+        out.push_str(",\"ec\":");
+        write_f64(&mut out, self.evicted_chunks as f64);
+        out.push_str(",\"x\":{");
+        let mut first = true;
+        for (name, extra) in &self.extras {
+            let planned = writes.iter().find(|w| w.target == Target::Extra(name.clone())).map(|w| w.bytes);
+            let bytes = planned.unwrap_or(extra.stored);
+            if bytes == 0 {
+                continue;
+            }
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            write_str(&mut out, name);
+            out.push(':');
+            write_f64(&mut out, bytes as f64);
+        }
+        out.push('}');
+        out
+    }
+
+    /// Bytes the target of a write holds on storage now.
+    fn stored_of(&self, target: &Target) -> u64 {
+        match target {
+            Target::Loose(name, n) => self
+                .conversations
+                .get(name)
+                .and_then(|c| c.loose.as_ref()?.iter().find(|e| e.loose == Some(*n)))
+                .and_then(|e| e.written)
+                .unwrap_or(0),
+            Target::Chunk(name, seq) => self.chunk(name, *seq).map_or(0, |c| c.stored.bytes()),
+            Target::Head(name) => self.conversations.get(name).map_or(0, |c| c.head_stored.bytes()),
+            Target::Extra(name) => self.extras.get(name).map_or(0, |e| e.stored),
+            Target::State => self.state_stored.bytes(),
+        }
+    }
+
+    /// Books a successful write of `bytes`.
+    fn written(&mut self, target: Target, bytes: u64) {
+        let old = self.stored_of(&target);
+        self.bytes_used = self.bytes_used.saturating_sub(old).saturating_add(bytes);
+        match target {
+            Target::Loose(name, n) => {
+                if let Some(e) = self.conversations.get_mut(&name).and_then(|c| {
+                    c.loose.as_mut()?.iter_mut().find(|e| e.loose == Some(n))
+                }) {
+                    e.dirty = false;
+                    e.written = Some(bytes);
+                }
+            }
+            Target::Chunk(name, seq) => {
+                if let Some(conv) = self.conversations.get_mut(&name) {
+                    conv.head.sealed_bytes = conv.head.sealed_bytes.saturating_sub(old).saturating_add(bytes);
+                    if let Some(chunk) = conv.chunks.as_mut().and_then(|c| c.get_mut(&seq)) {
+                        chunk.stored = Stored::Bytes(bytes);
+                        chunk.dirty = false;
+                    }
+                }
+            }
+            Target::Head(name) => {
+                if let Some(conv) = self.conversations.get_mut(&name) {
+                    conv.head_stored = Stored::Bytes(bytes);
+                    conv.head_dirty = false;
+                }
+            }
+            Target::Extra(name) => {
+                if let Some(extra) = self.extras.get_mut(&name) {
+                    extra.stored = bytes;
+                    extra.written = extra.pending.take();
+                }
+            }
+            Target::State => {
+                self.state_stored = Stored::Bytes(bytes);
+                self.state_dirty = false;
+            }
+        }
+    }
+}
+
+/// Eviction.
+impl<B: Backend> Store<B> {
+    /// Evicts one chunk: the oldest clean sealed chunk of the least recently active conversation, or
+    /// failing that a whole idle conversation other than `protect`. False when nothing can go.
+    pub(super) fn evict_one(&mut self, protect: Option<&str>) -> Result<bool> {
+        let mut by_activity: Vec<(i64, String)> =
+            self.conversations.iter().map(|(n, c)| (c.head.activity, n.clone())).collect();
+        by_activity.sort();
+        for (_, name) in &by_activity {
+            let clean = self.seqs(name).into_iter().find(|&s| !self.chunk(name, s).is_some_and(|c| c.dirty));
+            if let Some(seq) = clean {
+                self.evict_chunk(name, seq)?;
+                return Ok(true);
+            }
+        }
+        for (_, name) in &by_activity {
+            let idle = self
+                .conversations
+                .get(name)
+                .is_some_and(|c| !c.has_unsaved() && c.head_stored != Stored::Absent && c.head.sealed.count() == 0);
+            if idle && protect != Some(name.as_str()) {
+                self.evict_conversation(name)?;
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn evict_chunk(&mut self, name: &str, seq: u64) -> Result<()> {
+        self.load_chunk(name, seq)?;
+        let muted_off = false;
+        let Some(conv) = self.conversations.get_mut(name) else {
+            return Ok(());
+        };
+        let Some(chunk) = conv.chunks.as_mut().and_then(|c| c.remove(&seq)) else {
+            return Ok(());
+        };
+        let entries = chunk.entries().cloned().unwrap_or_default();
+        // Evicted records leave the unread count too: a badge never counts messages no page can show.
+        let evicted_unread = entries.iter().filter(|e| conv.counts_unread(&e.meta, muted_off)).count() as u64;
+        conv.head.sealed.remove(seq);
+        conv.head.sealed_bytes = conv.head.sealed_bytes.saturating_sub(chunk.stored.bytes());
+        let emptied = !conv.has_records();
+        conv.head.unread = if emptied { 0 } else { conv.head.unread.saturating_sub(evicted_unread) };
+        if emptied {
+            conv.head.sealed_mark = None;
+        }
+        conv.head_dirty = true;
+        if chunk.stored != Stored::Absent {
+            self.removals.push(Removal { key: self.keys.chunk(name, seq), bytes: chunk.stored.bytes(), after_heads: false });
+        }
+        self.forget(name, &entries);
+        self.count_eviction(name, entries.len() as u64, 1, false);
+        Ok(())
+    }
+
+    /// Removes an idle conversation that has only loose records left: its records, then its head.
+    fn evict_conversation(&mut self, name: &str) -> Result<()> {
+        self.load_loose(name)?;
+        let Some(mut entries) = self.conversations.get_mut(name).and_then(|c| c.loose.take()) else {
+            return Ok(());
+        };
+        if let Err(e) = self.measure_all(&mut entries) {
+            if let Some(conv) = self.conversations.get_mut(name) {
+                conv.loose = Some(entries);
+            }
+            return Err(e);
+        }
+        let Some(conv) = self.conversations.remove(name) else {
+            return Ok(());
+        };
+        for e in &entries {
+            if let Some(n) = e.loose {
+                let key = self.keys.loose(name, n);
+                let bytes = e.written.unwrap_or_else(|| entry_bytes(&key, e.bytes.unwrap_or(0)));
+                self.removals.push(Removal { key, bytes, after_heads: false });
+            }
+        }
+        self.removals.push(Removal { key: self.keys.head(name), bytes: conv.head_stored.bytes(), after_heads: false });
+        self.forget(name, &entries);
+        for doc in conv.docs() {
+            self.backend.release(doc);
+        }
+        self.count_eviction(name, entries.len() as u64, 0, true);
+        Ok(())
+    }
+
+    /// Forgets evicted records: their ids and documents.
+    fn forget(&mut self, name: &str, entries: &[Entry]) {
+        for e in entries {
+            if self.index.get(&e.meta.id).is_some_and(|(c, _)| c == name) {
+                self.index.remove(&e.meta.id);
+            }
+            self.backend.release(e.doc);
+        }
+    }
+
+    fn count_eviction(&mut self, name: &str, records: u64, chunks: u64, whole_conversation: bool) {
+        self.evicted_records = self.evicted_records.saturating_add(records);
+        self.evicted_chunks = self.evicted_chunks.saturating_add(chunks);
+        self.state_dirty = true;
+        self.evictions.push(EvictionEvent { conversation: name.to_string(), records, whole_conversation });
+    }
+
+    /// Evictions since the last call, oldest first.
+    pub fn take_evictions(&mut self) -> Vec<EvictionEvent> {
+        std::mem::take(&mut self.evictions)
+    }
+}
