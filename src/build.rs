@@ -19,26 +19,26 @@
 //!   configured key) or `ease_chat_uikit_user_info` is kept as given.
 //! - `mentions` (user ids, or `'all'`) become `ext.em_at_list` (ids, or `"ALL"`); they are for
 //!   groups and chat rooms only, and may not be combined with an explicit `ext.em_at_list`.
+//!
+//! How the work is shared with the shim: the input arrives on a tape under [`projection`], which
+//! carries what the rules check and only the presence of what is copied (`file`, the common options,
+//! the caller's `ext` beyond its depth), so upload objects keep their functions and the text goes out
+//! as it came in. [`build`] returns the options it decides, the input keys the shim copies, and
+//! whether the shim merges the caller's `ext` over mpchat's (see [`Built`]). Natively, `build_value`
+//! does the shim's part on `serde_json` values.
 
 use std::collections::HashSet;
 
-use serde_json::{Map, Value};
-
-use crate::error::{describe, Error, Result};
+use crate::error::{number_text, Error, Result};
+use crate::json::Json;
 use crate::kind::Kind;
 use crate::message::MsgType;
-use crate::normalize::MAX_TEXT_BYTES;
-use crate::normalize::{nests_deeper_than, MAX_EXT_DEPTH};
-use crate::profile::{ExtKeys, Profile};
+use crate::normalize::{MAX_EXT_DEPTH, MAX_TEXT_BYTES, MENTIONS_KEY};
+use crate::profile::{ExtKeys, Profile, UIKIT_USER_INFO_KEY};
+use crate::tape::{self, Projection, Val};
 
 /// The longest `to` accepted, in bytes (Easemob ids are far shorter).
 pub const MAX_TO_BYTES: usize = 256;
-
-/// The ext key Easemob's UIKits read the sender's `{nickname, avatarURL}` from.
-pub const UIKIT_USER_INFO_KEY: &str = "ease_chat_uikit_user_info";
-
-/// The ext key Easemob's UIKits read @mentions from.
-pub const MENTIONS_KEY: &str = "em_at_list";
 
 /// Options of `WebIM.message.create` that every message type takes and mpchat copies as they are.
 const PASS_THROUGH: [&str; 5] = [
@@ -49,11 +49,14 @@ const PASS_THROUGH: [&str; 5] = [
     "isChatThread",
 ];
 
-/// How one type field is checked.
+/// How one type field is checked, and whether [`build`] writes it or the shim copies it.
 #[derive(Debug, Clone, Copy)]
 enum Rule {
     /// A string with something other than whitespace in it; required.
     Text,
+    /// The text of a `txt` message: checked as [`Rule::Text`], copied by the shim (it goes out as
+    /// it came in, never back through JSON).
+    Message,
     /// A string, optional.
     OptionalString,
     /// A URL string, optional; a file message needs this or `file`.
@@ -72,7 +75,7 @@ enum Rule {
 fn type_fields(msg_type: MsgType) -> &'static [(&'static str, Rule)] {
     use Rule::*;
     match msg_type {
-        MsgType::Txt => &[("msg", Text)],
+        MsgType::Txt => &[("msg", Message)],
         MsgType::Img => &[
             ("url", Url),
             ("file", File),
@@ -112,58 +115,109 @@ fn type_fields(msg_type: MsgType) -> &'static [(&'static str, Rule)] {
     }
 }
 
-/// Builds the options object for `WebIM.message.create` (SDK 4.x) from mpchat's send input
-/// (`{type, chatType, to, msg, …, ext, mentions}`), with `own` profile written into `ext` under
-/// `keys` and under `ease_chat_uikit_user_info`. See the module documentation for the rules.
-pub fn build(input: &Value, own: &Profile, keys: &ExtKeys) -> Result<Value> {
-    let fields = input.as_object().ok_or_else(|| {
-        Error::input(format!(
-            "a message to build must be an object like {{ type: 'txt', chatType: 'groupChat', to: 'g1', msg: 'hi' }} (got {})",
-            describe(input)
-        ))
-    })?;
-    let msg_type = read_type(fields)?;
-    let kind = read_kind(fields)?;
-    let to = read_to(fields)?;
+/// A value's presence, `null` told apart, and its depth, without its content: `null` and scalars
+/// are written as they are, an object's entries as their depths.
+fn presence() -> Projection {
+    Projection::object([], Projection::Depth)
+}
 
-    let mut out = Map::new();
-    out.insert("type".into(), msg_type.as_str().into());
-    out.insert("chatType".into(), kind.sdk_chat_type().into());
-    out.insert("to".into(), to.into());
+/// What of the input [`build`] reads, for the shim to write onto the tape: the fields it checks in
+/// full; `file`, the common options and `ext.em_at_list` by their presence only (`null` told apart,
+/// an object's entries as depths); the rest of `ext` as depths (the nesting limit); nothing else.
+pub fn projection() -> Projection {
+    let mut fields: Vec<(&str, Projection)> = Vec::new();
+    let decided = ["type", "chatType", "to", "group", "roomType", "mentions"];
+    for name in decided {
+        fields.push((name, Projection::Full));
+    }
+    for msg_type in MsgType::ALL {
+        for &(name, rule) in type_fields(msg_type) {
+            if !fields.iter().any(|(known, _)| *known == name) {
+                let copied = matches!(rule, Rule::File);
+                fields.push((name, if copied { presence() } else { Projection::Full }));
+            }
+        }
+    }
+    fields.extend(PASS_THROUGH.map(|name| (name, presence())));
+    let ext = Projection::object([(MENTIONS_KEY, presence())], Projection::Depth);
+    fields.push(("ext", ext));
+    Projection::object(fields, Projection::Skip)
+}
+
+/// What [`build`] decided, and what the shim adds from the input to make the options for
+/// `WebIM.message.create`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Built {
+    /// Everything decided: `type`, `chatType`, `to`, the legacy `group`/`roomType`, the checked type
+    /// fields, `body` for an uploaded audio, video or file, and `ext` with mpchat's own keys (own
+    /// profile under the configured keys and `ease_chat_uikit_user_info`; `em_at_list` from
+    /// `mentions`). No `ext` when there is nothing to put in it.
+    pub options: Json,
+    /// Input keys to copy into the options as they are (`msg`, `file`, the common options present).
+    pub copy: Vec<&'static str>,
+    /// Whether the input's `ext` (a non-empty object) is to be merged over `options.ext`: each of its
+    /// entries is set, except that a `null` (or `undefined`) never replaces a value mpchat filled in.
+    pub ext_from_input: bool,
+}
+
+/// Checks mpchat's send input (`{type, chatType, to, msg, …, ext, mentions}`, on a tape under
+/// [`projection`]) and decides the options for `WebIM.message.create` (SDK 4.x), with `own` profile
+/// for `ext` under `keys` and under `ease_chat_uikit_user_info`. See the module documentation for the
+/// rules and [`Built`] for what the shim adds.
+pub fn build(input: Val<'_>, own: &Profile, keys: &ExtKeys) -> Result<Built> {
+    if !matches!(input.kind(), tape::Kind::Object) {
+        return Err(Error::input(format!(
+            "a message to build must be an object like {{ type: 'txt', chatType: 'groupChat', to: 'g1', msg: 'hi' }} (got {})",
+            input.describe()
+        )));
+    }
+    let msg_type = read_type(input)?;
+    let kind = read_kind(input)?;
+    let to = read_to(input)?;
+
+    let mut built = Built {
+        options: Json::object(),
+        copy: Vec::new(),
+        ext_from_input: false,
+    };
+    let options = &mut built.options;
+    options.insert("type", Json::String(msg_type.as_str().into()));
+    options.insert("chatType", Json::String(kind.sdk_chat_type().into()));
+    options.insert("to", Json::String(to));
     match kind {
         Kind::Single => {}
         Kind::Group | Kind::ChatRoom => {
-            out.insert("group".into(), "groupchat".into());
-            out.insert("roomType".into(), (kind == Kind::ChatRoom).into());
+            options.insert("group", Json::String("groupchat".into()));
+            options.insert("roomType", Json::Bool(kind == Kind::ChatRoom));
         }
     }
-    copy_type_fields(msg_type, fields, &mut out)?;
-    if let Some(body) = uploaded_body(msg_type, &out) {
-        out.insert("body".into(), body);
+    check_type_fields(msg_type, input, &mut built)?;
+    if let Some(body) = uploaded_body(msg_type, &built.options) {
+        built.options.insert("body", body);
     }
     for key in PASS_THROUGH {
-        if let Some(value) = present(fields, key) {
-            out.insert(key.into(), value.clone());
+        if present(input, key).is_some() {
+            built.copy.push(key);
         }
     }
-    let ext = build_ext(fields, kind, own, keys)?;
-    if !ext.is_empty() {
-        out.insert("ext".into(), Value::Object(ext));
+    let (ext, ext_from_input) = build_ext(input, kind, own, keys)?;
+    if !ext.is_empty_object() {
+        built.options.insert("ext", ext);
     }
-    Ok(Value::Object(out))
+    built.ext_from_input = ext_from_input;
+    Ok(built)
 }
 
 /// The value of `key` unless it is missing or `null`.
-fn present<'a>(fields: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+fn present<'t>(fields: Val<'t>, key: &str) -> Option<Val<'t>> {
     fields.get(key).filter(|value| !value.is_null())
 }
-
 
 fn known_types() -> String {
     MsgType::ALL.map(MsgType::as_str).join(", ")
 }
 
-fn read_type(fields: &Map<String, Value>) -> Result<MsgType> {
+fn read_type(fields: Val<'_>) -> Result<MsgType> {
     let value = present(fields, "type").ok_or_else(|| {
         Error::input(format!(
             "a message needs a `type`: one of {}",
@@ -174,10 +228,10 @@ fn read_type(fields: &Map<String, Value>) -> Result<MsgType> {
         Error::input(format!(
             "message `type` must be a string, one of {} (got {})",
             known_types(),
-            describe(value)
+            value.describe()
         ))
     })?;
-    MsgType::from_name(name).ok_or_else(|| {
+    MsgType::from_name(&name).ok_or_else(|| {
         Error::input(format!(
             "unknown message type {name:?}; use one of {}",
             known_types()
@@ -189,7 +243,7 @@ const ACCEPTED_CHAT_TYPES: &str =
     "singleChat, groupChat or chatRoom (any case; also chat/groupchat/chatroom and single/group/room)";
 
 /// The conversation kind from `chatType`, checked against the legacy `group`/`roomType` flags.
-fn read_kind(fields: &Map<String, Value>) -> Result<Kind> {
+fn read_kind(fields: Val<'_>) -> Result<Kind> {
     let legacy = legacy_kind(fields)?;
     let Some(value) = present(fields, "chatType") else {
         return Ok(legacy.unwrap_or(Kind::Single));
@@ -197,10 +251,10 @@ fn read_kind(fields: &Map<String, Value>) -> Result<Kind> {
     let spelling = value.as_str().ok_or_else(|| {
         Error::input(format!(
             "`chatType` must be a string: {ACCEPTED_CHAT_TYPES} (got {})",
-            describe(value)
+            value.describe()
         ))
     })?;
-    let kind = Kind::from_spelling(spelling).ok_or_else(|| {
+    let kind = Kind::from_spelling(&spelling).ok_or_else(|| {
         Error::input(format!(
             "unknown chatType {spelling:?}; use {ACCEPTED_CHAT_TYPES}"
         ))
@@ -215,7 +269,7 @@ fn read_kind(fields: &Map<String, Value>) -> Result<Kind> {
 
 /// The kind the legacy send path would use: `group: 'groupchat'` is a group, or a chat room
 /// with `roomType: true`. Without `group` there is no legacy flag (`roomType` alone means nothing).
-fn legacy_kind(fields: &Map<String, Value>) -> Result<Option<Kind>> {
+fn legacy_kind(fields: Val<'_>) -> Result<Option<Kind>> {
     let Some(group) = present(fields, "group") else {
         return Ok(None);
     };
@@ -227,31 +281,31 @@ fn legacy_kind(fields: &Map<String, Value>) -> Result<Option<Kind>> {
             "legacy `group` can only be 'groupchat'; better pass chatType: 'groupChat' or 'chatRoom' instead",
         ));
     }
-    match present(fields, "roomType") {
-        None | Some(Value::Bool(false)) => Ok(Some(Kind::Group)),
-        Some(Value::Bool(true)) => Ok(Some(Kind::ChatRoom)),
-        Some(other) => Err(Error::input(format!(
+    match present(fields, "roomType").map(|flag| (flag, flag.kind())) {
+        None | Some((_, tape::Kind::Bool(false))) => Ok(Some(Kind::Group)),
+        Some((_, tape::Kind::Bool(true))) => Ok(Some(Kind::ChatRoom)),
+        Some((other, _)) => Err(Error::input(format!(
             "legacy `roomType` must be true (chat room) or false (group) (got {}); better pass chatType instead",
-            describe(other)
+            other.describe()
         ))),
     }
 }
 
-fn read_to(fields: &Map<String, Value>) -> Result<String> {
+fn read_to(fields: Val<'_>) -> Result<String> {
     let value = present(fields, "to").ok_or_else(|| {
         Error::input("a message needs `to`: the user id, group id or chat-room id to send to")
     })?;
-    let to = match value {
-        Value::String(to) => to,
-        Value::Number(_) => {
+    let to = match value.kind() {
+        tape::Kind::String => value.as_str().unwrap_or_default(),
+        tape::Kind::Number(_) => {
             return Err(Error::input(
                 "`to` must be a string id, not a number (large numeric group ids lose digits as numbers); pass it as a string",
             ))
         }
-        other => {
+        _ => {
             return Err(Error::input(format!(
                 "`to` must be a string id (got {})",
-                describe(other)
+                value.describe()
             )))
         }
     };
@@ -266,84 +320,95 @@ fn read_to(fields: &Map<String, Value>) -> Result<String> {
             to.len()
         )));
     }
-    Ok(to.clone())
+    Ok(to)
 }
 
-/// Checks and copies the fields of `msg_type` from `fields` into `out`.
-fn copy_type_fields(
-    msg_type: MsgType,
-    fields: &Map<String, Value>,
-    out: &mut Map<String, Value>,
-) -> Result<()> {
+/// Checks the fields of `msg_type` in `fields`; writes them into `built.options`, or lists them in
+/// `built.copy` where the shim copies them.
+fn check_type_fields(msg_type: MsgType, fields: Val<'_>, built: &mut Built) -> Result<()> {
     let name = msg_type.as_str();
     let mut has_source = false;
     for &(key, rule) in type_fields(msg_type) {
-        let value = present(fields, key);
-        let wrong = |expected: &str, got: &Value| {
+        let Some(value) = present(fields, key) else {
+            match rule {
+                Rule::Text | Rule::Message => {
+                    return Err(Error::input(format!(
+                        "{name} message needs `{key}`: a non-empty string"
+                    )))
+                }
+                Rule::Degrees(_) => {
+                    return Err(Error::input(format!(
+                        "{name} message needs numeric `lat` and `lng`; `{key}` is missing"
+                    )))
+                }
+                _ => continue,
+            }
+        };
+        let wrong = |expected: &str| {
             Error::input(format!(
                 "{name} message `{key}` must be {expected} (got {})",
-                describe(got)
+                value.describe()
             ))
         };
-        match (rule, value) {
-            (Rule::Text, None) => {
-                return Err(Error::input(format!(
-                    "{name} message needs `{key}`: a non-empty string"
-                )))
-            }
-            (Rule::Text, Some(Value::String(text))) if text.trim().is_empty() => {
-                return Err(Error::input(format!(
-                    "{name} message has an empty `{key}`; there is nothing to send"
-                )))
-            }
-            (Rule::Text, Some(Value::String(text))) if text.len() > MAX_TEXT_BYTES => {
-                return Err(Error::input(format!(
-                    "{name} message `{key}` is {} bytes; receivers keep texts up to {MAX_TEXT_BYTES} bytes, so split it",
-                    text.len()
-                )))
-            }
-            (Rule::Text | Rule::OptionalString | Rule::Url, Some(Value::String(_))) => {}
-            (Rule::Text | Rule::OptionalString | Rule::Url, Some(other)) => {
-                return Err(wrong("a string", other))
-            }
-            (Rule::File, Some(_)) => {}
-            (Rule::Size, Some(Value::Number(n))) if n.as_f64().is_some_and(|n| n >= 0.0) => {}
-            (Rule::Size, Some(other)) => return Err(wrong("a non-negative number", other)),
-            (Rule::Degrees(_), None) => {
-                return Err(Error::input(format!(
-                    "{name} message needs numeric `lat` and `lng`; `{key}` is missing"
-                )))
-            }
-            (Rule::Degrees(limit), Some(Value::Number(n))) => {
-                let degrees = n.as_f64().unwrap_or(f64::INFINITY);
-                if degrees.abs() > limit {
+        let written = match (rule, value.kind()) {
+            (Rule::Text | Rule::Message, tape::Kind::String) => {
+                let text = value.as_str().unwrap_or_default();
+                if text.trim().is_empty() {
                     return Err(Error::input(format!(
-                        "{name} message `{key}` {n} is out of range; it must be between -{limit} and {limit} degrees"
+                        "{name} message has an empty `{key}`; there is nothing to send"
                     )));
                 }
+                if text.len() > MAX_TEXT_BYTES {
+                    return Err(Error::input(format!(
+                        "{name} message `{key}` is {} bytes; receivers keep texts up to {MAX_TEXT_BYTES} bytes, so split it",
+                        text.len()
+                    )));
+                }
+                matches!(rule, Rule::Text).then_some(Json::String(text))
             }
-            (Rule::Degrees(_), Some(other)) => {
+            (Rule::OptionalString | Rule::Url, tape::Kind::String) => {
+                value.as_str().map(Json::String)
+            }
+            (Rule::Text | Rule::Message | Rule::OptionalString | Rule::Url, _) => {
+                return Err(wrong("a string"))
+            }
+            (Rule::File, _) => None,
+            (Rule::Size, tape::Kind::Number(n)) if n >= 0.0 => Some(Json::Number(n)),
+            (Rule::Size, _) => return Err(wrong("a non-negative number")),
+            (Rule::Degrees(limit), tape::Kind::Number(n)) => {
+                if n.abs() > limit {
+                    return Err(Error::input(format!(
+                        "{name} message `{key}` {} is out of range; it must be between -{limit} and {limit} degrees",
+                        number_text(n)
+                    )));
+                }
+                Some(Json::Number(n))
+            }
+            (Rule::Degrees(_), _) => {
                 return Err(Error::input(format!(
                     "{name} message needs numeric `lat` and `lng`; `{key}` is {}",
-                    describe(other)
+                    value.describe()
                 )))
             }
-            (Rule::StringMap, Some(Value::Object(map))) => {
-                if let Some((entry, bad)) = map.iter().find(|(_, v)| !v.is_string()) {
-                    return Err(Error::input(format!(
-                        "{name} message `{key}` values must be strings; `{entry}` is {} (convert it with String())",
-                        describe(bad)
-                    )));
+            (Rule::StringMap, tape::Kind::Object) => {
+                let mut strings = Vec::new();
+                for (entry, item) in value.entries() {
+                    let Some(text) = item.as_str() else {
+                        return Err(Error::input(format!(
+                            "{name} message `{key}` values must be strings; `{entry}` is {} (convert it with String())",
+                            item.describe()
+                        )));
+                    };
+                    strings.push((entry.to_string(), Json::String(text)));
                 }
+                Some(Json::Object(strings))
             }
-            (Rule::StringMap, Some(other)) => {
-                return Err(wrong("an object of string values", other))
-            }
-            (_, None) => {}
-        }
-        if let Some(value) = value {
-            has_source |= matches!(rule, Rule::Url | Rule::File);
-            out.insert(key.into(), value.clone());
+            (Rule::StringMap, _) => return Err(wrong("an object of string values")),
+        };
+        has_source |= matches!(rule, Rule::Url | Rule::File);
+        match written {
+            Some(json) => built.options.insert(key, json),
+            None => built.copy.push(key),
         }
     }
     let needs_source = type_fields(msg_type)
@@ -361,64 +426,56 @@ fn copy_type_fields(
 /// `body` object (`url`, `filename`, `length`, `file_length`); top-level `url` is dropped by
 /// `WebIM.message.create` and `filename`/`length` are not encoded. So a `url` send of those
 /// types also carries its fields in `body`, as the official demo sends them.
-fn uploaded_body(msg_type: MsgType, out: &Map<String, Value>) -> Option<Value> {
+fn uploaded_body(msg_type: MsgType, options: &Json) -> Option<Json> {
     if !matches!(msg_type, MsgType::Audio | MsgType::Video | MsgType::File) {
         return None;
     }
-    out.get("url")?;
-    let mut body = Map::new();
-    body.insert("type".into(), msg_type.as_str().into());
+    options.get("url")?;
+    let mut body = vec![("type".to_string(), Json::String(msg_type.as_str().into()))];
     for (key, _) in type_fields(msg_type) {
-        if *key == "file" {
-            continue;
-        }
-        if let Some(value) = out.get(*key) {
-            body.insert((*key).into(), value.clone());
+        if let Some(value) = options.get(key) {
+            body.push((key.to_string(), value.clone()));
         }
     }
-    Some(Value::Object(body))
+    Some(Json::Object(body))
 }
 
-/// The caller's ext plus own profile and mentions.
-fn build_ext(
-    fields: &Map<String, Value>,
-    kind: Kind,
-    own: &Profile,
-    keys: &ExtKeys,
-) -> Result<Map<String, Value>> {
-    let mut ext = match present(fields, "ext") {
-        None => Map::new(),
-        Some(Value::Object(ext)) if nests_deeper_than(ext, MAX_EXT_DEPTH) => {
-            return Err(Error::input(format!(
-                "`ext` nests deeper than {MAX_EXT_DEPTH} levels; receivers drop such messages, so flatten it"
-            )))
+/// mpchat's ext keys (own profile, mentions), and whether the caller's ext is to be merged over them.
+fn build_ext(fields: Val<'_>, kind: Kind, own: &Profile, keys: &ExtKeys) -> Result<(Json, bool)> {
+    let given = match present(fields, "ext") {
+        None => None,
+        Some(ext) if matches!(ext.kind(), tape::Kind::Object) => {
+            if ext.depth() > MAX_EXT_DEPTH {
+                return Err(Error::input(format!(
+                    "`ext` nests deeper than {MAX_EXT_DEPTH} levels; receivers drop such messages, so flatten it"
+                )));
+            }
+            Some(ext)
         }
-        Some(Value::Object(ext)) => ext.clone(),
         Some(other) => {
             return Err(Error::input(format!(
                 "`ext` must be an object of extra fields (got {})",
-                describe(other)
+                other.describe()
             )))
         }
     };
+    let mut ext = Json::object();
     let nickname = own.nickname.as_deref().filter(|s| !s.is_empty());
     let avatar = own.avatar.as_deref().filter(|s| !s.is_empty());
     for (key, value) in [(&keys.nickname, nickname), (&keys.avatar, avatar)] {
         if let Some(value) = value {
-            if present(&ext, key).is_none() {
-                ext.insert(key.clone(), value.into());
-            }
+            ext.insert(key, Json::String(value.into()));
         }
     }
-    if (nickname.is_some() || avatar.is_some()) && present(&ext, UIKIT_USER_INFO_KEY).is_none() {
-        let mut info = Map::new();
+    if nickname.is_some() || avatar.is_some() {
+        let mut info = Json::object();
         if let Some(nickname) = nickname {
-            info.insert("nickname".into(), nickname.into());
+            info.insert("nickname", Json::String(nickname.into()));
         }
         if let Some(avatar) = avatar {
-            info.insert("avatarURL".into(), avatar.into());
+            info.insert("avatarURL", Json::String(avatar.into()));
         }
-        ext.insert(UIKIT_USER_INFO_KEY.into(), Value::Object(info));
+        ext.insert(UIKIT_USER_INFO_KEY, info);
     }
     if let Some(mentions) = present(fields, "mentions") {
         if kind == Kind::Single {
@@ -426,56 +483,125 @@ fn build_ext(
                 "`mentions` work in groups and chat rooms only; remove them from a one-to-one message",
             ));
         }
-        if present(&ext, MENTIONS_KEY).is_some() {
+        if given.is_some_and(|ext| present(ext, MENTIONS_KEY).is_some()) {
             return Err(Error::input(
                 "pass @mentions either as `mentions` or as ext.em_at_list, not both",
             ));
         }
         if let Some(list) = mention_list(mentions)? {
-            ext.insert(MENTIONS_KEY.into(), list);
+            ext.insert(MENTIONS_KEY, list);
         }
     }
-    Ok(ext)
+    Ok((ext, given.is_some_and(|ext| !ext.is_empty())))
 }
 
 /// `em_at_list` for `mentions`: `"ALL"` for `'all'`, the distinct ids in order for an array,
 /// nothing for an empty array.
-fn mention_list(mentions: &Value) -> Result<Option<Value>> {
+fn mention_list(mentions: Val<'_>) -> Result<Option<Json>> {
     const SHAPE: &str = "`mentions` must be an array of user ids or the string 'all'";
-    match mentions {
-        Value::String(all) if all.trim().eq_ignore_ascii_case("all") => Ok(Some("ALL".into())),
-        Value::String(other) => Err(Error::input(format!(
-            "{SHAPE} (got the string {other:?}; for one user pass [{other:?}])"
-        ))),
-        Value::Array(items) => {
+    match mentions.kind() {
+        tape::Kind::String => {
+            let text = mentions.as_str().unwrap_or_default();
+            if text.trim().eq_ignore_ascii_case("all") {
+                return Ok(Some(Json::String("ALL".into())));
+            }
+            Err(Error::input(format!(
+                "{SHAPE} (got the string {text:?}; for one user pass [{text:?}])"
+            )))
+        }
+        tape::Kind::Array => {
             let mut seen = HashSet::new();
-            let mut ids = Vec::with_capacity(items.len());
-            for (index, item) in items.iter().enumerate() {
+            let mut ids = Vec::new();
+            for (index, item) in mentions.items().enumerate() {
                 let id = item
                     .as_str()
                     .filter(|id| !id.trim().is_empty())
                     .ok_or_else(|| {
-                        Error::input(format!(
-                            "{SHAPE}; mentions[{index}] is {}",
-                            match item {
-                                Value::String(_) => "an empty string",
-                                other => describe(other),
-                            }
-                        ))
+                        let what = if item.is_string() {
+                            "an empty string"
+                        } else {
+                            item.describe()
+                        };
+                        Error::input(format!("{SHAPE}; mentions[{index}] is {what}"))
                     })?;
-                if seen.insert(id) {
-                    ids.push(Value::from(id));
+                if seen.insert(id.clone()) {
+                    ids.push(Json::String(id));
                 }
             }
-            Ok((!ids.is_empty()).then_some(Value::Array(ids)))
+            Ok((!ids.is_empty()).then_some(Json::Array(ids)))
         }
-        other => Err(Error::input(format!("{SHAPE} (got {})", describe(other)))),
+        _ => Err(Error::input(format!(
+            "{SHAPE} (got {})",
+            mentions.describe()
+        ))),
     }
+}
+
+/// What the shim does around [`build`], done natively on `serde_json` values (tests, fuzzing): the
+/// options for `WebIM.message.create` from a send input.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn build_value(
+    input: &serde_json::Value,
+    own: &Profile,
+    keys: &ExtKeys,
+) -> Result<serde_json::Value> {
+    use serde_json::Value;
+    /// As `JSON.parse` reads the options' text, without serde_json's text round trip (which may
+    /// read a float a last digit off).
+    fn value(json: Json) -> Value {
+        match json {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(b),
+            Json::Number(n) => integer_value(n).unwrap_or_else(|| Value::from(n)),
+            Json::String(s) => Value::String(s),
+            Json::Array(items) => Value::Array(items.into_iter().map(value).collect()),
+            Json::Object(entries) => {
+                Value::Object(entries.into_iter().map(|(k, v)| (k, value(v))).collect())
+            }
+        }
+    }
+    /// Whole numbers as serde_json reads them from JSON text, so they compare equal.
+    fn integer_value(n: f64) -> Option<Value> {
+        let whole = n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15;
+        whole.then(|| {
+            if n < 0.0 {
+                Value::from(n as i64)
+            } else {
+                Value::from(n as u64)
+            }
+        })
+    }
+    let tape = tape::Tape::from_json(input, &projection(), &mut |_| 0);
+    let built = build(tape.root(), own, keys)?;
+    let Value::Object(mut options) = value(built.options) else {
+        return Err(Error::input("build decides an object"));
+    };
+    for key in built.copy {
+        if let Some(value) = input.get(key) {
+            options.insert(key.into(), value.clone());
+        }
+    }
+    if let (true, Some(given)) = (
+        built.ext_from_input,
+        input.get("ext").and_then(Value::as_object),
+    ) {
+        let ext = options
+            .entry("ext")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Value::Object(ext) = ext {
+            for (key, value) in given {
+                if !(value.is_null() && ext.contains_key(key)) {
+                    ext.insert(key.clone(), value.clone());
+                }
+            }
+        }
+    }
+    Ok(Value::Object(options))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     use super::*;
 
@@ -491,7 +617,7 @@ mod tests {
     }
 
     fn build_plain(input: Value) -> Result<Value> {
-        build(&input, &no_profile(), &ExtKeys::default())
+        build_value(&input, &no_profile(), &ExtKeys::default())
     }
 
     /// `base` with the entries of `extra` (an object) added.
@@ -525,7 +651,9 @@ mod tests {
                 "audio",
                 json!({"url": "https://x/a.amr", "filename": "a.amr", "length": 3, "file_length": 2048}),
                 "audio",
-                Some(json!({"type": "audio", "url": "https://x/a.amr", "filename": "a.amr", "length": 3, "file_length": 2048})),
+                Some(
+                    json!({"type": "audio", "url": "https://x/a.amr", "filename": "a.amr", "length": 3, "file_length": 2048}),
+                ),
             ),
             (
                 "Voice",
@@ -537,13 +665,17 @@ mod tests {
                 "video",
                 json!({"url": "https://x/v.mp4", "filename": "v.mp4", "length": 12, "file_length": 99, "thumb": "https://x/t.jpg"}),
                 "video",
-                Some(json!({"type": "video", "url": "https://x/v.mp4", "filename": "v.mp4", "length": 12, "file_length": 99, "thumb": "https://x/t.jpg"})),
+                Some(
+                    json!({"type": "video", "url": "https://x/v.mp4", "filename": "v.mp4", "length": 12, "file_length": 99, "thumb": "https://x/t.jpg"}),
+                ),
             ),
             (
                 "file",
                 json!({"url": "https://x/d.pdf", "filename": "d.pdf", "file_length": 5}),
                 "file",
-                Some(json!({"type": "file", "url": "https://x/d.pdf", "filename": "d.pdf", "file_length": 5})),
+                Some(
+                    json!({"type": "file", "url": "https://x/d.pdf", "filename": "d.pdf", "file_length": 5}),
+                ),
             ),
             (
                 "loc",
@@ -741,7 +873,7 @@ mod tests {
         ];
         for (profile, keys, ext, want) in table {
             let input = json!({"type": "txt", "chatType": "groupChat", "to": "g1", "msg": "hi", "ext": ext});
-            let out = build(&input, &profile, &keys).unwrap();
+            let out = build_value(&input, &profile, &keys).unwrap();
             assert_eq!(
                 out.get("ext").cloned().unwrap_or(Value::Null),
                 want,
@@ -766,7 +898,7 @@ mod tests {
         for chat_type in ["groupChat", "chatRoom"] {
             for (mentions, want) in &table {
                 let input = json!({"type": "txt", "chatType": chat_type, "to": "g1", "msg": "@bob hi", "mentions": mentions});
-                let out = build(&input, &alice(), &ExtKeys::default()).unwrap();
+                let out = build_value(&input, &alice(), &ExtKeys::default()).unwrap();
                 assert_eq!(
                     out["ext"].get(MENTIONS_KEY).cloned().unwrap_or(Value::Null),
                     *want,
@@ -1040,13 +1172,89 @@ mod tests {
             ),
         ];
         for (input, want) in table {
-            let err = build(&input, &alice(), &ExtKeys::default()).unwrap_err();
+            let err = build_value(&input, &alice(), &ExtKeys::default()).unwrap_err();
             assert!(matches!(err, Error::Input(_)), "{input}");
             assert!(
                 err.message().contains(want),
                 "{input}: {:?} lacks {want:?}",
                 err.message()
             );
+        }
+    }
+
+    #[test]
+    fn build_decides_and_names_what_the_shim_copies() {
+        let on_tape = |tape: &tape::Tape, text: &str| {
+            let units: Vec<u16> = text.encode_utf16().collect();
+            tape.units()
+                .windows(units.len())
+                .any(|w| w == units.as_slice())
+        };
+        let options =
+            |built: &Built| serde_json::from_str::<Value>(&built.options.to_text()).unwrap();
+        // (input, options decided, keys copied, ext merged from the input)
+        let table = [
+            (
+                json!({"type": "txt", "chatType": "groupChat", "to": "g1", "msg": "hi", "priority": "high",
+                       "receiverList": null, "mentions": ["bob"], "ext": {"app": {"SECRET": [1]}, "userNickname": "Al"}}),
+                json!({"type": "txt", "chatType": "groupChat", "to": "g1", "group": "groupchat", "roomType": false,
+                       "ext": {"userNickname": "Alice", "userAvatar": "https://cdn.example.com/a.png",
+                               "ease_chat_uikit_user_info": {"nickname": "Alice", "avatarURL": "https://cdn.example.com/a.png"},
+                               "em_at_list": ["bob"]}}),
+                vec!["msg", "priority"],
+                true,
+            ),
+            (
+                json!({"type": "img", "to": "bob", "file": {"url": "wxfile://SECRET", "data": {}}, "width": 3, "ext": {}}),
+                json!({"type": "img", "chatType": "singleChat", "to": "bob", "width": 3,
+                       "ext": {"userNickname": "Alice", "userAvatar": "https://cdn.example.com/a.png",
+                               "ease_chat_uikit_user_info": {"nickname": "Alice", "avatarURL": "https://cdn.example.com/a.png"}}}),
+                vec!["file"],
+                false,
+            ),
+        ];
+        for (input, want, copy, ext_from_input) in table {
+            let tape = tape::Tape::from_json(&input, &projection(), &mut |_| 0);
+            assert!(
+                !on_tape(&tape, "SECRET"),
+                "only presence and depth of what is copied cross"
+            );
+            let built = build(tape.root(), &alice(), &ExtKeys::default()).unwrap();
+            assert_eq!(options(&built), want, "{input}");
+            assert_eq!(
+                (built.copy, built.ext_from_input),
+                (copy, ext_from_input),
+                "{input}"
+            );
+        }
+        let shape: Value = serde_json::from_str(&projection().to_json()).unwrap();
+        let presence = json!({"k": {}, "o": "depth"});
+        assert_eq!(shape["o"], json!(0), "other fields are left out");
+        for key in [
+            "file",
+            "msgConfig",
+            "priority",
+            "deliverOnlineOnly",
+            "receiverList",
+            "isChatThread",
+        ] {
+            assert_eq!(shape["k"][key], presence, "{key}");
+        }
+        assert_eq!(
+            shape["k"]["ext"],
+            json!({"k": {"em_at_list": presence}, "o": "depth"})
+        );
+        for key in [
+            "type",
+            "chatType",
+            "to",
+            "msg",
+            "url",
+            "lat",
+            "customExts",
+            "mentions",
+        ] {
+            assert_eq!(shape["k"][key], json!(1), "{key}");
         }
     }
 
@@ -1094,7 +1302,7 @@ mod tests {
             )
         ) {
             let input = Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect());
-            match build(&input, &alice(), &ExtKeys::default()) {
+            match build_value(&input, &alice(), &ExtKeys::default()) {
                 Ok(out) => {
                     let chat_type = out["chatType"].as_str().unwrap_or_default();
                     proptest::prop_assert!(["singleChat", "groupChat", "chatRoom"].contains(&chat_type));

@@ -1,4 +1,4 @@
-//! Whatever the SDK hands a callback, as one normalised [`Record`](crate::Record).
+//! Whatever the SDK hands a callback, as one normalised [`Record`].
 //!
 //! The Easemob SDKs deliver the same message in several shapes (reference/easemob.md §2, §3): the 4.x
 //! `addEventHandler` shape (`type` = message type, `chatType`, `msg`, numeric `time`), the legacy `listen`
@@ -15,21 +15,27 @@
 //!   (a fraction is floored) or a digit string, at most 2^53 − 1 so JavaScript reads it exactly.
 //! - Only known body fields are copied, and `access_token`/`token`/`secret` query parameters are
 //!   removed from URLs, so a record never carries an access token or file secret.
-//! - In JSON text, an escaped lone surrogate (which `JSON.stringify` writes for broken UTF-16) is read
-//!   as U+FFFD instead of failing the whole message.
+//! - A lone UTF-16 surrogate (broken text from JavaScript) is read as U+FFFD instead of failing the
+//!   whole message.
+//!
+//! How it runs on a phone, where the wasm is interpreted: the shim writes the message onto a tape
+//! under [`projection`], so what crosses is the fields this module reads, the text's type and length
+//! only, and of `ext` the profile and mention keys plus every other key's depth. [`normalize`] decides
+//! every field of the record except `text` and `ext`, which the shim copies from the SDK's message as
+//! they are ([`Normalized::text_field`], [`consumed_ext_keys`]); then [`check_record_size`] applies to
+//! the whole record. Natively, `normalize_value` does the shim's part on a `serde_json::Value`.
 
-use std::borrow::Cow;
 use std::fmt;
 
-use serde_json::{Map, Number, Value};
-
-use crate::error::describe;
+use crate::error::number_text;
+use crate::json::{integer_text, Json};
 use crate::kind::Kind;
 use crate::message::{Direction, Mentions, MsgType, Record, Sender, Status};
 use crate::profile::{
     read_ext_profile, strip_secret_params, ExtKeys, ProfileCache, ProfilePolicy,
     UIKIT_USER_INFO_KEY,
 };
+use crate::tape::{self, Projection, Val};
 
 /// Longest `id`, `from` or `to`, in bytes.
 pub const MAX_ID_BYTES: usize = 256;
@@ -37,15 +43,13 @@ pub const MAX_ID_BYTES: usize = 256;
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 /// Largest record, serialised as JSON.
 pub const MAX_RECORD_BYTES: usize = 128 * 1024;
-/// Largest message JSON text read at all.
-pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
 /// Deepest nesting kept in `ext`.
 pub const MAX_EXT_DEPTH: usize = 32;
 /// Largest timestamp JavaScript represents exactly (2^53 − 1).
 const MAX_TIME: u64 = (1 << 53) - 1;
 
 /// The ext key of UIKit @mentions.
-const MENTIONS_KEY: &str = "em_at_list";
+pub const MENTIONS_KEY: &str = "em_at_list";
 
 /// What normalising needs to know about the chat it runs in.
 pub struct Context<'a> {
@@ -77,45 +81,101 @@ fn ignored(reason: impl Into<String>) -> Ignored {
     }
 }
 
-/// Normalises a message given as JSON text (as `JSON.stringify` writes it in JavaScript).
-pub fn normalize_json(json: &str, ctx: &Context) -> Result<Record, Ignored> {
-    if json.len() > MAX_JSON_BYTES {
-        return Err(ignored(format!(
-            "message JSON is {} bytes, over the {MAX_JSON_BYTES}-byte limit",
-            json.len()
-        )));
-    }
-    let json = replace_lone_surrogates(json);
-    let value: Value = serde_json::from_str(&json)
-        .map_err(|e| ignored(format!("message is not valid JSON: {e}")))?;
-    normalize(&value, ctx)
+/// A message normalised, but for what the shim copies from the SDK's message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalized {
+    /// Every field decided except `text` (`None`) and `ext` (an empty object).
+    pub record: Record,
+    /// The message field whose string is the record's text (`msg`, `data` or `sourceMsg`), for `txt`.
+    pub text_field: Option<&'static str>,
 }
 
-/// Normalises a message in any SDK shape.
-pub fn normalize(message: &Value, ctx: &Context) -> Result<Record, Ignored> {
-    let msg = message
-        .as_object()
-        .ok_or_else(|| ignored(format!("message is {}, not an object", describe(message))))?;
+/// Where the SDK shapes put the text of a `txt` message, in order of preference.
+const TEXT_FIELDS: [&str; 3] = ["msg", "data", "sourceMsg"];
+
+/// The ext keys mpchat reads into the record (profile, mentions); the record's `ext` is the message's
+/// ext without them.
+pub fn consumed_ext_keys(keys: &ExtKeys) -> [&str; 4] {
+    [
+        &keys.nickname,
+        &keys.avatar,
+        UIKIT_USER_INFO_KEY,
+        MENTIONS_KEY,
+    ]
+}
+
+/// What of an SDK message [`normalize`] reads, for the shim to write onto the tape: the fields it
+/// decides by in full; the text fields as their lengths (the 64 KiB limit); `file` and `body` (upload
+/// options) with the file fields only; `ext` with the keys of [`consumed_ext_keys`] in full and every
+/// other key as its depth (the nesting limit); nothing else.
+pub fn projection(keys: &ExtKeys) -> Projection {
+    use Projection::{Depth, Full, Length, Skip};
+    let file_fields = file_like_fields();
+    let nested = || Projection::object(file_fields.iter().map(|&name| (name, Full)), Skip);
+    let decided = [
+        "id",
+        "from",
+        "to",
+        "time",
+        "chatType",
+        "type",
+        "contentsType",
+        "group",
+        "roomType",
+        "addr",
+        "buildingName",
+        "lat",
+        "lng",
+        "action",
+        "customEvent",
+        "customExts",
+    ];
+    let fields = decided
+        .into_iter()
+        .chain(file_fields.iter().copied())
+        .map(|name| (name, Full))
+        .chain(TEXT_FIELDS.map(|name| (name, Length)))
+        .chain([
+            ("file", nested()),
+            ("body", nested()),
+            (
+                "ext",
+                Projection::object(consumed_ext_keys(keys).map(|key| (key, Full)), Depth),
+            ),
+        ]);
+    Projection::object(fields, Skip)
+}
+
+/// Normalises a message in any SDK shape, written onto a tape under [`projection`] of `ctx.ext_keys`.
+pub fn normalize(msg: Val<'_>, ctx: &Context) -> Result<Normalized, Ignored> {
+    if !matches!(msg.kind(), tape::Kind::Object) {
+        return Err(ignored(format!(
+            "message is {}, not an object",
+            msg.describe()
+        )));
+    }
     let id = id_field(msg, "id", true)?;
     let from = id_field(msg, "from", false)?;
     let to = id_field(msg, "to", true)?;
     let time = timestamp(msg.get("time"))?;
-    let kind = kind_of(msg)?;
-    let msg_type = msg_type_of(msg)?;
-    let (text, body) = match content(msg, msg_type)? {
-        Content::Text(text) => (Some(text), None),
+    // `type` spells the message type (4.x) or the kind (legacy listener): decoded once for both.
+    let type_name = msg.get("type").and_then(Val::as_str);
+    let kind = kind_of(msg, type_name.as_deref())?;
+    let msg_type = msg_type_of(msg, type_name.as_deref())?;
+    let (text_field, body) = match content(msg, msg_type)? {
+        Content::Text(field) => (Some(field), None),
         Content::Body(body) => (None, Some(body)),
     };
 
-    let ext_in = msg.get("ext").and_then(Value::as_object);
-    if let Some(ext) = ext_in {
-        if nests_deeper_than(ext, MAX_EXT_DEPTH) {
-            return Err(ignored(format!(
-                "ext nests deeper than {MAX_EXT_DEPTH} levels"
-            )));
-        }
+    let ext = msg
+        .get("ext")
+        .filter(|e| matches!(e.kind(), tape::Kind::Object));
+    if ext.is_some_and(|e| e.depth() > MAX_EXT_DEPTH) {
+        return Err(ignored(format!(
+            "ext nests deeper than {MAX_EXT_DEPTH} levels"
+        )));
     }
-    let carried = ext_in
+    let carried = ext
         .map(|e| read_ext_profile(e, ctx.ext_keys, ctx.policy))
         .unwrap_or_default();
     let known = ctx.profiles.get(&from);
@@ -128,7 +188,7 @@ pub fn normalize(message: &Value, ctx: &Context) -> Result<Record, Ignored> {
             .avatar
             .or_else(|| known.and_then(|p| p.avatar.clone())),
     };
-    let mentions = ext_in
+    let mentions = ext
         .and_then(|e| e.get(MENTIONS_KEY))
         .and_then(read_mentions);
     let direction = if from == ctx.me {
@@ -139,21 +199,6 @@ pub fn normalize(message: &Value, ctx: &Context) -> Result<Record, Ignored> {
     let mentions_me =
         direction == Direction::In && mentions.as_ref().is_some_and(|m| m.includes(ctx.me));
     let conversation = conversation_name(kind, &from, &to, ctx.me);
-    let ext = ext_in
-        .map(|e| {
-            let consumed = [
-                ctx.ext_keys.nickname.as_str(),
-                ctx.ext_keys.avatar.as_str(),
-                UIKIT_USER_INFO_KEY,
-                MENTIONS_KEY,
-            ];
-            e.iter()
-                .filter(|(k, _)| !consumed.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
-
     let record = Record {
         id,
         conversation,
@@ -163,7 +208,7 @@ pub fn normalize(message: &Value, ctx: &Context) -> Result<Record, Ignored> {
         direction,
         time,
         msg_type,
-        text,
+        text: None,
         body,
         sender,
         mentions,
@@ -173,17 +218,20 @@ pub fn normalize(message: &Value, ctx: &Context) -> Result<Record, Ignored> {
             Direction::In => Status::Received,
         },
         recalled: false,
-        ext,
+        ext: Json::object(),
     };
-    let size = serialized_size(&record);
-    if size > MAX_RECORD_BYTES {
-        return Err(ignored(format!(
-            "record is {size} bytes as JSON, over the {MAX_RECORD_BYTES}-byte limit (ext or body too large)"
-        )));
-    }
-    Ok(record)
+    Ok(Normalized { record, text_field })
 }
 
+/// The size rule for a whole record (`bytes` of its JSON, text and ext included).
+pub fn check_record_size(bytes: usize) -> Result<(), Ignored> {
+    if bytes > MAX_RECORD_BYTES {
+        return Err(ignored(format!(
+            "record is {bytes} bytes as JSON, over the {MAX_RECORD_BYTES}-byte limit (ext or body too large)"
+        )));
+    }
+    Ok(())
+}
 
 /// A user-supplied value shortened for a reason, quoted.
 fn brief(text: &str) -> String {
@@ -195,72 +243,83 @@ fn brief(text: &str) -> String {
 }
 
 /// `id`, `from`, `to`: a non-empty string (or an integer, where `accept_numbers`) of bounded length.
-fn id_field(msg: &Map<String, Value>, name: &str, accept_numbers: bool) -> Result<String, Ignored> {
-    let value: Cow<str> = match msg.get(name) {
-        None => return Err(ignored(format!("{name} is missing"))),
-        Some(Value::String(s)) => Cow::Borrowed(s),
-        Some(Value::Number(n)) if accept_numbers => match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) => Cow::Owned(u.to_string()),
-            (None, Some(i)) => Cow::Owned(i.to_string()),
-            _ => return Err(ignored(format!("{name} {n} is not a whole number"))),
-        },
-        Some(other) => {
-            return Err(ignored(format!(
-                "{name} is {}, not a string",
-                describe(other)
-            )))
+/// A string is measured before it is decoded.
+fn id_field(msg: Val<'_>, name: &str, accept_numbers: bool) -> Result<String, Ignored> {
+    let value = msg
+        .get(name)
+        .ok_or_else(|| ignored(format!("{name} is missing")))?;
+    match value.kind() {
+        tape::Kind::String => {
+            let bytes = value.utf8_len().unwrap_or(0);
+            if bytes == 0 {
+                return Err(ignored(format!("{name} is empty")));
+            }
+            if bytes > MAX_ID_BYTES as u64 {
+                return Err(ignored(format!(
+                    "{name} is {bytes} bytes, over the {MAX_ID_BYTES}-byte limit"
+                )));
+            }
+            Ok(value.as_str().unwrap_or_default())
         }
-    };
-    if value.is_empty() {
-        return Err(ignored(format!("{name} is empty")));
+        tape::Kind::Number(n) if accept_numbers => integer_text(n)
+            .ok_or_else(|| ignored(format!("{name} {} is not a whole number", number_text(n)))),
+        _ => Err(ignored(format!(
+            "{name} is {}, not a string",
+            value.describe()
+        ))),
     }
-    if value.len() > MAX_ID_BYTES {
-        return Err(ignored(format!(
-            "{name} is {} bytes, over the {MAX_ID_BYTES}-byte limit",
-            value.len()
-        )));
-    }
-    Ok(value.into_owned())
 }
 
-fn timestamp(value: Option<&Value>) -> Result<i64, Ignored> {
+fn timestamp(value: Option<Val<'_>>) -> Result<i64, Ignored> {
     let not_a_timestamp =
         |shown: String, why: &str| ignored(format!("time {shown} is not a timestamp ({why})"));
-    let ms = match value {
-        None => return Err(ignored("time is missing")),
-        Some(Value::Number(n)) => match (n.as_u64(), n.as_f64()) {
-            (Some(u), _) => u,
-            (None, Some(f)) if f >= 0.0 && f <= MAX_TIME as f64 => f.floor() as u64,
-            _ => return Err(not_a_timestamp(n.to_string(), "negative or too large")),
-        },
-        Some(Value::String(s)) => {
-            let digits = s.trim();
+    let value = value.ok_or_else(|| ignored("time is missing"))?;
+    let ms = match value.kind() {
+        tape::Kind::Number(n) if (0.0..=MAX_TIME as f64).contains(&n) => n.floor() as u64,
+        // A whole number an SDK could mean as milliseconds, but past what JavaScript holds exactly.
+        tape::Kind::Number(n) if n > 0.0 && n.fract() == 0.0 && n < u64::MAX as f64 => {
+            return Err(not_a_timestamp(number_text(n), "too large"))
+        }
+        tape::Kind::Number(n) => {
+            return Err(not_a_timestamp(number_text(n), "negative or too large"))
+        }
+        tape::Kind::String => {
+            let text = value.as_str().unwrap_or_default();
+            let digits = text.trim();
             if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_digit())
             {
-                return Err(not_a_timestamp(brief(s), "not a string of digits"));
+                return Err(not_a_timestamp(brief(&text), "not a string of digits"));
             }
             digits
                 .parse::<u64>()
-                .map_err(|_| not_a_timestamp(brief(s), "not a string of digits"))?
+                .map_err(|_| not_a_timestamp(brief(&text), "not a string of digits"))?
         }
-        Some(other) => return Err(not_a_timestamp(describe(other).to_string(), "wrong type")),
+        _ => return Err(not_a_timestamp(value.describe().to_string(), "wrong type")),
     };
     if ms > MAX_TIME {
         return Err(not_a_timestamp(ms.to_string(), "too large"));
     }
-    i64::try_from(ms).map_err(|_| not_a_timestamp(ms.to_string(), "too large"))
+    // At most 2^53 − 1: exact as i64.
+    Ok(ms as i64)
 }
 
 /// An optional string field: absent and `null` are `None`, another type is an error naming the field.
-fn optional_str<'m>(msg: &'m Map<String, Value>, name: &str) -> Result<Option<&'m str>, Ignored> {
+/// The string may be one whose content was left out (the text fields).
+fn optional_string<'t>(msg: Val<'t>, name: &str) -> Result<Option<Val<'t>>, Ignored> {
     match msg.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        None => Ok(None),
+        Some(value) if value.is_null() => Ok(None),
+        Some(value) if value.is_string() => Ok(Some(value)),
         Some(other) => Err(ignored(format!(
             "{name} is {}, not a string",
-            describe(other)
+            other.describe()
         ))),
     }
+}
+
+/// [`optional_string`], decoded.
+fn optional_str(msg: Val<'_>, name: &str) -> Result<Option<String>, Ignored> {
+    Ok(optional_string(msg, name)?.and_then(Val::as_str))
 }
 
 /// Group and chat room: `to`. One-to-one: the peer, `from` unless that is me.
@@ -274,37 +333,44 @@ fn conversation_name(kind: Kind, from: &str, to: &str, me: &str) -> String {
 
 /// The conversation an ack event (`onChannelMessage`: `{from, to, chatType?}`) is about. Acks without
 /// a kind are one-to-one, as the SDK sends them.
-pub fn conversation_of_ack(event: &Value, me: &str) -> Result<String, Ignored> {
-    let msg = event
-        .as_object()
-        .ok_or_else(|| ignored(format!("ack is {}, not an object", describe(event))))?;
-    let from = id_field(msg, "from", true)?;
-    let to = id_field(msg, "to", true)?;
-    let kind = kind_of(msg).unwrap_or(Kind::Single);
+pub fn conversation_of_ack(event: Val<'_>, me: &str) -> Result<String, Ignored> {
+    if !matches!(event.kind(), tape::Kind::Object) {
+        return Err(ignored(format!(
+            "ack is {}, not an object",
+            event.describe()
+        )));
+    }
+    let from = id_field(event, "from", true)?;
+    let to = id_field(event, "to", true)?;
+    let type_name = event.get("type").and_then(Val::as_str);
+    let kind = kind_of(event, type_name.as_deref()).unwrap_or(Kind::Single);
     Ok(conversation_name(kind, &from, &to, me))
 }
 
-fn kind_of(msg: &Map<String, Value>) -> Result<Kind, Ignored> {
+/// The kind, from `chatType`, the legacy `type` (`type_name`, decoded), `group` and `roomType`.
+fn kind_of(msg: Val<'_>, type_name: Option<&str>) -> Result<Kind, Ignored> {
     let from_chat_type = match optional_str(msg, "chatType")? {
-        Some(spelling) => Some(Kind::from_spelling(spelling).ok_or_else(|| {
+        Some(spelling) => Some(Kind::from_spelling(&spelling).ok_or_else(|| {
             ignored(format!(
                 "chatType {} is not a conversation kind (singleChat, groupChat or chatRoom)",
-                brief(spelling)
+                brief(&spelling)
             ))
         })?),
         None => None,
     };
-    let spelled = |name: &str| {
-        msg.get(name)
-            .and_then(Value::as_str)
-            .and_then(Kind::from_spelling)
-    };
-    let room_flag = match msg.get("roomType") {
-        Some(Value::Bool(flag)) => *flag,
-        Some(Value::String(s)) => s.trim().eq_ignore_ascii_case("true"),
+    let group = msg.get("group").and_then(Val::as_str);
+    let room_flag = msg.get("roomType").is_some_and(|flag| match flag.kind() {
+        tape::Kind::Bool(on) => on,
+        tape::Kind::String => flag
+            .as_str()
+            .is_some_and(|s| s.trim().eq_ignore_ascii_case("true")),
         _ => false,
-    };
-    let signals = [from_chat_type, spelled("type"), spelled("group")];
+    });
+    let signals = [
+        from_chat_type,
+        type_name.and_then(Kind::from_spelling),
+        group.as_deref().and_then(Kind::from_spelling),
+    ];
     if room_flag || signals.contains(&Some(Kind::ChatRoom)) {
         return Ok(Kind::ChatRoom);
     }
@@ -315,8 +381,11 @@ fn kind_of(msg: &Map<String, Value>) -> Result<Kind, Ignored> {
 
 const SUPPORTED_TYPES: &str = "txt, img, audio, video, file, loc, cmd or custom";
 
-fn msg_type_of(msg: &Map<String, Value>) -> Result<MsgType, Ignored> {
-    if let Some(name) = optional_str(msg, "type")? {
+/// The message type, from `type` (`type_name`, decoded), else `contentsType`, else the fields present.
+fn msg_type_of(msg: Val<'_>, type_name: Option<&str>) -> Result<MsgType, Ignored> {
+    // A `type` that is not a string is an error even when `type_name` is absent.
+    optional_string(msg, "type")?;
+    if let Some(name) = type_name {
         if let Some(msg_type) = MsgType::from_name(name) {
             return Ok(msg_type);
         }
@@ -328,8 +397,8 @@ fn msg_type_of(msg: &Map<String, Value>) -> Result<MsgType, Ignored> {
         }
     }
     if let Some(name) = optional_str(msg, "contentsType")? {
-        return MsgType::from_name(name).ok_or_else(|| {
-            ignored(format!("contentsType {} is not supported (TEXT, IMAGE, VOICE, VIDEO, FILE, LOCATION, COMMAND or CUSTOM)", brief(name)))
+        return MsgType::from_name(&name).ok_or_else(|| {
+            ignored(format!("contentsType {} is not supported (TEXT, IMAGE, VOICE, VIDEO, FILE, LOCATION, COMMAND or CUSTOM)", brief(&name)))
         });
     }
     let has = |name: &str| msg.get(name).is_some_and(|v| !v.is_null());
@@ -348,53 +417,66 @@ fn msg_type_of(msg: &Map<String, Value>) -> Result<MsgType, Ignored> {
     }
 }
 
-/// Where the SDK shapes put the text of a `txt` message, in order of preference.
-const TEXT_FIELDS: [&str; 3] = ["msg", "data", "sourceMsg"];
-/// String fields of file-like messages; URLs among them lose secret query parameters.
 /// The string and number fields each file-like type keeps. The SDK fills in the others with `''` or 0
 /// depending on the listener style; keeping only a type's own, non-empty fields makes both styles agree.
+/// URLs among the strings lose secret query parameters.
 fn file_fields(msg_type: MsgType) -> (&'static [&'static str], &'static [&'static str]) {
     match msg_type {
-        MsgType::Img => (&["url", "filename", "thumb"], &["file_length", "width", "height"]),
+        MsgType::Img => (
+            &["url", "filename", "thumb"],
+            &["file_length", "width", "height"],
+        ),
         MsgType::Audio => (&["url", "filename"], &["file_length", "length"]),
         MsgType::Video => (&["url", "filename", "thumb"], &["file_length", "length"]),
         _ => (&["url", "filename"], &["file_length"]),
     }
 }
 
-/// What a message carries: the text of a `txt`, the fields of the other types.
-enum Content {
-    Text(String),
-    Body(Map<String, Value>),
+/// Every field some file-like type keeps, once.
+fn file_like_fields() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = Vec::new();
+    for msg_type in [MsgType::Img, MsgType::Audio, MsgType::Video, MsgType::File] {
+        let (strings, numbers) = file_fields(msg_type);
+        for name in strings.iter().chain(numbers) {
+            if !all.contains(name) {
+                all.push(name);
+            }
+        }
+    }
+    all
 }
 
-fn content(msg: &Map<String, Value>, msg_type: MsgType) -> Result<Content, Ignored> {
-    let mut body = Map::new();
+/// What a message carries: which field holds the text of a `txt`, the fields of the other types.
+enum Content {
+    Text(&'static str),
+    Body(Json),
+}
+
+fn content(msg: Val<'_>, msg_type: MsgType) -> Result<Content, Ignored> {
+    let mut body: Vec<(String, Json)> = Vec::new();
+    let mut keep = |name: &str, value: Json| body.push((name.to_string(), value));
     match msg_type {
         MsgType::Txt => {
-            let mut text = None;
             for name in TEXT_FIELDS {
-                if let Some(found) = optional_str(msg, name)? {
-                    text = Some(found);
-                    break;
+                if let Some(text) = optional_string(msg, name)? {
+                    // Exact, or for a text the shim did not measure, a bound under the limit.
+                    let bytes = text.utf8_len().unwrap_or(0);
+                    if bytes > MAX_TEXT_BYTES as u64 {
+                        return Err(ignored(format!(
+                            "text is {bytes} bytes, over the {MAX_TEXT_BYTES}-byte limit"
+                        )));
+                    }
+                    return Ok(Content::Text(name));
                 }
             }
-            let text = text.ok_or_else(|| {
-                ignored("text is missing: a txt message needs msg (or legacy data)")
-            })?;
-            if text.len() > MAX_TEXT_BYTES {
-                return Err(ignored(format!(
-                    "text is {} bytes, over the {MAX_TEXT_BYTES}-byte limit",
-                    text.len()
-                )));
-            }
-            return Ok(Content::Text(text.to_string()));
+            return Err(ignored(
+                "text is missing: a txt message needs msg (or legacy data)",
+            ));
         }
         MsgType::Img | MsgType::Audio | MsgType::Video | MsgType::File => {
             // The options object of an upload keeps url and filename inside `file`; that of an
             // already uploaded audio, video or file keeps them inside `body` (SDK 4.x sends those).
-            let nested = |outer: &str| msg.get(outer).and_then(Value::as_object);
-            let (file, body_in) = (nested("file"), nested("body"));
+            let (file, body_in) = (msg.get("file"), msg.get("body"));
             let field = |name: &str| {
                 msg.get(name)
                     .or_else(|| body_in.and_then(|b| b.get(name)))
@@ -402,179 +484,270 @@ fn content(msg: &Map<String, Value>, msg_type: MsgType) -> Result<Content, Ignor
             };
             let (strings, numbers) = file_fields(msg_type);
             for &name in strings {
-                if let Some(Value::String(s)) = field(name).filter(|v| v.as_str() != Some("")) {
+                let text = field(name).filter(|v| !v.is_str("")).and_then(Val::as_str);
+                if let Some(text) = text {
                     let kept = if name == "filename" {
-                        s.clone()
+                        text
                     } else {
-                        strip_secret_params(s)
+                        strip_secret_params(&text)
                     };
-                    body.insert(name.to_string(), Value::String(kept));
+                    keep(name, Json::String(kept));
                 }
             }
             for &name in numbers {
-                if let Some(Value::Number(n)) = field(name) {
-                    body.insert(name.to_string(), Value::Number(n.clone()));
+                if let Some(n) = field(name).and_then(Val::as_f64) {
+                    keep(name, Json::Number(n));
                 }
             }
         }
         MsgType::Loc => {
             for name in ["addr", "buildingName"] {
-                if let Some(Value::String(s)) = msg.get(name) {
-                    body.insert(name.to_string(), Value::String(s.clone()));
+                if let Some(text) = msg.get(name).and_then(Val::as_str) {
+                    keep(name, Json::String(text));
                 }
             }
             for name in ["lat", "lng"] {
-                let number = match msg.get(name) {
-                    Some(Value::Number(n)) => Some(n.clone()),
-                    Some(Value::String(s)) => {
-                        // serde_json's number parser, already in the wasm, rather than core's.
-                        serde_json::from_str::<f64>(s.trim()).ok().and_then(Number::from_f64)
-                    }
+                let number = msg.get(name).and_then(|v| match v.kind() {
+                    tape::Kind::Number(n) => Some(n),
+                    tape::Kind::String => v.as_str().and_then(|s| coordinate(&s)),
                     _ => None,
-                };
+                });
                 if let Some(n) = number {
-                    body.insert(name.to_string(), Value::Number(n));
+                    keep(name, Json::Number(n));
                 }
             }
         }
         MsgType::Cmd => {
             let action = optional_str(msg, "action")?
                 .ok_or_else(|| ignored("action is missing: a cmd message needs one"))?;
-            body.insert("action".into(), Value::String(action.to_string()));
+            keep("action", Json::String(action));
         }
         MsgType::Custom => {
             if let Some(event) = optional_str(msg, "customEvent")? {
-                body.insert("customEvent".into(), Value::String(event.to_string()));
+                keep("customEvent", Json::String(event));
             }
-            if let Some(exts) = msg.get("customExts").and_then(Value::as_object) {
-                let strings: Map<String, Value> = exts
-                    .iter()
-                    .filter(|(_, v)| v.is_string())
-                    .map(|(k, v)| (k.clone(), v.clone()))
+            if let Some(exts) = msg
+                .get("customExts")
+                .filter(|v| matches!(v.kind(), tape::Kind::Object))
+            {
+                let strings = exts
+                    .entries()
+                    .filter_map(|(key, v)| Some((key.to_string(), Json::String(v.as_str()?))))
                     .collect();
-                body.insert("customExts".into(), Value::Object(strings));
+                keep("customExts", Json::Object(strings));
             }
         }
     }
-    Ok(Content::Body(body))
+    Ok(Content::Body(Json::Object(body)))
+}
+
+/// A coordinate given as text (the legacy listener's `"39.9"`), read as a JSON number would be.
+/// Own code rather than `str::parse`, whose correctly rounded algorithm brings some 20 KB of tables
+/// into the wasm: the result is exact for up to 15 significant digits and exponents within ±22 (every
+/// coordinate), within a few units in the last place beyond.
+fn coordinate(text: &str) -> Option<f64> {
+    fn digits(s: &[u8]) -> (&[u8], &[u8]) {
+        s.split_at(s.iter().take_while(|b| b.is_ascii_digit()).count())
+    }
+    let text = text.trim().as_bytes();
+    let (negative, text) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let (whole, rest) = digits(text);
+    if whole.is_empty() || (whole.len() > 1 && whole.first() == Some(&b'0')) {
+        return None;
+    }
+    let (fraction, rest) = match rest.split_first() {
+        Some((b'.', after)) => match digits(after) {
+            (fraction, rest) if !fraction.is_empty() => (fraction, rest),
+            _ => return None,
+        },
+        _ => (&[][..], rest),
+    };
+    let explicit = match rest.split_first() {
+        None => 0i32,
+        Some((b'e' | b'E', after)) => {
+            let (sign, after) = match after.split_first() {
+                Some((b'-', after)) => (-1, after),
+                Some((b'+', after)) => (1, after),
+                _ => (1, after),
+            };
+            let (exponent, rest) = digits(after);
+            if exponent.is_empty() || !rest.is_empty() {
+                return None;
+            }
+            let value = exponent.iter().fold(0i32, |e, d| {
+                e.saturating_mul(10).saturating_add(i32::from(d - b'0'))
+            });
+            sign * value
+        }
+        Some(_) => return None,
+    };
+    // Up to 19 significant digits in a u64; the exponent of ten counts the rest.
+    let mut mantissa = 0u64;
+    let mut exponent = explicit;
+    let in_whole = whole.iter().map(|d| (d, true));
+    for (d, is_whole) in in_whole.chain(fraction.iter().map(|d| (d, false))) {
+        if mantissa < 1_000_000_000_000_000_000 {
+            mantissa = mantissa * 10 + u64::from(d - b'0');
+            exponent = exponent.saturating_sub(i32::from(!is_whole));
+        } else {
+            exponent = exponent.saturating_add(i32::from(is_whole));
+        }
+    }
+    // Powers of ten up to 10^22 are exact, so then one correctly rounded operation gives the result.
+    let scale = 10f64.powi(exponent.saturating_abs());
+    let magnitude = if exponent < 0 {
+        mantissa as f64 / scale
+    } else {
+        mantissa as f64 * scale
+    };
+    magnitude
+        .is_finite()
+        .then_some(if negative { -magnitude } else { magnitude })
 }
 
 /// `em_at_list`: an array of user ids, or `"ALL"` (any case) for everyone.
-fn read_mentions(value: &Value) -> Option<Mentions> {
-    match value {
-        Value::String(s) if s.trim().eq_ignore_ascii_case("all") => Some(Mentions::all()),
-        Value::Array(items) => {
-            let users: Vec<String> = items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect();
+fn read_mentions(value: Val<'_>) -> Option<Mentions> {
+    match value.kind() {
+        tape::Kind::String => value
+            .as_str()
+            .filter(|s| s.trim().eq_ignore_ascii_case("all"))
+            .map(|_| Mentions::all()),
+        tape::Kind::Array => {
+            let users: Vec<String> = value.items().filter_map(Val::as_str).collect();
             (!users.is_empty()).then_some(Mentions::Users(users))
         }
         _ => None,
     }
 }
 
-/// True when `ext` holds containers nested more than `limit` deep (checked without recursion).
-pub(crate) fn nests_deeper_than(ext: &Map<String, Value>, limit: usize) -> bool {
-    let mut stack: Vec<(&Value, usize)> = ext.values().map(|v| (v, 2)).collect();
-    while let Some((value, depth)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match value {
-            Value::Array(items) => Box::new(items.iter()),
-            Value::Object(map) => Box::new(map.values()),
-            _ => continue,
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::{normalize_json, normalize_value, MAX_JSON_BYTES};
+
+/// What the shim does around [`normalize`], done natively on `serde_json` values (tests, fuzzing).
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use std::borrow::Cow;
+
+    use serde_json::Value;
+
+    use super::{
+        check_record_size, consumed_ext_keys, ignored, normalize, projection, Context, Ignored,
+    };
+    use crate::json::Json;
+    use crate::message::Record;
+    use crate::tape::Tape;
+
+    /// Largest message JSON text read at all.
+    pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
+
+    /// Normalises a message given as JSON text (as `JSON.stringify` writes it in JavaScript). An
+    /// escaped lone surrogate, which `JSON.stringify` writes for broken UTF-16, reads as U+FFFD.
+    pub fn normalize_json(json: &str, ctx: &Context) -> Result<Record, Ignored> {
+        if json.len() > MAX_JSON_BYTES {
+            return Err(ignored(format!(
+                "message JSON is {} bytes, over the {MAX_JSON_BYTES}-byte limit",
+                json.len()
+            )));
+        }
+        let json = replace_lone_surrogates(json);
+        let value: Value = serde_json::from_str(&json)
+            .map_err(|e| ignored(format!("message is not valid JSON: {e}")))?;
+        normalize_value(&value, ctx)
+    }
+
+    /// Normalises a message as the shim does: its tape under [`projection`], then the text and the
+    /// ext copied from the message itself, then the record's size checked.
+    pub fn normalize_value(message: &Value, ctx: &Context) -> Result<Record, Ignored> {
+        let tape = Tape::from_json(message, &projection(ctx.ext_keys), &mut |_| 0);
+        let normalized = normalize(tape.root(), ctx)?;
+        let mut record = normalized.record;
+        record.text = normalized
+            .text_field
+            .and_then(|field| message.get(field))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if let Some(ext) = message.get("ext").and_then(Value::as_object) {
+            let consumed = consumed_ext_keys(ctx.ext_keys);
+            record.ext = Json::Object(
+                ext.iter()
+                    .filter(|(key, _)| !consumed.contains(&key.as_str()))
+                    .map(|(key, value)| (key.clone(), Json::from(value)))
+                    .collect(),
+            );
+        }
+        check_record_size(record.to_json().len())?;
+        Ok(record)
+    }
+
+    /// Rewrites escaped lone UTF-16 surrogates (`\ud800` without its pair) as `\ufffd`, which serde_json
+    /// would otherwise reject. Escapes are ASCII, so byte positions stay on character boundaries.
+    fn replace_lone_surrogates(json: &str) -> Cow<'_, str> {
+        let bytes = json.as_bytes();
+        let hex_at = |at: usize| -> Option<u16> {
+            let digits = json.get(at..at.checked_add(4)?)?;
+            if digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+                u16::from_str_radix(digits, 16).ok()
+            } else {
+                None
+            }
         };
-        if depth > limit {
-            return true;
-        }
-        stack.extend(children.map(|child| (child, depth.saturating_add(1))));
-    }
-    false
-}
-
-/// Bytes of `record` as JSON, counted without building the string.
-fn serialized_size(record: &Record) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 = self.0.saturating_add(buf.len());
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    match serde_json::to_writer(&mut counter, record) {
-        Ok(()) => counter.0,
-        Err(_) => usize::MAX,
-    }
-}
-
-/// Rewrites escaped lone UTF-16 surrogates (`\ud800` without its pair) as `\ufffd`, which serde_json
-/// would otherwise reject. Escapes are ASCII, so byte positions stay on character boundaries.
-fn replace_lone_surrogates(json: &str) -> Cow<'_, str> {
-    let bytes = json.as_bytes();
-    let hex_at = |at: usize| -> Option<u16> {
-        let digits = json.get(at..at.checked_add(4)?)?;
-        if digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-            u16::from_str_radix(digits, 16).ok()
-        } else {
-            None
-        }
-    };
-    let unicode_escape_at = |at: usize| -> Option<u16> {
-        if bytes.get(at) == Some(&b'\\') && bytes.get(at.checked_add(1)?) == Some(&b'u') {
-            hex_at(at.checked_add(2)?)
-        } else {
-            None
-        }
-    };
-    let mut lone: Vec<usize> = Vec::new();
-    let mut at = 0usize;
-    while at < bytes.len() {
-        if bytes.get(at) != Some(&b'\\') {
-            at = at.saturating_add(1);
-            continue;
-        }
-        match unicode_escape_at(at) {
-            Some(0xD800..=0xDBFF) => {
-                let next = at.saturating_add(6);
-                if matches!(unicode_escape_at(next), Some(0xDC00..=0xDFFF)) {
-                    at = next.saturating_add(6);
-                } else {
-                    lone.push(at);
-                    at = next;
+        let unicode_escape_at = |at: usize| -> Option<u16> {
+            if bytes.get(at) == Some(&b'\\') && bytes.get(at.checked_add(1)?) == Some(&b'u') {
+                hex_at(at.checked_add(2)?)
+            } else {
+                None
+            }
+        };
+        let mut lone: Vec<usize> = Vec::new();
+        let mut at = 0usize;
+        while at < bytes.len() {
+            if bytes.get(at) != Some(&b'\\') {
+                at = at.saturating_add(1);
+                continue;
+            }
+            match unicode_escape_at(at) {
+                Some(0xD800..=0xDBFF) => {
+                    let next = at.saturating_add(6);
+                    if matches!(unicode_escape_at(next), Some(0xDC00..=0xDFFF)) {
+                        at = next.saturating_add(6);
+                    } else {
+                        lone.push(at);
+                        at = next;
+                    }
                 }
+                Some(0xDC00..=0xDFFF) => {
+                    lone.push(at);
+                    at = at.saturating_add(6);
+                }
+                Some(_) => at = at.saturating_add(6),
+                None => at = at.saturating_add(2),
             }
-            Some(0xDC00..=0xDFFF) => {
-                lone.push(at);
-                at = at.saturating_add(6);
-            }
-            Some(_) => at = at.saturating_add(6),
-            None => at = at.saturating_add(2),
         }
+        if lone.is_empty() {
+            return Cow::Borrowed(json);
+        }
+        let mut out = String::with_capacity(json.len());
+        let mut copied = 0usize;
+        for start in lone {
+            out.push_str(json.get(copied..start).unwrap_or_default());
+            out.push_str("\\ufffd");
+            copied = start.saturating_add(6);
+        }
+        out.push_str(json.get(copied..).unwrap_or_default());
+        Cow::Owned(out)
     }
-    if lone.is_empty() {
-        return Cow::Borrowed(json);
-    }
-    let mut out = String::with_capacity(json.len());
-    let mut copied = 0usize;
-    for start in lone {
-        out.push_str(json.get(copied..start).unwrap_or_default());
-        out.push_str("\\ufffd");
-        copied = start.saturating_add(6);
-    }
-    out.push_str(json.get(copied..).unwrap_or_default());
-    Cow::Owned(out)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::profile::Profile;
+    use crate::tape::Tape;
     use proptest::prelude::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     const ME: &str = "alice";
     const T: i64 = 1_700_000_000_000;
@@ -586,11 +759,16 @@ mod tests {
             policy: &ProfilePolicy::default(),
             profiles,
         };
-        normalize(message, &ctx)
+        normalize_value(message, &ctx)
     }
 
     fn run(message: &Value) -> Result<Record, Ignored> {
         run_with(message, &ProfileCache::default())
+    }
+
+    /// A value the core holds, as serde_json reads it (objects compare whatever their key order).
+    fn value(json: &Json) -> Value {
+        serde_json::from_str(&json.to_text()).unwrap()
     }
 
     fn run_json(json: &str) -> Result<Record, Ignored> {
@@ -1064,8 +1242,8 @@ mod tests {
             let record = run(&message).unwrap_or_else(|e| panic!("{name}: ignored: {e}"));
             assert_eq!(record.msg_type, msg_type, "{name}");
             assert_eq!(record.text.as_deref(), text, "{name}");
-            assert_eq!(record.body.map(Value::Object), body, "{name}");
-            let stored = serde_json::to_string(&run(&message).unwrap()).unwrap();
+            assert_eq!(record.body.as_ref().map(value), body, "{name}");
+            let stored = record.to_json();
             for secret in ["T0K", "S3C", "token", "secret"] {
                 assert!(
                     !stored.contains(secret),
@@ -1171,7 +1349,7 @@ mod tests {
             let record = run(&message).unwrap();
             assert_eq!(record.mentions, mentions, "{from} {list}");
             assert_eq!(record.mentions_me, mentions_me, "{from} {list}");
-            assert_eq!(Value::Object(record.ext), json!({"keep": 1}), "{list}");
+            assert_eq!(value(&record.ext), json!({"keep": 1}), "{list}");
         }
     }
 
@@ -1190,10 +1368,10 @@ mod tests {
         ];
         for (ext, want) in table {
             let record = run(&with(v4("groupChat", "bob", "g1"), json!({"ext": ext}))).unwrap();
-            assert_eq!(Value::Object(record.ext), want, "{ext}");
+            assert_eq!(value(&record.ext), want, "{ext}");
         }
         let absent = run(&json!({"id": "m", "type": "txt", "chatType": "singleChat", "from": "bob", "to": ME, "msg": "x", "time": T})).unwrap();
-        assert!(absent.ext.is_empty());
+        assert!(absent.ext.is_empty_object());
     }
 
     fn nested(depth: usize) -> Value {
@@ -1327,6 +1505,290 @@ mod tests {
         }
     }
 
+    fn ctx_with<'a>(
+        keys: &'a ExtKeys,
+        policy: &'a ProfilePolicy,
+        profiles: &'a ProfileCache,
+    ) -> Context<'a> {
+        Context {
+            me: ME,
+            ext_keys: keys,
+            policy,
+            profiles,
+        }
+    }
+
+    /// Whether `text` appears anywhere on the tape.
+    fn on_tape(tape: &Tape, text: &str) -> bool {
+        let units: Vec<u16> = text.encode_utf16().collect();
+        tape.units()
+            .windows(units.len())
+            .any(|w| w == units.as_slice())
+    }
+
+    /// The tape with the first occurrence of `from` (as UTF-16 units) replaced by `to`.
+    fn patched(tape: &Tape, from: &[u16], to: &[u16]) -> Tape {
+        let mut units = tape.units().to_vec();
+        let at = units
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("on the tape");
+        units.splice(at..at + from.len(), to.iter().copied());
+        Tape::new(units)
+    }
+
+    #[test]
+    fn the_tape_carries_what_normalize_reads_and_the_shim_adds_the_rest() {
+        let keys = ExtKeys {
+            nickname: "nick".into(),
+            avatar: "pic".into(),
+        };
+        let (policy, profiles) = (ProfilePolicy::default(), ProfileCache::default());
+        let ctx = ctx_with(&keys, &policy, &profiles);
+        let message = json!({
+            "id": "m1", "type": "txt", "chatType": "groupChat", "from": "bob", "to": "g1", "time": T,
+            "msg": "SECRET-TEXT 你好 [):]", "onlineState": 1, "priority": "SECRET-OPTION",
+            "ext": {"nick": "Bob", "pic": "https://a.example/b.png", "em_at_list": ["alice"],
+                    "ease_chat_uikit_user_info": {"nickname": "UiBob"},
+                    "app": {"note": "SECRET-APP", "list": [[1]]}, "flag": "SECRET-FLAG"},
+        });
+        let tape = Tape::from_json(&message, &projection(&keys), &mut |_| 0);
+        for secret in ["SECRET", "onlineState", "priority"] {
+            assert!(!on_tape(&tape, secret), "{secret} crossed");
+        }
+        let Normalized { record, text_field } = normalize(tape.root(), &ctx).unwrap();
+        assert_eq!(text_field, Some("msg"));
+        assert_eq!((record.text, record.ext), (None, Json::object()));
+        assert_eq!(record.sender.nickname.as_deref(), Some("Bob"));
+        assert_eq!(
+            record.sender.avatar.as_deref(),
+            Some("https://a.example/b.png")
+        );
+        assert_eq!(record.mentions, Some(Mentions::Users(vec![ME.into()])));
+        assert_eq!(
+            consumed_ext_keys(&keys),
+            ["nick", "pic", "ease_chat_uikit_user_info", "em_at_list"]
+        );
+        // The shim copies the text and the ext less the consumed keys, as normalize_value does.
+        let whole = normalize_value(&message, &ctx).unwrap();
+        assert_eq!(whole.text.as_deref(), Some("SECRET-TEXT 你好 [):]"));
+        assert_eq!(
+            value(&whole.ext),
+            json!({"app": {"note": "SECRET-APP", "list": [[1]]}, "flag": "SECRET-FLAG"})
+        );
+        // Legacy shapes name their text field.
+        let legacy_tape =
+            Tape::from_json(&legacy("chat", "bob", ME), &projection(&keys), &mut |_| 0);
+        assert_eq!(
+            normalize(legacy_tape.root(), &ctx).unwrap().text_field,
+            Some("data")
+        );
+        // What the shim reads as the projection.
+        let shape: Value = serde_json::from_str(&projection(&keys).to_json()).unwrap();
+        assert_eq!(shape["o"], json!(0), "other fields are left out");
+        assert_eq!(shape["k"]["msg"], json!("len"));
+        assert_eq!(shape["k"]["sourceMsg"], json!("len"));
+        assert_eq!(
+            shape["k"]["ext"],
+            json!({"k": {"nick": 1, "pic": 1, "ease_chat_uikit_user_info": 1, "em_at_list": 1}, "o": "depth"})
+        );
+        let file_like = json!({"k": {"url": 1, "filename": 1, "thumb": 1, "file_length": 1, "width": 1, "height": 1, "length": 1}, "o": 0});
+        assert_eq!(
+            (&shape["k"]["file"], &shape["k"]["body"]),
+            (&file_like, &file_like)
+        );
+    }
+
+    #[test]
+    fn text_length_from_the_tape() {
+        let keys = ExtKeys::default();
+        let (policy, profiles) = (ProfilePolicy::default(), ProfileCache::default());
+        let ctx = ctx_with(&keys, &policy, &profiles);
+        // (UTF-16 length, UTF-8 length as the shim measured it or not, outcome)
+        let table: [(u32, Option<u32>, Result<(), &str>); 6] = [
+            (21_000, Some(65_536), Ok(())),
+            (
+                21_000,
+                Some(65_537),
+                Err("text is 65537 bytes, over the 65536-byte limit"),
+            ),
+            (21_845, None, Ok(())),
+            (21_000, None, Ok(())),
+            // Unmeasured, the bound counts: the shim measures whenever the bound is over the limit.
+            (
+                30_000,
+                None,
+                Err("text is 90000 bytes, over the 65536-byte limit"),
+            ),
+            (
+                70_000,
+                Some(70_000),
+                Err("text is 70000 bytes, over the 65536-byte limit"),
+            ),
+        ];
+        for (utf16, utf8, want) in table {
+            let message = with(
+                v4("singleChat", "bob", ME),
+                json!({"msg": "a".repeat(utf16 as usize)}),
+            );
+            let tape = Tape::from_json(&message, &projection(&keys), &mut |_| 0);
+            let written = [
+                tape::LEN,
+                utf16 as u16,
+                (utf16 >> 16) as u16,
+                utf16 as u16,
+                (utf16 >> 16) as u16,
+            ];
+            let measured = utf8.unwrap_or(u32::MAX);
+            let tape = patched(
+                &tape,
+                &written,
+                &[
+                    tape::LEN,
+                    written[1],
+                    written[2],
+                    measured as u16,
+                    (measured >> 16) as u16,
+                ],
+            );
+            let outcome =
+                normalize(tape.root(), &ctx).map(|n| assert_eq!(n.text_field, Some("msg")));
+            assert_eq!(
+                outcome.map_err(|e| e.reason),
+                want.map_err(str::to_string),
+                "{utf16} {utf8:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn lone_surrogates_on_the_tape_read_as_replacement_characters() {
+        let keys = ExtKeys::default();
+        let (policy, profiles) = (ProfilePolicy::default(), ProfileCache::default());
+        let ctx = ctx_with(&keys, &policy, &profiles);
+        let message = with(
+            v4("groupChat", "bxb", "g1"),
+            json!({"ext": {"userNickname": "Bo"}}),
+        );
+        let tape = Tape::from_json(&message, &projection(&keys), &mut |_| 0);
+        let b = u16::from(b'b');
+        let tape = patched(&tape, &[b, u16::from(b'x'), b], &[b, 0xD800, b]);
+        let tape = patched(
+            &tape,
+            &[u16::from(b'B'), u16::from(b'o')],
+            &[u16::from(b'B'), 0xDC00],
+        );
+        let record = normalize(tape.root(), &ctx).unwrap().record;
+        assert_eq!(
+            (record.from.as_str(), record.sender.id.as_str()),
+            ("b\u{FFFD}b", "b\u{FFFD}b")
+        );
+        assert_eq!(record.sender.nickname.as_deref(), Some("B\u{FFFD}"));
+        assert_eq!(record.conversation, "group:g1");
+    }
+
+    #[test]
+    fn record_size_limit() {
+        assert_eq!(check_record_size(MAX_RECORD_BYTES), Ok(()));
+        assert_eq!(
+            check_record_size(MAX_RECORD_BYTES + 1).map_err(|e| e.reason),
+            Err("record is 131073 bytes as JSON, over the 131072-byte limit (ext or body too large)".into())
+        );
+    }
+
+    #[test]
+    fn acks_name_their_conversation() {
+        let table: Vec<(Value, Result<&str, &str>)> = vec![
+            (json!({"from": "bob", "to": ME}), Ok("single:bob")),
+            (
+                json!({"from": ME, "to": "bob", "chatType": "singleChat"}),
+                Ok("single:bob"),
+            ),
+            (
+                json!({"from": "bob", "to": "g1", "chatType": "groupChat"}),
+                Ok("group:g1"),
+            ),
+            (
+                json!({"from": "bob", "to": "r1", "type": "chatroom"}),
+                Ok("chatroom:r1"),
+            ),
+            (
+                json!({"from": 7, "to": 8, "chatType": "groupChat"}),
+                Ok("group:8"),
+            ),
+            (
+                json!({"from": "bob", "to": "g1", "chatType": "nonsense"}),
+                Ok("single:bob"),
+            ),
+            (json!({"to": ME}), Err("from is missing")),
+            (json!({"from": "bob", "to": ""}), Err("to is empty")),
+            (json!(["bob"]), Err("ack is an array, not an object")),
+        ];
+        for (event, want) in table {
+            let got = conversation_of_ack(Tape::full(&event).root(), ME).map_err(|e| e.reason);
+            assert_eq!(
+                got,
+                want.map(str::to_string).map_err(str::to_string),
+                "{event}"
+            );
+        }
+    }
+
+    #[test]
+    fn coordinates_in_text_read_as_json_numbers() {
+        let table: [(&str, Option<f64>); 22] = [
+            ("39.5", Some(39.5)),
+            (" 116.3975 ", Some(116.3975)),
+            ("-33.8688197", Some(-33.8688197)),
+            ("0", Some(0.0)),
+            ("-0", Some(-0.0)),
+            ("1e2", Some(100.0)),
+            ("1E-2", Some(0.01)),
+            ("2.5e+1", Some(25.0)),
+            ("0.1", Some(0.1)),
+            (
+                "123456789012345678901234567890",
+                Some(1.2345678901234568e29),
+            ),
+            ("0.000000000000000000000000001", Some(1e-27)),
+            ("1e400", None),
+            ("1e-400", Some(0.0)),
+            ("01", None),
+            ("+1", None),
+            (".5", None),
+            ("5.", None),
+            ("1e", None),
+            ("--1", None),
+            ("1.5x", None),
+            ("NaN", None),
+            ("", None),
+        ];
+        for (text, want) in table {
+            let got = coordinate(text);
+            match (got, want) {
+                (Some(got), Some(want)) => {
+                    let close = (got - want).abs() <= want.abs() * 4.0 * f64::EPSILON;
+                    assert!(
+                        close && got.is_sign_negative() == want.is_sign_negative(),
+                        "{text}: {got} != {want}"
+                    );
+                }
+                _ => assert_eq!(got, want, "{text:?}"),
+            }
+        }
+        // Up to 15 significant digits, exactly what a correctly rounded parser reads.
+        for text in [
+            "39.9087",
+            "-122.4194155",
+            "0.123456789012345",
+            "179.999999999999",
+            "12.5e-3",
+            "4.35e10",
+        ] {
+            assert_eq!(coordinate(text), text.parse::<f64>().ok(), "{text}");
+        }
+    }
+
     /// JSON values shaped like SDK messages: SDK field names, kind and type spellings, odd leaves.
     fn sdk_like_value() -> impl Strategy<Value = Value> {
         let words = prop::sample::select(vec![
@@ -1443,9 +1905,9 @@ mod tests {
                 prop_assert_eq!(&record.conversation, &format!("{}:{}", record.kind, peer));
                 let room_flag = message.get("roomType") == Some(&Value::Bool(true));
                 prop_assert!(!room_flag || record.kind == Kind::ChatRoom);
-                let stored = serde_json::to_string(&record).unwrap_or_default();
+                let stored = record.to_json();
                 prop_assert!(stored.len() <= MAX_RECORD_BYTES);
-                let body = serde_json::to_string(&record.body).unwrap_or_default();
+                let body = record.body.as_ref().map(Json::to_text).unwrap_or_default();
                 prop_assert!(!body.contains("access_token="), "{}", body);
                 prop_assert!(!record.mentions_me || record.direction == Direction::In);
             }

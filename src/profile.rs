@@ -22,14 +22,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use unicode_segmentation::UnicodeSegmentation;
 
+use crate::error::{number_text, Error, Result};
+use crate::json::write_str;
 use crate::message::Sender;
+use crate::tape::{Kind, Val};
 
 /// The ext key names a chat writes its own profile under and reads others' from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtKeys {
     pub nickname: String,
     pub avatar: String,
@@ -44,18 +45,37 @@ impl Default for ExtKeys {
     }
 }
 
+impl ExtKeys {
+    /// createChat's `extKeys`: `{nickname?, avatar?}`, each a key name; what is absent keeps its default.
+    pub fn from_val(value: Val<'_>) -> Result<ExtKeys> {
+        let fields = OptionFields::new(value, "extKeys")?;
+        let default = ExtKeys::default();
+        Ok(ExtKeys {
+            nickname: fields.string("nickname")?.unwrap_or(default.nickname),
+            avatar: fields.string("avatar")?.unwrap_or(default.avatar),
+        })
+    }
+}
+
 /// A nickname and an avatar URL, each optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Profile {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
 }
 
 impl Profile {
     pub fn is_empty(&self) -> bool {
         self.nickname.is_none() && self.avatar.is_none()
+    }
+
+    /// createChat's `profile`: own `{nickname?, avatar?}`, sent as given.
+    pub fn from_val(value: Val<'_>) -> Result<Profile> {
+        let fields = OptionFields::new(value, "profile")?;
+        Ok(Profile {
+            nickname: fields.string("nickname")?,
+            avatar: fields.string("avatar")?,
+        })
     }
 }
 
@@ -72,8 +92,7 @@ impl From<&Sender> for Profile {
 pub const UIKIT_USER_INFO_KEY: &str = "ease_chat_uikit_user_info";
 
 /// What a chat accepts as someone else's display data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfilePolicy {
     /// Longest nickname kept, in user-perceived characters (grapheme clusters).
     pub max_nickname_chars: usize,
@@ -90,6 +109,94 @@ impl Default for ProfilePolicy {
             avatar_schemes: vec!["https".into()],
             max_avatar_len: 1024,
         }
+    }
+}
+
+impl ProfilePolicy {
+    /// createChat's `profilePolicy`: `{maxNicknameChars?, avatarSchemes?, maxAvatarLen?}`; what is
+    /// absent keeps its default.
+    pub fn from_val(value: Val<'_>) -> Result<ProfilePolicy> {
+        let fields = OptionFields::new(value, "profilePolicy")?;
+        let default = ProfilePolicy::default();
+        Ok(ProfilePolicy {
+            max_nickname_chars: fields
+                .count("maxNicknameChars")?
+                .unwrap_or(default.max_nickname_chars),
+            avatar_schemes: fields
+                .strings("avatarSchemes")?
+                .unwrap_or(default.avatar_schemes),
+            max_avatar_len: fields
+                .count("maxAvatarLen")?
+                .unwrap_or(default.max_avatar_len),
+        })
+    }
+}
+
+/// One object of createChat's options, read field by field; `null` counts as absent (JavaScript
+/// `undefined` arrives as `null`), and a wrong type is an error naming the field.
+struct OptionFields<'t> {
+    fields: Val<'t>,
+    name: &'static str,
+}
+
+impl<'t> OptionFields<'t> {
+    fn new(fields: Val<'t>, name: &'static str) -> Result<Self> {
+        match fields.kind() {
+            Kind::Object | Kind::Null => Ok(OptionFields { fields, name }),
+            _ => Err(Error::input(format!(
+                "createChat: `{name}` must be an object (got {})",
+                fields.describe()
+            ))),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<Val<'t>> {
+        self.fields.get(key).filter(|v| !v.is_null())
+    }
+
+    fn wrong(&self, field: &str, expected: &str, got: Val<'_>) -> Error {
+        let got = match got.kind() {
+            Kind::Number(n) => number_text(n),
+            _ => got.describe().to_string(),
+        };
+        Error::input(format!(
+            "createChat: `{}.{field}` must be {expected} (got {got})",
+            self.name
+        ))
+    }
+
+    fn string(&self, key: &str) -> Result<Option<String>> {
+        self.get(key)
+            .map(|v| v.as_str().ok_or_else(|| self.wrong(key, "a string", v)))
+            .transpose()
+    }
+
+    /// A whole number of 0 or more.
+    fn count(&self, key: &str) -> Result<Option<usize>> {
+        self.get(key)
+            .map(|v| match v.kind() {
+                // A saturating cast: no limit is near usize::MAX.
+                Kind::Number(n) if n >= 0.0 && n.fract() == 0.0 => Ok(n as usize),
+                _ => Err(self.wrong(key, "a whole number of 0 or more", v)),
+            })
+            .transpose()
+    }
+
+    fn strings(&self, key: &str) -> Result<Option<Vec<String>>> {
+        let Some(list) = self.get(key) else {
+            return Ok(None);
+        };
+        if !matches!(list.kind(), Kind::Array) {
+            return Err(self.wrong(key, "an array of strings", list));
+        }
+        list.items()
+            .enumerate()
+            .map(|(i, item)| {
+                item.as_str()
+                    .ok_or_else(|| self.wrong(&format!("{key}[{i}]"), "a string", item))
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
     }
 }
 
@@ -179,6 +286,15 @@ const SECRET_PARAMS: [&str; 3] = ["access_token", "token", "secret"];
 
 /// Removes `access_token`, `token` and `secret` query parameters (any case) from a URL.
 pub fn strip_secret_params(url: &str) -> String {
+    without_query_params(url, |name| {
+        SECRET_PARAMS
+            .iter()
+            .any(|secret| secret.eq_ignore_ascii_case(name))
+    })
+}
+
+/// Removes the query parameters whose name `drop` picks; the fragment stays.
+pub(crate) fn without_query_params(url: &str, drop: impl Fn(&str) -> bool) -> String {
     let (before_fragment, fragment) = match url.find('#') {
         Some(at) => url.split_at(at),
         None => (url, ""),
@@ -186,20 +302,14 @@ pub fn strip_secret_params(url: &str) -> String {
     let Some((base, query)) = before_fragment.split_once('?') else {
         return url.to_string();
     };
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|pair| {
-            let name = pair.split('=').next().unwrap_or_default();
-            !SECRET_PARAMS
-                .iter()
-                .any(|secret| secret.eq_ignore_ascii_case(name))
-        })
-        .collect();
     let mut out = String::with_capacity(url.len());
     out.push_str(base);
-    if !kept.is_empty() {
-        out.push('?');
-        out.push_str(&kept.join("&"));
+    let kept = query
+        .split('&')
+        .filter(|pair| !drop(pair.split('=').next().unwrap_or_default()));
+    for (i, pair) in kept.enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        out.push_str(pair);
     }
     out.push_str(fragment);
     out
@@ -243,39 +353,31 @@ pub fn sanitize_avatar(raw: &str, policy: &ProfilePolicy) -> Option<String> {
 
 /// Reads a sender's profile from a message ext: the configured keys first, then the UIKit's
 /// `ease_chat_uikit_user_info` (`nickname`, `avatarURL` or `avatarurl`); each field on its own.
-pub fn read_ext_profile(
-    ext: &Map<String, Value>,
-    keys: &ExtKeys,
-    policy: &ProfilePolicy,
-) -> Profile {
-    let uikit = ext.get(UIKIT_USER_INFO_KEY).and_then(Value::as_object);
-    let candidates = |own: &str, uikit_names: &[&str]| -> Vec<&str> {
-        let mut found: Vec<&str> = ext.get(own).and_then(Value::as_str).into_iter().collect();
-        if let Some(info) = uikit {
-            found.extend(
-                uikit_names
-                    .iter()
-                    .filter_map(|name| info.get(*name).and_then(Value::as_str)),
-            );
-        }
-        found
-    };
+/// Only candidates are decoded, and only until one is usable.
+pub fn read_ext_profile(ext: Val<'_>, keys: &ExtKeys, policy: &ProfilePolicy) -> Profile {
+    let uikit = ext.get(UIKIT_USER_INFO_KEY);
+    let first_usable =
+        |own: &str, uikit_names: &[&str], sanitize: fn(&str, &ProfilePolicy) -> Option<String>| {
+            let from_uikit = uikit_names
+                .iter()
+                .filter_map(|name| uikit.and_then(|info| info.get(name)));
+            std::iter::once(ext.get(own))
+                .flatten()
+                .chain(from_uikit)
+                .filter_map(Val::as_str)
+                .find_map(|raw| sanitize(&raw, policy))
+        };
     Profile {
-        nickname: candidates(&keys.nickname, &["nickname"])
-            .into_iter()
-            .find_map(|raw| sanitize_nickname(raw, policy)),
-        avatar: candidates(&keys.avatar, &["avatarURL", "avatarurl"])
-            .into_iter()
-            .find_map(|raw| sanitize_avatar(raw, policy)),
+        nickname: first_usable(&keys.nickname, &["nickname"], sanitize_nickname),
+        avatar: first_usable(&keys.avatar, &["avatarURL", "avatarurl"], sanitize_avatar),
     }
 }
 
 /// The last profile seen per sender, so messages without ext still show a name and a face.
 ///
 /// Bounded: past `capacity` senders the least recently updated one is forgotten (O(log n) per update).
-/// Serialises as a JSON array of `{id, nickname?, avatar?}`, least recently updated first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "Vec<CachedProfile>", into = "Vec<CachedProfile>")]
+/// Persists as a JSON array of `{id, nickname?, avatar?}`, least recently updated first.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProfileCache {
     capacity: usize,
     /// Sender id → (profile, update stamp).
@@ -283,14 +385,6 @@ pub struct ProfileCache {
     /// Update stamp → sender id, oldest first.
     order: BTreeMap<u64, String>,
     next_stamp: u64,
-}
-
-/// One persisted entry of a [`ProfileCache`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CachedProfile {
-    pub id: String,
-    #[serde(flatten)]
-    pub profile: Profile,
 }
 
 impl Default for ProfileCache {
@@ -323,20 +417,31 @@ impl ProfileCache {
         self.entries.get(id).map(|(profile, _)| profile)
     }
 
-    /// Records what a message showed of a sender. A field that is `None` keeps the known value;
-    /// a profile with no field at all changes nothing.
-    pub fn remember(&mut self, id: &str, profile: &Profile) {
+    /// Records what a message showed of a sender. A field that is `None` keeps the known value.
+    /// Returns whether anything changed: a profile with no field, or only the fields already known,
+    /// changes nothing (and is no update, so it does not count as recent), so callers persist only
+    /// on change.
+    pub fn remember(&mut self, id: &str, profile: &Profile) -> bool {
         if profile.is_empty() || self.capacity == 0 {
-            return;
+            return false;
         }
         let stamp = self.next_stamp;
-        self.next_stamp = self.next_stamp.saturating_add(1);
         match self.entries.get_mut(id) {
             Some((known, old_stamp)) => {
-                if profile.nickname.is_some() {
+                let news = |given: &Option<String>, known: &Option<String>| {
+                    given.is_some() && given != known
+                };
+                let (nickname, avatar) = (
+                    news(&profile.nickname, &known.nickname),
+                    news(&profile.avatar, &known.avatar),
+                );
+                if !nickname && !avatar {
+                    return false;
+                }
+                if nickname {
                     known.nickname.clone_from(&profile.nickname);
                 }
-                if profile.avatar.is_some() {
+                if avatar {
                     known.avatar.clone_from(&profile.avatar);
                 }
                 self.order.remove(old_stamp);
@@ -347,6 +452,7 @@ impl ProfileCache {
                     .insert(id.to_string(), (profile.clone(), stamp));
             }
         }
+        self.next_stamp = self.next_stamp.saturating_add(1);
         self.order.insert(stamp, id.to_string());
         while self.entries.len() > self.capacity {
             let Some((_, oldest)) = self.order.pop_first() else {
@@ -354,36 +460,68 @@ impl ProfileCache {
             };
             self.entries.remove(&oldest);
         }
+        true
     }
-}
 
-impl From<Vec<CachedProfile>> for ProfileCache {
-    fn from(entries: Vec<CachedProfile>) -> Self {
+    /// The cache as persisted: `[{"id":…,"nickname":…,"avatar":…}]`, least recently updated first.
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("[");
+        let listed = self
+            .order
+            .values()
+            .filter_map(|id| Some((id, &self.entries.get(id)?.0)));
+        for (i, (id, profile)) in listed.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"id\":");
+            write_str(&mut out, id);
+            for (name, value) in [("nickname", &profile.nickname), ("avatar", &profile.avatar)] {
+                if let Some(value) = value {
+                    out.push_str(",\"");
+                    out.push_str(name);
+                    out.push_str("\":");
+                    write_str(&mut out, value);
+                }
+            }
+            out.push('}');
+        }
+        out.push(']');
+        out
+    }
+
+    /// Reads what [`ProfileCache::to_json`] wrote, with the default capacity. Entries that are not
+    /// `{id, nickname?, avatar?}` with a non-empty id and string fields are skipped.
+    pub fn from_val(value: Val<'_>) -> ProfileCache {
         let mut cache = ProfileCache::default();
-        for entry in entries {
-            cache.remember(&entry.id, &entry.profile);
+        for entry in value.items() {
+            let field = |name: &str| match entry.get(name) {
+                None => Some(None),
+                Some(v) => v.as_str().map(Some),
+            };
+            let id = entry
+                .get("id")
+                .and_then(Val::as_str)
+                .filter(|id| !id.is_empty());
+            if let (Some(id), Some(nickname), Some(avatar)) =
+                (id, field("nickname"), field("avatar"))
+            {
+                cache.remember(&id, &Profile { nickname, avatar });
+            }
         }
         cache
-    }
-}
-
-impl From<ProfileCache> for Vec<CachedProfile> {
-    fn from(mut cache: ProfileCache) -> Self {
-        cache
-            .order
-            .into_values()
-            .filter_map(|id| {
-                let (profile, _) = cache.entries.remove(&id)?;
-                Some(CachedProfile { id, profile })
-            })
-            .collect()
     }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::tape::Tape;
+    use serde_json::{json, Value};
+
+    fn tape(value: &Value) -> Tape {
+        Tape::full(value)
+    }
 
     fn nick(raw: &str) -> Option<String> {
         sanitize_nickname(raw, &ProfilePolicy::default())
@@ -527,32 +665,90 @@ mod tests {
     }
 
     #[test]
-    fn policy_reads_camel_case_with_defaults() {
+    fn options_read_camel_case_with_defaults() {
+        let policy = |v: Value| ProfilePolicy::from_val(tape(&v).root()).map_err(|e| e.to_string());
         let table = [
-            (json!({}), ProfilePolicy::default()),
+            (json!({}), Ok(ProfilePolicy::default())),
+            (json!(null), Ok(ProfilePolicy::default())),
             (
-                json!({"maxNicknameChars": 8}),
-                ProfilePolicy {
-                    max_nickname_chars: 8,
-                    ..ProfilePolicy::default()
-                },
+                json!({"maxNicknameChars": 8, "maxAvatarLen": null, "unknown": 1}),
+                Ok(ProfilePolicy { max_nickname_chars: 8, ..ProfilePolicy::default() }),
             ),
             (
                 json!({"avatarSchemes": ["https", "cloud"], "maxAvatarLen": 200}),
-                ProfilePolicy {
+                Ok(ProfilePolicy {
                     avatar_schemes: vec!["https".into(), "cloud".into()],
                     max_avatar_len: 200,
                     ..ProfilePolicy::default()
-                },
+                }),
             ),
+            (json!({"avatarSchemes": []}), Ok(ProfilePolicy { avatar_schemes: vec![], ..ProfilePolicy::default() })),
+            (
+                json!({"maxNicknameChars": "8"}),
+                Err("mpchat: createChat: `profilePolicy.maxNicknameChars` must be a whole number of 0 or more (got a string)"),
+            ),
+            (
+                json!({"maxAvatarLen": -1}),
+                Err("mpchat: createChat: `profilePolicy.maxAvatarLen` must be a whole number of 0 or more (got -1)"),
+            ),
+            (
+                json!({"maxAvatarLen": 2.5}),
+                Err("mpchat: createChat: `profilePolicy.maxAvatarLen` must be a whole number of 0 or more (got 2.5)"),
+            ),
+            (
+                json!({"avatarSchemes": "https"}),
+                Err("mpchat: createChat: `profilePolicy.avatarSchemes` must be an array of strings (got a string)"),
+            ),
+            (
+                json!({"avatarSchemes": ["https", 1]}),
+                Err("mpchat: createChat: `profilePolicy.avatarSchemes[1]` must be a string (got 1)"),
+            ),
+            (json!([8]), Err("mpchat: createChat: `profilePolicy` must be an object (got an array)")),
         ];
         for (input, want) in table {
             assert_eq!(
-                serde_json::from_value::<ProfilePolicy>(input.clone()).unwrap(),
-                want,
+                policy(input.clone()),
+                want.map_err(str::to_string),
                 "{input}"
             );
         }
+
+        let keys = |v: Value| ExtKeys::from_val(tape(&v).root()).map_err(|e| e.to_string());
+        let named = |nickname: &str, avatar: &str| ExtKeys {
+            nickname: nickname.into(),
+            avatar: avatar.into(),
+        };
+        assert_eq!(keys(json!(null)), Ok(ExtKeys::default()));
+        assert_eq!(
+            keys(json!({"nickname": "userName"})),
+            Ok(named("userName", "userAvatar"))
+        );
+        assert_eq!(
+            keys(json!({"nickname": "n", "avatar": "a"})),
+            Ok(named("n", "a"))
+        );
+        assert_eq!(
+            keys(json!({"avatar": true})),
+            Err("mpchat: createChat: `extKeys.avatar` must be a string (got a boolean)".into())
+        );
+        assert_eq!(
+            keys(json!("userName")),
+            Err("mpchat: createChat: `extKeys` must be an object (got a string)".into())
+        );
+
+        let own = |v: Value| Profile::from_val(tape(&v).root()).map_err(|e| e.to_string());
+        assert_eq!(own(json!(null)), Ok(Profile::default()));
+        assert_eq!(
+            own(json!({"nickname": "Alice", "avatar": null})),
+            Ok(Profile {
+                nickname: Some("Alice".into()),
+                avatar: None
+            })
+        );
+        assert_eq!(
+            own(json!({"nickname": {"zh": "爱丽丝"}})),
+            Err("mpchat: createChat: `profile.nickname` must be a string (got an object)".into())
+        );
     }
 
     #[test]
@@ -620,11 +816,10 @@ mod tests {
             ),
         ];
         for (ext, keys, want) in table {
-            let ext = ext.as_object().unwrap().clone();
             assert_eq!(
-                read_ext_profile(&ext, keys, &ProfilePolicy::default()),
+                read_ext_profile(tape(&ext).root(), keys, &ProfilePolicy::default()),
                 want,
-                "{ext:?}"
+                "{ext}"
             );
         }
     }
@@ -635,44 +830,47 @@ mod tests {
             nickname: Some(n.into()),
             avatar: None,
         };
+        let bob = Profile {
+            nickname: Some("Bob".into()),
+            avatar: Some("https://b/b.png".into()),
+        };
         let mut cache = ProfileCache::with_capacity(2);
-        cache.remember(
-            "bob",
-            &Profile {
-                nickname: Some("Bob".into()),
-                avatar: Some("https://b/b.png".into()),
-            },
-        );
-        cache.remember(
-            "bob",
-            &Profile {
-                nickname: None,
-                avatar: None,
-            },
-        );
-        cache.remember("bob", &named("Bobby"));
-        assert_eq!(
-            cache.get("bob"),
-            Some(&Profile {
-                nickname: Some("Bobby".into()),
-                avatar: Some("https://b/b.png".into())
-            })
-        );
-        cache.remember("ann", &named("Ann"));
-        cache.remember("bob", &named("Bob"));
-        cache.remember("cid", &named("Cid"));
+        // (sender, profile shown, whether that changed the cache)
+        let steps = [
+            ("bob", bob.clone(), true),
+            ("bob", Profile::default(), false),
+            ("bob", bob.clone(), false),
+            ("bob", named("Bob"), false),
+            ("bob", named("Bobby"), true),
+            ("ann", named("Ann"), true),
+            ("bob", named("Bob"), true),
+            ("cid", named("Cid"), true),
+            ("dan", Profile::default(), false),
+        ];
+        for (i, (id, profile, changed)) in steps.into_iter().enumerate() {
+            assert_eq!(
+                cache.remember(id, &profile),
+                changed,
+                "step {i}: {id} {profile:?}"
+            );
+        }
         assert_eq!(cache.get("ann"), None, "ann was updated least recently");
         assert_eq!(
-            cache.get("bob").and_then(|p| p.nickname.as_deref()),
-            Some("Bob")
+            cache.get("bob"),
+            Some(&bob),
+            "a field not shown keeps the known value"
         );
-        assert_eq!(
-            cache.get("cid").and_then(|p| p.nickname.as_deref()),
-            Some("Cid")
-        );
-        assert_eq!(cache.len(), 2);
-        cache.remember("dan", &Profile::default());
+        assert_eq!(cache.get("cid"), Some(&named("Cid")));
         assert_eq!(cache.get("dan"), None);
+        assert_eq!(cache.len(), 2);
+        // Showing what is known is no update: ann, updated after bob's last change, outlives bob.
+        let mut cache = ProfileCache::with_capacity(2);
+        cache.remember("bob", &named("Bob"));
+        cache.remember("ann", &named("Ann"));
+        assert!(!cache.remember("bob", &named("Bob")));
+        cache.remember("cid", &named("Cid"));
+        assert_eq!((cache.get("bob"), cache.get("ann").is_some()), (None, true));
+        assert!(!ProfileCache::with_capacity(0).remember("bob", &named("Bob")));
     }
 
     #[test]
@@ -681,7 +879,7 @@ mod tests {
         cache.remember(
             "bob",
             &Profile {
-                nickname: Some("Bob".into()),
+                nickname: Some("Bob \"B\"".into()),
                 avatar: None,
             },
         );
@@ -692,14 +890,40 @@ mod tests {
                 avatar: Some("https://a/a.png".into()),
             },
         );
-        let json = serde_json::to_string(&cache).unwrap();
+        let json = cache.to_json();
         assert_eq!(
             json,
+            r#"[{"id":"bob","nickname":"Bob \"B\""},{"id":"ann","avatar":"https://a/a.png"}]"#
+        );
+        let back = ProfileCache::from_val(tape(&serde_json::from_str(&json).unwrap()).root());
+        assert_eq!(back, cache);
+        assert_eq!(ProfileCache::default().to_json(), "[]");
+        // Entries that are not {id, nickname?, avatar?} are skipped; the rest is read.
+        let stored = json!([
+            {"id": "bob", "nickname": "Bob"},
+            {"id": "", "nickname": "Nobody"},
+            {"id": 7, "nickname": "Seven"},
+            {"id": "eve", "nickname": 5},
+            {"id": "fay", "avatar": null},
+            {"id": "gus"},
+            "hal",
+            null,
+            {"id": "ann", "avatar": "https://a/a.png", "extra": true},
+        ]);
+        let read = ProfileCache::from_val(tape(&stored).root());
+        assert_eq!(
+            read.to_json(),
             r#"[{"id":"bob","nickname":"Bob"},{"id":"ann","avatar":"https://a/a.png"}]"#
         );
-        let back: ProfileCache = serde_json::from_str(&json).unwrap();
-        assert_eq!(back.get("bob"), cache.get("bob"));
-        assert_eq!(back.get("ann"), cache.get("ann"));
-        assert_eq!(back.len(), 2);
+        for not_a_list in [
+            json!({"id": "bob", "nickname": "Bob"}),
+            json!("[]"),
+            json!(null),
+        ] {
+            assert!(
+                ProfileCache::from_val(tape(&not_a_list).root()).is_empty(),
+                "{not_a_list}"
+            );
+        }
     }
 }

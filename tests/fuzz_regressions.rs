@@ -6,7 +6,7 @@
 #[path = "../fuzz/src/checks.rs"]
 mod checks;
 
-use mpchat::build::build;
+use mpchat::build::build_value;
 use mpchat::profile::{ExtKeys, Profile};
 use serde_json::{json, Value};
 
@@ -27,7 +27,7 @@ fn build_refuses_an_ext_receivers_would_drop() {
     ];
     for (levels, error) in table {
         let input = json!({"type": "txt", "chatType": "groupChat", "to": "g1", "msg": "hi", "ext": ext_of_depth(levels)});
-        let outcome = build(&input, &Profile::default(), &ExtKeys::default());
+        let outcome = build_value(&input, &Profile::default(), &ExtKeys::default());
         assert_eq!(
             outcome.as_ref().err().map(|e| e.message().to_string()).as_deref(),
             error,

@@ -2,11 +2,13 @@
 //! demo's `rendered_<id><myName>` arrays. Their records look like
 //! `{ msg: { type, data: [segments] | string, url }, username, yourname, info: { from, to }, time, mid, style }`;
 //! whatever maps to a [`Record`] with an id, a sender and a time is taken, the rest is skipped.
+//! Items are read from a tape; only the strings a record keeps are decoded.
 
-use serde_json::{Map, Value};
-
+use crate::json::{integer_text, Json};
 use crate::kind::{ConversationId, Kind};
 use crate::message::{Direction, MsgType, Record, Sender, Status};
+use crate::profile::without_query_params;
+use crate::tape::{self, Val};
 
 /// Which legacy conversation a storage key holds, if it looks like one of the old layouts.
 /// `kind_hint` is the kind written in the items (the demo's `chatType`), for `rendered_` keys.
@@ -23,35 +25,32 @@ pub fn legacy_conversation(
         .then(|| ConversationId::new(kind_hint.unwrap_or(Kind::Single), id))
 }
 
-/// The conversation kind the items of a `rendered_` array say they are.
-pub fn kind_hint(items: &[Value]) -> Option<Kind> {
-    items.iter().find_map(|item| {
+/// The conversation kind the items of a `rendered_` array (`items`, the array) say they are.
+pub fn kind_hint(items: Val<'_>) -> Option<Kind> {
+    items.items().find_map(|item| {
         let spelled = item
             .get("chatType")
-            .or_else(|| item.get("type"))
-            .and_then(Value::as_str)?;
-        Kind::from_spelling(spelled)
+            .or_else(|| item.get("type"))?
+            .as_str()?;
+        Kind::from_spelling(&spelled)
     })
 }
 
 /// Converts one legacy item; `None` when it lacks an id, a sender or a time.
-pub fn legacy_record(item: &Value, conversation: &ConversationId, user: &str) -> Option<Record> {
-    let obj = item.as_object()?;
-    let msg = obj.get("msg").and_then(Value::as_object);
-    let info = obj.get("info").and_then(Value::as_object);
+pub fn legacy_record(item: Val<'_>, conversation: &ConversationId, user: &str) -> Option<Record> {
+    let msg = item.get("msg");
+    let info = item.get("info");
     let msg_type = match str_field(msg, "type") {
-        Some(name) => MsgType::from_name(name)?,
+        Some(name) => MsgType::from_name(&name)?,
         None => MsgType::Txt,
     };
     let from = str_field(info, "from")
-        .or_else(|| str_field(Some(obj), "from"))
-        .or_else(|| str_field(Some(obj), "username"))
-        .filter(|s| !s.is_empty())?
-        .to_string();
-    let mine = from == user || str_field(Some(obj), "style") == Some("self");
+        .or_else(|| str_field(Some(item), "from"))
+        .or_else(|| str_field(Some(item), "username"))
+        .filter(|s| !s.is_empty())?;
+    let mine = from == user || item.get("style").is_some_and(|s| s.is_str("self"));
     let to = str_field(info, "to")
-        .or_else(|| str_field(Some(obj), "to"))
-        .map(str::to_string)
+        .or_else(|| str_field(Some(item), "to"))
         .unwrap_or_else(|| {
             if mine {
                 conversation.id.clone()
@@ -59,27 +58,27 @@ pub fn legacy_record(item: &Value, conversation: &ConversationId, user: &str) ->
                 user.to_string()
             }
         });
-    let time = obj.get("time").and_then(legacy_time)?;
-    let id = legacy_id(obj, msg_type)?;
+    let time = item.get("time").and_then(legacy_time)?;
+    let id = legacy_id(item, msg_type)?;
     let data = msg.and_then(|m| m.get("data"));
     let (text, body) = if msg_type == MsgType::Txt {
         (Some(data.map(segments_text).unwrap_or_default()), None)
     } else {
-        let mut body = Map::new();
-        if let Some(url) = str_field(msg, "url").or_else(|| data.and_then(Value::as_str)) {
-            body.insert("url".into(), Value::String(without_tokens(url)));
+        let mut body = Vec::new();
+        if let Some(url) = str_field(msg, "url").or_else(|| data.and_then(Val::as_str)) {
+            body.push(("url".to_string(), Json::String(without_tokens(&url))));
         }
         for field in [
             "filename", "length", "width", "height", "addr", "lat", "lng", "action",
         ] {
             if let Some(v) = msg
                 .and_then(|m| m.get(field))
-                .filter(|v| v.is_string() || v.is_number())
+                .filter(|v| matches!(v.kind(), tape::Kind::Number(_) | tape::Kind::String))
             {
-                body.insert(field.into(), v.clone());
+                body.push((field.to_string(), Json::from_val(v)));
             }
         }
-        (None, Some(body))
+        (None, Some(Json::Object(body)))
     };
     Some(Record {
         id,
@@ -101,28 +100,25 @@ pub fn legacy_record(item: &Value, conversation: &ConversationId, user: &str) ->
         mentions_me: false,
         status: if mine { Status::Sent } else { Status::Read },
         recalled: false,
-        ext: Map::new(),
+        ext: Json::object(),
     })
 }
 
-fn str_field<'a>(object: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a str> {
-    object.and_then(|o| o.get(key)).and_then(Value::as_str)
+/// The string at `key` of an object, decoded.
+fn str_field(object: Option<Val<'_>>, key: &str) -> Option<String> {
+    object?.get(key)?.as_str()
 }
 
 /// The item's id; the demo's `mid` is the type name followed by the server id, which is kept bare so
 /// that a repeat from offline sync de-duplicates against it.
-fn legacy_id(obj: &Map<String, Value>, msg_type: MsgType) -> Option<String> {
-    if let Some(id) = obj.get("id").and_then(|v| {
+fn legacy_id(item: Val<'_>, msg_type: MsgType) -> Option<String> {
+    if let Some(id) = item.get("id").and_then(|v| {
         v.as_str()
-            .map(str::to_string)
-            .or_else(|| v.as_u64().map(|n| n.to_string()))
+            .or_else(|| v.as_f64().filter(|n| *n >= 0.0).and_then(integer_text))
     }) {
         return (!id.is_empty()).then_some(id);
     }
-    let mid = obj
-        .get("mid")
-        .and_then(Value::as_str)
-        .filter(|m| !m.is_empty())?;
+    let mid = str_field(Some(item), "mid").filter(|m| !m.is_empty())?;
     let bare = [
         "txt",
         "img",
@@ -137,62 +133,49 @@ fn legacy_id(obj: &Map<String, Value>, msg_type: MsgType) -> Option<String> {
     ]
     .iter()
     .find_map(|prefix| mid.strip_prefix(prefix))
-    .filter(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()));
-    Some(bare.unwrap_or(mid).to_string())
+    .filter(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
+    .map(str::to_string);
+    Some(bare.unwrap_or(mid))
 }
 
 /// The text of a `msg.data` that is a string or an array of `{type, data}` segments (emoji segments
 /// give back their code when they kept it).
-fn segments_text(data: &Value) -> String {
-    match data {
-        Value::String(s) => s.clone(),
-        Value::Array(segments) => segments
-            .iter()
-            .filter_map(|seg| {
-                let piece = if seg.get("type").and_then(Value::as_str) == Some("emoji") {
-                    seg.get("code")
-                        .or_else(|| seg.get("value"))
-                        .or_else(|| seg.get("data"))
-                } else {
-                    seg.get("data")
-                };
-                piece.and_then(Value::as_str)
-            })
-            .collect(),
-        _ => String::new(),
+fn segments_text(data: Val<'_>) -> String {
+    if let Some(text) = data.as_str() {
+        return text;
     }
+    data.items()
+        .filter_map(|seg| {
+            let piece = if seg.get("type").is_some_and(|t| t.is_str("emoji")) {
+                seg.get("code")
+                    .or_else(|| seg.get("value"))
+                    .or_else(|| seg.get("data"))
+            } else {
+                seg.get("data")
+            };
+            piece?.as_str()
+        })
+        .collect()
 }
 
 /// Drops query parameters naming a token (the demo stored the access token in media URLs).
 fn without_tokens(url: &str) -> String {
-    let Some((base, query)) = url.split_once('?') else {
-        return url.to_string();
-    };
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|pair| {
-            !pair
-                .split('=')
-                .next()
-                .unwrap_or_default()
-                .to_ascii_lowercase()
-                .contains("token")
-        })
-        .collect();
-    if kept.is_empty() {
-        base.to_string()
-    } else {
-        format!("{base}?{}", kept.join("&"))
-    }
+    without_query_params(url, |name| {
+        name.as_bytes()
+            .windows(5)
+            .any(|w| w.eq_ignore_ascii_case(b"token"))
+    })
 }
 
 /// A legacy time: milliseconds (number or digits) or the demo's local `YYYY-M-D HH:mm:ss`, read as
 /// China time (UTC+8), where those apps ran.
-fn legacy_time(value: &Value) -> Option<i64> {
-    if let Some(ms) = value.as_i64() {
-        return Some(ms);
+fn legacy_time(value: Val<'_>) -> Option<i64> {
+    if let Some(ms) = value.as_f64() {
+        // Whole milliseconds within i64, so the cast is exact.
+        return (ms.fract() == 0.0 && ms.abs() < i64::MAX as f64).then_some(ms as i64);
     }
-    let text = value.as_str()?.trim();
+    let text = value.as_str()?;
+    let text = text.trim();
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         return text.parse().ok();
     }
@@ -230,10 +213,15 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::tape::Tape;
+    use serde_json::{json, Value};
+
+    fn tape(value: &Value) -> Tape {
+        Tape::full(value)
+    }
 
     #[test]
     fn legacy_times() {
@@ -248,7 +236,7 @@ mod tests {
             (json!(null), None),
         ];
         for (input, want) in table {
-            assert_eq!(legacy_time(&input), want, "{input}");
+            assert_eq!(legacy_time(tape(&input).root()), want, "{input}");
         }
     }
 
@@ -258,7 +246,7 @@ mod tests {
         let demo_text = json!({ "info": {"from": "bob", "to": "g1"}, "username": "bob", "yourname": "g1",
             "msg": {"type": "txt", "data": [{"type": "txt", "data": "hi "}, {"type": "emoji", "data": "ee_1.png", "code": "[):]"}]},
             "style": "", "time": "2017-1-2 12:00:00", "mid": "txt123456" });
-        let r = legacy_record(&demo_text, &group, "alice").unwrap();
+        let r = legacy_record(tape(&demo_text).root(), &group, "alice").unwrap();
         assert_eq!(
             (
                 r.id.as_str(),
@@ -277,14 +265,14 @@ mod tests {
         );
         let mine_audio = json!({ "info": {"from": "alice", "to": "g1"}, "style": "self",
             "msg": {"type": "audio", "url": "https://x/a.amr?access_token=SECRET&v=1", "length": 3}, "time": 5, "mid": "abc" });
-        let r = legacy_record(&mine_audio, &group, "alice").unwrap();
+        let r = legacy_record(tape(&mine_audio).root(), &group, "alice").unwrap();
         assert_eq!(
             (r.id.as_str(), r.direction, r.status),
             ("abc", Direction::Out, Status::Sent)
         );
         assert_eq!(
             r.body.unwrap().get("url"),
-            Some(&json!("https://x/a.amr?v=1"))
+            Some(&Json::String("https://x/a.amr?v=1".into()))
         );
         for unusable in [
             json!("text"),
@@ -294,7 +282,7 @@ mod tests {
             json!({"info": {"from": "bob"}, "mid": "m", "time": 1, "msg": {"type": "combine"}}),
         ] {
             assert_eq!(
-                legacy_record(&unusable, &group, "alice"),
+                legacy_record(tape(&unusable).root(), &group, "alice"),
                 None,
                 "{unusable}"
             );
