@@ -147,10 +147,10 @@ fn ids_of_ten_thousand_characters() {
     let mut record = normalized(&message(json!({}))).unwrap();
     record.id = long.clone();
     let mut mem = MemoryStorage::with_wx_limits();
-    let (mut store, _) = Store::open(&mut mem, "me", StoreOptions::default()).unwrap();
+    let (mut store, _) = Store::open(mpchat::store::TextBackend::new(&mut mem), "me", StoreOptions::default()).unwrap();
     assert_eq!(store.insert(record).unwrap(), InsertOutcome::Stored);
     drop(store);
-    let (mut store, _) = Store::open(&mut mem, "me", StoreOptions::default()).unwrap();
+    let (mut store, _) = Store::open(mpchat::store::TextBackend::new(&mut mem), "me", StoreOptions::default()).unwrap();
     assert_eq!(store.history("single:bob", None, 5).unwrap().iter().map(|r| r.id.len()).collect::<Vec<_>>(), [10_000]);
 }
 
@@ -253,22 +253,22 @@ fn a_storage_full_of_foreign_keys() {
     let mut mem = MemoryStorage::with_wx_limits();
     // Under mpchat's prefix: names this version never writes, and its names holding values it cannot read.
     for i in 0..6_000 {
-        mem.plant(&format!("mpchat/1/me/junk{i}"), "{\"some\":\"thing\"}");
+        mem.plant(&format!("mpchat/2/me/junk{i}"), "{\"some\":\"thing\"}");
     }
-    let unreadable = ["not json", "{\"v\":2,\"c\":\"group:g\",\"r\":[]}", "{\"v\":1,\"c\":\"group:other\",\"r\":[]}", "{\"v\":1,\"c\":\"gro"];
+    let unreadable = ["not json", "{\"v\":3,\"c\":\"group:g\",\"r\":[]}", "{\"v\":2,\"c\":\"group:other\",\"r\":[]}", "{\"v\":2,\"c\":\"gro"];
     for i in 0..4_000u64 {
-        mem.plant(&format!("mpchat/1/me/c/group:g{}/{:016x}", i % 50, i << 32), unreadable[(i % 4) as usize]);
+        mem.plant(&format!("mpchat/2/me/c/group:g{}/{}", i % 50, (i + 1) << 32), unreadable[(i % 4) as usize]);
     }
-    mem.plant("mpchat/1/me/state", "[1,2,3]");
+    mem.plant("mpchat/2/me/s", "[1,2,3]");
     // Outside the prefix: other users and other code of the app, never touched or reported.
     for i in 0..2_000 {
-        mem.plant(&format!("mpchat/1/other/c/group:g/{i:016x}"), "x");
+        mem.plant(&format!("mpchat/2/other/c/group:g/{i}"), "x");
         mem.plant(&format!("chat_history_{i}"), "[]");
     }
-    let outside = |mem: &MemoryStorage| mem.key_list().into_iter().filter(|k| !k.starts_with("mpchat/1/me/")).count();
-    let (mut store, report) = Store::open(&mut mem, "me", StoreOptions::default()).unwrap();
+    let outside = |mem: &MemoryStorage| mem.key_list().into_iter().filter(|k| !k.starts_with("mpchat/2/me/")).count();
+    let (mut store, report) = Store::open(mpchat::store::TextBackend::new(&mut mem), "me", StoreOptions::default()).unwrap();
     assert_eq!(report.skipped_keys.len(), 6_000 + 4_000 + 1, "every unreadable key under the prefix is reported");
-    assert!(report.skipped_keys.iter().all(|k| k.starts_with("mpchat/1/me/")));
+    assert!(report.skipped_keys.iter().all(|k| k.starts_with("mpchat/2/me/")));
 
     // New messages, some into conversations whose every chunk was unreadable: all kept.
     let base = normalized(&message(json!({}))).unwrap();
@@ -282,8 +282,12 @@ fn a_storage_full_of_foreign_keys() {
         record.kind = mpchat::ConversationId::parse(conversation).unwrap().kind;
         assert_eq!(store.insert(record).unwrap(), InsertOutcome::Stored, "m{i}");
     }
+    let accounted = store.report().bytes_used;
     drop(store);
-    let (mut store, _) = Store::open(&mut mem, "me", StoreOptions::default()).unwrap();
+    assert_eq!(accounted, mem.bytes_under("mpchat/2/me/"), "the foreign values are counted");
+    let (mut store, report) = Store::open(mpchat::store::TextBackend::new(&mut mem), "me", StoreOptions::default()).unwrap();
+    assert!(report.skipped_keys.is_empty(), "reported once, then known from the state");
+    assert_eq!(store.report().bytes_used, accounted);
     for conversation in conversations {
         let history = store.history(conversation, None, 1_000).unwrap();
         assert_eq!(history.len(), 100, "{conversation}");

@@ -10,11 +10,12 @@ use mpchat::build::build_value;
 use mpchat::emoji::{delete_last, parse, spans_utf16, EmojiTable, Segment};
 use mpchat::normalize::{normalize_json, normalize_value, Context};
 use mpchat::profile::{ExtKeys, Profile, ProfileCache, ProfilePolicy};
+use mpchat::json::Json;
 use mpchat::store::{
-    InsertOutcome, KeyValue, MemoryStorage, Store, StoreOptions, UpdateOutcome, WX_KEY_LIMIT,
+    InsertOutcome, KeyValue, MemoryStorage, Store, StoreOptions, TextBackend, UpdateOutcome, WX_KEY_LIMIT,
 };
 use mpchat::{ConversationId, Direction, MsgType, Record, Result, Sender, Status};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The logged-in user of every check.
 pub const ME: &str = "me";
@@ -153,7 +154,7 @@ pub fn check_build(input: &Value, own: &Profile) {
 pub const CONVERSATIONS: [&str; 3] = ["single:peer", "group:g", "chatroom:r"];
 
 /// Key prefix of user [`ME`].
-pub const PREFIX: &str = "mpchat/1/me/";
+pub const PREFIX: &str = "mpchat/2/me/";
 
 /// A message of a scenario, named by namespace and number: incoming `i<n>`, my local `l<n>` and
 /// its server id `s<n>`. The number fixes its conversation and time (a message delivered twice
@@ -219,7 +220,7 @@ impl Msg {
                 Msg::Server(_) => Status::Sent,
             },
             recalled: false,
-            ext: Map::new(),
+            ext: Json::object(),
         }
     }
 }
@@ -245,11 +246,10 @@ pub enum Op {
     Reopen,
 }
 
-/// Storage left behind by someone: a key (suffix under [`PREFIX`] unless `outside`) and its value.
+/// Storage left behind by someone: a whole key and its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planted {
     pub key: String,
-    pub outside: bool,
     pub value: String,
 }
 
@@ -283,19 +283,19 @@ impl KeyValue for Shared {
 }
 
 /// Opens the store; an open that hits an injected fault is a failed start, retried with the faults healed.
-fn open(shared: &Shared, budget: u64) -> Store<Shared> {
+fn open(shared: &Shared, budget: u64) -> Store<TextBackend<Shared>> {
     let options = StoreOptions { total_bytes: budget };
-    match Store::open(shared.clone(), ME, options.clone()) {
+    match Store::open(TextBackend::new(shared.clone()), ME, options.clone()) {
         Ok((store, _)) => store,
         Err(_) => {
             shared.0.borrow_mut().heal();
-            Store::open(shared.clone(), ME, options).expect("open succeeds on a healthy storage").0
+            Store::open(TextBackend::new(shared.clone()), ME, options).expect("open succeeds on a healthy storage").0
         }
     }
 }
 
 /// Every record of a conversation, oldest first, paging back 7 at a time.
-pub fn all_history(store: &mut Store<Shared>, conversation: &str) -> Vec<Record> {
+pub fn all_history(store: &mut Store<TextBackend<Shared>>, conversation: &str) -> Vec<Record> {
     let mut out: Vec<Record> = Vec::new();
     let mut before: Option<String> = None;
     loop {
@@ -317,12 +317,13 @@ pub fn run_scenario(scenario: &Scenario) {
         let mut mem = shared.0.borrow_mut();
         *mem = MemoryStorage::with_limits(WX_KEY_LIMIT, scenario.quota);
         for planted in &scenario.planted {
-            let key = if planted.outside { planted.key.clone() } else { format!("{PREFIX}{}", planted.key) };
-            mem.plant(&key, &planted.value);
+            mem.plant(&planted.key, &planted.value);
         }
     }
-    // Storage may start over the budget (planted values); the store never adds to that.
-    let storage_ceiling = scenario.budget.max(shared.0.borrow().bytes_under(PREFIX));
+    // Storage may start over the budget (planted values, format 1 values opening moves over, each
+    // with a head and an envelope of its own); the store never adds to that.
+    let planted_bytes = shared.0.borrow().bytes_under("mpchat/1/me/") + shared.0.borrow().bytes_under(PREFIX);
+    let storage_ceiling = scenario.budget.max(planted_bytes + 1024 * scenario.planted.len() as u64);
     // Messages reported stored: id → the ids it may now be known by.
     let mut stored: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
     let mut store = open(&shared, scenario.budget);
@@ -384,14 +385,14 @@ pub fn run_scenario(scenario: &Scenario) {
 }
 
 /// Stops expecting records of conversations the store reported evicting from.
-fn forget_evicted(store: &mut Store<Shared>, stored: &mut BTreeMap<String, (String, BTreeSet<String>)>) {
+fn forget_evicted(store: &mut Store<TextBackend<Shared>>, stored: &mut BTreeMap<String, (String, BTreeSet<String>)>) {
     for event in store.take_evictions() {
         stored.retain(|_, (conversation, _)| *conversation != event.conversation);
     }
 }
 
 fn check_store(
-    store: &mut Store<Shared>,
+    store: &mut Store<TextBackend<Shared>>,
     shared: &Shared,
     stored: &BTreeMap<String, (String, BTreeSet<String>)>,
     (storage_ceiling, count_ceiling, exact_count): (u64, u64, bool),

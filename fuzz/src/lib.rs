@@ -7,7 +7,7 @@ pub mod checks;
 use arbitrary::{Result, Unstructured};
 use serde_json::{Map, Number, Value};
 
-use checks::{Msg, Op, Planted, Scenario, CONVERSATIONS};
+use checks::{Msg, Op, Planted, Scenario, CONVERSATIONS, PREFIX};
 
 /// Keys the SDK shapes, `build` input and `ext` use.
 const KEYS: &[&str] = &[
@@ -139,49 +139,94 @@ fn op(u: &mut Unstructured) -> Result<Op> {
     })
 }
 
-/// A stored value: a chunk of planted records (possibly of the wrong conversation or version, with
-/// any meta, cut short), a state value, or any text. The records of a chunk with sequence number
-/// `seq` are sorted and come from its own band of times, as the store lays chunks out: the store
-/// trusts that layout and does not repair chunks that overlap.
-fn planted_value(u: &mut Unstructured, seq: u64) -> Result<String> {
-    let text = match u.int_in_range(0..=3)? {
+/// Planted records of chunk band `band`, sorted, as the store lays a chunk out: records come from
+/// their chunk's band of times, because the store trusts that layout and does not repair chunks
+/// that overlap.
+fn band_records(u: &mut Unstructured, band: u64) -> Result<Vec<Value>> {
+    let mut records: Vec<_> = (0..u.int_in_range(0..=6)?)
+        .map(|_| Ok(msg(u)?.record(*u.choose(&TEXT_BYTES)?)))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|r| time_band(r.time) == band)
+        .collect();
+    records.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
+    records.dedup_by(|a, b| a.id == b.id);
+    Ok(records.into_iter().map(|r| serde_json::from_str(&r.to_json()).unwrap_or(Value::Null)).collect())
+}
+
+/// `value` with its `b` field set to the size of key plus value, as the store writes it, or a lie.
+fn with_size(u: &mut Unstructured, key: &str, mut value: Value) -> Result<String> {
+    value["b"] = Value::String("0".repeat(10));
+    let size = key.len() + value.to_string().len();
+    let size = if u.ratio(7, 8)? { size } else { u.int_in_range(0..=100_000)? };
+    value["b"] = Value::String(format!("{size:010}"));
+    Ok(value.to_string())
+}
+
+/// A planted key and value: format 2 values as the store writes them (a head, a loose record, a
+/// sealed chunk, the state, an extra), often wrong in some field; format 1 chunks and state, which
+/// opening migrates; or anything, anywhere. Sometimes cut short, as a crash mid-write would leave it.
+fn planted(u: &mut Unstructured) -> Result<Planted> {
+    let conversation = if u.ratio(7, 8)? { *u.choose(&CONVERSATIONS)? } else { "groupChat:g" };
+    let band = u.int_in_range(0..=4u64)?;
+    let seq = (band + 1) << 32;
+    let v2 = |suffix: String| format!("{PREFIX}{suffix}");
+    let (key, text) = match u.int_in_range(0..=8)? {
         0 | 1 => {
-            let mut records: Vec<_> = (0..u.int_in_range(0..=6)?)
-                .map(|_| Ok(msg(u)?.record(*u.choose(&TEXT_BYTES)?)))
-                .collect::<Result<Vec<_>>>()?
-                .into_iter()
-                .filter(|r| time_band(r.time) == seq)
-                .collect();
-            records.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
-            records.dedup_by(|a, b| a.id == b.id);
-            let records: Vec<Value> =
-                records.into_iter().map(|r| serde_json::to_value(r).unwrap_or(Value::Null)).collect();
             let mut chunk = serde_json::json!({
                 "v": if u.ratio(7, 8)? { 1 } else { u.int_in_range(0..=3)? },
-                "c": if u.ratio(7, 8)? { *u.choose(&CONVERSATIONS)? } else { "group:other" },
-                "r": records,
+                "c": if u.ratio(7, 8)? { conversation } else { "group:other" },
+                "r": band_records(u, band)?,
             });
             if u.arbitrary()? {
                 chunk["m"] = serde_json::json!({
                     "unread": u.arbitrary::<u64>()? % 1000,
-                    "sealedBytes": u.arbitrary::<u64>()? % 100_000,
-                    "sealedChunks": u.int_in_range(0..=5)?,
-                    "intent": (0..u.int_in_range(0..=2)?).map(|_| u.int_in_range(0..=4u64).map(|s| s << 32)).collect::<Result<Vec<_>>>()?,
+                    "readMark": [u.int_in_range(0..=12_500)?, "x"],
                 });
             }
-            chunk.to_string()
+            (format!("mpchat/1/me/c/{conversation}/{seq:016x}"), chunk.to_string())
         }
-        2 => serde_json::json!({
-            "v": 1,
-            "muted": (0..u.int_in_range(0..=2)?).map(|_| u.choose(&CONVERSATIONS).copied()).collect::<Result<Vec<_>>>()?,
-            "evictedRecords": u.arbitrary::<u64>()?,
-        })
-        .to_string(),
-        _ => u.arbitrary()?,
+        2 => {
+            let key = v2(format!("c/{conversation}/{seq}"));
+            let chunk = serde_json::json!({"v": 2, "c": conversation, "s": seq, "r": band_records(u, band)?});
+            let text = with_size(u, &key, chunk)?;
+            (key, text)
+        }
+        3 => {
+            let record = msg(u)?.record(*u.choose(&TEXT_BYTES)?);
+            (v2(format!("r/{}/{}", record.conversation, u.int_in_range(0..=40)?)), record.to_json())
+        }
+        4 => {
+            let key = v2(format!("h/{conversation}"));
+            let (from, count) = (u.int_in_range(0..=40u64)?, u.int_in_range(0..=6u64)?);
+            let head = serde_json::json!({
+                "v": 2, "c": conversation, "t": u.int_in_range(0..=12_500)?, "u": u.int_in_range(0..=20)?,
+                "f": from, "n": from + count, "lb": u.int_in_range(0..=20_000)?,
+                "s": [seq, seq + (u.int_in_range(0..=2u64)? << 32), [], []], "sb": u.int_in_range(0..=50_000)?,
+            });
+            let text = with_size(u, &key, head)?;
+            (key, text)
+        }
+        5 => {
+            let muted: Vec<&str> = (0..u.int_in_range(0..=2)?).map(|_| u.choose(&CONVERSATIONS).copied()).collect::<Result<_>>()?;
+            if u.arbitrary()? {
+                let state = serde_json::json!({"v": 1, "muted": muted, "evictedRecords": u.arbitrary::<u32>()?});
+                ("mpchat/1/me/state".into(), state.to_string())
+            } else {
+                let key = v2("s".into());
+                let state = serde_json::json!({"v": 2, "m": muted, "er": u.arbitrary::<u32>()?, "ec": 0, "x": {}});
+                let text = with_size(u, &key, state)?;
+                (key, text)
+            }
+        }
+        6 => (v2(format!("x/{}", string(u)?)), u.arbitrary()?),
+        _ => {
+            let key: String = u.arbitrary()?;
+            (if u.arbitrary()? { v2(key) } else { key }, u.arbitrary()?)
+        }
     };
-    // Sometimes cut short, as a crash mid-write would leave it.
     let keep = if u.ratio(1, 8)? { u.int_in_range(0..=text.len())? } else { text.len() };
-    Ok(text.get(..keep).unwrap_or(&text).to_string())
+    Ok(Planted { key, value: text.get(..keep).unwrap_or(&text).to_string() })
 }
 
 /// Which of five chunks a planted record of this time belongs in (times run from 0 to 12,500).
@@ -189,28 +234,9 @@ fn time_band(time: i64) -> u64 {
     u64::try_from(time / 2_600).unwrap_or(0)
 }
 
-/// A key and whether it lies outside the prefix, with the band a chunk key's records must come from.
-fn planted_key(u: &mut Unstructured) -> Result<(String, bool, u64)> {
-    Ok(match u.int_in_range(0..=5)? {
-        0..=2 => {
-            let conversation = if u.ratio(7, 8)? { *u.choose(&CONVERSATIONS)? } else { "groupChat:g" };
-            let band = u.int_in_range(0..=4u64)?;
-            (format!("c/{conversation}/{:016x}", (band + 1) << 32), false, band)
-        }
-        3 => ("state".into(), false, 0),
-        4 => (format!("x/{}", string(u)?), false, 0),
-        _ => (u.arbitrary()?, u.arbitrary()?, 0),
-    })
-}
-
 /// A store scenario with a budget of a few KB to a few tens of KB.
 pub fn scenario(u: &mut Unstructured) -> Result<Scenario> {
-    let planted = (0..u.int_in_range(0..=6)?)
-        .map(|_| {
-            let (key, outside, band) = planted_key(u)?;
-            Ok(Planted { key, outside, value: planted_value(u, band)? })
-        })
-        .collect::<Result<_>>()?;
+    let planted = (0..u.int_in_range(0..=6)?).map(|_| planted(u)).collect::<Result<_>>()?;
     let budget = *u.choose(&[6_000u64, 12_000, 30_000, 100_000])?;
     let quota = if u.arbitrary()? { budget } else { *u.choose(&[4_000u64, 20_000, 1 << 20])? };
     let ops = (0..u.int_in_range(1..=60)?).map(|_| op(u)).collect::<Result<_>>()?;

@@ -136,6 +136,9 @@ impl<B: Backend> Store<B> {
         self.muted = muted.into_iter().collect();
         self.evicted_records = read_count(root, "er").unwrap_or(0);
         self.evicted_chunks = read_count(root, "ec").unwrap_or(0);
+        // Values under the prefix that are not the store's, counted when they were found.
+        self.foreign_keys = read_count(root, "fk").unwrap_or(0);
+        self.foreign_bytes = read_count(root, "fb").unwrap_or(0);
         for (name, bytes) in root.get("x").map(|x| x.entries().collect::<Vec<_>>()).unwrap_or_default() {
             let bytes = bytes.as_f64().filter(|n| *n > 0.0 && n.fract() == 0.0).unwrap_or(0.0) as u64;
             self.extras.insert(name.to_string(), Extra { stored: bytes, ..Extra::default() });
@@ -165,6 +168,8 @@ impl<B: Backend> Store<B> {
 
     /// Lists every key and makes each conversation agree with what is on storage (module docs).
     fn reconcile(&mut self, report: &mut OpenReport) -> Result<()> {
+        (self.foreign_keys, self.foreign_bytes) = (0, 0);
+        self.state_dirty = true;
         let mut found: BTreeMap<String, Found> = BTreeMap::new();
         let mut foreign = Vec::new();
         for key in self.backend.keys(self.keys.prefix())? {
@@ -324,9 +329,14 @@ impl<B: Backend> Store<B> {
                     chunks.insert(seq, Chunk::unloaded(Stored::Bytes(size)));
                 }
                 None => {
-                    // Not a chunk of ours: left alone and counted, like any foreign value.
-                    self.foreign_bytes += self.measured(&key, doc);
-                    self.foreign_keys += 1;
+                    // Unreadable under a chunk's name: kept as a chunk that reads as nothing, so its
+                    // number is not reused and eviction can clear it.
+                    let size = self.measured(&key, doc);
+                    conv.head.sealed.insert(seq);
+                    conv.head.sealed_bytes += size;
+                    let mut chunk = Chunk::unloaded(Stored::Bytes(size));
+                    chunk.body = super::conversation::Body::Corrupt;
+                    chunks.insert(seq, chunk);
                     self.skip(key);
                 }
             }
@@ -426,6 +436,10 @@ impl<B: Backend> Store<B> {
             if self.migrate_v1_conversation(&name, &seqs, &adopted)? {
                 report.migrated += 1;
             }
+        }
+        // The state moved over reaches storage before format 1's goes.
+        if let Some(reason) = self.finish(None) {
+            return Err(Error::storage(reason));
         }
         for key in others.into_iter().chain(state) {
             self.backend.remove(&key)?;
@@ -593,7 +607,7 @@ impl<B: Backend> Store<B> {
                 continue;
             }
             let items: Vec<Val<'_>> = root.items().collect();
-            let Some(conversation) = legacy_conversation(&key, &self.user, kind_hint(&items)) else {
+            let Some(conversation) = legacy_conversation(&key, &self.user, kind_hint(root)) else {
                 continue;
             };
             report.keys_found += 1;

@@ -404,6 +404,10 @@ impl<B: Backend> Store<B> {
         write_f64(&mut out, self.evicted_records as f64);
         out.push_str(",\"ec\":");
         write_f64(&mut out, self.evicted_chunks as f64);
+        out.push_str(",\"fk\":");
+        write_f64(&mut out, self.foreign_keys as f64);
+        out.push_str(",\"fb\":");
+        write_f64(&mut out, self.foreign_bytes as f64);
         out.push_str(",\"x\":{");
         let mut first = true;
         for (name, extra) in &self.extras {
