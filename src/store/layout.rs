@@ -438,7 +438,9 @@ impl Head {
         };
         out.push_str(",\"c\":");
         write_str(&mut out, &self.conversation);
-        number(&mut out, "t", self.activity as f64);
+        if self.activity != i64::MIN {
+            number(&mut out, "t", self.activity as f64);
+        }
         number(&mut out, "u", self.unread as f64);
         number(&mut out, "f", self.loose_from as f64);
         number(&mut out, "n", self.loose_next as f64);
@@ -491,10 +493,13 @@ impl Head {
             Some(list) => list.items().map(|n| read_number(Some(n))).collect::<Option<Vec<u64>>>(),
         };
         let (loose_holes, rewrites, loose_rewrites) = (numbers("lh")?, numbers("w")?, numbers("lw")?);
-        let activity = value.get("t")?.as_f64()?;
+        let activity = match value.get("t") {
+            None => i64::MIN as f64,
+            Some(t) => t.as_f64().filter(|t| t.fract() == 0.0 && t.abs() < 9.0e15)?,
+        };
         let head = Head {
             conversation: conversation.to_string(),
-            activity: (activity.fract() == 0.0 && activity.abs() < 9.0e15).then_some(activity as i64)?,
+            activity: activity as i64,
             unread: read_count(value, "u")?,
             read_mark: read_mark(value.get("rm")),
             peer_read_mark: read_mark(value.get("pm")),
