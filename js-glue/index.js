@@ -4,7 +4,9 @@
 // See README.md for the whole contract.
 'use strict'
 const glue = require('./mpchat_glue.js')
-const { storageAdapter } = require('./storage.js')
+const { createWire, utf8Length } = require('./wire.js')
+const { createHost, checkStorage } = require('./host.js')
+const { createEmojiParser } = require('./emoji.js')
 
 const DEFAULT_WASM_PATH = '/mpchat/mpchat_bg.wasm.br'
 
@@ -33,8 +35,14 @@ function load(options = {}) {
         const instance = result && result.instance ? result.instance : result
         if (!instance || !instance.exports) throw new Error(`mpchat: instantiating ${wasmPath} gave no exports`)
         glue.__wbg_set_wasm(instance.exports)
-        const memory = instance.exports.memory
-        runtime = { memory, emoji: makeEmojiParser(memory, new glue.EmojiScanner('')) }
+        const wire = createWire(instance.exports)
+        const joins = (codePoint) => glue.emoji_joins(codePoint)
+        runtime = {
+          wire,
+          joins,
+          projections: wire.json(glue.store_projections()),
+          emoji: createEmojiParser(wire.json(glue.emoji_default()), joins),
+        }
         return runtime
       })
       .catch((err) => {
@@ -50,61 +58,22 @@ function loaded() {
   return runtime
 }
 
-// Emoji parsing crosses the boundary once per text: wasm reports where the codes are (UTF-16 offsets
-// and table indices) and the segments are slices of the caller's own string.
-function makeEmojiParser(memory, scanner) {
-  const entries = scanner.entries()
-  return {
-    parse(text) {
-      if (typeof text !== 'string') throw new TypeError(`mpchat.parseEmoji expects a string, got ${typeof text}`)
-      const count = scanner.scan(text)
-      const segments = []
-      let at = 0
-      if (count > 0) {
-        const spans = new Uint32Array(memory.buffer, scanner.spans_ptr(), count * 3)
-        for (let i = 0; i < spans.length; i += 3) {
-          const start = spans[i]
-          if (start > at) segments.push({ type: 'txt', data: text.slice(at, start) })
-          const entry = entries[spans[i + 2]]
-          segments.push({ type: 'emoji', data: entry.file, code: entry.code })
-          at = spans[i + 1]
-        }
-      }
-      if (at < text.length) segments.push({ type: 'txt', data: at === 0 ? text : text.slice(at) })
-      return segments
-    },
-    // Copies, so a page that edits its picker data cannot change the parser's table.
-    table() {
-      return entries.map((e) => ({ code: e.code, file: e.file }))
-    },
-    deleteLast(text) {
-      if (typeof text !== 'string') throw new TypeError(`mpchat.deleteLast expects a string, got ${typeof text}`)
-      return text.slice(0, scanner.delete_last(text))
-    },
-  }
-}
-
-// Values go into wasm as JSON text: JSON.stringify copes with getters, drops functions, and fails cleanly
-// on cycles, where a field-by-field walk could recurse without end.
-function toJson(value, what) {
+/** Writes a value onto the wire, or says why it cannot be read. */
+function sendValue(wire, value, projection, what) {
   try {
-    const json = JSON.stringify(value)
-    if (json === undefined) return { error: `${what} is ${typeof value}, not an object` }
-    return { json }
+    wire.send(value, projection)
+    return null
   } catch (err) {
-    return { error: `${what} cannot be read as JSON: ${err && err.message}` }
+    return `${what} cannot be read: ${err && err.message}`
   }
 }
 
-function jsonOrThrow(value, what) {
-  const { json, error } = toJson(value, what)
-  if (error) throw new TypeError(`mpchat: ${error}`)
-  return json
-}
-
-function withSegments(emoji, record) {
-  if (record && typeof record.text === 'string') record.segments = emoji.parse(record.text)
-  return record
+// Lone UTF-16 surrogates are what JSON.stringify escapes as \udXXX (an escaped backslash before one
+// is text); they become U+FFFD, as the core makes them in everything it reads.
+function wellFormed(json) {
+  if (json.indexOf('\\ud') === -1 && json.indexOf('\\uD') === -1) return json
+  return json.replace(/(\\+)u([dD][89abAB][0-9a-fA-F]{2}|[dD][c-fC-F][0-9a-fA-F]{2})/g,
+    (all, slashes) => (slashes.length % 2 === 1 ? `${slashes.slice(1)}\\ufffd` : all))
 }
 
 // SDK callbacks that carry messages, by message type. Images come to addEventHandler as onImageMessage
@@ -115,27 +84,105 @@ const MESSAGE_EVENTS = ['onTextMessage', 'onImageMessage', 'onPictureMessage', '
 let handlerSerial = 0
 
 class Chat {
-  constructor(core, emoji, options) {
+  constructor(core, host, settings, options) {
+    const { wire } = loaded()
     this._core = core
-    this._emoji = emoji
+    this._host = host
+    this._wire = wire
+    this._message = settings.message
+    this._build = settings.build
+    this._consumed = new Set(settings.consumed)
+    this._emoji = options.emoji ? createEmojiParser(settings.emoji, runtime.joins) : runtime.emoji
     this._listeners = new Map() // conversation name or '*' -> Set of listeners
-    this._events = new Map() // 'evicted' | 'updated' -> Set of listeners
+    this._events = new Map() // 'evicted' | 'error' -> Set of listeners
     this._sending = new Set() // local ids whose send() is awaiting the SDK; send() settles them itself
     this.user = options.user
   }
 
+  _json(length) {
+    return this._wire.json(length)
+  }
+
+  _args(...values) {
+    this._wire.send(values)
+  }
+
+  /** A stored record as pages get it: a copy, its status with read marks applied, segments parsed. */
+  _present(ref) {
+    const record = this._host.copy(ref.doc)
+    record.status = ref.status
+    return this._withSegments(record)
+  }
+
+  _withSegments(record) {
+    if (record && typeof record.text === 'string') record.segments = this._emoji.parse(record.text)
+    return record
+  }
+
+  /** The record the core decided, with the text and the ext the SDK's message carries. */
+  _assemble(message, result) {
+    const record = result.record
+    if (result.text) record.text = message[result.text]
+    const ext = message.ext
+    const kept = {}
+    if (ext && typeof ext === 'object' && !Array.isArray(ext)) {
+      for (const key of Object.keys(ext)) if (!this._consumed.has(key)) kept[key] = ext[key]
+    }
+    record.ext = kept
+    return record
+  }
+
+  /** Normalises a message: the core's result, with the record whole and its JSON, or `ignored`. */
+  _normalized(message, keep, outgoing) {
+    const unreadable = sendValue(this._wire, message, this._message, 'message')
+    if (unreadable) return { outcome: 'ignored', reason: unreadable }
+    const result = this._json(this._core.normalize(keep, outgoing))
+    if (result.outcome !== 'ok') return result
+    let json
+    try {
+      json = wellFormed(JSON.stringify(this._assemble(message, result)))
+    } catch (err) {
+      return { outcome: 'ignored', reason: `message cannot be read: ${err && err.message}` }
+    }
+    return { outcome: 'ok', conversation: result.conversation, json }
+  }
+
+  /** Stores a normalised record; returns the core's outcome and the record for pages. */
+  _store(normalized) {
+    const { json } = normalized
+    const bytes = utf8Length(json)
+    const doc = this._host.adopt(JSON.parse(json), json)
+    const result = this._json(this._core.insert(doc, bytes))
+    const record = this._withSegments(JSON.parse(json))
+    return { ...result, conversation: normalized.conversation, record }
+  }
+
   /** Options for WebIM.message.create (SDK 4.x), legacy fields included. Throws on bad input. */
   build(input) {
-    return this._core.build(jsonOrThrow(input, 'build input'))
+    const unreadable = sendValue(this._wire, input, this._build, 'build input')
+    if (unreadable) throw new TypeError(`mpchat: ${unreadable}`)
+    const { options, copy, extFromInput } = this._json(this._core.build())
+    for (const key of copy) options[key] = input[key]
+    if (extFromInput) {
+      const ext = options.ext || (options.ext = {})
+      for (const key of Object.keys(input.ext)) {
+        const value = input.ext[key]
+        if (value == null && key in ext) continue
+        ext[key] = value
+      }
+    }
+    return options
   }
 
   /** Reads any SDK message shape; stores nothing. Never throws. */
   normalize(message) {
-    const { json, error } = toJson(message, 'message')
-    if (error) return { outcome: 'ignored', reason: error }
-    const result = this._core.normalize(json)
-    withSegments(this._emoji, result.record)
-    return result
+    try {
+      const result = this._normalized(message, false, false)
+      if (result.outcome !== 'ok') return result
+      return { outcome: 'ok', conversation: result.conversation, record: this._withSegments(JSON.parse(result.json)) }
+    } catch (err) {
+      return { outcome: 'ignored', reason: `mpchat could not read the message: ${err && err.message}` }
+    }
   }
 
   /**
@@ -144,15 +191,11 @@ class Chat {
    */
   receive(message) {
     try {
-      const { json, error } = toJson(message, 'message')
-      if (error) return { outcome: 'ignored', notified: 0, reason: error }
-      const result = this._core.receive(json)
-      result.notified = 0
-      if (result.outcome === 'stored' || result.outcome === 'unsaved') {
-        result.notified = this._publish(withSegments(this._emoji, result.record))
-      } else if (result.record) {
-        withSegments(this._emoji, result.record)
-      }
+      const normalized = this._normalized(message, true, false)
+      if (normalized.outcome !== 'ok') return { outcome: 'ignored', notified: 0, reason: normalized.reason }
+      const result = this._store(normalized)
+      result.notified = result.outcome === 'stored' || result.outcome === 'unsaved' ? this._publish(result.record) : 0
+      if (result.outcome === 'ignored') delete result.record
       this._drainEvictions()
       return result
     } catch (err) {
@@ -170,31 +213,43 @@ class Chat {
     const message = createSdkMessage(WebIM, options)
     if (!message.from) message.from = this.user
     if (!message.time) message.time = Date.now()
-    const pending = this._core.outgoing(jsonOrThrow(message, 'message'))
+    const normalized = this._normalized(message, true, true)
+    if (normalized.outcome !== 'ok') throw new Error(`mpchat: ${normalized.reason}`)
+    const pending = this._store(normalized)
     if (pending.outcome === 'ignored') throw new Error(`mpchat: ${pending.reason}`)
     const localId = pending.record.id
-    this._publish(withSegments(this._emoji, pending.record))
+    this._publish(pending.record)
     let settled
     this._sending.add(localId)
     try {
       const result = await conn.send(message)
       const serverId = result && (result.serverMsgId || (result.message && result.message.id))
       const time = result && result.message && Number(result.message.time)
-      settled = serverId
-        ? this._core.ack(localId, String(serverId), Number.isFinite(time) && time > 0 ? time : undefined)
-        : this._core.record(localId)
+      if (serverId) {
+        this._args(localId, String(serverId))
+        settled = this._json(this._core.ack(Number.isFinite(time) && time > 0 ? time : NaN))
+      } else {
+        settled = this._recordOf(localId)
+      }
       // Acked already (another chat attached to the same connection): read it under the server id.
-      if (!settled.record && serverId) settled = this._core.record(String(serverId))
+      if (!settled.record && serverId) settled = this._recordOf(String(serverId))
     } catch (err) {
-      settled = this._core.fail(localId)
-      if (settled.record) settled.record.error = sdkError(err)
+      this._args(localId)
+      settled = this._json(this._core.fail())
+      if (settled.record) settled.error = sdkError(err)
     } finally {
       this._sending.delete(localId)
     }
-    const record = settled.record || pending.record
-    this._publish(withSegments(this._emoji, record), localId)
+    const record = settled.record ? this._present(settled.record) : pending.record
+    if (settled.error) record.error = settled.error
+    this._publish(record, localId)
     this._drainEvictions()
     return record
+  }
+
+  _recordOf(id) {
+    this._args(id)
+    return this._json(this._core.record())
   }
 
   /**
@@ -225,22 +280,33 @@ class Chat {
         this._emit('error', err)
       }
     }
+    const update = (call, ...args) => {
+      this._args(...args)
+      return this._apply(this._json(call()), args[0])
+    }
     const handlers = {}
     for (const name of MESSAGE_EVENTS) handlers[name] = safely((m) => this.receive(m))
     // The SDK reports the server's ack here before send() resolves; send() settles its own messages
     // (with the server time it resolves with), so only sends made without mpchat are acked here.
-    handlers.onReceivedMessage = safely((e) => e && e.id && e.mid && !this._sending.has(String(e.id))
-      && this._apply(this._core.ack(String(e.id), String(e.mid), undefined), String(e.id)))
-    handlers.onRecallMessage = safely((e) => e && e.mid && this._apply(this._core.recall(String(e.mid), String(e.from || ''))))
-    handlers.onReadMessage = safely((e) => e && e.mid && this._apply(this._core.read_ack(String(e.mid))))
-    handlers.onDeliveredMessage = safely((e) => e && e.mid && this._apply(this._core.delivery_ack(String(e.mid))))
-    handlers.onChannelMessage = safely((e) => e && this._apply(this._core.channel_ack(jsonOrThrow(e, 'channel ack'))))
+    handlers.onReceivedMessage = safely((e) => {
+      if (!e || !e.id || !e.mid || this._sending.has(String(e.id))) return
+      this._args(String(e.id), String(e.mid))
+      this._apply(this._json(this._core.ack(NaN)), String(e.id))
+    })
+    handlers.onRecallMessage = safely((e) => e && e.mid && update(() => this._core.recall(), String(e.mid), String(e.from || '')))
+    handlers.onReadMessage = safely((e) => e && e.mid && update(() => this._core.read_ack(), String(e.mid)))
+    handlers.onDeliveredMessage = safely((e) => e && e.mid && update(() => this._core.delivery_ack(), String(e.mid)))
+    handlers.onChannelMessage = safely((e) => {
+      if (!e) return
+      const unreadable = sendValue(this._wire, e, 1, 'channel ack')
+      if (unreadable) throw new TypeError(`mpchat: ${unreadable}`)
+      this._apply(this._json(this._core.channel_ack()))
+    })
     return handlers
   }
 
   _apply(result, previousId) {
-    if (result && result.record) this._publish(withSegments(this._emoji, result.record), previousId)
-    if (result && result.records) for (const r of result.records) this._publish(withSegments(this._emoji, r))
+    if (result && result.record) this._publish(this._present(result.record), previousId)
     this._drainEvictions()
     return result
   }
@@ -299,34 +365,47 @@ class Chat {
   }
 
   _drainEvictions() {
-    for (const event of this._core.take_evictions()) this._emit('evicted', event)
+    if (!this._events.has('evicted')) {
+      this._core.take_evictions()
+      return
+    }
+    for (const event of this._json(this._core.take_evictions())) this._emit('evicted', event)
   }
 
   /** The `limit` newest records older than `before` (a record id), oldest first. */
   history(conversation, { before, limit = 20 } = {}) {
-    const records = this._core.history(String(conversation), before == null ? undefined : String(before), clampLimit(limit))
-    for (const r of records) withSegments(this._emoji, r)
-    return records
+    this._args(String(conversation), before == null ? null : String(before))
+    return this._json(this._core.history(clampLimit(limit))).map((ref) => this._present(ref))
   }
 
-  /** [{ conversation, kind, id, last, unread, updatedAt, muted }], most recently active first. */
+  /** [{ conversation, kind, id, last, unread, mentionsMe, updatedAt, muted }], most recently active first. */
   conversations() {
-    const list = this._core.conversations()
-    for (const c of list) withSegments(this._emoji, c.last)
+    const list = this._json(this._core.conversations())
+    for (const row of list) row.last = this._present(row.last)
     return list
   }
 
-  markRead(conversation) { return this._apply(this._core.mark_read(String(conversation))) }
+  markRead(conversation) {
+    this._args(String(conversation))
+    return this._apply(this._json(this._core.mark_read()))
+  }
 
   unreadTotal() { return this._core.unread_total() }
 
-  mute(conversation, on = true) { return this._apply(this._core.mute(String(conversation), Boolean(on))) }
+  mute(conversation, on = true) {
+    this._args(String(conversation))
+    return this._apply(this._json(this._core.mute(Boolean(on))))
+  }
 
-  storageReport() { return this._core.storage_report() }
+  storageReport() { return this._json(this._core.storage_report()) }
 
   parseEmoji(text) { return this._emoji.parse(text) }
 
-  deleteLast(text) { return this._emoji.deleteLast(text) }
+  deleteLast(text) {
+    if (typeof text !== 'string') throw new TypeError(`mpchat.deleteLast expects a string, got ${typeof text}`)
+    this._wire.send(text)
+    return text.slice(0, this._core.delete_last())
+  }
 
   emojiTable() { return this._emoji.table() }
 }
@@ -381,8 +460,11 @@ function sdkError(err) {
  */
 async function createChat(options) {
   if (!options || typeof options !== 'object') throw new TypeError('mpchat.createChat needs an options object')
-  const { memory } = await load(options)
-  const config = jsonOrThrow({
+  const { wire, projections } = await load(options)
+  const storage = options.storage || (typeof wx !== 'undefined' ? wx : undefined)
+  if (!storage) throw new TypeError('mpchat: no storage; pass options.storage (wx in a mini-program)')
+  checkStorage(storage)
+  const config = {
     user: options.user,
     profile: options.profile,
     extKeys: options.extKeys,
@@ -390,28 +472,45 @@ async function createChat(options) {
     emoji: options.emoji,
     limits: options.limits,
     migrate: options.migrate,
-  }, 'createChat options')
-  const storage = options.storage || (typeof wx !== 'undefined' ? wx : undefined)
-  if (!storage) throw new TypeError('mpchat: no storage; pass options.storage (wx in a mini-program)')
-  const core = new glue.ChatCore(config, storageAdapter(storage))
-  const emoji = options.emoji ? makeEmojiParser(memory, core.emoji_scanner()) : runtime.emoji
-  return new Chat(core, emoji, options)
+  }
+  const unreadable = sendValue(wire, config, 1, 'createChat options')
+  if (unreadable) throw new TypeError(`mpchat: ${unreadable}`)
+  const host = createHost(storage, wire, projections)
+  const core = new glue.ChatCore(host)
+  return new Chat(core, host, wire.json(core.settings()), options)
 }
 
 /** Text → [{type:'txt', data}, {type:'emoji', data:'ee_1.png', code:'[):]'}] with the Easemob table. */
 function parseEmoji(text) { return loaded().emoji.parse(text) }
 
 /** What the input box's delete key leaves: a trailing emoji code goes whole, else the last character. */
-function deleteLast(text) { return loaded().emoji.deleteLast(text) }
+function deleteLast(text) {
+  const { wire } = loaded()
+  if (typeof text !== 'string') throw new TypeError(`mpchat.deleteLast expects a string, got ${typeof text}`)
+  wire.send(text)
+  return text.slice(0, glue.delete_last_default())
+}
 
 /** The 35 Easemob codes in picker order, as [{ code, file }]. */
 function emojiTable() { return loaded().emoji.table() }
 
+const locales = new Map()
+
 /** A time label: today 'HH:mm', yesterday '昨天 HH:mm', the weekday, 'M月D日', 'YYYY年M月D日'. */
 function formatTime(ms, options = {}) {
-  loaded()
+  const { wire } = loaded()
   const { now = Date.now(), locale, utcOffsetMinutes } = options || {}
-  return glue.format_time(Number(ms), jsonOrThrow({ now, locale, utcOffsetMinutes }, 'formatTime options'))
+  let code = 0
+  if (locale !== undefined && locale !== null) {
+    code = locales.get(locale)
+    if (code === undefined) {
+      wire.send(String(locale))
+      code = glue.locale_number()
+      locales.set(locale, code)
+    }
+  }
+  const offset = utcOffsetMinutes === undefined || utcOffsetMinutes === null ? NaN : Number(utcOffsetMinutes)
+  return wire.text(glue.format_time(Number(ms), Number(now), offset, code))
 }
 
 module.exports = { createChat, load, parseEmoji, deleteLast, emojiTable, formatTime }

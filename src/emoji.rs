@@ -283,6 +283,24 @@ fn is_grapheme_boundary(text: &str, pos: usize) -> bool {
     }
 }
 
+/// Whether a code cannot start right after `c`: there is no grapheme boundary between `c` and `[`
+/// (`c` is a prepend mark). The shim asks this of the non-ASCII character before a candidate code.
+pub fn joins_before(c: char) -> bool {
+    let mut text = String::with_capacity(8);
+    text.push(c);
+    text.push('[');
+    !is_grapheme_boundary(&text, c.len_utf8())
+}
+
+/// Whether a code cannot end right before `c`: there is no grapheme boundary between `]` and `c`
+/// (`c` extends the character before it: a combining mark, ZWJ, a spacing mark).
+pub fn joins_after(c: char) -> bool {
+    let mut text = String::with_capacity(8);
+    text.push(']');
+    text.push(c);
+    !is_grapheme_boundary(&text, 1)
+}
+
 /// Splits `text` into segments: codes of `table`, and the text between them, never empty and
 /// never two text segments in a row. Concatenating the segments' [`Segment::source`] gives `text`.
 pub fn parse<'a>(table: &'a EmojiTable, text: &'a str) -> Vec<Segment<'a>> {

@@ -303,6 +303,15 @@ impl<B: Backend> Store<B> {
         Ok(self.outcome(UpdateOutcome::Updated, None))
     }
 
+    /// Sets an extra blob to be written with the next flush, without flushing now.
+    pub fn stage_extra(&mut self, name: &str, json: &str) -> Result<()> {
+        if json.len() > MAX_EXTRA_BYTES {
+            return Err(Error::input(format!("extra {name:?} is over {MAX_EXTRA_BYTES} bytes")));
+        }
+        self.extras.entry(name.to_string()).or_default().pending = Some(json.to_string());
+        Ok(())
+    }
+
     /// The extra blob stored under `name`, read from storage.
     pub fn extra(&mut self, name: &str) -> Result<Option<Tape>> {
         if !self.extras.get(name).is_some_and(|e| e.stored > 0) {

@@ -74,7 +74,7 @@ test('keys are namespaced per user and never touch the app or collide across ids
   assert.deepEqual(ids(bob.history('group:x')), ['5'])
   assert.deepEqual(storage.getStorageSync('group_g1'), ['the app’s own value'])
   assert.equal(storage.getStorageSync('token'), 'secret')
-  const foreign = [...storage.raw.keys()].filter((k) => !k.startsWith('mpchat/1/'))
+  const foreign = [...storage.raw.keys()].filter((k) => !k.startsWith('mpchat/2/'))
   assert.deepEqual(foreign.sort(), ['group_g1', 'token'])
 })
 
@@ -115,8 +115,8 @@ test('corrupted or foreign values under mpchat keys are skipped and reported; th
   chat.receive(sdk(6, { to: 'g2' }))
   const g2Key = [...storage.raw.keys()].find((k) => k.includes('group:g2'))
   storage.setStorageSync(g2Key, '{"truncated":') // a string of broken JSON, as an older writer might leave
-  storage.setStorageSync('mpchat/1/alice/c/group:g3/0000000000000001', { v: 99, something: 'else' })
-  storage.setStorageSync('mpchat/1/alice/nonsense', 42)
+  storage.setStorageSync('mpchat/2/alice/c/group:g3/4294967296', { v: 99, something: 'else' })
+  storage.setStorageSync('mpchat/2/alice/nonsense', 42)
   const again = await open(storage)
   assert.deepEqual(ids(again.history('group:g1')), ['1', '2', '3', '4', '5'])
   assert.ok(again.storageReport().skippedCorrupt >= 2)

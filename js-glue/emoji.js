@@ -1,0 +1,96 @@
+// Emoji codes in text, found in JS on the caller's own string: the text never crosses into wasm.
+// It is the core's tokenizer (src/emoji.rs) run with the engine's string search: the table comes from
+// the core, and whether a code may end or start beside a non-ASCII character (a combining mark, a
+// prepend sign) is the core's Unicode answer, asked once per character and remembered. A code is `[`,
+// then no bracket, then `]`, so each `[` has one candidate: the text up to the next bracket. The
+// test suite checks this scanner against the core's on the spec table and on random text.
+'use strict'
+
+const OPEN = 0x5b // [
+const CLOSE = 0x5d // ]
+
+/**
+ * @param {[string, string][]} table [code, file] pairs in picker order
+ * @param {(codePoint: number) => number} joins the core's answer: bit 1, no code starts after it;
+ *   bit 2, no code ends before it
+ */
+function createEmojiParser(table, joins) {
+  const entries = table.map(([code, file]) => ({ code, file }))
+  const index = new Map(entries.map((e, i) => [e.code, i]))
+  const longest = entries.reduce((n, e) => Math.max(n, e.code.length), 0)
+  const joined = new Map()
+  const joinsOf = (codePoint) => {
+    let bits = joined.get(codePoint)
+    if (bits === undefined) {
+      bits = joins(codePoint)
+      joined.set(codePoint, bits)
+    }
+    return bits
+  }
+  const startsClean = (text, open) => {
+    if (open === 0 || text.charCodeAt(open - 1) < 0x80) return true
+    const low = text.charCodeAt(open - 1)
+    const pair = open >= 2 && low >= 0xdc00 && low <= 0xdfff && (text.charCodeAt(open - 2) & 0xfc00) === 0xd800
+    return (joinsOf(text.codePointAt(pair ? open - 2 : open - 1)) & 1) === 0
+  }
+  const endsClean = (text, end) =>
+    end >= text.length || text.charCodeAt(end) < 0x80 || (joinsOf(text.codePointAt(end)) & 2) === 0
+
+  /** Codes in `text` as [start, end, entry] triples, left to right. */
+  function spans(text) {
+    const out = []
+    if (longest === 0) return out
+    let pos = 0
+    for (;;) {
+      const open = text.indexOf('[', pos)
+      if (open === -1) return out
+      const windowEnd = Math.min(open + longest, text.length)
+      let bracket = -1
+      for (let i = open + 1; i < windowEnd; i++) {
+        const c = text.charCodeAt(i)
+        if (c === OPEN || c === CLOSE) {
+          bracket = i
+          break
+        }
+      }
+      if (bracket === -1) {
+        pos = Math.max(windowEnd, open + 1)
+        continue
+      }
+      if (text.charCodeAt(bracket) === OPEN) {
+        pos = bracket
+        continue
+      }
+      const end = bracket + 1
+      pos = end
+      const entry = index.get(text.slice(open, end))
+      if (entry !== undefined && startsClean(text, open) && endsClean(text, end)) out.push(open, end, entry)
+    }
+  }
+
+  return {
+    spans,
+    /** Segments as WXML loops over them: {type:'txt', data} and {type:'emoji', data: file, code}. */
+    parse(text) {
+      if (typeof text !== 'string') throw new TypeError(`mpchat.parseEmoji expects a string, got ${typeof text}`)
+      const found = text.indexOf('[') === -1 ? [] : spans(text)
+      const segments = []
+      let at = 0
+      for (let i = 0; i < found.length; i += 3) {
+        const start = found[i]
+        if (start > at) segments.push({ type: 'txt', data: text.slice(at, start) })
+        const e = entries[found[i + 2]]
+        segments.push({ type: 'emoji', data: e.file, code: e.code })
+        at = found[i + 1]
+      }
+      if (at < text.length) segments.push({ type: 'txt', data: at === 0 ? text : text.slice(at) })
+      return segments
+    },
+    /** The table in picker order, as copies a page may edit. */
+    table() {
+      return entries.map((e) => ({ code: e.code, file: e.file }))
+    },
+  }
+}
+
+module.exports = { createEmojiParser }

@@ -1,0 +1,207 @@
+// The store's backend on the JS side (src/wasm/host.rs): `wx` storage calls, and the documents the core
+// names by handle. A value read stays a JS object; the core reads only the projection it asks for.
+// Records are documents too, written under their own key or inside a chunk, changed by patches the
+// core decides; the engine's native JSON does every serialising. wx keeps objects, so what it counts
+// against its limits is the JSON the core counts.
+'use strict'
+const { utf8Length } = require('./wire.js')
+
+function describe(err) {
+  return (err && (err.errMsg || err.message)) || String(err)
+}
+
+function checkStorage(storage) {
+  for (const method of ['getStorageSync', 'setStorageSync', 'removeStorageSync', 'getStorageInfoSync']) {
+    if (!storage || typeof storage[method] !== 'function') {
+      throw new TypeError(`mpchat: options.storage needs ${method} (pass wx, or an object with wx's Sync storage API)`)
+    }
+  }
+}
+
+/**
+ * @param storage wx, or anything with its four Sync storage methods
+ * @param wire the wire of the loaded wasm (wire.js)
+ * @param projections the stored shapes' projections, in the core's order
+ */
+function createHost(storage, wire, projections) {
+  checkStorage(storage)
+  const docs = [] // handle -> JS value
+  const json = [] // handle -> its JSON text, when known
+  const free = []
+  let lastError = ''
+  let keyList = null // every key, until a write of ours changes it
+
+  const adopt = (value, text) => {
+    const handle = free.length ? free.pop() : docs.length
+    docs[handle] = value
+    json[handle] = text
+    return handle
+  }
+  const textOf = (handle) => {
+    let text = json[handle]
+    if (text === undefined) {
+      text = JSON.stringify(docs[handle])
+      json[handle] = text
+    }
+    return text
+  }
+  const fail = (what, err) => {
+    lastError = `${what}: ${describe(err)}`
+    return -2
+  }
+  const allKeys = () => {
+    if (keyList === null) keyList = storage.getStorageInfoSync().keys || []
+    return keyList
+  }
+  const set = (key, value) => {
+    keyList = null
+    storage.setStorageSync(key, value)
+  }
+  const withPrefix = (prefix) => {
+    const keys = allKeys()
+    const out = []
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]
+      if (typeof k === 'string' && k.startsWith(prefix)) out.push(k)
+    }
+    return out
+  }
+
+  return {
+    adopt,
+    /** A record as pages get it: a copy, so a page that edits it cannot change what is stored. */
+    copy(handle) {
+      return JSON.parse(textOf(handle))
+    },
+    /** Drops the cached key list (the app may have written keys since). */
+    fresh() {
+      keyList = null
+    },
+    get(key, keyLength) {
+      const name = wire.at(key, keyLength)
+      try {
+        const value = storage.getStorageSync(name)
+        // wx answers '' for a missing key; mpchat never stores a bare string.
+        return value === '' || value === undefined || value === null ? -1 : adopt(value, undefined)
+      } catch (err) {
+        return fail('getStorageSync', err)
+      }
+    },
+    read(handle, shape) {
+      try {
+        wire.writer.length = 0
+        wire.writer.write(docs[handle], projections[shape], (value) => adopt(value, undefined))
+        return wire.writer.length
+      } catch (err) {
+        return fail('reading a stored value', err)
+      }
+    },
+    take(at) {
+      wire.copyTo(at)
+    },
+    create(text, length) {
+      try {
+        const source = wire.at(text, length)
+        return adopt(JSON.parse(source), source)
+      } catch (err) {
+        return fail('a record', err)
+      }
+    },
+    release(handle) {
+      if (docs[handle] === undefined) return
+      docs[handle] = undefined
+      json[handle] = undefined
+      free.push(handle)
+    },
+    setJson(key, keyLength, text, length) {
+      try {
+        set(wire.at(key, keyLength), JSON.parse(wire.at(text, length)))
+        return 0
+      } catch (err) {
+        return fail('setStorageSync', err)
+      }
+    },
+    setRecord(key, keyLength, handle) {
+      try {
+        set(wire.at(key, keyLength), docs[handle])
+        return 0
+      } catch (err) {
+        return fail('setStorageSync', err)
+      }
+    },
+    setChunk(key, keyLength, envelope, length, handles, count) {
+      try {
+        const chunk = JSON.parse(wire.at(envelope, length))
+        const list = wire.u32s(handles, count)
+        const records = new Array(count)
+        for (let i = 0; i < count; i++) records[i] = docs[list[i]]
+        chunk.r = records
+        set(wire.at(key, keyLength), chunk)
+        return 0
+      } catch (err) {
+        return fail('setStorageSync', err)
+      }
+    },
+    remove(key, keyLength) {
+      try {
+        keyList = null
+        storage.removeStorageSync(wire.at(key, keyLength))
+        return 0
+      } catch (err) {
+        return fail('removeStorageSync', err)
+      }
+    },
+    patch(handle, text, length) {
+      try {
+        const change = JSON.parse(wire.at(text, length))
+        const record = docs[handle]
+        const before = utf8Length(textOf(handle))
+        if (change.id !== undefined) record.id = change.id
+        if (change.time !== undefined) record.time = change.time
+        if (change.status !== undefined) record.status = change.status
+        if (change.recalledBy !== undefined) {
+          delete record.text
+          delete record.body
+          record.recalled = true
+          if (!record.ext || typeof record.ext !== 'object') record.ext = {}
+          record.ext.recalledBy = change.recalledBy
+        }
+        json[handle] = undefined
+        return before * 0x1000000 + utf8Length(textOf(handle))
+      } catch (err) {
+        return fail('changing a record', err)
+      }
+    },
+    measure(handle) {
+      try {
+        return utf8Length(textOf(handle))
+      } catch (err) {
+        return fail('measuring a stored value', err)
+      }
+    },
+    keys(prefix, length) {
+      try {
+        const matching = withPrefix(wire.at(prefix, length))
+        wire.writer.length = 0
+        wire.writer.write(matching, 1)
+        return wire.writer.length
+      } catch (err) {
+        return fail('getStorageInfoSync', err)
+      }
+    },
+    count(prefix, length) {
+      try {
+        return withPrefix(wire.at(prefix, length)).length
+      } catch (err) {
+        return fail('getStorageInfoSync', err)
+      }
+    },
+    error() {
+      wire.writer.length = 0
+      wire.writer.string(lastError)
+      return wire.writer.length
+    },
+  }
+}
+
+module.exports = { createHost, checkStorage }

@@ -1,0 +1,197 @@
+//! The store's backend in the wasm build: the shim (js-glue/host.js) keeps documents as JS objects
+//! and does the `wx` calls; the core names keys and documents and reads projections as tapes.
+
+use wasm_bindgen::prelude::*;
+
+use super::wire::Lent;
+use crate::error::{Error, Result};
+use crate::message::Status;
+use crate::store::{Backend, Doc, Patch, Shape};
+use crate::tape::Tape;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The shim's host object. Texts pass as (address, length) of UTF-8 in wasm memory; a negative
+    /// return is a failure whose message [`Host::error`] then gives.
+    pub type Host;
+    #[wasm_bindgen(method)]
+    fn get(this: &Host, key: u32, key_len: u32) -> i32;
+    /// Writes the tape of a document's projection aside; returns its length.
+    #[wasm_bindgen(method)]
+    fn read(this: &Host, doc: u32, shape: u32) -> i32;
+    /// Copies the tape set aside to `at`.
+    #[wasm_bindgen(method)]
+    fn take(this: &Host, at: u32);
+    #[wasm_bindgen(method)]
+    fn create(this: &Host, json: u32, len: u32) -> i32;
+    #[wasm_bindgen(method)]
+    fn release(this: &Host, doc: u32);
+    #[wasm_bindgen(method, js_name = setJson)]
+    fn set_json(this: &Host, key: u32, key_len: u32, json: u32, len: u32) -> i32;
+    #[wasm_bindgen(method, js_name = setRecord)]
+    fn set_record(this: &Host, key: u32, key_len: u32, doc: u32) -> i32;
+    #[wasm_bindgen(method, js_name = setChunk)]
+    fn set_chunk(this: &Host, key: u32, key_len: u32, envelope: u32, len: u32, docs: u32, count: u32) -> i32;
+    #[wasm_bindgen(method)]
+    fn remove(this: &Host, key: u32, key_len: u32) -> i32;
+    /// Returns the record's JSON bytes before × 2^24 + after, or a negative number.
+    #[wasm_bindgen(method)]
+    fn patch(this: &Host, doc: u32, json: u32, len: u32) -> f64;
+    #[wasm_bindgen(method)]
+    fn measure(this: &Host, doc: u32) -> f64;
+    /// Writes the keys starting with the prefix aside, as a tape array; returns its length.
+    #[wasm_bindgen(method)]
+    fn keys(this: &Host, prefix: u32, len: u32) -> i32;
+    #[wasm_bindgen(method)]
+    fn count(this: &Host, prefix: u32, len: u32) -> f64;
+    /// Writes the last failure's message aside, as a tape string; returns its length.
+    #[wasm_bindgen(method)]
+    fn error(this: &Host) -> i32;
+}
+
+pub struct JsBackend(pub Host);
+
+impl JsBackend {
+    fn taken(&self, len: i32) -> Result<Tape> {
+        if len < 0 {
+            return Err(self.failure());
+        }
+        let mut units = vec![0u16; len as usize];
+        self.0.take(units.as_mut_ptr() as u32);
+        Ok(Tape::new(units))
+    }
+
+    fn failure(&self) -> Error {
+        let len = self.0.error();
+        let mut units = vec![0u16; len.max(0) as usize];
+        self.0.take(units.as_mut_ptr() as u32);
+        let message = Tape::new(units).root().as_str().unwrap_or_default();
+        Error::storage(if message.is_empty() { "the storage call threw".to_string() } else { message })
+    }
+
+    fn status(&self, code: i32) -> Result<()> {
+        if code < 0 {
+            Err(self.failure())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn number(&self, n: f64) -> Result<u64> {
+        if n < 0.0 || !n.is_finite() {
+            Err(self.failure())
+        } else {
+            Ok(n as u64)
+        }
+    }
+}
+
+fn shape_number(shape: Shape) -> u32 {
+    Shape::ALL.iter().position(|s| *s == shape).unwrap_or(0) as u32
+}
+
+impl Backend for JsBackend {
+    fn get(&mut self, key: &str) -> Result<Option<Doc>> {
+        let key = Lent::new(key);
+        match self.0.get(key.ptr(), key.len()) {
+            -1 => Ok(None),
+            n if n < 0 => Err(self.failure()),
+            doc => Ok(Some(doc as Doc)),
+        }
+    }
+
+    fn read(&mut self, doc: Doc, shape: Shape) -> Result<Tape> {
+        let len = self.0.read(doc, shape_number(shape));
+        self.taken(len)
+    }
+
+    fn create(&mut self, json: &str) -> Result<Doc> {
+        let json = Lent::new(json);
+        let doc = self.0.create(json.ptr(), json.len());
+        self.status(doc)?;
+        Ok(doc as Doc)
+    }
+
+    fn release(&mut self, doc: Doc) {
+        self.0.release(doc);
+    }
+
+    fn set_json(&mut self, key: &str, json: &str) -> Result<()> {
+        let (key, json) = (Lent::new(key), Lent::new(json));
+        let code = self.0.set_json(key.ptr(), key.len(), json.ptr(), json.len());
+        self.status(code)
+    }
+
+    fn set_record(&mut self, key: &str, doc: Doc) -> Result<()> {
+        let key = Lent::new(key);
+        let code = self.0.set_record(key.ptr(), key.len(), doc);
+        self.status(code)
+    }
+
+    fn set_chunk(&mut self, key: &str, envelope: &str, records: &[Doc]) -> Result<()> {
+        let (key, envelope) = (Lent::new(key), Lent::new(envelope));
+        let count = u32::try_from(records.len()).unwrap_or(u32::MAX);
+        let code = self.0.set_chunk(key.ptr(), key.len(), envelope.ptr(), envelope.len(), records.as_ptr() as u32, count);
+        self.status(code)
+    }
+
+    fn remove(&mut self, key: &str) -> Result<()> {
+        let key = Lent::new(key);
+        let code = self.0.remove(key.ptr(), key.len());
+        self.status(code)
+    }
+
+    fn patch(&mut self, doc: Doc, patch: &Patch<'_>) -> Result<(u64, u64)> {
+        let json = Lent::new(patch_json(patch));
+        let both = self.number(self.0.patch(doc, json.ptr(), json.len()))?;
+        Ok((both >> 24, both & 0xFF_FFFF))
+    }
+
+    fn measure(&mut self, doc: Doc) -> Result<u64> {
+        let n = self.0.measure(doc);
+        self.number(n)
+    }
+
+    fn keys(&mut self, prefix: &str) -> Result<Vec<String>> {
+        let prefix = Lent::new(prefix);
+        let tape = self.taken(self.0.keys(prefix.ptr(), prefix.len()))?;
+        Ok(tape.root().items().filter_map(|k| k.as_str()).collect())
+    }
+
+    fn count(&mut self, prefix: &str) -> Result<u64> {
+        let prefix = Lent::new(prefix);
+        let n = self.0.count(prefix.ptr(), prefix.len());
+        self.number(n)
+    }
+}
+
+/// `{"id":…,"time":…,"status":…,"recalledBy":…}` with the fields the patch sets.
+fn patch_json(patch: &Patch<'_>) -> String {
+    use crate::json::{write_f64, write_str};
+    let mut out = String::from("{");
+    let field = |out: &mut String, name: &str| {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        write_str(out, name);
+        out.push(':');
+    };
+    if let Some(id) = patch.id {
+        field(&mut out, "id");
+        write_str(&mut out, id);
+    }
+    if let Some(time) = patch.time {
+        field(&mut out, "time");
+        write_f64(&mut out, time as f64);
+    }
+    if let Some(status) = patch.status {
+        field(&mut out, "status");
+        write_str(&mut out, Status::as_str(status));
+    }
+    if let Some(by) = patch.recalled_by {
+        field(&mut out, "recalledBy");
+        write_str(&mut out, by);
+    }
+    out.push('}');
+    out
+}

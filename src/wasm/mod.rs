@@ -1,0 +1,643 @@
+//! Every `#[wasm_bindgen]` export: the chat core as the shim (js-glue/) drives it.
+//!
+//! Values come in on a tape the shim writes into the inbox, and go out as JSON text in the outbox
+//! (see [`wire`]); records stay JS objects the shim holds, named by handle. A record handed back is
+//! `{"doc": handle, "status": "…"}`, its status with the read marks applied. Errors become JS
+//! `Error`s whose message says what to change. Nothing here may panic: a trap kills the instance.
+
+mod host;
+mod wire;
+
+use wasm_bindgen::prelude::*;
+
+use crate::build::{self, build};
+use crate::emoji::{self, EmojiTable};
+use crate::error::Error;
+use crate::json::{write_f64, write_str, Json};
+use crate::kind::ConversationId;
+use crate::message::{Record, Status};
+use crate::normalize::{self, conversation_of_ack, normalize, Context, Normalized};
+use crate::profile::{ExtKeys, Profile, ProfileCache, ProfilePolicy};
+use crate::store::{
+    Backend, ConversationSummary, InsertOutcome, MigrationReport, OpenReport, RecordMeta, Shape, Shown, Store,
+    StoreOptions, UpdateOutcome,
+};
+use crate::tape::{Kind, Val};
+use crate::time::{format_time as format_label, Locale, TimeOptions, DEFAULT_UTC_OFFSET_MINUTES};
+pub use host::Host;
+use host::JsBackend;
+use wire::{send, take_tape};
+
+pub use wire::{inbox, outbox};
+
+/// Persisted profiles: enough for the senders of a busy phone, small enough to rewrite on a change.
+const PROFILE_CACHE: usize = 256;
+const PROFILES_EXTRA: &str = "profiles";
+const MAX_USER_ID_BYTES: usize = 256;
+
+/// The projections of the stored shapes, in [`Shape::ALL`] order, for the shim's host.
+#[wasm_bindgen]
+pub fn store_projections() -> u32 {
+    let mut out = String::from("[");
+    for (i, shape) in Shape::ALL.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&shape.projection().to_json());
+    }
+    out.push(']');
+    send(out)
+}
+
+fn emoji_json(table: &EmojiTable) -> String {
+    let mut out = String::from("[");
+    for (i, (code, file)) in table.entries().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        write_str(&mut out, code);
+        out.push(',');
+        write_str(&mut out, file);
+        out.push(']');
+    }
+    out.push(']');
+    out
+}
+
+/// Easemob's emoji table, `[[code, file], …]` in picker order.
+#[wasm_bindgen]
+pub fn emoji_default() -> u32 {
+    send(emoji_json(&EmojiTable::easemob()))
+}
+
+/// Whether a code may start after, and end before, the character `code_point`: bit 1 set when a
+/// code cannot start right after it (it is a prepend mark), bit 2 when a code cannot end right before
+/// it (it extends the character before). The shim asks only about non-ASCII neighbours.
+#[wasm_bindgen]
+pub fn emoji_joins(code_point: u32) -> u32 {
+    char::from_u32(code_point).map_or(0, |c| u32::from(emoji::joins_before(c)) | u32::from(emoji::joins_after(c)) << 1)
+}
+
+/// The UTF-16 length of what the delete key leaves of the text on the tape, with Easemob's table.
+#[wasm_bindgen]
+pub fn delete_last_default() -> u32 {
+    delete_last_with(&EmojiTable::easemob())
+}
+
+/// The reference tokenizer on the text on the tape: `[start, end, entry, …]` in UTF-16 units. The
+/// shim's own scanner (js-glue/emoji.js) is checked against it.
+#[wasm_bindgen]
+pub fn emoji_spans_default() -> u32 {
+    spans_with(&EmojiTable::easemob())
+}
+
+fn spans_with(table: &EmojiTable) -> u32 {
+    let text = take_tape().root().as_str().unwrap_or_default();
+    let mut spans = Vec::new();
+    emoji::spans_utf16(table, &text, &mut spans);
+    let mut out = String::from("[");
+    for (i, n) in spans.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_f64(&mut out, f64::from(*n));
+    }
+    out.push(']');
+    send(out)
+}
+
+fn delete_last_with(table: &EmojiTable) -> u32 {
+    let text = take_tape().root().as_str().unwrap_or_default();
+    let kept = emoji::delete_last(table, &text);
+    u32::try_from(kept.encode_utf16().count()).unwrap_or(u32::MAX)
+}
+
+/// `formatTime(ms, { now, locale, utcOffsetMinutes })`; `locale` 0 for zh-CN, 1 for en.
+#[wasm_bindgen]
+pub fn format_time(ms: f64, now: f64, utc_offset_minutes: f64, locale: u32) -> Result<u32, JsError> {
+    if !now.is_finite() {
+        return Err(Error::input("formatTime: `now` must be a finite number of milliseconds").into());
+    }
+    let offset = if utc_offset_minutes.is_finite() {
+        utc_offset_minutes.clamp(-100_000.0, 100_000.0) as i32
+    } else {
+        DEFAULT_UTC_OFFSET_MINUTES
+    };
+    let options = TimeOptions {
+        now: now as i64,
+        locale: if locale == 1 { Locale::En } else { Locale::ZhCn },
+        utc_offset_minutes: offset,
+    };
+    Ok(send(format_label(ms, &options)?))
+}
+
+/// The locale number [`format_time`] takes, from a tag (`zh-CN`, `en`, …); an error names the ones known.
+#[wasm_bindgen]
+pub fn locale_number() -> Result<u32, JsError> {
+    let tag = take_tape().root().as_str().unwrap_or_default();
+    Ok(match Locale::parse(&tag)? {
+        Locale::En => 1,
+        _ => 0,
+    })
+}
+
+/// A chat of the logged-in user: own profile, ext keys, profiles seen, emoji table, the store.
+#[wasm_bindgen]
+pub struct ChatCore {
+    user: String,
+    own: Profile,
+    ext_keys: ExtKeys,
+    policy: ProfilePolicy,
+    /// Read from storage when first needed.
+    profiles: Option<ProfileCache>,
+    emoji: EmojiTable,
+    store: Store<JsBackend>,
+    opened: OpenReport,
+    migration: Option<MigrationReport>,
+    /// A message normalised and waiting for its record document ([`ChatCore::insert`]).
+    pending: Option<Record>,
+}
+
+fn user_id(value: Option<Val<'_>>) -> Result<String, Error> {
+    let value = value.filter(|v| !v.is_null());
+    match value.map(|v| (v.as_str(), v)) {
+        None => Err(Error::input("createChat: `user` is required: the logged-in user id")),
+        Some((Some(s), _)) if s.is_empty() => Err(Error::input("createChat: `user` is empty; pass the logged-in user id")),
+        Some((Some(s), _)) if s.len() > MAX_USER_ID_BYTES => {
+            Err(Error::input(format!("createChat: `user` is longer than {MAX_USER_ID_BYTES} bytes")))
+        }
+        Some((Some(s), _)) => Ok(s),
+        Some((None, v)) => Err(Error::input(format!("createChat: `user` must be a string, got {}", v.to_json()))),
+    }
+}
+
+/// `limits.totalBytes`: at least 64 KiB (a few chunks), at most wx's 10 MB.
+fn store_options(limits: Option<Val<'_>>) -> Result<StoreOptions, Error> {
+    const MIN: f64 = 64.0 * 1024.0;
+    const MAX: f64 = 10.0 * 1024.0 * 1024.0;
+    let total = limits.and_then(|l| l.get("totalBytes")).filter(|v| !v.is_null());
+    match total.map(|v| v.as_f64()) {
+        None => Ok(StoreOptions::default()),
+        Some(Some(n)) if (MIN..=MAX).contains(&n) => Ok(StoreOptions { total_bytes: n as u64 }),
+        Some(n) => Err(Error::input(format!(
+            "createChat: limits.totalBytes {} is out of range; use {MIN} to {MAX} bytes (default 8 MiB)",
+            n.map_or_else(|| "(not a number)".to_string(), |n| n.to_string())
+        ))),
+    }
+}
+
+/// `emoji: { table: [...] }` replaces the Easemob table; `emoji: { extra: [...] }` extends it.
+fn emoji_table(option: Option<Val<'_>>) -> Result<EmojiTable, Error> {
+    let Some(option) = option.filter(|v| !v.is_null()) else {
+        return Ok(EmojiTable::easemob());
+    };
+    let entries = |name: &str| -> Result<Option<Vec<(String, String)>>, Error> {
+        let Some(list) = option.get(name).filter(|v| !v.is_null()) else {
+            return Ok(None);
+        };
+        list.items()
+            .map(|e| match (e.get("code").and_then(Val::as_str), e.get("file").and_then(Val::as_str)) {
+                (Some(code), Some(file)) => Ok((code, file)),
+                _ => Err(Error::input(format!("emoji option: each `{name}` entry is {{ code, file }}, got {}", e.to_json()))),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    };
+    for (key, _) in option.entries() {
+        if !(key.is("table") || key.is("extra")) {
+            return Err(Error::input(format!("emoji option: unknown field `{key}`; use `table` or `extra`")));
+        }
+    }
+    let base = match entries("table")? {
+        Some(table) => EmojiTable::new(table)?,
+        None => EmojiTable::easemob(),
+    };
+    match entries("extra")? {
+        Some(extra) => base.with_extra(extra),
+        None => Ok(base),
+    }
+}
+
+fn shown_json(out: &mut String, shown: Shown) {
+    out.push_str("{\"doc\":");
+    write_f64(out, f64::from(shown.doc));
+    out.push_str(",\"status\":");
+    write_str(out, shown.status.as_str());
+    out.push('}');
+}
+
+fn outcome_json(out: &mut String, name: &str, reason: Option<&str>) {
+    out.push_str("{\"outcome\":");
+    write_str(out, name);
+    if let Some(reason) = reason {
+        out.push_str(",\"reason\":");
+        write_str(out, reason);
+    }
+}
+
+#[wasm_bindgen]
+impl ChatCore {
+    /// Opens the chat described by the options tape in the inbox, on the shim's `host`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(host: Host) -> Result<ChatCore, JsError> {
+        let tape = take_tape();
+        let config = tape.root();
+        if !matches!(config.kind(), Kind::Object) {
+            return Err(Error::input("createChat needs an options object").into());
+        }
+        let field = |name: &str| config.get(name).filter(|v| !v.is_null());
+        let user = user_id(field("user"))?;
+        let own = field("profile").map(Profile::from_val).transpose()?.unwrap_or_default();
+        let ext_keys = field("extKeys").map(ExtKeys::from_val).transpose()?.unwrap_or_default();
+        let policy = field("profilePolicy").map(ProfilePolicy::from_val).transpose()?.unwrap_or_default();
+        let emoji = emoji_table(field("emoji"))?;
+        let options = store_options(field("limits"))?;
+        let migrate = field("migrate").and_then(Val::as_bool) == Some(true);
+        let (mut store, opened) = Store::open(JsBackend(host), &user, options)?;
+        let migration = if migrate { Some(store.migrate_legacy()?) } else { None };
+        Ok(ChatCore { user, own, ext_keys, policy, profiles: None, emoji, store, opened, migration, pending: None })
+    }
+
+    /// What opening found: `{conversations, rebuilt, migrated, skippedKeys, skippedRecords, migration?}`.
+    pub fn open_report(&self) -> u32 {
+        let r = &self.opened;
+        let mut out = String::from("{\"conversations\":");
+        write_f64(&mut out, r.conversations as f64);
+        for (name, n) in [("rebuilt", r.rebuilt), ("migrated", r.migrated), ("skippedRecords", r.skipped_records)] {
+            out.push_str(",\"");
+            out.push_str(name);
+            out.push_str("\":");
+            write_f64(&mut out, n as f64);
+        }
+        out.push_str(",\"skippedKeys\":");
+        Json::Array(r.skipped_keys.iter().cloned().map(Json::String).collect()).write(&mut out);
+        if let Some(m) = &self.migration {
+            out.push_str(",\"migration\":{");
+            for (i, (name, n)) in [
+                ("keysFound", m.keys_found),
+                ("imported", m.imported),
+                ("duplicates", m.duplicates),
+                ("skipped", m.skipped),
+                ("keysRemoved", m.keys_removed),
+            ]
+            .iter()
+            .enumerate()
+            {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(&mut out, name);
+                out.push(':');
+                write_f64(&mut out, *n as f64);
+            }
+            out.push_str(",\"keysKept\":");
+            Json::Array(m.keys_kept.iter().cloned().map(Json::String).collect()).write(&mut out);
+            out.push('}');
+        }
+        out.push('}');
+        send(out)
+    }
+
+    /// `{"message": projection, "build": projection, "consumed": [ext keys], "emoji": [[code, file]]}`.
+    pub fn settings(&self) -> u32 {
+        let mut out = String::from("{\"message\":");
+        out.push_str(&normalize::projection(&self.ext_keys).to_json());
+        out.push_str(",\"build\":");
+        out.push_str(&build::projection().to_json());
+        out.push_str(",\"consumed\":");
+        let consumed = normalize::consumed_ext_keys(&self.ext_keys);
+        Json::Array(consumed.iter().map(|k| Json::String(k.to_string())).collect()).write(&mut out);
+        out.push_str(",\"emoji\":");
+        out.push_str(&emoji_json(&self.emoji));
+        out.push('}');
+        send(out)
+    }
+
+    fn profiles(&mut self) -> &ProfileCache {
+        if self.profiles.is_none() {
+            let read = self.store.extra(PROFILES_EXTRA).ok().flatten();
+            let mut cache = read.map(|t| ProfileCache::from_val(t.root())).unwrap_or_default();
+            if cache.len() > PROFILE_CACHE {
+                cache = ProfileCache::with_capacity(PROFILE_CACHE);
+            }
+            self.profiles = Some(cache);
+        }
+        self.profiles.get_or_insert_with(|| ProfileCache::with_capacity(PROFILE_CACHE))
+    }
+
+    /// Normalises the SDK message on the tape. `{"outcome":"ok","conversation","record":{…without
+    /// text and ext},"text": field|null}` or `{"outcome":"ignored","reason"}`. With `keep`, the record
+    /// waits for [`ChatCore::insert`]; `outgoing` makes it a `sending` record of mine.
+    pub fn normalize(&mut self, keep: bool, outgoing: bool) -> u32 {
+        let tape = take_tape();
+        self.profiles();
+        let profiles = self.profiles.take().unwrap_or_default();
+        let result = {
+            let ctx = Context { me: &self.user, ext_keys: &self.ext_keys, policy: &self.policy, profiles: &profiles };
+            normalize(tape.root(), &ctx)
+        };
+        self.profiles = Some(profiles);
+        let mut out = String::new();
+        match result {
+            Err(ignored) => {
+                outcome_json(&mut out, "ignored", Some(&ignored.reason));
+                out.push('}');
+            }
+            Ok(Normalized { mut record, text_field }) => {
+                if outgoing {
+                    record.status = Status::Sending;
+                }
+                // A placeholder keeps the text where records have it; the shim fills it in.
+                if text_field.is_some() {
+                    record.text = Some(String::new());
+                }
+                outcome_json(&mut out, "ok", None);
+                out.push_str(",\"conversation\":");
+                write_str(&mut out, &record.conversation);
+                out.push_str(",\"text\":");
+                match text_field {
+                    Some(field) => write_str(&mut out, field),
+                    None => out.push_str("null"),
+                }
+                out.push_str(",\"record\":");
+                record.write_json(&mut out);
+                out.push('}');
+                self.pending = keep.then_some(record);
+            }
+        }
+        send(out)
+    }
+
+    /// Stores the record last normalised with `keep`, now held by the shim as `doc` with `bytes` of
+    /// JSON: `{"outcome":"stored"|"duplicate"|"unsaved"|"ignored","reason"?,"status"}`.
+    pub fn insert(&mut self, doc: u32, bytes: f64) -> u32 {
+        let mut out = String::new();
+        let Some(record) = self.pending.take() else {
+            self.store.backend().release(doc);
+            outcome_json(&mut out, "ignored", Some("mpchat: no message was normalised to store"));
+            out.push('}');
+            return send(out);
+        };
+        if let Err(ignored) = normalize::check_record_size(bytes as usize) {
+            self.store.backend().release(doc);
+            outcome_json(&mut out, "ignored", Some(&ignored.reason));
+            out.push('}');
+            return send(out);
+        }
+        if record.direction == crate::Direction::In {
+            let profile = Profile { nickname: record.sender.nickname.clone(), avatar: record.sender.avatar.clone() };
+            self.profiles();
+            if let Some(cache) = self.profiles.as_mut() {
+                if cache.remember(&record.sender.id, &profile) {
+                    let json = cache.to_json();
+                    // Written with the record, by the insert's flush.
+                    let _ = self.store.stage_extra(PROFILES_EXTRA, &json);
+                }
+            }
+        }
+        let meta = RecordMeta::of(&record);
+        let inserted = match ConversationId::parse(&record.conversation) {
+            Ok(conversation) => self.store.insert_doc(meta, &conversation, doc, bytes as u64),
+            Err(e) => {
+                self.store.backend().release(doc);
+                Err(e)
+            }
+        };
+        match inserted {
+            Ok(InsertOutcome::Stored) => outcome_json(&mut out, "stored", None),
+            Ok(InsertOutcome::Duplicate) => outcome_json(&mut out, "duplicate", None),
+            Ok(InsertOutcome::Unsaved { reason }) => outcome_json(&mut out, "unsaved", Some(&reason)),
+            Err(e) => outcome_json(&mut out, "ignored", Some(&format!("mpchat could not take the message: {e}"))),
+        }
+        out.push('}');
+        send(out)
+    }
+
+    fn updated(&mut self, outcome: Result<UpdateOutcome, Error>, id: &str) -> Result<u32, JsError> {
+        let outcome = outcome?;
+        let mut out = String::new();
+        let reason = match &outcome {
+            UpdateOutcome::Unsaved { reason } => Some(reason.as_str()),
+            _ => None,
+        };
+        outcome_json(&mut out, outcome.name(), reason);
+        if !matches!(outcome, UpdateOutcome::NotFound | UpdateOutcome::Unchanged) && !id.is_empty() {
+            if let Some(shown) = self.store.get_shown(id)? {
+                out.push_str(",\"record\":");
+                shown_json(&mut out, shown);
+            }
+        }
+        out.push('}');
+        Ok(send(out))
+    }
+
+    /// The strings of an arguments tape (an array).
+    fn args() -> Vec<String> {
+        take_tape().root().items().map(|v| v.as_str().unwrap_or_default()).collect()
+    }
+
+    /// The server acknowledged my message: arguments `[localId, serverId]`; `time` is the server's
+    /// (NaN when unknown).
+    pub fn ack(&mut self, time: f64) -> Result<u32, JsError> {
+        let args = Self::args();
+        let (local, server) = (args.first().cloned().unwrap_or_default(), args.get(1).cloned().unwrap_or_default());
+        let time = (time.is_finite() && time > 0.0).then_some(time as i64);
+        let outcome = self.store.ack_sent(&local, &server, time);
+        self.updated(outcome, &server)
+    }
+
+    /// The SDK refused my message: arguments `[localId]`.
+    pub fn fail(&mut self) -> Result<u32, JsError> {
+        let id = Self::args().into_iter().next().unwrap_or_default();
+        let outcome = self.store.mark_failed(&id);
+        self.updated(outcome, &id)
+    }
+
+    /// A record as it now reads, if kept: arguments `[id]`.
+    pub fn record(&mut self) -> Result<u32, JsError> {
+        let id = Self::args().into_iter().next().unwrap_or_default();
+        let mut out = String::new();
+        match self.store.get_shown(&id)? {
+            Some(shown) => {
+                outcome_json(&mut out, "unchanged", None);
+                out.push_str(",\"record\":");
+                shown_json(&mut out, shown);
+            }
+            None => outcome_json(&mut out, "notFound", None),
+        }
+        out.push('}');
+        Ok(send(out))
+    }
+
+    /// `onRecallMessage`: arguments `[id, by]`.
+    pub fn recall(&mut self) -> Result<u32, JsError> {
+        let args = Self::args();
+        let id = args.first().cloned().unwrap_or_default();
+        let outcome = self.store.recall(&id, args.get(1).map_or("", String::as_str));
+        self.updated(outcome, &id)
+    }
+
+    /// `onReadMessage`: arguments `[id]`.
+    pub fn read_ack(&mut self) -> Result<u32, JsError> {
+        let id = Self::args().into_iter().next().unwrap_or_default();
+        let outcome = self.store.mark_read_by_peer(&id);
+        self.updated(outcome, &id)
+    }
+
+    /// `onDeliveredMessage`: arguments `[id]`.
+    pub fn delivery_ack(&mut self) -> Result<u32, JsError> {
+        let id = Self::args().into_iter().next().unwrap_or_default();
+        let outcome = self.store.mark_delivered(&id);
+        self.updated(outcome, &id)
+    }
+
+    /// `onChannelMessage`: the event on the tape names the conversation as a message would.
+    pub fn channel_ack(&mut self) -> Result<u32, JsError> {
+        let tape = take_tape();
+        let conversation = conversation_of_ack(tape.root(), &self.user)
+            .map_err(|ignored| Error::input(format!("channel ack: {}", ignored.reason)))?;
+        let outcome = self.store.peer_read_all(&conversation);
+        self.updated(outcome, "")
+    }
+
+    /// `[{doc, status}]`, oldest first: arguments `[conversation, before | null]`.
+    pub fn history(&mut self, limit: u32) -> Result<u32, JsError> {
+        let tape = take_tape();
+        let mut args = tape.root().items();
+        let conversation = args.next().and_then(Val::as_str).unwrap_or_default();
+        let before = args.next().and_then(Val::as_str);
+        let page = self.store.history_shown(&conversation, before.as_deref(), limit as usize)?;
+        let mut out = String::from("[");
+        for (i, shown) in page.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            shown_json(&mut out, shown);
+        }
+        out.push(']');
+        Ok(send(out))
+    }
+
+    /// `[{conversation, kind, id, last: {doc, status}, unread, mentionsMe, updatedAt, muted}]`.
+    pub fn conversations(&mut self) -> Result<u32, JsError> {
+        let list = self.store.conversations_shown()?;
+        let mut out = String::from("[");
+        for (i, row) in list.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            summary_json(&mut out, row);
+        }
+        out.push(']');
+        Ok(send(out))
+    }
+
+    /// Arguments `[conversation]`.
+    pub fn mark_read(&mut self) -> Result<u32, JsError> {
+        let conversation = Self::args().into_iter().next().unwrap_or_default();
+        let outcome = self.store.mark_read(&conversation);
+        self.updated(outcome, "")
+    }
+
+    /// Arguments `[conversation]`.
+    pub fn mute(&mut self, on: bool) -> Result<u32, JsError> {
+        let conversation = Self::args().into_iter().next().unwrap_or_default();
+        let outcome = self.store.mute(&conversation, on);
+        self.updated(outcome, "")
+    }
+
+    pub fn unread_total(&self) -> f64 {
+        self.store.unread_total() as f64
+    }
+
+    pub fn storage_report(&self) -> u32 {
+        let r = self.store.report();
+        let mut out = String::from("{");
+        let fields = [
+            ("bytesUsed", r.bytes_used),
+            ("totalBytes", r.total_bytes),
+            ("keys", r.keys),
+            ("conversations", r.conversations as u64),
+            ("evictedRecords", r.evicted_records),
+            ("evictedChunks", r.evicted_chunks),
+            ("skippedCorrupt", r.skipped_corrupt),
+            ("skippedRecords", r.skipped_records),
+            ("unsaved", r.unsaved),
+        ];
+        for (i, (name, n)) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_str(&mut out, name);
+            out.push(':');
+            write_f64(&mut out, *n as f64);
+        }
+        out.push('}');
+        send(out)
+    }
+
+    /// Evictions since the last call: `[{conversation, records, wholeConversation}]`.
+    pub fn take_evictions(&mut self) -> u32 {
+        let mut out = String::from("[");
+        for (i, e) in self.store.take_evictions().into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"conversation\":");
+            write_str(&mut out, &e.conversation);
+            out.push_str(",\"records\":");
+            write_f64(&mut out, e.records as f64);
+            out.push_str(",\"wholeConversation\":");
+            out.push_str(if e.whole_conversation { "true" } else { "false" });
+            out.push('}');
+        }
+        out.push(']');
+        send(out)
+    }
+
+    /// Options for `WebIM.message.create` from the send input on the tape:
+    /// `{"options": …, "copy": [keys], "extFromInput": bool}`, or an `Error` saying what is wrong.
+    pub fn build(&self) -> Result<u32, JsError> {
+        let tape = take_tape();
+        let built = build(tape.root(), &self.own, &self.ext_keys)?;
+        let mut out = String::from("{\"options\":");
+        built.options.write(&mut out);
+        out.push_str(",\"copy\":");
+        Json::Array(built.copy.iter().map(|k| Json::String(k.to_string())).collect()).write(&mut out);
+        out.push_str(",\"extFromInput\":");
+        out.push_str(if built.ext_from_input { "true" } else { "false" });
+        out.push('}');
+        Ok(send(out))
+    }
+
+    /// The UTF-16 length of what the delete key leaves of the text on the tape, with this chat's table.
+    pub fn delete_last(&self) -> u32 {
+        delete_last_with(&self.emoji)
+    }
+
+    /// [`emoji_spans_default`] with this chat's table.
+    pub fn emoji_spans(&self) -> u32 {
+        spans_with(&self.emoji)
+    }
+}
+
+fn summary_json(out: &mut String, row: ConversationSummary<Shown>) {
+    out.push_str("{\"conversation\":");
+    write_str(out, &row.conversation);
+    out.push_str(",\"kind\":");
+    write_str(out, row.id.kind.as_str());
+    out.push_str(",\"id\":");
+    write_str(out, &row.id.id);
+    out.push_str(",\"last\":");
+    shown_json(out, row.last);
+    out.push_str(",\"unread\":");
+    write_f64(out, row.unread as f64);
+    out.push_str(",\"mentionsMe\":");
+    out.push_str(if row.mentions_me { "true" } else { "false" });
+    out.push_str(",\"updatedAt\":");
+    write_f64(out, row.updated_at as f64);
+    out.push_str(",\"muted\":");
+    out.push_str(if row.muted { "true" } else { "false" });
+    out.push('}');
+}
