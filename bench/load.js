@@ -6,14 +6,13 @@ const fs = require('fs')
 const path = require('path')
 const zlib = require('zlib')
 const { execFileSync } = require('child_process')
-const { fmt } = require('./measure')
+const { fmt, median, kib } = require('./measure')
 const { repoRoot } = require('../tests/js/support/phone')
 
 const dist = path.join(repoRoot, 'dist', 'mpchat')
 const PROCESSES = 9
 
 const millisSince = (start) => Number(process.hrtime.bigint() - start) / 1e6
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 // Runs in the child: both loads, in the given order, each timed from nothing loaded to ready to use.
 async function measureInThisProcess(order) {
@@ -58,17 +57,25 @@ function measure() {
   return { pick, range, ratio }
 }
 
-function sizeLines() {
+/** Bytes of what a user copies into a mini-program: the wasm (shipped brotli-compressed) and each JS file. */
+function distSizes() {
   const br = fs.readFileSync(path.join(dist, 'mpchat_bg.wasm.br'))
-  const wasm = zlib.brotliDecompressSync(br)
   const js = fs.readdirSync(dist).filter((f) => f.endsWith('.js')).sort()
   const jsSizes = js.map((f) => [f, fs.statSync(path.join(dist, f)).size])
-  const jsTotal = jsSizes.reduce((sum, [, size]) => sum + size, 0)
-  const kib = (n) => `${fmt(n / 1024, 1)} KiB`
+  return {
+    wasm: zlib.brotliDecompressSync(br).length,
+    br: br.length,
+    jsSizes,
+    jsTotal: jsSizes.reduce((sum, [, size]) => sum + size, 0),
+  }
+}
+
+function sizeLines() {
+  const { wasm, br, jsSizes, jsTotal } = distSizes()
   return [
     'sizes (dist/mpchat)',
-    `  mpchat_bg.wasm      ${wasm.length} bytes (${kib(wasm.length)}), shipped only brotli-compressed:`,
-    `  mpchat_bg.wasm.br   ${br.length} bytes (${kib(br.length)})`,
+    `  mpchat_bg.wasm      ${wasm} bytes (${kib(wasm)}), shipped only brotli-compressed:`,
+    `  mpchat_bg.wasm.br   ${br} bytes (${kib(br)})`,
     `  JS glue and shim    ${jsTotal} bytes (${kib(jsTotal)}): ${jsSizes.map(([f, s]) => `${f} ${s}`).join(', ')}`,
   ]
 }
@@ -88,7 +95,7 @@ async function run() {
   return lines.join('\n')
 }
 
-module.exports = { run }
+module.exports = { run, distSizes }
 if (require.main === module) {
   if (process.argv[2] === '--child') {
     measureInThisProcess(process.argv[3].split(',')).then(

@@ -1,19 +1,30 @@
-// Timing helpers for the benchmarks: warm up, then take the best of several rounds (the least disturbed
-// by the other core's work), reported per item in microseconds.
+// Timing helpers for the benchmarks, in Node and in JavaScriptCore (through the tests/jsc prelude's
+// clock): warm up, then take the best of several rounds (the least disturbed by the other core's work),
+// reported per item in microseconds.
 'use strict'
+
+// A monotonic clock in microseconds: Node's hrtime, or jsc's preciseTime.
+const nowMicros = typeof process !== 'undefined' && process.hrtime
+  ? ((origin) => () => Number(process.hrtime.bigint() - origin) / 1000)(process.hrtime.bigint())
+  : () => __jsc.now() * 1000
 
 function perItemMicros(run, items, { rounds = 7, warmup = 2 } = {}) {
   for (let i = 0; i < warmup; i++) run(items)
   let best = Infinity
   for (let i = 0; i < rounds; i++) {
-    const start = process.hrtime.bigint()
+    const start = nowMicros()
     run(items)
-    const elapsed = Number(process.hrtime.bigint() - start) / 1000
-    best = Math.min(best, elapsed / items.length)
+    best = Math.min(best, (nowMicros() - start) / items.length)
   }
   return best
 }
 
-const fmt = (x, digits = 2) => x.toFixed(digits)
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
-module.exports = { perItemMicros, fmt }
+// Report formatting, shared by every section.
+const fmt = (x, digits = 2) => x.toFixed(digits)
+const count = (n) => n.toLocaleString('en-US')
+const kib = (n) => `${fmt(n / 1024, 1)} KiB`
+const aim = (ok) => (ok ? 'met' : 'MISSED')
+
+module.exports = { perItemMicros, nowMicros, median, fmt, count, kib, aim }

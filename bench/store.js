@@ -6,7 +6,7 @@
 const path = require('path')
 const { makeMessages } = require('./corpus')
 const { createRecipeStore } = require('./recipe-store')
-const { fmt } = require('./measure')
+const { fmt, median, count, aim } = require('./measure')
 const { loadLikePhone, repoRoot } = require('../tests/js/support/phone')
 const { createWxStorage } = require('../tests/js/support/wx-storage')
 
@@ -29,9 +29,6 @@ const AIM_RATIO = 20
 const AIM_AMPLIFICATION = 16
 
 const utf8Bytes = (value) => Buffer.byteLength(JSON.stringify(value))
-const count = (n) => n.toLocaleString('en-US')
-const aim = (ok) => (ok ? 'met' : 'MISSED')
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 // CPU time of this process (user + system), not wall time: the machine running the bench is shared, and
 // time spent waiting for a core is no cost of the code measured.
@@ -249,5 +246,5 @@ async function run() {
   return lines.join('\n')
 }
 
-module.exports = { run }
+module.exports = { run, describeFailure }
 if (require.main === module) run().then(console.log, (e) => { console.error(e); process.exit(1) })

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what mpchat's build and tests need and is quiet when it is already there:
 # the wasm32 target, nightly rust-src (for the WebAssembly 1.0 build), wasm-bindgen-cli at the
-# version Cargo.lock pins, wasm-pack, and the npm packages.
+# version Cargo.lock pins, wasm-pack, the npm packages, and JavaScriptCore's `jsc` (scripts/ensure-jsc.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,3 +36,6 @@ if [ ! -L node_modules ] && { [ ! -f node_modules/.package-lock.json ] || [ pack
   say "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
+
+# JavaScriptCore, the iPhone's engine: the jsc tests and the JavaScriptCore section of `make bench` run in it.
+bash scripts/ensure-jsc.sh

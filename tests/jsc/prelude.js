@@ -2,11 +2,15 @@
 // like an iPhone's mini-program logic layer. Wasm loads only through WXWebAssembly.instantiate(path) with a
 // package path; there is no WebAssembly, TextEncoder or TextDecoder global; eval and new Function throw;
 // modules are CommonJS, resolved inside the package. Results go to stdout as one JSON line each.
+// A main run with a bridge (harness runInJscAsync) can ask the Node process that started jsc for something:
+// one JSON line out, one back on stdin; jsc is blocked meanwhile, so that time is the bridge's own.
 'use strict'
 var __jsc = (function (global) {
   const jscRead = global.read
   const jscPrint = global.print
   const jscTime = global.preciseTime
+  const jscReadline = global.readline
+  const jscQuit = global.quit
   const RealWebAssembly = global.WebAssembly
   const factories = Object.create(null) // package path -> function (module, exports, require)
   const modules = Object.create(null)
@@ -122,15 +126,25 @@ var __jsc = (function (global) {
     wasmFile(path, file) { wasmFiles[path] = file },
     require: makeRequire('/'),
     now: () => jscTime() * 1000, // milliseconds
+    readText: (file) => jscRead(file), // a file of this machine, for a harness to load data before timing
+    ask(request) {
+      jscPrint(JSON.stringify({ kind: 'ask', request }))
+      const line = jscReadline()
+      if (typeof line !== 'string' || line === '') throw new Error('__jsc.ask: no answer (run with a bridge: runInJscAsync)')
+      return JSON.parse(line)
+    },
     emit,
     instantiateCalls,
     global,
-    // Runs `main(context)` (sync or async) and prints its result or its error as the last line.
+    // Runs `main(context)` (sync or async), prints its result or its error as the last line and ends the
+    // run, as closing a mini-program does: timers left behind (the SDK keeps a one-minute one) do not
+    // keep jsc alive.
     run(main, context) {
       Promise.resolve()
         .then(() => main(context))
         .then((result) => emit({ kind: 'result', result: result === undefined ? null : result }),
           (err) => emit({ kind: 'error', error: describe(err) }))
+        .then(() => jscQuit())
     },
   }
 })(globalThis)

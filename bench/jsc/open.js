@@ -1,0 +1,47 @@
+// (runs in JavaScriptCore, one fresh run each time) The cold open of a full store: load the wasm, then
+// the storage dumped by bench/full-store.js is restored into a fresh simulated wx storage (counting UTF-16
+// units) before any clock starts. Timed: what an app does on start (createChat, conversations(), the newest
+// 20-message page of the most recent conversation), against the naive app that natively JSON.parses every
+// stored value (getStorageSync of each key); then an older page and conversations() again.
+'use strict'
+const mpchat = require('/mpchat/index.js')
+const { createWxStorage } = require('/support/wx-storage.js')
+const { nowMicros, median } = require('/bench/measure.js')
+
+// A clock reading around one call: [micros, value].
+async function timed(fn) {
+  const start = nowMicros()
+  const value = await fn()
+  return [nowMicros() - start, value]
+}
+
+module.exports = async function open({ file, user, naiveRounds }) {
+  const [loadMicros] = await timed(() => mpchat.load())
+  const { values } = JSON.parse(__jsc.readText(file))
+  const storage = createWxStorage({ units: 'utf16' })
+  for (const key of Object.keys(values)) storage.setStorageSync(key, values[key])
+
+  const keys = storage.getStorageInfoSync().keys
+  const naive = []
+  for (let r = 0; r < naiveRounds; r++) naive.push((await timed(() => { for (const key of keys) storage.getStorageSync(key) }))[0])
+
+  const [createMicros, chat] = await timed(() => mpchat.createChat({ user, storage }))
+  const [listMicros, list] = await timed(() => chat.conversations())
+  const [pageMicros, page] = await timed(() => chat.history(list[0].conversation, { limit: 20 }))
+  const [listAgainMicros] = await timed(() => chat.conversations())
+  const [olderMicros, older] = await timed(() => chat.history(list[0].conversation, { before: page[0].id, limit: 20 }))
+  return {
+    loadMicros,
+    naiveMicros: median(naive),
+    storedUnits: storage.totalBytes,
+    values: keys.length,
+    createMicros,
+    listMicros,
+    pageMicros,
+    listAgainMicros,
+    olderMicros,
+    conversations: list.length,
+    pageRecords: page.length,
+    olderRecords: older.length,
+  }
+}
