@@ -12,6 +12,11 @@ use crate::tape::{Kind, Val};
 /// Appends `s` as a JSON string, escaped as `JSON.stringify` escapes it.
 pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
         let short = match b {
@@ -27,7 +32,9 @@ pub fn write_str(out: &mut String, s: &str) {
         };
         out.push_str(s.get(start..i).unwrap_or_default());
         if short.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
+            out.push_str("\\u00");
+            out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+            out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
         } else {
             out.push_str(short);
         }
@@ -37,21 +44,37 @@ pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Appends an integer in decimal, without the formatting machinery (slow where wasm is interpreted).
+pub fn write_i64(out: &mut String, n: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or("0"));
+}
+
 /// Appends a number: integers below 2^53 in plain digits as JavaScript writes them, other finite
 /// numbers in a valid JSON form, and `null` for NaN and infinities (as `JSON.stringify` does).
 pub fn write_f64(out: &mut String, n: f64) {
     if !n.is_finite() {
         out.push_str("null");
     } else if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
-        let _ = write!(out, "{}", n as i64);
+        write_i64(out, n as i64);
     } else {
         let _ = write!(out, "{n}");
     }
 }
 
-pub fn write_u64(out: &mut String, n: u64) {
-    let _ = write!(out, "{n}");
-}
 
 /// An integer-valued number as an id string (`1234` → `"1234"`), for SDKs that send numeric ids.
 pub fn integer_text(n: f64) -> Option<String> {

@@ -96,9 +96,21 @@ impl ConversationId {
     }
 }
 
+impl ConversationId {
+    /// `<kind>:<id>`, built without the formatting machinery (slow where wasm is interpreted).
+    pub fn name(&self) -> String {
+        let kind = self.kind.as_str();
+        let mut name = String::with_capacity(kind.len() + 1 + self.id.len());
+        name.push_str(kind);
+        name.push(':');
+        name.push_str(&self.id);
+        name
+    }
+}
+
 impl fmt::Display for ConversationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.kind, self.id)
+        f.write_str(&self.name())
     }
 }
 

@@ -328,7 +328,11 @@ fn conversation_name(kind: Kind, from: &str, to: &str, me: &str) -> String {
         Kind::Single if from != me => from,
         _ => to,
     };
-    format!("{kind}:{id}")
+    let mut name = String::with_capacity(kind.as_str().len() + 1 + id.len());
+    name.push_str(kind.as_str());
+    name.push(':');
+    name.push_str(id);
+    name
 }
 
 /// The conversation an ack event (`onChannelMessage`: `{from, to, chatType?}`) is about. Acks without

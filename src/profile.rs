@@ -325,7 +325,10 @@ pub fn sanitize_avatar(raw: &str, policy: &ProfilePolicy) -> Option<String> {
     let forbidden = |c: char| {
         c.is_whitespace() || is_hidden(c) || matches!(c, '"' | '\'' | '`' | '<' | '>' | '\\')
     };
-    if url.chars().any(forbidden) {
+    // Printable ASCII decides byte by byte; anything else by character.
+    let ascii_forbidden = |b: u8| !(0x21..0x7F).contains(&b) || matches!(b, b'"' | b'\'' | b'`' | b'<' | b'>' | b'\\');
+    let unusable = if url.is_ascii() { url.bytes().any(ascii_forbidden) } else { url.chars().any(forbidden) };
+    if unusable {
         return None;
     }
     let (scheme, rest) = url.split_once("://")?;
@@ -356,17 +359,13 @@ pub fn sanitize_avatar(raw: &str, policy: &ProfilePolicy) -> Option<String> {
 /// Only candidates are decoded, and only until one is usable.
 pub fn read_ext_profile(ext: Val<'_>, keys: &ExtKeys, policy: &ProfilePolicy) -> Profile {
     let uikit = ext.get(UIKIT_USER_INFO_KEY);
-    let first_usable =
-        |own: &str, uikit_names: &[&str], sanitize: fn(&str, &ProfilePolicy) -> Option<String>| {
-            let from_uikit = uikit_names
-                .iter()
-                .filter_map(|name| uikit.and_then(|info| info.get(name)));
-            std::iter::once(ext.get(own))
-                .flatten()
-                .chain(from_uikit)
-                .filter_map(Val::as_str)
-                .find_map(|raw| sanitize(&raw, policy))
-        };
+    let first_usable = |own: &str, uikit_names: &[&str], sanitize: fn(&str, &ProfilePolicy) -> Option<String>| {
+        if let Some(found) = ext.get(own).and_then(Val::as_str).and_then(|raw| sanitize(&raw, policy)) {
+            return Some(found);
+        }
+        let info = uikit?;
+        uikit_names.iter().find_map(|name| info.get(name).and_then(Val::as_str).and_then(|raw| sanitize(&raw, policy)))
+    };
     Profile {
         nickname: first_usable(&keys.nickname, &["nickname"], sanitize_nickname),
         avatar: first_usable(&keys.avatar, &["avatarURL", "avatarurl"], sanitize_avatar),

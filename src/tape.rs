@@ -168,20 +168,11 @@ fn units_at(tape: &[u16], at: usize, len: u32) -> &[u16] {
 
 /// Decodes UTF-16 (lone surrogates become U+FFFD), with a fast path for ASCII.
 pub fn decode_utf16(units: &[u16]) -> String {
-    let mut out = String::with_capacity(units.len());
-    let mut rest = units;
-    while let Some((&first, tail)) = rest.split_first() {
-        if first < 0x80 {
-            out.push(char::from(first as u8));
-            rest = tail;
-            continue;
-        }
-        let non_ascii = rest.iter().position(|&u| u < 0x80).unwrap_or(rest.len());
-        let (run, after) = rest.split_at(non_ascii);
-        out.extend(char::decode_utf16(run.iter().copied()).map(|c| c.unwrap_or('\u{FFFD}')));
-        rest = after;
+    if units.iter().all(|&u| u < 0x80) {
+        let bytes: Vec<u8> = units.iter().map(|&u| u as u8).collect();
+        return String::from_utf8(bytes).unwrap_or_default();
     }
-    out
+    char::decode_utf16(units.iter().copied()).map(|c| c.unwrap_or('\u{FFFD}')).collect()
 }
 
 /// Bytes of `units` as UTF-8 (a lone surrogate counts as U+FFFD, three bytes).
@@ -203,6 +194,11 @@ fn utf8_len(units: &[u16]) -> u64 {
 }
 
 fn eq_units(units: &[u16], text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // ASCII (every key the core looks up): one unit per byte.
+    if bytes.is_ascii() {
+        return units.len() == bytes.len() && units.iter().zip(bytes).all(|(&u, &b)| u == u16::from(b));
+    }
     let mut it = units.iter();
     for u in text.encode_utf16() {
         if it.next() != Some(&u) {
@@ -335,9 +331,25 @@ impl<'t> Val<'t> {
         }
     }
 
-    /// Entry `key` of an object (the last one, should a key repeat).
+    /// Entry `key` of an object (JavaScript objects hold a key once).
     pub fn get(self, key: &str) -> Option<Val<'t>> {
-        self.entries().filter(|(k, _)| k.is(key)).map(|(_, v)| v).last()
+        let bytes = key.as_bytes();
+        if !bytes.is_ascii() {
+            return self.entries().find(|(k, _)| k.is(key)).map(|(_, v)| v);
+        }
+        // The hot path of every lookup: lengths first, then units against bytes.
+        let (mut at, end, mut left) = self.children(OBJ);
+        while left > 0 && at < end {
+            left -= 1;
+            let len = u32_at(self.tape, at) as usize;
+            let name = units_at(self.tape, at + 2, len as u32);
+            let value = Val::at(self.tape, at.saturating_add(2 + len));
+            if name.len() == bytes.len() && name.iter().zip(bytes).all(|(&u, &b)| u == u16::from(b)) {
+                return Some(value);
+            }
+            at = value.end();
+        }
+        None
     }
 
     /// Items of an array (nothing for anything else).

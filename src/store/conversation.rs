@@ -112,7 +112,7 @@ pub(super) struct Conversation {
 impl Conversation {
     pub fn new(id: ConversationId) -> Self {
         Conversation {
-            head: Head { conversation: id.to_string(), activity: i64::MIN, ..Head::default() },
+            head: Head { conversation: id.name(), activity: i64::MIN, ..Head::default() },
             id,
             head_stored: Stored::Absent,
             head_dirty: true,

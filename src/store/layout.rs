@@ -31,6 +31,15 @@ pub const SEQ_STEP: u64 = 1 << 32;
 /// Escapes `%` and `/` so the name holds no separator.
 pub fn escape(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
+    push_escaped(&mut out, name);
+    out
+}
+
+fn push_escaped(out: &mut String, name: &str) {
+    if !name.bytes().any(|b| b == b'%' || b == b'/') {
+        out.push_str(name);
+        return;
+    }
     for c in name.chars() {
         match c {
             '%' => out.push_str("%25"),
@@ -38,7 +47,6 @@ pub fn escape(name: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// Reverses [`escape`]; `None` for text `escape` cannot have produced.
@@ -66,7 +74,7 @@ pub fn unescape(escaped: &str) -> Option<String> {
 fn conversation_part(escaped: &str) -> Option<String> {
     let name = unescape(escaped)?;
     let id = ConversationId::parse(&name).ok()?;
-    (id.to_string() == name).then_some(name)
+    (id.name() == name).then_some(name)
 }
 
 /// A decimal number exactly as [`Keys`] writes it (no sign, no leading zero).
@@ -114,28 +122,41 @@ impl Keys {
         &self.v1_prefix
     }
 
+    /// `<prefix><part><escaped name>`, and `/<n>` after it when given.
+    fn key(&self, part: &str, name: &str, n: Option<u64>) -> String {
+        let mut key = String::with_capacity(self.prefix.len() + part.len() + name.len() + 12);
+        key.push_str(&self.prefix);
+        key.push_str(part);
+        push_escaped(&mut key, name);
+        if let Some(n) = n {
+            key.push('/');
+            crate::json::write_i64(&mut key, n as i64);
+        }
+        key
+    }
+
     pub fn heads(&self) -> String {
-        format!("{}h/", self.prefix)
+        self.key("h/", "", None)
     }
 
     pub fn head(&self, conversation: &str) -> String {
-        format!("{}h/{}", self.prefix, escape(conversation))
+        self.key("h/", conversation, None)
     }
 
     pub fn loose(&self, conversation: &str, n: u64) -> String {
-        format!("{}r/{}/{n}", self.prefix, escape(conversation))
+        self.key("r/", conversation, Some(n))
     }
 
     pub fn chunk(&self, conversation: &str, seq: u64) -> String {
-        format!("{}c/{}/{seq}", self.prefix, escape(conversation))
+        self.key("c/", conversation, Some(seq))
     }
 
     pub fn state(&self) -> String {
-        format!("{}s", self.prefix)
+        self.key("s", "", None)
     }
 
     pub fn extra(&self, name: &str) -> String {
-        format!("{}x/{}", self.prefix, escape(name))
+        self.key("x/", name, None)
     }
 
     /// `None` when the key is not this user's (in either format).
@@ -186,9 +207,14 @@ fn envelope(rest: &str) -> String {
 
 fn set_size(value: &mut String, size: u64) {
     const AT: usize = "{\"v\":2,\"b\":\"".len();
-    let digits = format!("{size:0SIZE_DIGITS$}");
-    if digits.len() == SIZE_DIGITS && value.len() >= AT + SIZE_DIGITS {
-        value.replace_range(AT..AT + SIZE_DIGITS, &digits);
+    let mut digits = [b'0'; SIZE_DIGITS];
+    let mut rest = size;
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    if rest == 0 && value.len() >= AT + SIZE_DIGITS {
+        value.replace_range(AT..AT + SIZE_DIGITS, std::str::from_utf8(&digits).unwrap_or_default());
     }
 }
 

@@ -82,7 +82,7 @@ pub fn legacy_record(item: Val<'_>, conversation: &ConversationId, user: &str) -
     };
     Some(Record {
         id,
-        conversation: conversation.to_string(),
+        conversation: conversation.name(),
         kind: conversation.kind,
         sender: Sender {
             id: from.clone(),

@@ -221,7 +221,7 @@ impl RecordMeta {
         let typed = sender_id.is_string()
             && v.get("text").is_none_or(Val::is_string)
             && ["from", "to"].iter().all(|f| v.get(f).is_none_or(Val::is_string))
-            && v.get("conversation")?.is_str(&conversation.to_string())
+            && v.get("conversation")?.is_str(&conversation.name())
             && v.get("kind")?.is_str(conversation.kind.as_str())
             && crate::message::MsgType::from_name(&text("type")?).is_some();
         if !typed || time.fract() != 0.0 || time.abs() > 9.0e15 {

@@ -632,7 +632,7 @@ impl<B: Backend> Store<B> {
                     report.duplicates += 1;
                 }
             }
-            let durable = mapped > 0 && self.finish(Some(&conversation.to_string())).is_none();
+            let durable = mapped > 0 && self.finish(Some(&conversation.name())).is_none();
             if durable && self.backend.remove(&key).is_ok() {
                 report.keys_removed += 1;
             } else {

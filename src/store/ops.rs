@@ -31,7 +31,7 @@ impl<B: Backend> Store<B> {
         bytes: u64,
     ) -> Result<InsertOutcome> {
         self.trim_cache();
-        let name = conversation.to_string();
+        let name = conversation.name();
         match self.insert_in_memory(meta, conversation, doc, bytes) {
             Ok(true) => {}
             Ok(false) => {
@@ -59,7 +59,7 @@ impl<B: Backend> Store<B> {
 
     pub(super) fn conversation_of(record: &Record) -> Result<ConversationId> {
         let id = ConversationId::parse(&record.conversation)?;
-        if id.kind != record.kind || id.to_string() != record.conversation {
+        if id.kind != record.kind || id.name() != record.conversation {
             return Err(Error::input(format!(
                 "record {:?} has conversation {:?} and kind {}; the store takes normalised records whose \
                  conversation is '<kind>:<id>' with the record's kind",
@@ -81,7 +81,7 @@ impl<B: Backend> Store<B> {
         if self.index.contains_key(&meta.id) {
             return Ok(false);
         }
-        let name = conversation.to_string();
+        let name = conversation.name();
         self.conversations.entry(name.clone()).or_insert_with(|| Conversation::new(conversation.clone()));
         let entry = Entry { meta, doc, bytes: Some(bytes), loose: None, dirty: false, written: None };
         let mark = (entry.meta.time, entry.meta.id.clone());
@@ -246,7 +246,7 @@ impl<B: Backend> Store<B> {
 
     fn advance_mark(&mut self, conversation: &str, reader: Reader) -> Result<UpdateOutcome> {
         self.trim_cache();
-        let name = conversation_name(conversation)?.to_string();
+        let name = conversation_name(conversation)?.name();
         if !self.conversations.contains_key(&name) {
             return Ok(self.outcome(UpdateOutcome::NotFound, None));
         }
@@ -278,7 +278,7 @@ impl<B: Backend> Store<B> {
 
     /// Mutes or unmutes a conversation: a muted one gains no unread and is left out of the total.
     pub fn mute(&mut self, conversation: &str, on: bool) -> Result<UpdateOutcome> {
-        let name = conversation_name(conversation)?.to_string();
+        let name = conversation_name(conversation)?.name();
         let changed = if on { self.muted.insert(name) } else { self.muted.remove(&name) };
         if !changed {
             return Ok(self.outcome(UpdateOutcome::Unchanged, None));

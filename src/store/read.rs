@@ -387,7 +387,7 @@ impl<B: Backend> Store<B> {
     /// oldest first. Records not yet on storage are included.
     pub fn history_shown(&mut self, conversation: &str, before: Option<&str>, limit: usize) -> Result<Vec<Shown>> {
         self.trim_cache();
-        let name = conversation_name(conversation)?.to_string();
+        let name = conversation_name(conversation)?.name();
         if !self.conversations.contains_key(&name) {
             return Ok(Vec::new());
         }
@@ -529,7 +529,11 @@ impl<B: Backend> Store<B> {
 
     /// Unloads sealed chunks beyond the cache size, least recently loaded first; never a dirty one.
     pub(super) fn trim_cache(&mut self) {
-        let mut excess = self.cache.len().saturating_sub(CACHED_CHUNKS);
+        if self.cache.len() <= CACHED_CHUNKS {
+            return;
+        }
+        // Down to three quarters, so a trim happens once per many reads, not with every one.
+        let mut excess = self.cache.len().saturating_sub(CACHED_CHUNKS * 3 / 4);
         let mut kept = Vec::with_capacity(self.cache.len());
         for (name, seq) in std::mem::take(&mut self.cache) {
             let unloadable = self.chunk(&name, seq).is_some_and(|c| !c.dirty && matches!(c.body, Body::Loaded(_)));

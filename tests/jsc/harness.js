@@ -68,7 +68,9 @@ function writeBundle({ main, modules = {}, wasm = {}, packageRoot = path.join(re
 function jscCommand(jit, bundle) {
   const jsc = jscPath()
   if (!jsc) throw new Error('jsc (JavaScriptCore) is not installed; run scripts/ensure-jsc.sh')
-  return [jsc, jit ? [bundle] : ['--useJIT=false', bundle]]
+  // MPCHAT_JSC_ARGS adds options for a look inside (e.g. --sample for JSC's sampling profiler).
+  const extra = (process.env.MPCHAT_JSC_ARGS || '').split(' ').filter(Boolean)
+  return [jsc, [...extra, ...(jit ? [] : ['--useJIT=false']), bundle]]
 }
 
 // The run's outcome from its final line ({kind: 'result'|'error'}), else jsc's own output.
@@ -158,4 +160,4 @@ async function runInJscAsync({ onAsk, jit = false, timeoutMs = 20 * 60 * 1000, .
   }
 }
 
-module.exports = { runInJsc, runInJscAsync, jscPath, repoRoot }
+module.exports = { runInJsc, runInJscAsync, writeBundle, jscPath, repoRoot }
