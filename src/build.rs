@@ -27,7 +27,6 @@
 //! whether the shim merges the caller's `ext` over mpchat's (see [`Built`]). Natively, `build_value`
 //! does the shim's part on `serde_json` values.
 
-use std::collections::HashSet;
 
 use crate::error::{number_text, Error, Result};
 use crate::json::Json;
@@ -510,7 +509,6 @@ fn mention_list(mentions: Val<'_>) -> Result<Option<Json>> {
             )))
         }
         tape::Kind::Array => {
-            let mut seen = HashSet::new();
             let mut ids = Vec::new();
             for (index, item) in mentions.items().enumerate() {
                 let id = item
@@ -524,7 +522,7 @@ fn mention_list(mentions: Val<'_>) -> Result<Option<Json>> {
                         };
                         Error::input(format!("{SHAPE}; mentions[{index}] is {what}"))
                     })?;
-                if seen.insert(id.clone()) {
+                if !ids.iter().any(|known: &Json| known.as_str() == Some(id.as_str())) {
                     ids.push(Json::String(id));
                 }
             }

@@ -14,6 +14,7 @@ pub mod profile;
 pub mod store;
 pub mod tape;
 pub mod time;
+pub mod vecmap;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -20,11 +20,11 @@
 //! - at most `max_nickname_chars` grapheme clusters are kept (never cutting one in half), and a cluster
 //!   of more than 16 code points (stacked combining marks) is reduced to its first code point.
 
-use std::collections::{BTreeMap, HashMap};
 
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::error::{number_text, Error, Result};
+use crate::vecmap::VecMap;
 use crate::json::write_str;
 use crate::message::Sender;
 use crate::tape::{Kind, Val};
@@ -374,15 +374,14 @@ pub fn read_ext_profile(ext: Val<'_>, keys: &ExtKeys, policy: &ProfilePolicy) ->
 
 /// The last profile seen per sender, so messages without ext still show a name and a face.
 ///
-/// Bounded: past `capacity` senders the least recently updated one is forgotten (O(log n) per update).
+/// Bounded: past `capacity` senders the least recently updated one is forgotten. Held by id in a
+/// sorted vector: a lookup per message is a binary search; forgetting (once the cache is full) scans.
 /// Persists as a JSON array of `{id, nickname?, avatar?}`, least recently updated first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProfileCache {
     capacity: usize,
     /// Sender id → (profile, update stamp).
-    entries: HashMap<String, (Profile, u64)>,
-    /// Update stamp → sender id, oldest first.
-    order: BTreeMap<u64, String>,
+    entries: VecMap<String, (Profile, u64)>,
     next_stamp: u64,
 }
 
@@ -396,12 +395,7 @@ impl ProfileCache {
     pub const DEFAULT_CAPACITY: usize = 2000;
 
     pub fn with_capacity(capacity: usize) -> Self {
-        ProfileCache {
-            capacity,
-            entries: HashMap::new(),
-            order: BTreeMap::new(),
-            next_stamp: 0,
-        }
+        ProfileCache { capacity, entries: VecMap::new(), next_stamp: 0 }
     }
 
     pub fn len(&self) -> usize {
@@ -427,13 +421,8 @@ impl ProfileCache {
         let stamp = self.next_stamp;
         match self.entries.get_mut(id) {
             Some((known, old_stamp)) => {
-                let news = |given: &Option<String>, known: &Option<String>| {
-                    given.is_some() && given != known
-                };
-                let (nickname, avatar) = (
-                    news(&profile.nickname, &known.nickname),
-                    news(&profile.avatar, &known.avatar),
-                );
+                let news = |given: &Option<String>, known: &Option<String>| given.is_some() && given != known;
+                let (nickname, avatar) = (news(&profile.nickname, &known.nickname), news(&profile.avatar, &known.avatar));
                 if !nickname && !avatar {
                     return false;
                 }
@@ -443,33 +432,34 @@ impl ProfileCache {
                 if avatar {
                     known.avatar.clone_from(&profile.avatar);
                 }
-                self.order.remove(old_stamp);
                 *old_stamp = stamp;
             }
             None => {
-                self.entries
-                    .insert(id.to_string(), (profile.clone(), stamp));
+                self.entries.insert(id.to_string(), (profile.clone(), stamp));
             }
         }
         self.next_stamp = self.next_stamp.saturating_add(1);
-        self.order.insert(stamp, id.to_string());
         while self.entries.len() > self.capacity {
-            let Some((_, oldest)) = self.order.pop_first() else {
-                break;
+            let oldest = self.entries.iter().min_by_key(|(_, (_, stamp))| *stamp).map(|(id, _)| id.clone());
+            match oldest {
+                Some(oldest) => self.entries.remove(&oldest),
+                None => break,
             };
-            self.entries.remove(&oldest);
         }
         true
+    }
+
+    /// Ids and profiles, least recently updated first.
+    fn by_age(&self) -> Vec<(&String, &Profile)> {
+        let mut listed: Vec<(&String, &(Profile, u64))> = self.entries.iter().collect();
+        listed.sort_by_key(|(_, (_, stamp))| *stamp);
+        listed.into_iter().map(|(id, (profile, _))| (id, profile)).collect()
     }
 
     /// The cache as persisted: `[{"id":…,"nickname":…,"avatar":…}]`, least recently updated first.
     pub fn to_json(&self) -> String {
         let mut out = String::from("[");
-        let listed = self
-            .order
-            .values()
-            .filter_map(|id| Some((id, &self.entries.get(id)?.0)));
-        for (i, (id, profile)) in listed.enumerate() {
+        for (i, (id, profile)) in self.by_age().into_iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }

@@ -1,6 +1,6 @@
 //! One conversation in memory: its head, its loose records and the sealed chunks read so far.
 
-use std::collections::BTreeMap;
+use crate::vecmap::VecMap;
 
 use super::backend::Doc;
 use super::layout::{Head, Mark};
@@ -106,7 +106,7 @@ pub(super) struct Conversation {
     /// The newest loose record alone, read for the conversation list while `loose` is not.
     pub newest: Option<Entry>,
     /// Sealed chunks by sequence number; `None` until first needed, then one per chunk of the head.
-    pub chunks: Option<BTreeMap<u64, Chunk>>,
+    pub chunks: Option<VecMap<u64, Chunk>>,
 }
 
 impl Conversation {
@@ -118,7 +118,7 @@ impl Conversation {
             head_dirty: true,
             loose: Some(Vec::new()),
             newest: None,
-            chunks: Some(BTreeMap::new()),
+            chunks: Some(VecMap::new()),
         }
     }
 

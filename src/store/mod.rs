@@ -35,7 +35,9 @@ mod ops;
 mod read;
 mod write;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+
+use crate::vecmap::VecMap;
 
 use crate::error::{Error, Result};
 use crate::kind::ConversationId;
@@ -312,15 +314,15 @@ pub struct Store<B: Backend> {
     keys: Keys,
     user: String,
     options: StoreOptions,
-    conversations: BTreeMap<String, Conversation>,
+    conversations: VecMap<String, Conversation>,
     /// Record id to its conversation and time, for every record read or written this session.
-    index: HashMap<String, (String, i64)>,
-    muted: BTreeSet<String>,
+    index: FxHashMap<String, (String, i64)>,
+    muted: VecMap<String, ()>,
     evicted_records: u64,
     evicted_chunks: u64,
     state_stored: Stored,
     state_dirty: bool,
-    extras: BTreeMap<String, Extra>,
+    extras: VecMap<String, Extra>,
     removals: Vec<Removal>,
     bytes_used: u64,
     /// Bytes of keys under the prefix that are not the store's own values.

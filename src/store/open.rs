@@ -9,7 +9,9 @@
 //! gets one rebuilt from its chunks and loose records. Format 1 keys are moved over chunk by chunk,
 //! each copy written before its original is removed ([`Store::migrate_v1`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+
+use crate::vecmap::VecMap;
 
 use super::backend::{Backend, Shape};
 use super::conversation::{Chunk, Conversation, Entry};
@@ -24,8 +26,8 @@ use crate::tape::Val;
 #[derive(Debug, Default)]
 struct Found {
     head: bool,
-    loose: BTreeSet<u64>,
-    chunks: BTreeSet<u64>,
+    loose: Vec<u64>,
+    chunks: Vec<u64>,
 }
 
 impl<B: Backend> Store<B> {
@@ -40,14 +42,14 @@ impl<B: Backend> Store<B> {
             keys: Keys::new(user),
             user: user.to_string(),
             options,
-            conversations: BTreeMap::new(),
-            index: HashMap::new(),
-            muted: BTreeSet::new(),
+            conversations: VecMap::new(),
+            index: FxHashMap::default(),
+            muted: VecMap::new(),
             evicted_records: 0,
             evicted_chunks: 0,
             state_stored: Stored::Absent,
             state_dirty: false,
-            extras: BTreeMap::new(),
+            extras: VecMap::new(),
             removals: Vec::new(),
             bytes_used: 0,
             foreign_bytes: 0,
@@ -133,7 +135,7 @@ impl<B: Backend> Store<B> {
         };
         self.backend.release(doc);
         self.state_stored = Stored::Bytes(size);
-        self.muted = muted.into_iter().collect();
+        self.muted = muted.into_iter().map(|m| (m, ())).collect();
         self.evicted_records = read_count(root, "er").unwrap_or(0);
         self.evicted_chunks = read_count(root, "ec").unwrap_or(0);
         // Values under the prefix that are not the store's, counted when they were found.
@@ -170,17 +172,13 @@ impl<B: Backend> Store<B> {
     fn reconcile(&mut self, report: &mut OpenReport) -> Result<()> {
         (self.foreign_keys, self.foreign_bytes) = (0, 0);
         self.state_dirty = true;
-        let mut found: BTreeMap<String, Found> = BTreeMap::new();
+        let mut found: VecMap<String, Found> = VecMap::new();
         let mut foreign = Vec::new();
         for key in self.backend.keys(self.keys.prefix())? {
             match self.keys.parse(&key) {
-                Some(KeyName::Head(name)) => found.entry(name).or_default().head = true,
-                Some(KeyName::Loose(name, n)) => {
-                    found.entry(name).or_default().loose.insert(n);
-                }
-                Some(KeyName::Chunk(name, seq)) => {
-                    found.entry(name).or_default().chunks.insert(seq);
-                }
+                Some(KeyName::Head(name)) => found.get_or_insert_with(name, Found::default).head = true,
+                Some(KeyName::Loose(name, n)) => found.get_or_insert_with(name, Found::default).loose.push(n),
+                Some(KeyName::Chunk(name, seq)) => found.get_or_insert_with(name, Found::default).chunks.push(seq),
                 Some(KeyName::Extra(name)) if !self.extras.contains_key(&name) => {
                     if let Some((doc, _)) = self.fetch(&key, Shape::Whole)? {
                         let stored = self.measured(&key, doc);
@@ -198,7 +196,9 @@ impl<B: Backend> Store<B> {
             // A head that was read but whose key is gone: nothing of it is left.
             self.conversations.remove(name);
         }
-        for (name, keys) in found {
+        for (name, mut keys) in found {
+            keys.loose.sort_unstable();
+            keys.chunks.sort_unstable();
             let repaired = match self.conversations.contains_key(&name) {
                 true => self.repair(&name, &keys)?,
                 false => self.rebuild(&name, &keys)?,
@@ -309,7 +309,7 @@ impl<B: Backend> Store<B> {
         };
         let mut conv = Conversation::new(id.clone());
         conv.head_stored = head_stored;
-        let mut chunks = BTreeMap::new();
+        let mut chunks = VecMap::new();
         let mut metas: Vec<RecordMeta> = Vec::new();
         for &seq in &keys.chunks {
             let key = self.keys.chunk(name, seq);
@@ -369,7 +369,7 @@ impl<B: Backend> Store<B> {
             conv.head.loose_next = last + 1;
             conv.head.loose_holes = (*first..=*last).filter(|n| !loose.iter().any(|e| e.loose == Some(*n))).collect();
         }
-        let muted = self.muted.contains(name);
+        let muted = self.muted.contains_key(name);
         metas.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
         for meta in &metas {
             conv.note_record(meta, muted);
@@ -405,20 +405,20 @@ impl<B: Backend> Store<B> {
     /// marks) is written. A conversation that already has a format 2 head only lost the race to remove
     /// its leftovers; those go.
     fn migrate_v1(&mut self, report: &mut OpenReport) -> Result<()> {
-        let mut chunks: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        let mut chunks: VecMap<String, Vec<u64>> = VecMap::new();
         let mut others = Vec::new();
         let mut state = None;
         for key in self.backend.keys(self.keys.v1_prefix())? {
             match self.keys.parse(&key) {
-                Some(KeyName::V1Chunk(name, seq)) => chunks.entry(name).or_default().push(seq),
+                Some(KeyName::V1Chunk(name, seq)) => chunks.get_or_insert_with(name, Vec::new).push(seq),
                 _ if key.ends_with("/state") => state = Some(key),
                 _ => others.push(key),
             }
         }
-        let mut existing: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        let mut existing: VecMap<String, Vec<u64>> = VecMap::new();
         for key in self.backend.keys(self.keys.prefix())? {
             if let Some(KeyName::Chunk(name, seq)) = self.keys.parse(&key) {
-                existing.entry(name).or_default().push(seq);
+                existing.get_or_insert_with(name, Vec::new).push(seq);
             }
         }
         if let Some(key) = &state {
@@ -455,7 +455,9 @@ impl<B: Backend> Store<B> {
         let root = tape.root();
         if self.state_stored == Stored::Absent {
             if let Some(muted) = root.get("muted") {
-                self.muted.extend(muted.items().filter_map(Val::as_str));
+                for name in muted.items().filter_map(Val::as_str) {
+                    self.muted.insert(name, ());
+                }
             }
             self.evicted_records = read_count(root, "evictedRecords").unwrap_or(0);
             self.evicted_chunks = read_count(root, "evictedChunks").unwrap_or(0);
@@ -470,10 +472,10 @@ impl<B: Backend> Store<B> {
         };
         let mut conv = Conversation::new(id.clone());
         conv.head.activity = i64::MIN;
-        let mut chunks = BTreeMap::new();
+        let mut chunks = VecMap::new();
         let mut newest: Option<Mark> = None;
         let mut metas: Vec<RecordMeta> = Vec::new();
-        let targets: BTreeSet<u64> = seqs.iter().map(|s| *s).collect();
+        let targets = seqs;
         // Copies made by an earlier, interrupted migration whose originals are already gone.
         for &seq in adopted.iter().filter(|s| !targets.contains(s)) {
             let key = self.keys.chunk(name, seq);
@@ -553,7 +555,7 @@ impl<B: Backend> Store<B> {
             }
         }
         metas.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
-        let muted = self.muted.contains(name);
+        let muted = self.muted.contains_key(name);
         match meta_of_v1 {
             Some((unread, read, peer, mention)) => {
                 conv.head.unread = unread;

@@ -82,7 +82,7 @@ impl<B: Backend> Store<B> {
             return Ok(false);
         }
         let name = conversation.name();
-        self.conversations.entry(name.clone()).or_insert_with(|| Conversation::new(conversation.clone()));
+        self.conversations.get_or_insert_with(name.clone(), || Conversation::new(conversation.clone()));
         let entry = Entry { meta, doc, bytes: Some(bytes), loose: None, dirty: false, written: None };
         let mark = (entry.meta.time, entry.meta.id.clone());
         let index_meta = entry.meta.clone();
@@ -90,7 +90,7 @@ impl<B: Backend> Store<B> {
             return Ok(false);
         }
         self.index.insert(index_meta.id.clone(), (name.clone(), mark.0));
-        let muted = self.muted.contains(&name);
+        let muted = self.muted.contains_key(&name);
         if let Some(conv) = self.conversations.get_mut(&name) {
             conv.note_record(&index_meta, muted);
         }
@@ -223,7 +223,7 @@ impl<B: Backend> Store<B> {
             return Ok(self.outcome(UpdateOutcome::Unchanged, None));
         }
         let name = loc.conversation().to_string();
-        let muted = self.muted.contains(&name);
+        let muted = self.muted.contains_key(&name);
         if let Some(conv) = self.conversations.get_mut(&name) {
             if conv.counts_unread(&entry.meta, muted) && conv.head.unread > 0 {
                 conv.head.unread -= 1;
@@ -279,7 +279,7 @@ impl<B: Backend> Store<B> {
     /// Mutes or unmutes a conversation: a muted one gains no unread and is left out of the total.
     pub fn mute(&mut self, conversation: &str, on: bool) -> Result<UpdateOutcome> {
         let name = conversation_name(conversation)?.name();
-        let changed = if on { self.muted.insert(name) } else { self.muted.remove(&name) };
+        let changed = if on { self.muted.insert(name, ()).is_none() } else { self.muted.remove(&name).is_some() };
         if !changed {
             return Ok(self.outcome(UpdateOutcome::Unchanged, None));
         }
@@ -295,7 +295,7 @@ impl<B: Backend> Store<B> {
                 json.len()
             )));
         }
-        let slot = self.extras.entry(name.to_string()).or_insert_with(Extra::default);
+        let slot = self.extras.get_or_insert_with(name.to_string(), Extra::default);
         if slot.pending.is_none() && slot.written.as_deref() == Some(json) {
             return Ok(self.outcome(UpdateOutcome::Unchanged, None));
         }
@@ -308,7 +308,7 @@ impl<B: Backend> Store<B> {
         if json.len() > MAX_EXTRA_BYTES {
             return Err(Error::input(format!("extra {name:?} is over {MAX_EXTRA_BYTES} bytes")));
         }
-        self.extras.entry(name.to_string()).or_default().pending = Some(json.to_string());
+        self.extras.get_or_insert_with(name.to_string(), Extra::default).pending = Some(json.to_string());
         Ok(())
     }
 

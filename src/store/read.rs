@@ -486,7 +486,7 @@ impl<B: Backend> Store<B> {
                     .mention_mark
                     .as_ref()
                     .is_some_and(|mention| conv.head.read_mark.as_ref().is_none_or(|read| read < mention)),
-                muted: self.muted.contains(&name),
+                muted: self.muted.contains_key(&name),
             });
         }
         list.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.conversation.cmp(&b.conversation)));
@@ -497,7 +497,7 @@ impl<B: Backend> Store<B> {
     pub fn unread_total(&self) -> u64 {
         self.conversations
             .iter()
-            .filter(|(name, _)| !self.muted.contains(*name))
+            .filter(|(name, _)| !self.muted.contains_key(*name))
             .map(|(_, c)| c.head.unread)
             .fold(0, u64::saturating_add)
     }

@@ -375,7 +375,7 @@ impl<B: Backend> Store<B> {
             }
         }
         let mut extras_changed = false;
-        for (name, extra) in &self.extras {
+        for (name, extra) in self.extras.iter() {
             if let Some(json) = &extra.pending {
                 let key = self.keys.extra(name);
                 let bytes = entry_bytes(&key, json.len() as u64);
@@ -394,7 +394,7 @@ impl<B: Backend> Store<B> {
     /// The state's fields after `writes`: muted conversations, eviction counters, extras and their sizes.
     fn state_fields(&self, writes: &[Write]) -> String {
         let mut out = String::from(",\"m\":[");
-        for (i, name) in self.muted.iter().enumerate() {
+        for (i, name) in self.muted.keys().enumerate() {
             if i > 0 {
                 out.push(',');
             }
@@ -410,7 +410,7 @@ impl<B: Backend> Store<B> {
         write_f64(&mut out, self.foreign_bytes as f64);
         out.push_str(",\"x\":{");
         let mut first = true;
-        for (name, extra) in &self.extras {
+        for (name, extra) in self.extras.iter() {
             let planned = writes.iter().find(|w| w.target == Target::Extra(name.clone())).map(|w| w.bytes);
             let bytes = planned.unwrap_or(extra.stored);
             if bytes == 0 {
