@@ -49,18 +49,23 @@ impl MsgType {
 
     /// Reads a type name case-insensitively. Legacy names (`image`, `voice`, `location`, `text`) are accepted.
     pub fn from_name(name: &str) -> Option<MsgType> {
-        let n = name.trim().to_ascii_lowercase();
-        Some(match n.as_str() {
-            "txt" | "text" => MsgType::Txt,
-            "img" | "image" => MsgType::Img,
-            "audio" | "voice" => MsgType::Audio,
-            "video" => MsgType::Video,
-            "file" => MsgType::File,
-            "loc" | "location" => MsgType::Loc,
-            "cmd" | "command" => MsgType::Cmd,
-            "custom" => MsgType::Custom,
-            _ => return None,
-        })
+        const NAMES: [(&str, MsgType); 13] = [
+            ("txt", MsgType::Txt),
+            ("text", MsgType::Txt),
+            ("img", MsgType::Img),
+            ("image", MsgType::Img),
+            ("audio", MsgType::Audio),
+            ("voice", MsgType::Audio),
+            ("video", MsgType::Video),
+            ("file", MsgType::File),
+            ("loc", MsgType::Loc),
+            ("location", MsgType::Loc),
+            ("cmd", MsgType::Cmd),
+            ("command", MsgType::Cmd),
+            ("custom", MsgType::Custom),
+        ];
+        let name = name.trim();
+        NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, t)| *t)
     }
 }
 

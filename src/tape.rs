@@ -123,7 +123,7 @@ impl Tape {
 
     /// The value the tape holds (`null` for an empty tape).
     pub fn root(&self) -> Val<'_> {
-        Val::at(&self.units, 0)
+        Val::root_of(&self.units)
     }
 }
 
@@ -153,14 +153,17 @@ pub struct Val<'t> {
     doc: Option<u32>,
 }
 
+#[inline(always)]
 fn unit(tape: &[u16], at: usize) -> u16 {
     tape.get(at).copied().unwrap_or(NULL)
 }
 
+#[inline(always)]
 fn u32_at(tape: &[u16], at: usize) -> u32 {
     u32::from(unit(tape, at)) | (u32::from(unit(tape, at.saturating_add(1))) << 16)
 }
 
+#[inline(always)]
 fn units_at(tape: &[u16], at: usize, len: u32) -> &[u16] {
     let end = at.saturating_add(len as usize).min(tape.len());
     tape.get(at.min(end)..end).unwrap_or(&[])
@@ -209,6 +212,12 @@ fn eq_units(units: &[u16], text: &str) -> bool {
 }
 
 impl<'t> Val<'t> {
+    /// The value a tape of `units` holds.
+    pub fn root_of(units: &'t [u16]) -> Self {
+        Val::at(units, 0)
+    }
+
+    #[inline(always)]
     fn at(tape: &'t [u16], mut at: usize) -> Self {
         let mut doc = None;
         if unit(tape, at) == DOC {
@@ -218,11 +227,13 @@ impl<'t> Val<'t> {
         Val { tape, at, doc }
     }
 
+    #[inline(always)]
     fn tag(self) -> u16 {
         unit(self.tape, self.at)
     }
 
     /// Units this value takes on the tape, from its tag.
+    #[inline(always)]
     fn width(self) -> usize {
         let header = match self.tag() {
             NUM => 5,
@@ -236,6 +247,7 @@ impl<'t> Val<'t> {
     }
 
     /// Where the next value starts, with the `DOC` prefix counted as part of this one.
+    #[inline(always)]
     fn end(self) -> usize {
         self.at.saturating_add(self.width())
     }

@@ -194,12 +194,16 @@ pub type Mark = (i64, String);
 /// Width of the `b` size field: ten digits cover wx's 10 MB.
 const SIZE_DIGITS: usize = 10;
 
+/// `{"v":2,"b":"0000000000"`: the start of a value whose size field is still to be filled.
+fn envelope_start(capacity: usize) -> String {
+    let mut out = String::with_capacity(capacity + 24);
+    out.push_str("{\"v\":2,\"b\":\"0000000000\"");
+    out
+}
+
 /// `{"v":2,"b":"0000000000"` + `rest` + `}`: a value whose size field is still to be filled.
 fn envelope(rest: &str) -> String {
-    let mut out = String::with_capacity(rest.len() + 24);
-    out.push_str("{\"v\":2,\"b\":\"");
-    out.push_str(&"0".repeat(SIZE_DIGITS));
-    out.push('"');
+    let mut out = envelope_start(rest.len());
     out.push_str(rest);
     out.push('}');
     out
@@ -455,50 +459,62 @@ pub struct Head {
 impl Head {
     /// The value to store under `key`, and its size.
     pub fn encode(&self, key: &str) -> (String, u64) {
-        let mut out = String::with_capacity(256);
-        let number = |out: &mut String, name: &str, n: f64| {
-            out.push_str(",\"");
-            out.push_str(name);
-            out.push_str("\":");
-            write_f64(out, n);
+        self.encode_with(key, self.sealed_bytes, self.loose_bytes, &self.rewrites, &self.loose_rewrites)
+    }
+
+    /// [`Head::encode`] with the byte totals and rewrites a flush decided, without copying the head.
+    pub fn encode_with(
+        &self,
+        key: &str,
+        sealed_bytes: u64,
+        loose_bytes: u64,
+        rewrites: &[u64],
+        loose_rewrites: &[u64],
+    ) -> (String, u64) {
+        // One buffer, the size field written last: where wasm runs interpreted, each copy and
+        // each growth of a string costs.
+        let mut out = envelope_start(256 + self.conversation.len());
+        let number = |out: &mut String, field: &str, n: u64| {
+            out.push_str(field);
+            write_f64(out, n as f64);
         };
         out.push_str(",\"c\":");
         write_str(&mut out, &self.conversation);
         if self.activity != i64::MIN {
-            number(&mut out, "t", self.activity as f64);
+            out.push_str(",\"t\":");
+            write_f64(&mut out, self.activity as f64);
         }
-        number(&mut out, "u", self.unread as f64);
-        number(&mut out, "f", self.loose_from as f64);
-        number(&mut out, "n", self.loose_next as f64);
-        number(&mut out, "lb", self.loose_bytes as f64);
+        number(&mut out, ",\"u\":", self.unread);
+        number(&mut out, ",\"f\":", self.loose_from);
+        number(&mut out, ",\"n\":", self.loose_next);
+        number(&mut out, ",\"lb\":", loose_bytes);
         if let Some(n) = self.newest_loose {
-            number(&mut out, "nl", n as f64);
+            number(&mut out, ",\"nl\":", n);
         }
         out.push_str(",\"s\":");
         self.sealed.write(&mut out);
-        number(&mut out, "sb", self.sealed_bytes as f64);
-        for (name, mark) in [
-            ("sm", &self.sealed_mark),
-            ("rm", &self.read_mark),
-            ("pm", &self.peer_read_mark),
-            ("mm", &self.mention_mark),
+        number(&mut out, ",\"sb\":", sealed_bytes);
+        for (field, mark) in [
+            (",\"sm\":", &self.sealed_mark),
+            (",\"rm\":", &self.read_mark),
+            (",\"pm\":", &self.peer_read_mark),
+            (",\"mm\":", &self.mention_mark),
         ] {
             if let Some(mark) = mark {
-                out.push_str(",\"");
-                out.push_str(name);
-                out.push_str("\":");
+                out.push_str(field);
                 write_mark(&mut out, mark);
             }
         }
-        for (name, list) in [("w", &self.rewrites), ("lw", &self.loose_rewrites), ("lh", &self.loose_holes)] {
+        for (field, list) in [(",\"w\":", rewrites), (",\"lw\":", loose_rewrites), (",\"lh\":", &self.loose_holes)] {
             if !list.is_empty() {
-                out.push_str(",\"");
-                out.push_str(name);
-                out.push_str("\":");
+                out.push_str(field);
                 write_numbers(&mut out, list);
             }
         }
-        sized_value(key, &out)
+        out.push('}');
+        let size = (key.len() + out.len()) as u64;
+        set_size(&mut out, size);
+        (out, size)
     }
 
     /// Reads a head of `conversation`; `None` when the value is not a well-formed one.

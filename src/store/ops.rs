@@ -103,13 +103,9 @@ impl<B: Backend> Store<B> {
         let mark = (entry.meta.time, entry.meta.id.clone());
         let is_loose = |store: &Self| store.conversations.get(name).is_some_and(|c| c.is_loose_mark((mark.0, &mark.1)));
         if is_loose(self) {
+            // Reading the loose records indexes their ids: a repeat among them is in the index.
             self.load_loose(name)?;
-            let repeated = self
-                .conversations
-                .get(name)
-                .and_then(|c| c.loose.as_ref())
-                .is_some_and(|l| l.iter().any(|e| e.meta.id == entry.meta.id));
-            if repeated {
+            if self.index.contains_key(&entry.meta.id) {
                 return Ok(false);
             }
             // Sealing moves the newest sealed record forward: decide again after it.

@@ -314,13 +314,12 @@ impl<B: Backend> Store<B> {
                 .and_then(|c| c.chunks.as_ref())
                 .map(|chunks| chunks.iter().filter(|(_, c)| c.dirty).map(|(s, _)| *s).collect())
                 .unwrap_or_default();
-            let Some(head) = self.conversations.get(&name).map(|c| c.head.clone()) else {
+            let Some(conv) = self.conversations.get(&name) else {
                 continue;
             };
-            let mut head = head;
-            head.rewrites.clear();
-            head.loose_rewrites.clear();
-            let mut sealed = head.sealed_bytes;
+            let (mut rewrites, mut loose_rewrites) = (Vec::new(), Vec::new());
+            let mut loose_bytes = conv.head.loose_bytes;
+            let mut sealed = conv.head.sealed_bytes;
             let mut changed = false;
             for seq in dirty {
                 // Measures every record, so the envelope's size is exact.
@@ -344,7 +343,7 @@ impl<B: Backend> Store<B> {
                     plan.new.push(write);
                 } else {
                     sealed = sealed.saturating_sub(chunk.stored.bytes());
-                    head.rewrites.push(seq);
+                    rewrites.push(seq);
                     plan.rewrites.push(write);
                 }
             }
@@ -360,17 +359,16 @@ impl<B: Backend> Store<B> {
                 let write = Write { key, value: Value::Record(e.doc), bytes: size, target: Target::Loose(name.clone(), n) };
                 changed = true;
                 if e.written.is_some() {
-                    head.loose_bytes = head.loose_bytes.saturating_sub(size);
-                    head.loose_rewrites.push(n);
+                    loose_bytes = loose_bytes.saturating_sub(size);
+                    loose_rewrites.push(n);
                     plan.rewrites.push(write);
                 } else {
                     plan.new.push(write);
                 }
             }
             if conv.head_dirty || changed {
-                head.sealed_bytes = sealed;
                 let key = self.keys.head(&name);
-                let (json, bytes) = head.encode(&key);
+                let (json, bytes) = conv.head.encode_with(&key, sealed, loose_bytes, &rewrites, &loose_rewrites);
                 plan.heads.push(Write { key, value: Value::Json(json), bytes, target: Target::Head(name.clone()) });
             }
         }

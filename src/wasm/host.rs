@@ -142,7 +142,8 @@ impl Backend for JsBackend {
     }
 
     fn patch(&mut self, doc: Doc, patch: &Patch<'_>) -> Result<(u64, u64)> {
-        let json = Lent::new(patch_json(patch));
+        let json = patch_json(patch);
+        let json = Lent::new(&json);
         let both = self.number(self.0.patch(doc, json.ptr(), json.len()))?;
         Ok((both >> 24, both & 0xFF_FFFF))
     }

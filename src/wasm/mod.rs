@@ -26,7 +26,7 @@ use crate::tape::{Kind, Val};
 use crate::time::{format_time as format_label, Locale, TimeOptions, DEFAULT_UTC_OFFSET_MINUTES};
 pub use host::Host;
 use host::JsBackend;
-use wire::{send, take_tape};
+use wire::{send, with_tape};
 
 pub use wire::{inbox, outbox};
 
@@ -93,7 +93,7 @@ pub fn emoji_spans_default() -> u32 {
 }
 
 fn spans_with(table: &EmojiTable) -> u32 {
-    let text = take_tape().root().as_str().unwrap_or_default();
+    let text = with_tape(|v| v.as_str()).unwrap_or_default();
     let mut spans = Vec::new();
     emoji::spans_utf16(table, &text, &mut spans);
     let mut out = String::from("[");
@@ -108,7 +108,7 @@ fn spans_with(table: &EmojiTable) -> u32 {
 }
 
 fn delete_last_with(table: &EmojiTable) -> u32 {
-    let text = take_tape().root().as_str().unwrap_or_default();
+    let text = with_tape(|v| v.as_str()).unwrap_or_default();
     let kept = emoji::delete_last(table, &text);
     u32::try_from(kept.encode_utf16().count()).unwrap_or(u32::MAX)
 }
@@ -135,7 +135,7 @@ pub fn format_time(ms: f64, now: f64, utc_offset_minutes: f64, locale: u32) -> R
 /// The locale number [`format_time`] takes, from a tag (`zh-CN`, `en`, …); an error names the ones known.
 #[wasm_bindgen]
 pub fn locale_number() -> Result<u32, JsError> {
-    let tag = take_tape().root().as_str().unwrap_or_default();
+    let tag = with_tape(|v| v.as_str()).unwrap_or_default();
     Ok(match Locale::parse(&tag)? {
         Locale::En => 1,
         _ => 0,
@@ -241,10 +241,12 @@ impl ChatCore {
     /// Opens the chat described by the options tape in the inbox, on the shim's `host`.
     #[wasm_bindgen(constructor)]
     pub fn new(host: Host) -> Result<ChatCore, JsError> {
-        let tape = take_tape();
-        let config = tape.root();
+        with_tape(|config| ChatCore::open(config, host)).map_err(JsError::from)
+    }
+
+    fn open(config: Val<'_>, host: Host) -> Result<ChatCore, Error> {
         if !matches!(config.kind(), Kind::Object) {
-            return Err(Error::input("createChat needs an options object").into());
+            return Err(Error::input("createChat needs an options object"));
         }
         let field = |name: &str| config.get(name).filter(|v| !v.is_null());
         let user = user_id(field("user"))?;
@@ -330,13 +332,12 @@ impl ChatCore {
     /// text and ext},"text": field|null}` or `{"outcome":"ignored","reason"}`. With `keep`, the record
     /// waits for [`ChatCore::insert`]; `outgoing` makes it a `sending` record of mine.
     pub fn normalize(&mut self, keep: bool, outgoing: bool) -> u32 {
-        let tape = take_tape();
         self.profiles();
         let profiles = self.profiles.take().unwrap_or_default();
-        let result = {
+        let result = with_tape(|message| {
             let ctx = Context { me: &self.user, ext_keys: &self.ext_keys, policy: &self.policy, profiles: &profiles };
-            normalize(tape.root(), &ctx)
-        };
+            normalize(message, &ctx)
+        });
         self.profiles = Some(profiles);
         let mut out = String::new();
         match result {
@@ -434,7 +435,7 @@ impl ChatCore {
 
     /// The strings of an arguments tape (an array).
     fn args() -> Vec<String> {
-        take_tape().root().items().map(|v| v.as_str().unwrap_or_default()).collect()
+        with_tape(|args| args.items().map(|v| v.as_str().unwrap_or_default()).collect())
     }
 
     /// The server acknowledged my message: arguments `[localId, serverId]`; `time` is the server's
@@ -494,8 +495,7 @@ impl ChatCore {
 
     /// `onChannelMessage`: the event on the tape names the conversation as a message would.
     pub fn channel_ack(&mut self) -> Result<u32, JsError> {
-        let tape = take_tape();
-        let conversation = conversation_of_ack(tape.root(), &self.user)
+        let conversation = with_tape(|event| conversation_of_ack(event, &self.user))
             .map_err(|ignored| Error::input(format!("channel ack: {}", ignored.reason)))?;
         let outcome = self.store.peer_read_all(&conversation);
         self.updated(outcome, "")
@@ -503,10 +503,10 @@ impl ChatCore {
 
     /// `[{doc, status}]`, oldest first: arguments `[conversation, before | null]`.
     pub fn history(&mut self, limit: u32) -> Result<u32, JsError> {
-        let tape = take_tape();
-        let mut args = tape.root().items();
-        let conversation = args.next().and_then(Val::as_str).unwrap_or_default();
-        let before = args.next().and_then(Val::as_str);
+        let (conversation, before) = with_tape(|args| {
+            let mut args = args.items();
+            (args.next().and_then(Val::as_str).unwrap_or_default(), args.next().and_then(Val::as_str))
+        });
         let page = self.store.history_shown(&conversation, before.as_deref(), limit as usize)?;
         let mut out = String::from("[");
         for (i, shown) in page.into_iter().enumerate() {
@@ -599,8 +599,7 @@ impl ChatCore {
     /// Options for `WebIM.message.create` from the send input on the tape:
     /// `{"options": …, "copy": [keys], "extFromInput": bool}`, or an `Error` saying what is wrong.
     pub fn build(&self) -> Result<u32, JsError> {
-        let tape = take_tape();
-        let built = build(tape.root(), &self.own, &self.ext_keys)?;
+        let built = with_tape(|input| build(input, &self.own, &self.ext_keys))?;
         let mut out = String::from("{\"options\":");
         built.options.write(&mut out);
         out.push_str(",\"copy\":");

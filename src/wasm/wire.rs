@@ -9,21 +9,27 @@ use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
-use crate::tape::Tape;
+use crate::tape::Val;
 
 thread_local! {
+    /// Grows to the longest tape yet and never shrinks or clears: the shim overwrites what it uses.
     static INBOX: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
+    /// How much of the inbox the last tape fills.
+    static INBOX_LEN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     static OUTBOX: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Room for `units` UTF-16 units in the inbox; returns its address. The shim writes there right
-/// away: a later call may move it.
+/// away: a later call may move it. The buffer is kept from call to call.
 #[wasm_bindgen]
 pub fn inbox(units: u32) -> *mut u16 {
+    let units = units as usize;
+    INBOX_LEN.with(|len| len.set(units));
     INBOX.with(|inbox| {
         let mut inbox = inbox.borrow_mut();
-        inbox.clear();
-        inbox.resize(units as usize, 0);
+        if inbox.len() < units {
+            inbox.resize(units, 0);
+        }
         inbox.as_mut_ptr()
     })
 }
@@ -34,9 +40,10 @@ pub fn outbox() -> *const u8 {
     OUTBOX.with(|out| out.borrow().as_ptr())
 }
 
-/// The tape the shim wrote, taken out of the inbox.
-pub fn take_tape() -> Tape {
-    INBOX.with(|inbox| Tape::new(std::mem::take(&mut *inbox.borrow_mut())))
+/// Runs `read` on the tape the shim wrote into the inbox.
+pub fn with_tape<R>(read: impl FnOnce(Val<'_>) -> R) -> R {
+    let len = INBOX_LEN.with(|len| len.get());
+    INBOX.with(|inbox| read(Val::root_of(inbox.borrow().get(..len).unwrap_or_default())))
 }
 
 /// Puts `text` in the outbox; returns its length in bytes, with the top bit set when it is not all
@@ -49,11 +56,11 @@ pub fn send(text: String) -> u32 {
 }
 
 /// A short text lent to the shim for one host call: its address and length.
-pub struct Lent(String);
+pub struct Lent<'a>(&'a str);
 
-impl Lent {
-    pub fn new(text: impl Into<String>) -> Self {
-        Lent(text.into())
+impl<'a> Lent<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Lent(text)
     }
 
     pub fn ptr(&self) -> u32 {
