@@ -175,10 +175,10 @@ pub fn normalize(msg: Val<'_>, ctx: &Context) -> Result<Normalized, Ignored> {
             "ext nests deeper than {MAX_EXT_DEPTH} levels"
         )));
     }
-    let carried = ext
-        .map(|e| read_ext_profile(e, ctx.ext_keys, ctx.policy))
-        .unwrap_or_default();
     let known = ctx.profiles.get(&from);
+    let carried = ext
+        .map(|e| read_ext_profile(e, ctx.ext_keys, ctx.policy, known))
+        .unwrap_or_default();
     let sender = Sender {
         id: from.clone(),
         nickname: carried

@@ -357,20 +357,29 @@ pub fn sanitize_avatar(raw: &str, policy: &ProfilePolicy) -> Option<String> {
 /// Reads a sender's profile from a message ext: the configured keys first, then the UIKit's
 /// `ease_chat_uikit_user_info` (`nickname`, `avatarURL` or `avatarurl`); each field on its own.
 /// Only candidates are decoded, and only until one is usable.
-pub fn read_ext_profile(ext: Val<'_>, keys: &ExtKeys, policy: &ProfilePolicy) -> Profile {
+///
+/// `known` is the sender's last sanitised profile: a candidate equal to it is taken as it is, without
+/// decoding or sanitising it again (sanitising what it returned changes nothing).
+pub fn read_ext_profile(ext: Val<'_>, keys: &ExtKeys, policy: &ProfilePolicy, known: Option<&Profile>) -> Profile {
     let uikit = ext.get(UIKIT_USER_INFO_KEY);
-    let first_usable = |own: &str, uikit_names: &[&str], sanitize: fn(&str, &ProfilePolicy) -> Option<String>| {
-        if let Some(found) = ext.get(own).and_then(Val::as_str).and_then(|raw| sanitize(&raw, policy)) {
+    let usable = |value: Val<'_>, known: Option<&String>, sanitize: Sanitizer| match known {
+        Some(known) if value.is_str(known) => Some(known.clone()),
+        _ => value.as_str().and_then(|raw| sanitize(&raw, policy)),
+    };
+    let first_usable = |own: &str, uikit_names: &[&str], known: Option<&String>, sanitize: Sanitizer| {
+        if let Some(found) = ext.get(own).and_then(|v| usable(v, known, sanitize)) {
             return Some(found);
         }
         let info = uikit?;
-        uikit_names.iter().find_map(|name| info.get(name).and_then(Val::as_str).and_then(|raw| sanitize(&raw, policy)))
+        uikit_names.iter().find_map(|name| info.get(name).and_then(|v| usable(v, known, sanitize)))
     };
     Profile {
-        nickname: first_usable(&keys.nickname, &["nickname"], sanitize_nickname),
-        avatar: first_usable(&keys.avatar, &["avatarURL", "avatarurl"], sanitize_avatar),
+        nickname: first_usable(&keys.nickname, &["nickname"], known.and_then(|k| k.nickname.as_ref()), sanitize_nickname),
+        avatar: first_usable(&keys.avatar, &["avatarURL", "avatarurl"], known.and_then(|k| k.avatar.as_ref()), sanitize_avatar),
     }
 }
+
+type Sanitizer = fn(&str, &ProfilePolicy) -> Option<String>;
 
 /// The last profile seen per sender, so messages without ext still show a name and a face.
 ///
@@ -805,11 +814,37 @@ mod tests {
             ),
         ];
         for (ext, keys, want) in table {
-            assert_eq!(
-                read_ext_profile(tape(&ext).root(), keys, &ProfilePolicy::default()),
-                want,
-                "{ext}"
-            );
+            let policy = ProfilePolicy::default();
+            assert_eq!(read_ext_profile(tape(&ext).root(), keys, &policy, None), want, "{ext}");
+            // The sender's last profile, when it is what the ext carries, reads the same.
+            assert_eq!(read_ext_profile(tape(&ext).root(), keys, &policy, Some(&want)), want, "{ext}");
+        }
+    }
+
+    #[test]
+    fn a_known_profile_is_taken_only_when_the_ext_carries_it_exactly() {
+        let ext = json!({"userNickname": "  Ann\u{200B}  ", "userAvatar": "https://x.example/a.png"});
+        let known = Profile { nickname: Some("  Ann\u{200B}  ".into()), avatar: Some("https://x.example/b.png".into()) };
+        // Raw text equal to an unsanitised "known" value is still sanitised: the cache only ever
+        // holds sanitised values, and a stale one that differs never stands in for the ext.
+        let read = read_ext_profile(tape(&ext).root(), &ExtKeys::default(), &ProfilePolicy::default(), Some(&known));
+        assert_eq!(read.avatar.as_deref(), Some("https://x.example/a.png"));
+        let sanitised = read_ext_profile(tape(&ext).root(), &ExtKeys::default(), &ProfilePolicy::default(), None);
+        assert_eq!(sanitised.nickname.as_deref(), Some("Ann"));
+    }
+
+    proptest::proptest! {
+        /// What a known profile skips is sanitising a sanitised value: that must change nothing.
+        #[test]
+        fn sanitising_twice_is_sanitising_once(raw in "\\PC{0,40}|[ a-zA-Z\u{200B}-\u{200F}\u{FE0F}\u{E0061}\u{1F3F4}:/?#@=&]{0,40}") {
+            let policy = ProfilePolicy::default();
+            if let Some(once) = sanitize_nickname(&raw, &policy) {
+                proptest::prop_assert_eq!(sanitize_nickname(&once, &policy), Some(once.clone()));
+            }
+            let url = format!("https://x.example/{raw}");
+            if let Some(once) = sanitize_avatar(&url, &policy) {
+                proptest::prop_assert_eq!(sanitize_avatar(&once, &policy), Some(once.clone()));
+            }
         }
     }
 

@@ -306,7 +306,8 @@ impl<'t> Val<'t> {
         }
     }
 
-    fn str_units(self) -> Option<&'t [u16]> {
+    /// The UTF-16 units of a string, undecoded; `None` for anything else.
+    pub fn str_units(self) -> Option<&'t [u16]> {
         (self.tag() == STR).then(|| units_at(self.tape, self.at + 3, u32_at(self.tape, self.at + 1)))
     }
 
@@ -362,6 +363,23 @@ impl<'t> Val<'t> {
             at = value.end();
         }
         None
+    }
+
+    /// Entries `names` of an object, each as [`Val::get`] finds it, in one pass over the object: one
+    /// key comparison per entry when the keys come in the order asked (as the core writes them).
+    pub fn fields<const N: usize>(self, names: [&str; N]) -> [Option<Val<'t>>; N] {
+        let mut found = [None; N];
+        let mut next = 0;
+        for (key, value) in self.entries() {
+            let hit = (0..N).map(|i| (next + i) % N).find(|&i| key.is(names[i]));
+            if let Some(i) = hit {
+                if found[i].is_none() {
+                    found[i] = Some(value);
+                }
+                next = i + 1;
+            }
+        }
+        found
     }
 
     /// Items of an array (nothing for anything else).
@@ -761,6 +779,21 @@ mod tests {
         assert_eq!(root.depth(), 4);
         let back: serde_json::Value = serde_json::from_str(&root.to_json()).unwrap();
         assert_eq!(back, value);
+    }
+
+    #[test]
+    fn fields_find_what_get_finds_in_any_order() {
+        let value = json!({"a": 1, "bb": "x", "c": [2], "名": true});
+        let tape = Tape::full(&value);
+        let root = tape.root();
+        let shown = |v: Option<Val<'_>>| v.map(Val::to_json);
+        for names in [["a", "bb", "c", "名", "zz"], ["zz", "名", "c", "bb", "a"], ["c", "a", "zz", "bb", "名"]] {
+            let found = root.fields(names);
+            for (name, got) in names.iter().zip(found) {
+                assert_eq!(shown(got), shown(root.get(name)), "{name} in {names:?}");
+            }
+        }
+        assert!(Tape::full(&json!([1, 2])).root().fields(["a"])[0].is_none(), "an array has no fields");
     }
 
     #[test]

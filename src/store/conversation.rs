@@ -134,6 +134,22 @@ impl Conversation {
         }
     }
 
+    /// The newest record when memory holds it; `None` when it must be read first, or there is none.
+    pub fn newest_in_memory(&self) -> Option<&Entry> {
+        if let Some(e) = self.loose.as_ref().and_then(|l| l.last()).or(self.newest.as_ref()) {
+            return Some(e);
+        }
+        if self.loose.is_none() && self.loose_count() > 0 {
+            return None;
+        }
+        for (_, chunk) in self.chunks.as_ref()?.iter().rev() {
+            if let Some(e) = chunk.entries()?.last() {
+                return Some(e);
+            }
+        }
+        None
+    }
+
     pub fn loose_count(&self) -> u64 {
         self.head.loose_next.saturating_sub(self.head.loose_from)
     }

@@ -233,11 +233,20 @@ pub fn sized_value(key: &str, rest: &str) -> (String, u64) {
 /// The `b` field of a value: its size when it is a well-formed one of ours, checked against `floor`
 /// (a size smaller than what the value is known to hold is a lie).
 pub fn size_field(value: Val<'_>, floor: u64) -> Option<u64> {
-    let text = value.get("b")?.as_str()?;
-    if text.len() != SIZE_DIGITS || !text.bytes().all(|b| b.is_ascii_digit()) {
+    read_size(value.get("b")?, floor)
+}
+
+/// A size field's value: exactly [`SIZE_DIGITS`] decimal digits, at least `floor`.
+fn read_size(b: Val<'_>, floor: u64) -> Option<u64> {
+    let digits = b.str_units()?;
+    if digits.len() != SIZE_DIGITS {
         return None;
     }
-    text.parse::<u64>().ok().filter(|&n| n >= floor)
+    let n = digits.iter().try_fold(0u64, |n, &d| {
+        let digit = d.checked_sub(u16::from(b'0')).filter(|d| *d < 10)?;
+        Some(n * 10 + u64::from(digit))
+    })?;
+    (n >= floor).then_some(n)
 }
 
 /// Whether a value is of this format.
@@ -520,40 +529,43 @@ impl Head {
     /// Reads a head of `conversation`; `None` when the value is not a well-formed one.
     /// Returns the head and its stored size.
     pub fn decode(value: Val<'_>, conversation: &str) -> Option<(Head, u64)> {
-        if !is_current(value) || !value.get("c")?.is_str(conversation) {
+        // In the order encode writes them: one pass over the head.
+        let [v, b, c, t, u, f, n, lb, nl, s, sb, sm, rm, pm, mm, w, lw, lh] = value
+            .fields(["v", "b", "c", "t", "u", "f", "n", "lb", "nl", "s", "sb", "sm", "rm", "pm", "mm", "w", "lw", "lh"]);
+        if v?.as_f64() != Some(f64::from(FORMAT)) || !c?.is_str(conversation) {
             return None;
         }
-        let size = size_field(value, 0)?;
-        let loose_from = read_count(value, "f")?;
-        let loose_next = read_count(value, "n")?;
-        let newest_loose = match value.get("nl") {
+        let size = read_size(b?, 0)?;
+        let loose_from = read_number(f)?;
+        let loose_next = read_number(n)?;
+        let newest_loose = match nl {
             None => None,
-            Some(_) => Some(read_count(value, "nl")?),
+            Some(_) => Some(read_number(nl)?),
         };
-        let numbers = |name: &str| match value.get(name) {
+        let numbers = |list: Option<Val<'_>>| match list {
             None => Some(Vec::new()),
             Some(list) => list.items().map(|n| read_number(Some(n))).collect::<Option<Vec<u64>>>(),
         };
-        let (loose_holes, rewrites, loose_rewrites) = (numbers("lh")?, numbers("w")?, numbers("lw")?);
-        let activity = match value.get("t") {
+        let (loose_holes, rewrites, loose_rewrites) = (numbers(lh)?, numbers(w)?, numbers(lw)?);
+        let activity = match t {
             None => i64::MIN as f64,
             Some(t) => t.as_f64().filter(|t| t.fract() == 0.0 && t.abs() < 9.0e15)?,
         };
         let head = Head {
             conversation: conversation.to_string(),
             activity: activity as i64,
-            unread: read_count(value, "u")?,
-            read_mark: read_mark(value.get("rm")),
-            peer_read_mark: read_mark(value.get("pm")),
-            mention_mark: read_mark(value.get("mm")),
+            unread: read_number(u)?,
+            read_mark: read_mark(rm),
+            peer_read_mark: read_mark(pm),
+            mention_mark: read_mark(mm),
             loose_from,
             loose_next,
-            loose_bytes: read_count(value, "lb")?,
+            loose_bytes: read_number(lb)?,
             newest_loose,
             loose_holes,
-            sealed: Sealed::read(value.get("s")?)?,
-            sealed_bytes: read_count(value, "sb")?,
-            sealed_mark: read_mark(value.get("sm")),
+            sealed: Sealed::read(s?)?,
+            sealed_bytes: read_number(sb)?,
+            sealed_mark: read_mark(sm),
             rewrites,
             loose_rewrites,
         };

@@ -215,27 +215,33 @@ impl RecordMeta {
     /// Reads a stored record's index (as [`Shape::Record`] projects it); `None` unless it is a
     /// record of `conversation` with every field a page relies on of the right type.
     pub fn from_val(v: Val<'_>, conversation: &ConversationId) -> Option<Self> {
-        let text = |name: &str| v.get(name).and_then(Val::as_str);
-        let flag = |name: &str| v.get(name).map_or(Some(false), Val::as_bool);
-        let id = text("id").filter(|id| !id.is_empty())?;
-        let time = v.get("time")?.as_f64()?;
-        let sender_id = v.get("sender")?.get("id")?;
+        // In the order records are written: one pass over the record.
+        let [id, conv, kind, from, to, direction, time, msg_type, text, sender, mentions_me, status, recalled] = v
+            .fields([
+                "id", "conversation", "kind", "from", "to", "direction", "time", "type", "text", "sender",
+                "mentionsMe", "status", "recalled",
+            ]);
+        let flag = |f: Option<Val<'_>>| f.map_or(Some(false), Val::as_bool);
+        let name = |f: Option<Val<'_>>| f.and_then(Val::as_str);
+        let id = id?.as_str().filter(|id| !id.is_empty())?;
+        let time = time?.as_f64()?;
+        let sender_id = sender?.get("id")?;
         let typed = sender_id.is_string()
-            && v.get("text").is_none_or(Val::is_string)
-            && ["from", "to"].iter().all(|f| v.get(f).is_none_or(Val::is_string))
-            && v.get("conversation")?.is_str(&conversation.name())
-            && v.get("kind")?.is_str(conversation.kind.as_str())
-            && crate::message::MsgType::from_name(&text("type")?).is_some();
+            && text.is_none_or(Val::is_string)
+            && [from, to].iter().all(|f| f.is_none_or(Val::is_string))
+            && conv?.is_str(&conversation.name())
+            && kind?.is_str(conversation.kind.as_str())
+            && crate::message::MsgType::from_name(&name(msg_type)?).is_some();
         if !typed || time.fract() != 0.0 || time.abs() > 9.0e15 {
             return None;
         }
         Some(RecordMeta {
             id,
             time: time as i64,
-            direction: Direction::from_name(&text("direction")?)?,
-            status: Status::from_name(&text("status")?)?,
-            recalled: flag("recalled")?,
-            mentions_me: flag("mentionsMe")?,
+            direction: Direction::from_name(&name(direction)?)?,
+            status: Status::from_name(&name(status)?)?,
+            recalled: flag(recalled)?,
+            mentions_me: flag(mentions_me)?,
         })
     }
 
@@ -314,7 +320,8 @@ pub struct Store<B: Backend> {
     keys: Keys,
     user: String,
     options: StoreOptions,
-    conversations: VecMap<String, Conversation>,
+    // Boxed: a conversation is large, and the sorted map moves its values as it grows.
+    conversations: VecMap<String, Box<Conversation>>,
     /// Record id to its conversation and time, for every record read or written this session.
     index: FxHashMap<String, (String, i64)>,
     muted: VecMap<String, ()>,

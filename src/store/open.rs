@@ -65,7 +65,10 @@ impl<B: Backend> Store<B> {
         let total = store.backend.count(&prefix)?;
         let v1 = store.backend.count(store.keys.v1_prefix())?;
         let mut clean = true;
-        for key in store.backend.keys(&store.keys.heads())? {
+        // In key order, each conversation lands at the end of the sorted map: nothing shifts.
+        let mut heads = store.backend.keys(&store.keys.heads())?;
+        heads.sort_unstable();
+        for key in heads {
             clean &= match store.keys.parse(&key) {
                 Some(KeyName::Head(name)) => store.open_head(&key, &name)?,
                 _ => false,
@@ -113,7 +116,7 @@ impl<B: Backend> Store<B> {
                 self.backend.release(doc);
             }
         }
-        self.conversations.insert(name.to_string(), Conversation::opened(id, head, size));
+        self.conversations.insert(name.to_string(), Box::new(Conversation::opened(id, head, size)));
         Ok(true)
     }
 
@@ -392,7 +395,7 @@ impl<B: Backend> Store<B> {
             }
             return Ok(false);
         }
-        self.conversations.insert(name.to_string(), conv);
+        self.conversations.insert(name.to_string(), Box::new(conv));
         Ok(true)
     }
 }
@@ -579,7 +582,7 @@ impl<B: Backend> Store<B> {
             self.backend.set_json(&key, &json)?;
             conv.head_stored = Stored::Bytes(size);
             conv.head_dirty = false;
-            self.conversations.insert(name.to_string(), conv);
+            self.conversations.insert(name.to_string(), Box::new(conv));
         }
         self.backend.remove(&v1_chunk_key(&self.keys, name, tail))?;
         Ok(true)

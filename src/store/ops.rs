@@ -82,7 +82,7 @@ impl<B: Backend> Store<B> {
             return Ok(false);
         }
         let name = conversation.name();
-        self.conversations.get_or_insert_with(name.clone(), || Conversation::new(conversation.clone()));
+        self.conversations.get_or_insert_with(name.clone(), || Box::new(Conversation::new(conversation.clone())));
         let entry = Entry { meta, doc, bytes: Some(bytes), loose: None, dirty: false, written: None };
         let mark = (entry.meta.time, entry.meta.id.clone());
         let index_meta = entry.meta.clone();

@@ -1,7 +1,7 @@
 //! Reading: loose records, chunks and single records on demand; history pages; the conversation list.
 
 use super::backend::{Backend, Doc, Shape};
-use super::conversation::{Body, Chunk, Entry};
+use super::conversation::{Body, Chunk, Conversation, Entry};
 use super::layout::{chunk_size, Mark};
 use super::{
     conversation_name, entry_bytes, mark_cmp, ConversationSummary, RecordMeta, Removal, Shown, StorageReport,
@@ -463,34 +463,54 @@ impl<B: Backend> Store<B> {
     }
 
     /// Conversations holding records, most recent activity first.
+    ///
+    /// Reads first what the list needs and memory lacks (a conversation's newest record), then builds
+    /// the rows in one pass over the conversations: a list shown again costs no lookups by name.
     pub fn conversations_shown(&mut self) -> Result<Vec<ConversationSummary<Shown>>> {
         self.trim_cache();
-        let names: Vec<String> =
-            self.conversations.iter().filter(|(_, c)| c.has_records()).map(|(n, _)| n.clone()).collect();
-        let mut list = Vec::with_capacity(names.len());
-        for name in names {
-            let Some(last) = self.newest(&name)? else {
-                continue;
-            };
-            let Some(conv) = self.conversations.get(&name) else {
-                continue;
-            };
-            list.push(ConversationSummary {
-                conversation: name.clone(),
-                id: conv.id.clone(),
-                updated_at: last.meta.time,
-                last: self.shown(&name, &last),
-                unread: conv.head.unread,
-                mentions_me: conv
-                    .head
-                    .mention_mark
-                    .as_ref()
-                    .is_some_and(|mention| conv.head.read_mark.as_ref().is_none_or(|read| read < mention)),
-                muted: self.muted.contains_key(&name),
-            });
+        let unread: Vec<String> = self
+            .conversations
+            .iter()
+            .filter(|(_, c)| c.has_records() && c.newest_in_memory().is_none())
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in &unread {
+            self.newest(name)?;
         }
-        list.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.conversation.cmp(&b.conversation)));
+        let mut list = Vec::with_capacity(self.conversations.len());
+        // Reading one conversation's chunk may have let another's go from the cache: read it again.
+        let mut again = Vec::new();
+        for (name, conv) in self.conversations.iter().filter(|(_, c)| c.has_records()) {
+            match conv.newest_in_memory() {
+                Some(last) => list.push(self.summary(name, conv, last)),
+                None => again.push(name.clone()),
+            }
+        }
+        for name in again {
+            if let Some(last) = self.newest(&name)? {
+                if let Some(conv) = self.conversations.get(&name) {
+                    list.push(self.summary(&name, conv, &last));
+                }
+            }
+        }
+        list.sort_unstable_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.conversation.cmp(&b.conversation)));
         Ok(list)
+    }
+
+    fn summary(&self, name: &str, conv: &Conversation, last: &Entry) -> ConversationSummary<Shown> {
+        ConversationSummary {
+            conversation: name.to_string(),
+            id: conv.id.clone(),
+            updated_at: last.meta.time,
+            last: Shown { doc: last.doc, status: conv.presented(&last.meta) },
+            unread: conv.head.unread,
+            mentions_me: conv
+                .head
+                .mention_mark
+                .as_ref()
+                .is_some_and(|mention| conv.head.read_mark.as_ref().is_none_or(|read| read < mention)),
+            muted: self.muted.contains_key(name),
+        }
     }
 
     /// Unread records over all conversations that are not muted.

@@ -26,7 +26,7 @@ use crate::tape::{Kind, Val};
 use crate::time::{format_time as format_label, Locale, TimeOptions, DEFAULT_UTC_OFFSET_MINUTES};
 pub use host::Host;
 use host::JsBackend;
-use wire::{send, with_tape};
+use wire::{buffer, send, with_tape};
 
 pub use wire::{inbox, outbox};
 
@@ -38,7 +38,7 @@ const MAX_USER_ID_BYTES: usize = 256;
 /// The projections of the stored shapes, in [`Shape::ALL`] order, for the shim's host.
 #[wasm_bindgen]
 pub fn store_projections() -> u32 {
-    let mut out = String::from("[");
+    let mut out = buffer("[");
     for (i, shape) in Shape::ALL.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -96,7 +96,7 @@ fn spans_with(table: &EmojiTable) -> u32 {
     let text = with_tape(|v| v.as_str()).unwrap_or_default();
     let mut spans = Vec::new();
     emoji::spans_utf16(table, &text, &mut spans);
-    let mut out = String::from("[");
+    let mut out = buffer("[");
     for (i, n) in spans.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -264,7 +264,7 @@ impl ChatCore {
     /// What opening found: `{conversations, rebuilt, migrated, skippedKeys, skippedRecords, migration?}`.
     pub fn open_report(&self) -> u32 {
         let r = &self.opened;
-        let mut out = String::from("{\"conversations\":");
+        let mut out = buffer("{\"conversations\":");
         write_f64(&mut out, r.conversations as f64);
         for (name, n) in [("rebuilt", r.rebuilt), ("migrated", r.migrated), ("skippedRecords", r.skipped_records)] {
             out.push_str(",\"");
@@ -303,7 +303,7 @@ impl ChatCore {
 
     /// `{"message": projection, "build": projection, "consumed": [ext keys], "emoji": [[code, file]]}`.
     pub fn settings(&self) -> u32 {
-        let mut out = String::from("{\"message\":");
+        let mut out = buffer("{\"message\":");
         out.push_str(&normalize::projection(&self.ext_keys).to_json());
         out.push_str(",\"build\":");
         out.push_str(&build::projection().to_json());
@@ -339,7 +339,7 @@ impl ChatCore {
             normalize(message, &ctx)
         });
         self.profiles = Some(profiles);
-        let mut out = String::new();
+        let mut out = buffer("");
         match result {
             Err(ignored) => {
                 outcome_json(&mut out, "ignored", Some(&ignored.reason));
@@ -373,7 +373,7 @@ impl ChatCore {
     /// Stores the record last normalised with `keep`, now held by the shim as `doc` with `bytes` of
     /// JSON: `{"outcome":"stored"|"duplicate"|"unsaved"|"ignored","reason"?,"status"}`.
     pub fn insert(&mut self, doc: u32, bytes: f64) -> u32 {
-        let mut out = String::new();
+        let mut out = buffer("");
         let Some(record) = self.pending.take() else {
             self.store.backend().release(doc);
             outcome_json(&mut out, "ignored", Some("mpchat: no message was normalised to store"));
@@ -417,7 +417,7 @@ impl ChatCore {
 
     fn updated(&mut self, outcome: Result<UpdateOutcome, Error>, id: &str) -> Result<u32, JsError> {
         let outcome = outcome?;
-        let mut out = String::new();
+        let mut out = buffer("");
         let reason = match &outcome {
             UpdateOutcome::Unsaved { reason } => Some(reason.as_str()),
             _ => None,
@@ -458,7 +458,7 @@ impl ChatCore {
     /// A record as it now reads, if kept: arguments `[id]`.
     pub fn record(&mut self) -> Result<u32, JsError> {
         let id = Self::args().into_iter().next().unwrap_or_default();
-        let mut out = String::new();
+        let mut out = buffer("");
         match self.store.get_shown(&id)? {
             Some(shown) => {
                 outcome_json(&mut out, "unchanged", None);
@@ -508,7 +508,7 @@ impl ChatCore {
             (args.next().and_then(Val::as_str).unwrap_or_default(), args.next().and_then(Val::as_str))
         });
         let page = self.store.history_shown(&conversation, before.as_deref(), limit as usize)?;
-        let mut out = String::from("[");
+        let mut out = buffer("[");
         for (i, shown) in page.into_iter().enumerate() {
             if i > 0 {
                 out.push(',');
@@ -522,7 +522,7 @@ impl ChatCore {
     /// `[{conversation, kind, id, last: {doc, status}, unread, mentionsMe, updatedAt, muted}]`.
     pub fn conversations(&mut self) -> Result<u32, JsError> {
         let list = self.store.conversations_shown()?;
-        let mut out = String::from("[");
+        let mut out = buffer("[");
         for (i, row) in list.into_iter().enumerate() {
             if i > 0 {
                 out.push(',');
@@ -553,7 +553,7 @@ impl ChatCore {
 
     pub fn storage_report(&self) -> u32 {
         let r = self.store.report();
-        let mut out = String::from("{");
+        let mut out = buffer("{");
         let fields = [
             ("bytesUsed", r.bytes_used),
             ("totalBytes", r.total_bytes),
@@ -579,7 +579,7 @@ impl ChatCore {
 
     /// Evictions since the last call: `[{conversation, records, wholeConversation}]`.
     pub fn take_evictions(&mut self) -> u32 {
-        let mut out = String::from("[");
+        let mut out = buffer("[");
         for (i, e) in self.store.take_evictions().into_iter().enumerate() {
             if i > 0 {
                 out.push(',');
@@ -600,7 +600,7 @@ impl ChatCore {
     /// `{"options": …, "copy": [keys], "extFromInput": bool}`, or an `Error` saying what is wrong.
     pub fn build(&self) -> Result<u32, JsError> {
         let built = with_tape(|input| build(input, &self.own, &self.ext_keys))?;
-        let mut out = String::from("{\"options\":");
+        let mut out = buffer("{\"options\":");
         built.options.write(&mut out);
         out.push_str(",\"copy\":");
         Json::Array(built.copy.iter().map(|k| Json::String(k.to_string())).collect()).write(&mut out);

@@ -46,6 +46,15 @@ pub fn with_tape<R>(read: impl FnOnce(Val<'_>) -> R) -> R {
     INBOX.with(|inbox| read(Val::root_of(inbox.borrow().get(..len).unwrap_or_default())))
 }
 
+/// An empty string holding the outbox's memory, starting with `start`: an export writes its answer
+/// there and hands it to [`send`], so answers do not grow a new buffer each call.
+pub fn buffer(start: &str) -> String {
+    let mut out = OUTBOX.with(|out| std::mem::take(&mut *out.borrow_mut()));
+    out.clear();
+    out.push_str(start);
+    out
+}
+
 /// Puts `text` in the outbox; returns its length in bytes, with the top bit set when it is not all
 /// ASCII (the shim then decodes it as UTF-8).
 pub fn send(text: String) -> u32 {
