@@ -54,14 +54,16 @@ function makeRequire(context, packageRoot, fromDir, cache) {
 }
 
 /**
- * Loads mpchat from a package folder holding `mpchat/` (dist/mpchat by default) in a phone-like realm.
+ * Loads mpchat in a phone-like realm from a code package folder (by default `dist/`, which holds `mpchat/`),
+ * starting at `entry`, a path from the package root (`/miniprogram_npm/mpchat/index.js` after DevTools'
+ * 构建 npm).
  * @returns {{ mpchat: object, realm: object, instantiateCalls: string[] }}
  */
-function loadLikePhone({ packageRoot = path.join(repoRoot, 'dist'), globals = {} } = {}) {
+function loadLikePhone({ packageRoot = path.join(repoRoot, 'dist'), entry = '/mpchat/index.js', globals = {} } = {}) {
   const calls = []
   const realm = makeRealm(packageRoot, calls)
   Object.assign(realm, globals)
-  const mpchat = makeRequire(realm, packageRoot, packageRoot, new Map())('/mpchat/index.js')
+  const mpchat = makeRequire(realm, packageRoot, packageRoot, new Map())(entry)
   return { mpchat, realm, instantiateCalls: calls }
 }
 
