@@ -250,7 +250,7 @@ impl RecordMeta {
     }
 }
 
-fn mark_cmp(meta: &RecordMeta, mark: &Mark) -> std::cmp::Ordering {
+pub(super) fn mark_cmp(meta: &RecordMeta, mark: &Mark) -> std::cmp::Ordering {
     (meta.time, meta.id.as_str()).cmp(&(mark.0, mark.1.as_str()))
 }
 

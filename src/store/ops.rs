@@ -83,13 +83,12 @@ impl<B: Backend> Store<B> {
         }
         let name = conversation.name();
         self.conversations.get_or_insert_with(name.clone(), || Box::new(Conversation::new(conversation.clone())));
+        let index_meta = meta.clone();
         let entry = Entry { meta, doc, bytes: Some(bytes), loose: None, dirty: false, written: None };
-        let mark = (entry.meta.time, entry.meta.id.clone());
-        let index_meta = entry.meta.clone();
         if !self.place(&name, entry)? {
             return Ok(false);
         }
-        self.index.insert(index_meta.id.clone(), (name.clone(), mark.0));
+        self.index.insert(index_meta.id.clone(), (name.clone(), index_meta.time));
         let muted = self.muted.contains_key(&name);
         if let Some(conv) = self.conversations.get_mut(&name) {
             conv.note_record(&index_meta, muted);
@@ -100,8 +99,8 @@ impl<B: Backend> Store<B> {
     /// Puts an entry where its mark belongs: among the loose records, or into a sealed chunk.
     /// False when a record with its id is there already.
     fn place(&mut self, name: &str, entry: Entry) -> Result<bool> {
-        let mark = (entry.meta.time, entry.meta.id.clone());
-        let is_loose = |store: &Self| store.conversations.get(name).is_some_and(|c| c.is_loose_mark((mark.0, &mark.1)));
+        let mark = (entry.meta.time, entry.meta.id.as_str());
+        let is_loose = |store: &Self| store.conversations.get(name).is_some_and(|c| c.is_loose_mark(mark));
         if is_loose(self) {
             // Reading the loose records indexes their ids: a repeat among them is in the index.
             self.load_loose(name)?;
@@ -115,7 +114,7 @@ impl<B: Backend> Store<B> {
             self.place_loose(name, entry)?;
             return Ok(true);
         }
-        match self.locate_sealed(name, (mark.0, &mark.1))? {
+        match self.locate_sealed(name, mark)? {
             Some(seq) => self.place_sealed(name, seq, entry),
             None => {
                 self.load_loose(name)?;

@@ -4,7 +4,7 @@ use super::backend::{Backend, Doc};
 use super::conversation::{Chunk, Entry};
 use super::layout::{chunk_envelope, sized_value, SEQ_STEP};
 use super::{
-    entry_bytes, EvictionEvent, Removal, Store, Stored, MAX_LOOSE_RECORDS, SPLIT_CHUNK_BYTES, TARGET_CHUNK_BYTES,
+    entry_bytes, mark_cmp, EvictionEvent, Removal, Store, Stored, MAX_LOOSE_RECORDS, SPLIT_CHUNK_BYTES, TARGET_CHUNK_BYTES,
 };
 use crate::error::{Error, Result};
 use crate::json::{write_f64, write_str};
@@ -73,7 +73,7 @@ impl<B: Backend> Store<B> {
         entry.dirty = true;
         let loose = conv.loose.get_or_insert_with(Vec::new);
         let mark = entry.mark();
-        let at = loose.partition_point(|e| e.mark() < mark);
+        let at = loose.partition_point(|e| mark_cmp(&e.meta, &mark).is_lt());
         loose.insert(at, entry);
         conv.note_newest_loose();
         conv.head_dirty = true;
@@ -154,7 +154,7 @@ impl<B: Backend> Store<B> {
             return Ok(false);
         }
         chunk.edit(|es| {
-            let at = es.partition_point(|e| e.mark() < mark);
+            let at = es.partition_point(|e| mark_cmp(&e.meta, &mark).is_lt());
             es.insert(at, entry);
         });
         if self.chunk_size(name, seq)? > SPLIT_CHUNK_BYTES {
