@@ -139,6 +139,8 @@ export interface StorageReport {
   evictedChunks: number
   /** Values found unreadable this session. */
   skippedCorrupt: number
+  /** Records inside readable values that were unreadable and left out this session. */
+  skippedRecords: number
   /** Keys with changes not yet on storage. */
   unsaved: number
 }
