@@ -145,6 +145,24 @@ export interface StorageReport {
   unsaved: number
 }
 
+export interface OpenReport {
+  /** Conversations holding records when the chat opened. */
+  conversations: number
+  /** Conversations whose head was missing, unreadable or out of step with its keys, and was rebuilt. */
+  rebuilt: number
+  /** Conversations moved over from the previous storage layout (`mpchat/1/…`). */
+  migrated: number
+  /** Conversations left in the previous layout because storage had no room to copy them: their history
+   * stays where it is and the next open moves it; their new records are kept in memory (unsaved). */
+  migrationPaused: number
+  /** mpchat keys that could not be read (corrupt, foreign, another format); left in place. */
+  skippedKeys: string[]
+  /** Unreadable records inside otherwise readable values, left out. */
+  skippedRecords: number
+  /** With `migrate: true`: what the import of the recipe's and the demo's arrays found. */
+  migration?: { keysFound: number; imported: number; duplicates: number; skipped: number; keysRemoved: number }
+}
+
 export interface Chat {
   readonly user: string
   build(input: BuildInput): { [field: string]: unknown }
@@ -163,6 +181,7 @@ export interface Chat {
   unreadTotal(): number
   mute(conversation: ConversationName, on: boolean): void
   storageReport(): StorageReport
+  openReport(): OpenReport
   parseEmoji(text: string): Segment[]
   deleteLast(text: string): string
   emojiTable(): EmojiEntry[]

@@ -399,6 +399,9 @@ class Chat {
 
   storageReport() { return this._json(this._core.storage_report()) }
 
+  /** What opening found and did: repairs, skipped keys, format moves, the `migrate: true` import. */
+  openReport() { return this._json(this._core.open_report()) }
+
   parseEmoji(text) { return this._emoji.parse(text) }
 
   deleteLast(text) {

@@ -138,3 +138,56 @@ fn a_conversation_emptied_by_eviction_has_nothing_unread() {
         ],
     });
 }
+
+/// Found by `store`: a head counting 2 unread whose loose record and sealed chunks are all missing
+/// was repaired into a conversation with no record that still counted 2 unread, so the badge said 2
+/// while the list (which shows conversations with records only) added up to 0.
+#[test]
+fn a_head_whose_records_are_all_missing_counts_nothing_unread() {
+    let head = r#"{"b":"0000000144","c":"group:g","f":6,"lb":11308,"n":7,"s":[8589934592,17179869184,[],[]],"sb":23340,"t":11308,"u":2,"v":2}"#;
+    checks::run_scenario(&checks::Scenario {
+        planted: vec![checks::Planted { key: "mpchat/2/me/h/group:g".into(), value: head.into() }],
+        budget: 100_000,
+        quota: 100_000,
+        ops: vec![checks::Op::Mute { conversation: 0, on: false }],
+    });
+}
+
+/// Found by `store`: a format 1 chunk filling the storage's quota could not be copied to format 2
+/// beside itself, and opening failed, so the chat could not start at all. The move now waits for
+/// room: opening succeeds, the format 1 history stays where it is (nothing lost), and the
+/// conversation's new records are kept in memory and reported unsaved until a reopen moves it.
+#[test]
+fn a_migration_without_room_waits_and_opening_succeeds() {
+    use mpchat::store::{Store, TextBackend};
+    let record = checks::Msg::Server(20).record(3_000).to_json();
+    let chunk = format!(r#"{{"c":"chatroom:r","r":[{record}],"v":1}}"#);
+    let key = "mpchat/1/me/c/chatroom:r/0000000500000000";
+    let mut ops = vec![checks::Op::Delivered { n: 14 }];
+    ops.extend((0..47).map(|_| checks::Op::Insert { msg: checks::Msg::In(0), text_bytes: 0 }));
+    checks::run_scenario(&checks::Scenario {
+        planted: vec![checks::Planted { key: key.into(), value: chunk.clone() }],
+        budget: 6_000,
+        quota: 6_000,
+        ops,
+    });
+
+    let mut full = mpchat::store::MemoryStorage::with_limits(1 << 20, 6_000);
+    full.plant(key, &chunk);
+    let (mut store, report) = Store::open(TextBackend::new(&mut full), "me", Default::default()).unwrap();
+    assert_eq!((report.migrated, report.migration_paused), (0, 1));
+    let incoming = checks::Msg::Server(23).record(0); // chatroom:r too
+    assert!(matches!(store.insert(incoming), Ok(mpchat::store::InsertOutcome::Unsaved { .. })));
+    drop(store);
+    assert_eq!(full.peek(key), Some(chunk.as_str()), "format 1 history is left whole");
+
+    // With room, the next open moves it.
+    let mut roomy = mpchat::store::MemoryStorage::new();
+    for k in full.key_list() {
+        roomy.plant(&k, full.peek(&k).unwrap());
+    }
+    let (mut store, report) = Store::open(TextBackend::new(&mut roomy), "me", Default::default()).unwrap();
+    assert_eq!((report.migrated, report.migration_paused), (1, 0));
+    let page = store.history("chatroom:r", None, 10).unwrap();
+    assert_eq!(page.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["s20"]);
+}

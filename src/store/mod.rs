@@ -91,6 +91,9 @@ pub struct OpenReport {
     pub skipped_records: usize,
     /// Conversations moved over from the previous storage format.
     pub migrated: usize,
+    /// Conversations left in the previous format because storage refused the copy (full, or a
+    /// throw): their records stay where they are, unseen, and the next open moves them.
+    pub migration_paused: usize,
 }
 
 /// What became of a record handed to [`Store::insert`].
@@ -338,6 +341,8 @@ pub struct Store<B: Backend> {
     skipped_corrupt: u64,
     skipped_keys: Vec<String>,
     skipped_records: usize,
+    /// Conversations whose format 1 keys wait for a migration that storage refused (see `OpenReport`).
+    paused_v1: VecMap<String, ()>,
     evictions: Vec<EvictionEvent>,
     /// Loaded sealed chunks, oldest use first, for unloading past [`CACHED_CHUNKS`].
     cache: Vec<(String, u64)>,

@@ -57,6 +57,7 @@ impl<B: Backend> Store<B> {
             skipped_corrupt: 0,
             skipped_keys: Vec::new(),
             skipped_records: 0,
+            paused_v1: VecMap::new(),
             evictions: Vec::new(),
             cache: Vec::new(),
         };
@@ -200,6 +201,11 @@ impl<B: Backend> Store<B> {
             self.conversations.remove(name);
         }
         for (name, mut keys) in found {
+            if self.paused_v1.contains_key(&name) {
+                // Its copies so far wait for the migration to resume: building a head from them
+                // would have the rest of format 1 taken for leftovers.
+                continue;
+            }
             keys.loose.sort_unstable();
             keys.chunks.sort_unstable();
             let repaired = match self.conversations.contains_key(&name) {
@@ -263,7 +269,7 @@ impl<B: Backend> Store<B> {
             }
         }
         let mut loose_bytes = 0;
-        for n in live.filter(|n| !head.loose_holes.contains(n)) {
+        for n in live.clone().filter(|n| !head.loose_holes.contains(n)) {
             let key = self.keys.loose(name, n);
             if let Some((doc, _)) = self.fetch(&key, Shape::Record)? {
                 loose_bytes += self.measured(&key, doc);
@@ -274,6 +280,12 @@ impl<B: Backend> Store<B> {
         head.loose_bytes = loose_bytes;
         if head.newest_loose.is_some_and(|n| head.loose_holes.contains(&n)) {
             head.newest_loose = None;
+        }
+        if head.sealed.count() == 0 && live.into_iter().all(|n| head.loose_holes.contains(&n)) {
+            // Nothing of it is left: no record, so nothing unread (the list does not show it).
+            head.loose_from = head.loose_next;
+            head.loose_holes.clear();
+            head.unread = 0;
         }
         if let Some(conv) = self.conversations.get_mut(name) {
             conv.head = head;
@@ -429,6 +441,10 @@ impl<B: Backend> Store<B> {
         }
         for (name, mut seqs) in chunks {
             seqs.sort_unstable();
+            if !self.paused_v1.is_empty() {
+                self.paused_v1.insert(name, ());
+                continue;
+            }
             if self.conversations.contains_key(&name) {
                 for seq in seqs {
                     self.backend.remove(&v1_chunk_key(&self.keys, &name, seq))?;
@@ -436,9 +452,18 @@ impl<B: Backend> Store<B> {
                 continue;
             }
             let adopted = existing.remove(&name).unwrap_or_default();
-            if self.migrate_v1_conversation(&name, &seqs, &adopted)? {
-                report.migrated += 1;
+            match self.migrate_v1_conversation(&name, &seqs, &adopted) {
+                Ok(moved) => report.migrated += usize::from(moved),
+                // Storage refused a copy: this conversation and the rest wait, whole, for the next
+                // open; what was copied is adopted then, as after a crash.
+                Err(_) => {
+                    self.paused_v1.insert(name, ());
+                }
             }
+        }
+        report.migration_paused = self.paused_v1.len();
+        if !self.paused_v1.is_empty() {
+            return Ok(());
         }
         // The state moved over reaches storage before format 1's goes.
         if let Some(reason) = self.finish(None) {

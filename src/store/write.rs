@@ -245,6 +245,14 @@ impl<B: Backend> Store<B> {
             },
             other => other,
         };
+        if let (Ok(()), Some(name)) = (&result, protect) {
+            if self.paused_v1.contains_key(name) {
+                return Some(format!(
+                    "{name}'s older history is still in the previous storage format, which could not be moved \
+                     for lack of space; new records of it are kept in memory until a reopen with room moves it"
+                ));
+            }
+        }
         result.err().map(|e| e.to_string())
     }
 
@@ -304,8 +312,14 @@ impl<B: Backend> Store<B> {
     /// after a head that lists it as a rewrite, leaving its size out, so opening measures whichever
     /// version is there.
     fn plan(&mut self) -> Result<Plan> {
-        let names: Vec<String> =
-            self.conversations.iter().filter(|(_, c)| c.has_unsaved()).map(|(n, _)| n.clone()).collect();
+        // A conversation whose format 1 history waits to be moved is not written: a head of its
+        // own now would have that history taken for leftovers of a finished move.
+        let names: Vec<String> = self
+            .conversations
+            .iter()
+            .filter(|(n, c)| c.has_unsaved() && !self.paused_v1.contains_key(*n))
+            .map(|(n, _)| n.clone())
+            .collect();
         let mut plan = Plan::default();
         for name in names {
             let dirty: Vec<u64> = self

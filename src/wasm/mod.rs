@@ -261,12 +261,19 @@ impl ChatCore {
         Ok(ChatCore { user, own, ext_keys, policy, profiles: None, emoji, store, opened, migration, pending: None })
     }
 
-    /// What opening found: `{conversations, rebuilt, migrated, skippedKeys, skippedRecords, migration?}`.
+    /// What opening found: `{conversations, rebuilt, migrated, migrationPaused, skippedKeys,
+    /// skippedRecords, migration?}`.
     pub fn open_report(&self) -> u32 {
         let r = &self.opened;
         let mut out = buffer("{\"conversations\":");
         write_f64(&mut out, r.conversations as f64);
-        for (name, n) in [("rebuilt", r.rebuilt), ("migrated", r.migrated), ("skippedRecords", r.skipped_records)] {
+        let counts = [
+            ("rebuilt", r.rebuilt),
+            ("migrated", r.migrated),
+            ("migrationPaused", r.migration_paused),
+            ("skippedRecords", r.skipped_records),
+        ];
+        for (name, n) in counts {
             out.push_str(",\"");
             out.push_str(name);
             out.push_str("\":");

@@ -135,6 +135,9 @@ test('migrate: the recipe’s group_ arrays and the demo’s rendered_ arrays ar
     { msg: { type: 'txt', data: 'hello' }, info: { from: 'bob', to: 'alice' }, time: T0 + 2000, mid: 'txt2001' },
   ])
   const chat = await open(storage, { migrate: true })
+  const report = chat.openReport()
+  assert.equal(report.migration.imported, 3)
+  assert.deepEqual([report.conversations, report.migrationPaused, report.skippedKeys], [0, 0, []])
   assert.deepEqual(chat.history('group:g9').map((r) => [r.from, r.direction]), [['bob', 'in'], ['alice', 'out']])
   assert.equal(chat.history('single:bob')[0].text, 'hello')
   assert.equal(storage.getStorageSync('group_g9'), '')
