@@ -191,3 +191,18 @@ fn a_migration_without_room_waits_and_opening_succeeds() {
     let page = store.history("chatroom:r", None, 10).unwrap();
     assert_eq!(page.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["s20"]);
 }
+
+/// Found by `store`: two loose keys holding the same record and no head (a move interrupted between
+/// its write and its removal) were both taken when the conversation was rebuilt, so history showed
+/// the message twice. The second copy is removed.
+#[test]
+fn a_record_found_twice_when_rebuilding_is_kept_once() {
+    let record = checks::Msg::In(15).record(0).to_json();
+    let loose = |n: u64| checks::Planted { key: format!("mpchat/2/me/r/single:peer/{n}"), value: record.clone() };
+    checks::run_scenario(&checks::Scenario {
+        planted: vec![loose(39), loose(0)],
+        budget: 100_000,
+        quota: 100_000,
+        ops: vec![checks::Op::PeerReadAll { conversation: 2 }, checks::Op::Insert { msg: checks::Msg::In(0), text_bytes: 0 }],
+    });
+}

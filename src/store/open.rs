@@ -359,6 +359,7 @@ impl<B: Backend> Store<B> {
         }
         conv.head.sealed_mark = metas.iter().map(RecordMeta::mark).max();
         let mut loose: Vec<Entry> = Vec::new();
+        let mut seen: rustc_hash::FxHashSet<String> = metas.iter().map(|m| m.id.clone()).collect();
         for &n in &keys.loose {
             let key = self.keys.loose(name, n);
             let Some((doc, tape)) = self.fetch(&key, Shape::Record)? else {
@@ -366,7 +367,13 @@ impl<B: Backend> Store<B> {
             };
             let size = self.measured(&key, doc);
             match RecordMeta::from_val(tape.root(), &id) {
+                // A second copy of a record (a move interrupted between write and removal): the first stays.
+                Some(meta) if seen.contains(&meta.id) => {
+                    self.backend.release(doc);
+                    self.backend.remove(&key)?;
+                }
                 Some(meta) => {
+                    seen.insert(meta.id.clone());
                     metas.push(meta.clone());
                     conv.head.loose_bytes += size;
                     loose.push(Entry { meta, doc, bytes: None, loose: Some(n), dirty: false, written: Some(size) });
