@@ -206,3 +206,18 @@ fn a_record_found_twice_when_rebuilding_is_kept_once() {
         ops: vec![checks::Op::PeerReadAll { conversation: 2 }, checks::Op::Insert { msg: checks::Msg::In(0), text_bytes: 0 }],
     });
 }
+
+/// Found by `store`: a record whose mark equals the newest sealed one (the same record, received
+/// again) was taken for a loose one, where no copy of it was, and stored a second time.
+#[test]
+fn the_newest_sealed_record_received_again_is_a_repeat() {
+    let i0 = checks::Msg::In(0).record(0).to_json();
+    let chunk = format!(r#"{{"b":"0000000000","c":"single:peer","r":[{i0}],"s":4294967296,"v":2}}"#);
+    let chunk = chunk.replace("0000000000", &format!("{:010}", "mpchat/2/me/c/single:peer/4294967296".len() + chunk.len()));
+    checks::run_scenario(&checks::Scenario {
+        planted: vec![checks::Planted { key: "mpchat/2/me/c/single:peer/4294967296".into(), value: chunk }],
+        budget: 6_000,
+        quota: 4_000,
+        ops: vec![checks::Op::Insert { msg: checks::Msg::In(0), text_bytes: 0 }],
+    });
+}

@@ -182,9 +182,9 @@ impl Conversation {
         }
     }
 
-    /// Whether a mark falls among the loose records (at or after the newest sealed record).
+    /// Whether a mark falls among the loose records (after the newest sealed record, which is sealed).
     pub fn is_loose_mark(&self, mark: (i64, &str)) -> bool {
-        self.head.sealed_mark.as_ref().is_none_or(|m| mark >= (m.0, m.1.as_str()))
+        self.head.sealed_mark.as_ref().is_none_or(|m| mark > (m.0, m.1.as_str()))
     }
 
     /// Recomputes which loose record is the newest.
