@@ -23,17 +23,21 @@ const QUIRKS = {
   brokenWhileDown: 'a send made while the server is down is rejected (510) once the server is back; then the SDK '
     + 'passes the raw frame it queued to its own send(), which rejects it (205, Missing required parameter: "id") '
     + 'in a promise nobody handles',
+  unackedWhileDown: 'a send made while the server is down goes out once it is back, but its acknowledgement does '
+    + 'not always reach the app (it may reconnect twice and send it on the second socket)',
   noBatchEvent: 'no onMessage batch event',
+  noVideoThumb: 'addEventHandler gives a received video no thumb',
+  dropsFileLength: 'message.create keeps no file_length for an image or file',
 };
 const quirks = (...names) => Object.fromEntries(names.map((name) => [name, QUIRKS[name]]));
 
 const SDKS = [
   { version: '3.6.3', package: 'easemob-websdk-3.6.3', web: { bundle: 'Easemob-chat-3.6.3.js', sockjs: true },
-    quirks: quirks('restChatRooms', 'mutedWithoutFail', 'unsettledOnDrop', 'noBatchEvent') },
+    quirks: quirks('restChatRooms', 'mutedWithoutFail', 'unsettledOnDrop', 'unackedWhileDown', 'noBatchEvent') },
   { version: '4.0.8', package: 'easemob-websdk-4.0.8', web: { bundle: 'Easemob-chat.js', sockjs: true },
-    quirks: quirks('restChatRooms', 'silentLoginRefusal', 'unsettledOnDrop', 'lostWhileDown', 'noBatchEvent') },
+    quirks: quirks('restChatRooms', 'silentLoginRefusal', 'unsettledOnDrop', 'lostWhileDown', 'noBatchEvent', 'dropsFileLength') },
   { version: '4.1.6', package: 'easemob-websdk-4.1.6', miniProgram: { globals: ['navigator'] }, web: { bundle: 'Easemob-chat.js', sockjs: true },
-    quirks: quirks('silentLoginRefusal', 'brokenWhileDown', 'noBatchEvent') },
+    quirks: quirks('silentLoginRefusal', 'brokenWhileDown', 'noBatchEvent', 'noVideoThumb') },
   { version: '4.7.0', package: 'easemob-websdk-4.7.0', miniProgram: { globals: ['self', 'navigator'] }, web: { bundle: 'Easemob-chat.js', sockjs: true } },
   { version: '4.13.0', package: 'easemob-websdk-4.13.0', miniProgram: {}, web: { bundle: 'Easemob-chat.js' } },
   { version: '4.17.0', package: 'easemob-websdk-4.17.0', miniProgram: {}, web: { bundle: 'Easemob-chat.js' } },

@@ -306,7 +306,9 @@ class LoopbackServer {
     });
     const wss = new WebSocketServer({ server: httpServer });
     wss.on('connection', (socket, request) => {
-      if (!isLoopbackHost(request.socket.remoteAddress.replace(/^::ffff:/, ''))) { socket.terminate(); return; }
+      // (A socket already gone by the upgrade has no address left.)
+      const address = request.socket.remoteAddress;
+      if (!address || !isLoopbackHost(address.replace(/^::ffff:/, ''))) { socket.terminate(); return; }
       if (SOCKJS_SOCKET.test(new URL(request.url, 'http://loopback').pathname)) this._sockJsSession(socket);
       else this._binarySession(socket);
     });
