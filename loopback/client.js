@@ -354,4 +354,4 @@ async function connectWebClient(server, options = {}) {
   return login(loadWebSdk(sdk), server, sdk, { ...options, url: sdk.web.sockjs ? server.sockJsUrl : server.url });
 }
 
-module.exports = { connectClient, connectWebClient, loadSdk, sendMessage };
+module.exports = { connectClient, connectWebClient, loadSdk };

@@ -877,7 +877,8 @@ function queueKey(queue) {
 
 /**
  * Start a loopback server. `config`: {appKey?, users?, groups?: {id: members}, chatRooms?: {id: members},
- * port?, host?}. A WebSocket listener on 127.0.0.1 is started only when `port` is given (0 picks a free port).
+ * port?, host?}. A WebSocket listener on 127.0.0.1 (binary frames at /websocket, SockJS under /ws) is started
+ * only when `port` is given (0 picks a free port).
  * Configured chat-room members count as joined; `conn.joinChatRoom` adds more.
  */
 async function startServer(config = {}) {
