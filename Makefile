@@ -1,5 +1,5 @@
 # mpchat: `make demo` builds and shows it; `make test` runs everything. Both install what is missing.
-.PHONY: setup build test test-rust test-wasm test-js demo bench fuzz clean
+.PHONY: setup build test test-rust test-wasm test-js compat demo bench fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -15,8 +15,14 @@ test-rust:
 test-wasm:
 	wasm-pack test --node
 
+# The whole JS suite against the newest easemob-websdk, then the end-to-end suites against the oldest (3.6.3).
 test-js:
 	node --test tests/js/
+	EASEMOB_SDK=3.6.3 node --test tests/js/loopback.test.js tests/js/e2e.test.js
+
+# The end-to-end suites against every easemob-websdk release in loopback/sdks.js, and a table of the results.
+compat: build
+	node scripts/compat.js
 
 demo: build
 	node scripts/demo.js

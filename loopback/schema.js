@@ -1,25 +1,16 @@
 'use strict';
-// The Easemob wire schema (MSync frames and everything inside them), read at run time from the installed
+// The Easemob wire schema (MSync frames and everything inside them), read at run time from an installed
 // easemob-websdk bundle, which embeds it as a protobufjs JSON descriptor written as a JavaScript object
-// literal. mpchat never keeps its own copy: whatever SDK version is installed defines the wire.
+// literal. mpchat never keeps its own copy: the newest SDK in the matrix defines the wire the server speaks
+// (every older release's schema is a subset of it, which the loopback tests check).
 // The literal is parsed here (not evaluated) and loaded into the standalone `protobufjs` package.
 
 const fs = require('fs');
-const path = require('path');
 const protobuf = require('protobufjs');
+const { NEWEST, bundlePath } = require('./sdks');
 
-const MARKER = 'Root.fromJSON({nested:{easemob:';
-
-/** Path of the SDK's mini-program build inside node_modules. */
-function sdkBundlePath() {
-  return require.resolve('easemob-websdk/miniProgram/Easemob-chat.js');
-}
-
-/** Version string from the installed SDK's package.json. */
-function sdkVersion() {
-  const pkg = path.join(path.dirname(require.resolve('easemob-websdk/package.json')), 'package.json');
-  return JSON.parse(fs.readFileSync(pkg, 'utf8')).version;
-}
+// 4.x bundles pass the literal straight to Root.fromJSON; 3.x returns it from a function first.
+const MARKER = '{nested:{easemob:';
 
 // A reader for the subset of JavaScript literal syntax a minifier emits for a descriptor:
 // objects with bare or quoted keys, arrays, double-quoted strings, numbers, and !0 / !1 for booleans.
@@ -104,19 +95,19 @@ function parseLiteral(text, start) {
   return value();
 }
 
-/** The descriptor object embedded in the SDK bundle at `bundlePath`. */
-function extractDescriptor(bundlePath = sdkBundlePath()) {
-  const text = fs.readFileSync(bundlePath, 'utf8');
+/** The descriptor object embedded in the SDK bundle at `file`. */
+function extractDescriptor(file) {
+  const text = fs.readFileSync(file, 'utf8');
   const at = text.indexOf(MARKER);
-  if (at < 0) throw new Error(`loopback schema: '${MARKER}' not found in ${bundlePath}; this easemob-websdk build embeds its schema differently`);
-  return parseLiteral(text, at + 'Root.fromJSON('.length);
+  if (at < 0) throw new Error(`loopback schema: '${MARKER}' not found in ${file}; this easemob-websdk build embeds its schema differently`);
+  return parseLiteral(text, at);
 }
 
 let cached;
 /** protobufjs types for the Easemob wire, loaded once per process. */
 function loadSchema() {
   if (cached) return cached;
-  const root = protobuf.Root.fromJSON(extractDescriptor());
+  const root = protobuf.Root.fromJSON(extractDescriptor(bundlePath(NEWEST, 'miniProgram')));
   const t = (name) => root.lookupType(`easemob.pb.${name}`);
   cached = {
     root,
@@ -134,4 +125,4 @@ function loadSchema() {
   return cached;
 }
 
-module.exports = { loadSchema, extractDescriptor, sdkVersion, sdkBundlePath };
+module.exports = { loadSchema, extractDescriptor };

@@ -2,13 +2,17 @@
 // A loopback Easemob IM server for mpchat's tests and demo. It speaks the SDK's own wire protocol (binary
 // protobuf MSync frames, schema read from the installed easemob-websdk) to real SDK clients, so mpchat can be
 // proven against the SDK mini-programs actually ship, without any account or network. Clients reach it
-// through an in-memory `wx.connectSocket` (same process) or a WebSocket server bound to 127.0.0.1 only.
+// through an in-memory `wx.connectSocket` (same process) or a WebSocket listener bound to 127.0.0.1 only,
+// which also speaks SockJS under /ws for the web builds that open their socket that way (3.x up to 4.7.0).
 //
 // What it models: token login (any non-empty token), unread sync, send acknowledgement with a server message
 // id, relay of one-to-one, group and chat-room messages, chat-room join/leave, acks (read, delivery, channel)
 // and recalls between clients, plus test controls: offline backlogs, re-delivery, server-side recall, read and
 // delivery acks, and muting. Every chat message it sees is recorded in `server.log` with its wire body type.
+// A bad network is made here too: a socket dropped in the middle of a send, a user held off the network,
+// the server going down and coming back, an acknowledgement that never comes.
 
+const http = require('http');
 const { loadSchema } = require('./schema');
 
 const DEFAULT_CONFIG = {
@@ -112,8 +116,8 @@ class MemorySocketTask {
         this._fail(`connectSocket:fail the loopback server only accepts 127.0.0.1 urls, got ${options.url}`, options);
         return;
       }
-      if (server._closed) {
-        this._fail('connectSocket:fail the loopback server is closed', options);
+      if (server._closed || server._down) {
+        this._fail('connectSocket:fail the loopback server is not running', options);
         return;
       }
       this.readyState = 1;
@@ -206,6 +210,12 @@ class Session {
     this.server._detach(this);
   }
 
+  /** The network fails under this connection: no close handshake, the client just sees its socket close. */
+  drop() {
+    this.closed();
+    this.transport.close();
+  }
+
   sendFrame(command, payloadType, payload) {
     if (!this.open) return;
     const { MSync } = this.server.schema;
@@ -233,13 +243,22 @@ class LoopbackServer {
     this.messages = new Map(); // serverMsgId -> stored delivery ({meta, queueFor, recipients})
     this.offline = new Map(); // user -> [{queue, meta}]
     this.muted = new Map(); // conversation id -> Set(user)
+    // A message sent again (same sender, local id and body) is acked with its first server id, not relayed
+    // twice. The body counts: releases draw local ids from more than one counter, so two messages can share one.
+    this.accepted = new Map(); // `${sender}/${local id}/${body as base64}` -> server id
+    this.held = new Map(); // user -> logins parked until the hold is released
+    this.faults = new Map(); // user -> what happens to their next chat message
     this._nextSessionId = 1;
     this._idCounter = BigInt(Date.now()) << 22n;
     this._closed = false;
+    this._down = false;
     this._immediates = new Set();
+    this.httpServer = null;
     this.wsServer = null;
+    this.host = null;
     this.port = null;
     this.url = null;
+    this.sockJsUrl = null;
     // Same signature as wx.connectSocket: a fake wx hands this straight to the SDK.
     this.wxConnectSocket = (options) => new MemorySocketTask(this, options || {});
   }
@@ -259,33 +278,102 @@ class LoopbackServer {
 
   _detach(session) {
     this.sessions.delete(session);
+    // What this connection was told of but never fetched waits for the user's next login, unless another
+    // connection of theirs is up (it had its own copy).
+    if (!session.user || this._online(session.user)) return;
+    for (const { queue, metas } of session.pending.values()) {
+      for (const meta of metas) this._keepOffline(session.user, queue, meta);
+    }
+    session.pending.clear();
+  }
+
+  _online(user) {
+    return [...this.sessions].some((s) => s.user === user);
+  }
+
+  _keepOffline(user, queue, meta) {
+    if (!this.offline.has(user)) this.offline.set(user, []);
+    this.offline.get(user).push({ queue, meta });
   }
 
   async _listen({ port = 0, host = '127.0.0.1' } = {}) {
     if (!isLoopbackHost(host)) throw new Error(`loopback: refusing to listen on '${host}'; only 127.0.0.1, ::1 or localhost are allowed`);
     const { WebSocketServer } = require('ws');
-    const wss = new WebSocketServer({ host, port });
+    const httpServer = http.createServer((request, response) => this._http(request, response));
     await new Promise((resolve, reject) => {
-      wss.once('listening', resolve);
-      wss.once('error', reject);
+      httpServer.once('error', reject);
+      httpServer.listen(port, host, resolve);
     });
+    const wss = new WebSocketServer({ server: httpServer });
     wss.on('connection', (socket, request) => {
-      if (!isLoopbackHost(request.socket.remoteAddress.replace(/^::ffff:/, ''))) { socket.terminate(); return; }
-      const session = this._attach({
-        send: (bytes) => socket.send(bytes),
-        close: () => socket.terminate(),
-      });
-      socket.on('message', (data) => session.receive(new Uint8Array(data)));
-      socket.on('close', () => session.closed());
-      socket.on('error', () => session.closed());
+      // (A socket already gone by the upgrade has no address left.)
+      const address = request.socket.remoteAddress;
+      if (!address || !isLoopbackHost(address.replace(/^::ffff:/, ''))) { socket.terminate(); return; }
+      if (SOCKJS_SOCKET.test(new URL(request.url, 'http://loopback').pathname)) this._sockJsSession(socket);
+      else this._binarySession(socket);
     });
+    this.httpServer = httpServer;
     this.wsServer = wss;
-    this.port = wss.address().port;
+    this.host = host;
+    this.port = httpServer.address().port;
     const shownHost = host.includes(':') ? `[${host}]` : host;
     this.url = `ws://${shownHost}:${this.port}/websocket`;
+    this.sockJsUrl = `http://${shownHost}:${this.port}${SOCKJS_PREFIX}`;
   }
 
-  /** Close every connection and the WebSocket server; leaves no timers behind. */
+  /** A WebSocket carrying one binary MSync frame per message (4.x clients). */
+  _binarySession(socket) {
+    const session = this._attach({
+      send: (bytes) => socket.send(bytes),
+      close: () => socket.terminate(),
+    });
+    socket.on('message', (data) => session.receive(new Uint8Array(data)));
+    socket.on('close', () => session.closed());
+    socket.on('error', () => session.closed());
+  }
+
+  /** SockJS's WebSocket transport: text frames ('o' open, 'a[...]' messages), each MSync frame base64. */
+  _sockJsSession(socket) {
+    const session = this._attach({
+      send: (bytes) => socket.send(`a${JSON.stringify([Buffer.from(bytes).toString('base64')])}`),
+      close: () => socket.terminate(),
+    });
+    socket.on('message', (data) => {
+      let frames;
+      try { frames = JSON.parse(String(data)); } catch { frames = null; }
+      if (!Array.isArray(frames)) { this._protocolError(session, 'a SockJS message that is not a JSON array'); return; }
+      for (const frame of frames) session.receive(new Uint8Array(Buffer.from(String(frame), 'base64')));
+    });
+    socket.on('close', () => session.closed());
+    socket.on('error', () => session.closed());
+    socket.send('o');
+  }
+
+  /** HTTP on the listener: SockJS's /info, which a SockJS client asks before it opens its socket. */
+  _http(request, response) {
+    const { pathname } = new URL(request.url, 'http://loopback');
+    if (request.method === 'GET' && pathname === `${SOCKJS_PREFIX}/info`) {
+      response.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', 'access-control-allow-origin': '*', 'cache-control': 'no-store' });
+      response.end(JSON.stringify({ websocket: true, origins: ['*:*'], cookie_needed: false, entropy: 1 }));
+      return;
+    }
+    // The REST API is not modelled: a call gets the error body the SDK parses.
+    response.writeHead(404, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+    response.end(JSON.stringify({ error: 'not_found', error_description: 'the loopback server has no REST API' }));
+  }
+
+  async _unlisten() {
+    const { httpServer, wsServer } = this;
+    if (!httpServer) return;
+    this.httpServer = null;
+    this.wsServer = null;
+    for (const client of wsServer.clients) client.terminate();
+    await new Promise((resolve) => wsServer.close(() => resolve()));
+    httpServer.closeAllConnections();
+    await new Promise((resolve) => httpServer.close(() => resolve()));
+  }
+
+  /** Close every connection and the listener; leaves no timers behind. */
   async close() {
     this._closed = true;
     for (const session of [...this.sessions]) {
@@ -293,12 +381,7 @@ class LoopbackServer {
       session.transport.close();
     }
     this.sessions.clear();
-    if (this.wsServer) {
-      const wss = this.wsServer;
-      this.wsServer = null;
-      for (const client of wss.clients) client.terminate();
-      await new Promise((resolve) => wss.close(() => resolve()));
-    }
+    await this._unlisten();
     // Let queued deliveries (socket close events) run, then drop anything still pending.
     await new Promise((resolve) => setImmediate(resolve));
     for (const handle of this._immediates) clearImmediate(handle);
@@ -324,15 +407,14 @@ class LoopbackServer {
       case COMMAND.PROVISION: this._provision(session, frame); break;
       case COMMAND.UNREAD: this._unread(session); break;
       case COMMAND.SYNC: this._sync(session, frame.payload); break;
-      case COMMAND.LOGOUT: session.closed(); session.transport.close(); break;
+      case COMMAND.LOGOUT: session.drop(); break;
       default: this._protocolError(session, `unknown command ${frame.command}`);
     }
   }
 
   _protocolError(session, reason) {
     this.log.push({ status: 'protocol-error', reason, sessionUser: session.user });
-    session.closed();
-    session.transport.close();
+    session.drop();
   }
 
   _provision(session, frame) {
@@ -347,9 +429,14 @@ class LoopbackServer {
       session.sendFrame(COMMAND.PROVISION, Provision, { status });
       return;
     }
-    let resource = provision.resource || `loopback_${session.id}`;
-    const taken = new Set([...this.sessions].filter((s) => s.user === user && s !== session).map((s) => s.resource));
-    if (taken.has(resource)) resource = `${resource}_${session.id}`;
+    if (this.held.has(user)) {
+      this.held.get(user).push({ session, frame });
+      return;
+    }
+    const resource = provision.resource || `loopback_${session.id}`;
+    // A device logging in again replaces its older connection (an SDK that reconnected twice has one too many);
+    // what that one was told of but never fetched comes to this one.
+    for (const s of [...this.sessions]) if (s.user === user && s.resource === resource && s !== session) s.drop();
     session.user = user;
     session.resource = resource;
     // Whatever arrived while the user had no connection becomes this connection's unread backlog.
@@ -428,8 +515,18 @@ class LoopbackServer {
   _uploadChat(session, meta) {
     const { MessageBody } = this.schema;
     const body = MessageBody.toObject(MessageBody.decode(meta.payload || new Uint8Array()), { longs: String, enums: Number, defaults: false });
-    const serverId = this._newId();
     const sender = session.user;
+    const accepted = `${sender}/${meta.id}/${Buffer.from(meta.payload || []).toString('base64')}`;
+    if (this.accepted.has(accepted)) {
+      this._ack(session, meta.id, this.accepted.get(accepted));
+      return;
+    }
+    const fault = [BODY.CHAT, BODY.GROUPCHAT, BODY.CHATROOM].includes(body.type) ? this._takeFault(sender) : null;
+    if (fault === 'drop-before') {
+      session.drop();
+      return;
+    }
+    const serverId = this._newId();
     const to = (body.to && body.to.name) || (meta.to && meta.to.name) || '';
     const content = (body.contents || [])[0] || {};
     const entry = {
@@ -488,9 +585,11 @@ class LoopbackServer {
       ext: meta.ext || [],
     };
     this.log.push(entry);
-    this._ack(session, meta.id, serverId);
+    this.accepted.set(accepted, serverId);
     this._remember(serverId, relayed, queueFor, entry);
     this._route(audience, relayed, queueFor);
+    if (fault === 'drop-after') session.drop();
+    else if (fault !== 'swallow-ack') this._ack(session, meta.id, serverId);
   }
 
   // ---- routing ---------------------------------------------------------------------------------------------
@@ -508,10 +607,7 @@ class LoopbackServer {
   _route(targets, meta, queueFor) {
     for (const { user, sessions } of targets) {
       const queue = queueFor(user);
-      if (sessions.length === 0) {
-        if (!this.offline.has(user)) this.offline.set(user, []);
-        this.offline.get(user).push({ queue, meta });
-      }
+      if (sessions.length === 0) this._keepOffline(user, queue, meta);
       for (const s of sessions) this._enqueue(s, queue, meta, true);
     }
   }
@@ -617,8 +713,7 @@ class LoopbackServer {
     const sessions = [...this.sessions].filter((s) => s.user === user);
     for (const { queue, metas } of byQueue.values()) {
       if (sessions.length === 0) {
-        if (!this.offline.has(user)) this.offline.set(user, []);
-        for (const meta of metas) this.offline.get(user).push({ queue, meta });
+        for (const meta of metas) this._keepOffline(user, queue, meta);
         continue;
       }
       for (const s of sessions) {
@@ -688,6 +783,71 @@ class LoopbackServer {
     throw new Error(`loopback: '${conversationId}' is neither a group, a chat room nor a user`);
   }
 
+  // ---- a bad network ---------------------------------------------------------------------------------------
+
+  /**
+   * The next chat message `user` sends drops their socket: before the server takes it (`serverKeeps`
+   * false: nobody ever sees it) or right after the server stored and relayed it (`serverKeeps` true: the
+   * acknowledgement is lost with the socket). The SDK reconnects by itself.
+   */
+  dropNextSend(user, { serverKeeps = false } = {}) {
+    this._arm(user, serverKeeps ? 'drop-after' : 'drop-before');
+  }
+
+  /** The next chat message `user` sends is stored and relayed, but its acknowledgement never goes out. */
+  swallowNextAck(user) {
+    this._arm(user, 'swallow-ack');
+  }
+
+  _arm(user, fault) {
+    if (!this.users.has(user)) throw new Error(`loopback: no user '${user}'`);
+    this.faults.set(user, fault);
+  }
+
+  _takeFault(user) {
+    const fault = this.faults.get(user) || null;
+    this.faults.delete(user);
+    return fault;
+  }
+
+  /**
+   * Takes `user` off the network: their connections drop, and their SDK's reconnects reach the server but
+   * wait unanswered at login until `release()` (the returned function) lets them in. Messages to them
+   * meanwhile wait in their offline box and arrive with that login.
+   */
+  hold(user) {
+    if (!this.users.has(user)) throw new Error(`loopback: no user '${user}'`);
+    if (!this.held.has(user)) this.held.set(user, []);
+    for (const session of [...this.sessions]) if (session.user === user) session.drop();
+    return () => {
+      const logins = this.held.get(user) || [];
+      this.held.delete(user);
+      for (const { session, frame } of logins) if (session.open) this._provision(session, frame);
+    };
+  }
+
+  /**
+   * The server goes down: every connection drops, the listener closes, and connection attempts fail until
+   * `up()`. What the server stored (offline boxes, messages, members) survives, as it would on a restart.
+   */
+  async down() {
+    this._down = true;
+    for (const session of [...this.sessions]) session.drop();
+    await this._unlisten();
+  }
+
+  /** The server comes back, listening on the port it had. */
+  async up() {
+    if (!this._down) return;
+    this._down = false;
+    if (this.port !== null) await this._listen({ port: this.port, host: this.host });
+  }
+
+  async restart() {
+    await this.down();
+    await this.up();
+  }
+
   /** Live connections of `user` (each has `resource`). */
   connectionsOf(user) {
     return [...this.sessions].filter((s) => s.user === user).map((s) => ({ resource: s.resource }));
@@ -707,13 +867,18 @@ function pairKey(a, b) {
   return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
 
+// SockJS clients are pointed at http://127.0.0.1:<port>/ws; they open ws://…/ws/<server>/<session>/websocket.
+const SOCKJS_PREFIX = '/ws';
+const SOCKJS_SOCKET = /^\/ws\/[^/]+\/[^/]+\/websocket$/;
+
 function queueKey(queue) {
   return `${queue.name || ''}@${queue.domain || ''}`;
 }
 
 /**
  * Start a loopback server. `config`: {appKey?, users?, groups?: {id: members}, chatRooms?: {id: members},
- * port?, host?}. A WebSocket listener on 127.0.0.1 is started only when `port` is given (0 picks a free port).
+ * port?, host?}. A WebSocket listener on 127.0.0.1 (binary frames at /websocket, SockJS under /ws) is started
+ * only when `port` is given (0 picks a free port).
  * Configured chat-room members count as joined; `conn.joinChatRoom` adds more.
  */
 async function startServer(config = {}) {

@@ -10,11 +10,16 @@ seconds="${1:-600}"
 shift || true
 jobs="${JOBS:-2}"
 targets=("$@")
+
+# cargo-fuzz first: listing the targets needs it, and a fresh machine does not have it.
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
 if [ "${#targets[@]}" -eq 0 ]; then
   mapfile -t targets < <(cargo +nightly fuzz list)
 fi
-
-command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
+if [ "${#targets[@]}" -eq 0 ]; then
+  echo "fuzz: no fuzz target found (cargo fuzz list printed none); nothing was fuzzed" >&2
+  exit 1
+fi
 # The crate has no unsafe code, so the address sanitizer finds nothing a panic would not; without it
 # the targets run several times faster. Overflow checks and debug assertions stay on.
 cargo +nightly fuzz build -s none
@@ -45,5 +50,12 @@ done
 while [ "$running" -gt 0 ]; do
   wait -n || status=1
   running=$((running - 1))
+done
+# Each run that finished prints its DONE line; a target whose log has none did not run.
+for target in "${targets[@]}"; do
+  if ! grep -qE '^#[0-9]+[[:space:]]+DONE' "artifacts/$target.log" 2>/dev/null; then
+    echo "fuzz: $target did not run to the end; see artifacts/$target.log" >&2
+    status=1
+  fi
 done
 exit "$status"

@@ -1,9 +1,10 @@
 'use strict';
-// End-to-end: mpchat's chats attached to real easemob-websdk clients (the mini-program build, one module
-// instance per device) logged in to the loopback server. alice has two devices (her pad runs mpchat loaded
-// the way a phone loads it, with wx as its storage); bob receives through the legacy listen() style, the
-// others through addEventHandler. What is asserted is what a page would show: the records in history,
-// their statuses, the conversation list and unread counts.
+// End-to-end: mpchat's chats attached to real easemob-websdk clients of the release under test (EASEMOB_SDK,
+// the newest by default; one module instance per device) logged in to the loopback server. alice has two
+// devices (her pad runs mpchat loaded the way a phone loads it, with wx as its storage); bob receives through
+// the legacy listen() style, the others through addEventHandler (3.x has only listen()). What is asserted is
+// what a page would show: the records in history, their statuses, the conversation list and unread counts,
+// over a good network and a bad one. Tests waiting on a change to mpchat's shim are marked todo with it.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -12,12 +13,12 @@ const path = require('path');
 const root = path.join(__dirname, '..', '..');
 const { startServer } = require(path.join(root, 'loopback', 'server.js'));
 const { connectClient } = require(path.join(root, 'loopback', 'client.js'));
-const { sdkVersion } = require(path.join(root, 'loopback', 'schema.js'));
 const mpchat = require(path.join(root, 'dist', 'mpchat', 'index.js'));
 const { createWxStorage } = require('./support/wx-storage.js');
 const { loadLikePhone } = require('./support/phone.js');
+const { SDK, tagged } = require('./support/sdk.js');
 
-console.log(`easemob-websdk version under test: ${sdkVersion()}`);
+console.log(`easemob-websdk under test: ${SDK.version} (${SDK.build} build)`);
 
 // A guard so a missing delivery fails the test instead of hanging the run; no assertion depends on time.
 const GUARD = { timeout: 20000 };
@@ -38,9 +39,9 @@ const devices = {};
 const storages = {};
 
 /** A device: an SDK client with an mpchat chat attached before login. */
-async function connectDevice(name, { user, device, chat, style }) {
+async function connectDevice(name, { user, device, chat, style }, on = server) {
   let detach;
-  const client = await connectClient(server, {
+  const client = await connectClient(on, {
     user,
     device,
     beforeOpen: (conn) => { detach = chat.attach(conn, style ? { style } : {}); },
@@ -82,12 +83,29 @@ async function nextMillisecond() {
   while (Date.now() === start) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * chat.send, and the record once the server has acked it. An SDK whose send() reports nothing (3.x) acks
+ * later, through onReceivedMessage; mpchat then re-keys the record and publishes it under the server id.
+ */
 async function send(sender, input) {
-  return plain(await sender.chat.send(sender.client.conn, input, { WebIM: sender.client.WebIM }));
+  const published = [];
+  const off = sender.chat.subscribe('*', (record, { previousId }) => published.push([plain(record), previousId]));
+  try {
+    const record = plain(await sender.chat.send(sender.client.conn, input, { WebIM: sender.client.WebIM }));
+    if (record.status !== 'sending') return record;
+    for (;;) {
+      const settled = published.find(([r, previousId]) => previousId === record.id && r.status !== 'sending');
+      if (settled) return settled[0];
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    off();
+  }
 }
 
 test.before(async () => {
   server = await startServer({
+    port: 0, // web-only releases reach the server through its listener
     users: ['alice', 'bob', 'carol', 'dave'],
     groups: { g1: ['alice', 'bob', 'carol'] },
     chatRooms: { r1: ['alice', 'bob', 'carol'] },
@@ -141,10 +159,10 @@ const EVERY_TYPE = [
  */
 function receivedBody(type, body, style) {
   if (!body || !body.url) return body;
-  const own = `http://127.0.0.1:5280${new URL(body.url).pathname}`;
+  const own = `http://127.0.0.1:${server.port}${new URL(body.url).pathname}`;
   const out = { ...body, url: `${own}?em-redirect=true` };
   if (type === 'img') out.thumb = `${own}?em-redirect=true&thumbnail=true`;
-  if (type === 'video' && style === 'handler') out.thumb = `${own}?vframe=true`;
+  if (type === 'video' && style === 'handler' && !SDK.quirks.noVideoThumb) out.thumb = `${own}?vframe=true`;
   return out;
 }
 
@@ -170,8 +188,16 @@ const KINDS = [
   ['chatroom', 'chatRoom', 'r1', 'CHATROOM', [['bob', 'chatroom:r1'], ['carol', 'chatroom:r1'], ['pad', 'chatroom:r1']]],
 ];
 
+// The listener styles the receivers use: bob listen(), the others addEventHandler where the release has it.
+const STYLES = SDK.legacy ? ['listen'] : ['handler', 'listen'];
+// 3.x's send() gives nothing back: mpchat learns of the ack only through onReceivedMessage.
+const LEGACY_SEND = SDK.legacy && 'shim: legacy success/fail callbacks (send() settles when the server acks or refuses)';
+// 4.0.x's message.create keeps no file_length, so the sender's own record loses the size it was given.
+const SENT_BODY = SDK.quirks.dropsFileLength && 'shim: keep the input\'s file fields on the sending record when the SDK\'s message drops them';
+
 for (const [kind, chatType, to, bodyType, receivers] of KINDS) {
-  test(`${kind} to ${to}: every message type sent with chat.send arrives in each receiver's history`, GUARD, async () => {
+  test(tagged(`${kind} to ${to}: every message type sent with chat.send arrives in each receiver's history`, kind, ...STYLES),
+    { ...GUARD, todo: LEGACY_SEND || SENT_BODY }, async () => {
     const alice = devices.alice;
     const ownConversation = `${kind}:${to}`;
     for (const [input, type, text, body] of EVERY_TYPE) {
@@ -369,7 +395,7 @@ test('an offline backlog of 500 messages, pushed in one batch, is stored whole a
   }
 });
 
-test('a recall reaches every party and the record reads recalled', GUARD, async () => {
+test(tagged('a recall reaches every party and the record reads recalled', 'recall', ...STYLES), GUARD, async () => {
   for (const [chatType, to, parties] of [
     ['singleChat', 'bob', [['bob', 'single:alice'], ['pad', 'single:bob'], ['alice', 'single:bob']]],
     ['groupChat', 'g1', [['bob', 'group:g1'], ['carol', 'group:g1'], ['pad', 'group:g1'], ['alice', 'group:g1']]],
@@ -386,7 +412,7 @@ test('a recall reaches every party and the record reads recalled', GUARD, async 
   }
 });
 
-test('delivery and read acks raise my record\'s status', GUARD, async () => {
+test(tagged('delivery and read acks raise my record\'s status', 'acks', ...STYLES), GUARD, async () => {
   const alice = devices.alice;
   const sent = await send(alice, { type: 'txt', chatType: 'singleChat', to: 'carol', msg: 'did you read it?' });
   server.sendDeliveryAck(sent.id);
@@ -397,14 +423,15 @@ test('delivery and read acks raise my record\'s status', GUARD, async () => {
   // A read ack sent by carol's own SDK, and one to bob, whose chat listens in the legacy style.
   const second = await send(alice, { type: 'txt', chatType: 'singleChat', to: 'carol', msg: 'and this one?' });
   const carol = devices.carol;
-  await carol.client.conn.send(carol.client.WebIM.message.create({ type: 'read', chatType: 'singleChat', to: 'alice', id: second.id }));
+  carol.client.send({ type: 'read', chatType: 'singleChat', to: 'alice', id: second.id });
   assert.equal((await arrival(alice.chat, 'single:carol', second.id, (r) => r.status === 'read')).status, 'read');
   const toBob = await send(devices.bob, { type: 'txt', chatType: 'singleChat', to: 'alice', msg: 'bob asks' });
   server.sendReadAck(toBob.id);
   assert.equal((await arrival(devices.bob.chat, 'single:alice', toBob.id, (r) => r.status === 'read')).status, 'read');
 });
 
-test('a send the server rejects (muted sender) resolves with a failed record that stays in history', GUARD, async () => {
+test(tagged('a send the server rejects (muted sender) resolves with a failed record that stays in history', 'failed'),
+  { ...GUARD, skip: SDK.quirks.mutedWithoutFail }, async () => {
   const carol = devices.carol;
   for (const [chatType, to, conversation] of [['groupChat', 'g1', 'group:g1'], ['singleChat', 'bob', 'single:bob'], ['chatRoom', 'r1', 'chatroom:r1']]) {
     server.mute('carol', to);
@@ -478,3 +505,142 @@ test('an open conversation\'s subscriber gets each new record, and the list orde
   ]);
   assert.equal(alice.chat.unreadTotal(), 0);
 });
+
+test(tagged('a send to a user the server does not know ends failed and stays in history', 'failed'), { ...GUARD, todo: LEGACY_SEND }, async () => {
+  const carol = devices.carol;
+  const sending = carol.chat.send(carol.client.conn, { type: 'txt', chatType: 'singleChat', to: 'nobody', msg: 'anyone there?' }, { WebIM: carol.client.WebIM });
+  const failed = plain(await sending);
+  assert.deepEqual([failed.status, failed.conversation], ['failed', 'single:nobody']);
+  assert.deepEqual(wholeHistory(carol.chat, 'single:nobody').map((r) => [r.id, r.status]), [[failed.id, 'failed']]);
+});
+
+// ---- a bad network -----------------------------------------------------------------------------------------
+// Each test gets a server and devices of its own: an SDK carries what a bad network did to it into later tests.
+
+/** Runs `fn({server, alice, bob})` on a fresh server with fresh devices (chats on fresh storage), then closes them. */
+async function onFreshNetwork(t, fn, chatOptions = {}) {
+  const own = await startServer({ port: 0, users: ['alice', 'bob', 'carol'], groups: { g1: ['alice', 'bob', 'carol'] } });
+  const made = {};
+  let closing;
+  // Also when the test times out, so that no socket keeps the run alive.
+  const close = () => closing || (closing = (async () => {
+    for (const d of Object.values(made)) {
+      d.detach();
+      await d.client.close();
+    }
+    await own.close();
+  })());
+  t.signal.addEventListener('abort', close);
+  try {
+    for (const user of ['alice', 'bob']) {
+      const chat = await mpchat.createChat({ user, storage: createWxStorage(), profile: PROFILES[user], ...chatOptions });
+      made[user] = await connectDevice(user, { user, chat }, own);
+    }
+    await fn({ server: own, ...made });
+  } finally {
+    await close();
+  }
+}
+
+/** chat.send without waiting for it: a send on a bad network may never settle. */
+function sendAway(sender, input) {
+  const sending = sender.chat.send(sender.client.conn, input, { WebIM: sender.client.WebIM });
+  sending.catch(() => {});
+  return sending;
+}
+
+/** Resolves once `holds()` is true, checked now and at each change to `conversation`. */
+function until(chat, conversation, holds) {
+  return new Promise((resolve) => {
+    if (holds()) { resolve(); return; }
+    const off = chat.subscribe(conversation, () => { if (holds()) { off(); resolve(); } });
+  });
+}
+
+/** The statuses of the records of `conversation` whose text is `text`. */
+const statuses = (chat, conversation, text) => wholeHistory(chat, conversation).filter((r) => r.text === text).map((r) => r.status);
+
+// An SDK that never settles such a send leaves it to mpchat to give up on it.
+const SEND_TIMEOUT = 'mpchat: a send timeout the app sets (written here as createChat({ sendTimeoutMs }))';
+
+test(tagged('a record sent as the socket drops, before the server has it, ends failed, never stuck sending', 'network'),
+  { ...GUARD, todo: SDK.quirks.unsettledOnDrop && SEND_TIMEOUT }, (t) => onFreshNetwork(t, async ({ server: net, alice, bob }) => {
+    net.dropNextSend('alice');
+    const back = alice.client.reconnected();
+    sendAway(alice, { type: 'txt', chatType: 'singleChat', to: 'bob', msg: 'lost in the drop' });
+    await back;
+    const after = await send(alice, { type: 'txt', chatType: 'singleChat', to: 'bob', msg: 'after the drop' });
+    await arrival(bob.chat, 'single:alice', after.id);
+    assert.deepEqual(statuses(bob.chat, 'single:alice', 'lost in the drop'), []);
+    assert.deepEqual(statuses(alice.chat, 'single:bob', 'lost in the drop'), ['failed']);
+  }));
+
+test(tagged('a record sent as the socket drops, after the server has it, ends sent, and the peer has it once', 'network'),
+  { ...GUARD, todo: 'shim: a send whose ack was lost with the socket ends sent (sent again as the same message once reconnected; the server acks a repeat with its first id)' },
+  (t) => onFreshNetwork(t, async ({ server: net, alice, bob }) => {
+    net.dropNextSend('alice', { serverKeeps: true });
+    const back = alice.client.reconnected();
+    sendAway(alice, { type: 'txt', chatType: 'singleChat', to: 'bob', msg: 'kept by the server' });
+    await back;
+    const after = await send(alice, { type: 'txt', chatType: 'singleChat', to: 'bob', msg: 'after the drop' });
+    await arrival(bob.chat, 'single:alice', after.id);
+    assert.deepEqual(statuses(bob.chat, 'single:alice', 'kept by the server'), ['received']);
+    assert.deepEqual(statuses(alice.chat, 'single:bob', 'kept by the server'), ['sent']);
+  }));
+
+test(tagged('messages sent to me while I am off the network arrive once each after my SDK reconnects', 'network'), GUARD,
+  (t) => onFreshNetwork(t, async ({ server: net, alice, bob }) => {
+    const release = net.hold('bob');
+    const back = bob.client.reconnected();
+    const sent = [];
+    for (const [chatType, to] of [['singleChat', 'bob'], ['groupChat', 'g1'], ['singleChat', 'bob']]) {
+      sent.push(await send(alice, { type: 'txt', chatType, to, msg: `while bob was away ${sent.length}` }));
+    }
+    release();
+    await back;
+    for (const record of sent) await arrival(bob.chat, record.conversation === 'group:g1' ? 'group:g1' : 'single:alice', record.id);
+    const marker = await send(alice, { type: 'txt', chatType: 'singleChat', to: 'bob', msg: 'marker after the hold' });
+    await arrival(bob.chat, 'single:alice', marker.id);
+    assert.deepEqual(wholeHistory(bob.chat, 'single:alice').map((r) => r.text),
+      ['while bob was away 0', 'while bob was away 2', 'marker after the hold']);
+    assert.deepEqual(wholeHistory(bob.chat, 'group:g1').map((r) => r.text), ['while bob was away 1']);
+    assert.deepEqual(plain(bob.chat.conversations()).map((c) => [c.conversation, c.unread]).sort(), [['group:g1', 1], ['single:alice', 3]]);
+  }));
+
+test(tagged('the server restarts: a record sent while it was down ends sent, and chat goes on both ways', 'network'),
+  { ...GUARD, todo: (SDK.quirks.lostWhileDown || SDK.quirks.unackedWhileDown) && SEND_TIMEOUT }, (t) => onFreshNetwork(t, async ({ server: net, alice, bob }) => {
+    const back = Promise.all([alice, bob].map((d) => d.client.reconnected()));
+    await net.down();
+    await alice.client.disconnected();
+    // (A release that breaks on it gets no send while the server is down: the failure is its own, unhandled.)
+    const whileDown = !SDK.quirks.brokenWhileDown && 'sent while the server was down';
+    if (whileDown) sendAway(alice, { type: 'txt', chatType: 'singleChat', to: 'bob', msg: whileDown });
+    await net.up();
+    await back;
+    const toBob = await send(alice, { type: 'txt', chatType: 'singleChat', to: 'bob', msg: 'after the restart' });
+    const toAlice = await send(bob, { type: 'txt', chatType: 'singleChat', to: 'alice', msg: 'back at you' });
+    await arrival(bob.chat, 'single:alice', toBob.id);
+    await arrival(alice.chat, 'single:bob', toAlice.id);
+    assert.deepEqual([toBob.status, toAlice.status], ['sent', 'sent']);
+    if (whileDown) {
+      // It goes out once the SDK is back, not necessarily before the sends made after.
+      if (!SDK.quirks.lostWhileDown) {
+        await until(bob.chat, 'single:alice', () => statuses(bob.chat, 'single:alice', whileDown).length > 0);
+        if (!SDK.quirks.unackedWhileDown) await until(alice.chat, 'single:bob', () => !statuses(alice.chat, 'single:bob', whileDown).includes('sending'));
+      }
+      assert.deepEqual(statuses(bob.chat, 'single:alice', whileDown), ['received']);
+      assert.deepEqual(statuses(alice.chat, 'single:bob', whileDown), ['sent']);
+    }
+  }));
+
+test(tagged('an acknowledgement that never comes: the record ends failed after the time the app set', 'network'),
+  { ...GUARD, todo: SEND_TIMEOUT }, (t) => onFreshNetwork(t, async ({ server: net, alice, bob }) => {
+    net.swallowNextAck('alice');
+    sendAway(alice, { type: 'txt', chatType: 'singleChat', to: 'bob', msg: 'ack swallowed' });
+    const marker = await send(alice, { type: 'txt', chatType: 'singleChat', to: 'bob', msg: 'acked after it' });
+    await arrival(bob.chat, 'single:alice', marker.id);
+    // Well past the 100 ms the app set.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.deepEqual(statuses(alice.chat, 'single:bob', 'ack swallowed'), ['failed']);
+    assert.deepEqual(statuses(bob.chat, 'single:alice', 'ack swallowed'), ['received']);
+  }, { sendTimeoutMs: 100 }));

@@ -4,7 +4,8 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('path')
-const { loadLikePhone, repoRoot } = require('./support/phone')
+const vm = require('vm')
+const { loadLikePhone, presentGlobals, repoRoot } = require('./support/phone')
 const { createWxStorage } = require('./support/wx-storage')
 
 function withStorage(mpchat) {
@@ -74,13 +75,35 @@ for (const [name, load] of Object.entries(loaders)) {
   })
 }
 
+// What a phone's logic layer does not have; the phone realm must lack each, seen from code running in it.
+const ABSENT = ['WebAssembly', 'TextEncoder', 'TextDecoder', 'fetch', 'URL', 'require', 'process']
+
 test('phone: wasm loads from the package path, and the realm lacks what phones lack', async () => {
   const { mpchat, realm, instantiateCalls } = loadLikePhone({ globals: { wx: createWxStorage() } })
   await mpchat.createChat({ user: 'alice' })
   assert.deepEqual(instantiateCalls, ['/mpchat/mpchat_bg.wasm.br'])
-  for (const missing of ['WebAssembly', 'TextEncoder', 'TextDecoder', 'fetch', 'URL', 'require', 'process']) {
-    assert.equal(typeof realm[missing], 'undefined', missing)
+  assert.deepEqual(presentGlobals(realm, ABSENT), [])
+})
+
+test('phone: the absence check reports each of those globals when one is planted', () => {
+  for (const name of ABSENT) {
+    const { realm } = loadLikePhone({ globals: { wx: createWxStorage(), [name]: {} } })
+    assert.deepEqual(presentGlobals(realm, ABSENT), [name])
   }
+})
+
+test('phone: eval and new Function throw, however they are reached', () => {
+  const { realm } = loadLikePhone({ globals: { wx: createWxStorage() } })
+  for (const code of ['eval("1")', 'new Function("return 1")()', '(function () {}).constructor("return 1")()',
+    '(async function () {}).constructor("return 1")']) {
+    assert.throws(() => vm.runInContext(code, realm), (err) => err.name === 'EvalError', code)
+  }
+})
+
+test('phone: WXWebAssembly refuses a package path with ..', async () => {
+  const { mpchat, instantiateCalls } = loadLikePhone({ globals: { wx: createWxStorage() } })
+  await assert.rejects(mpchat.createChat({ user: 'a', wasmPath: '/mpchat/../mpchat/mpchat_bg.wasm.br' }), /'\.\.' in a package path/)
+  assert.deepEqual(instantiateCalls, ['/mpchat/../mpchat/mpchat_bg.wasm.br'])
 })
 
 test('phone: a WXWebAssembly that resolves to a bare Instance works too', async () => {

@@ -1,6 +1,7 @@
 // Runs dist/mpchat the way a phone does: a realm with WXWebAssembly (which takes a package path to a
-// .wasm.br) and a mini-program-style require, and without WebAssembly, TextEncoder, TextDecoder, fetch
-// or URL. Tests and benchmarks use it to prove the library needs nothing a phone lacks.
+// .wasm.br) and a mini-program-style require, without WebAssembly, TextEncoder, TextDecoder, fetch or URL,
+// and where eval and new Function throw, as WeChat bans them. Tests and benchmarks use it to prove the
+// library needs nothing a phone lacks.
 'use strict'
 const fs = require('fs')
 const path = require('path')
@@ -16,6 +17,8 @@ function makeWXWebAssembly(packageRoot, calls) {
       calls.push(packagePath)
       if (typeof packagePath !== 'string') return Promise.reject(new TypeError('WXWebAssembly takes a path string'))
       if (!/\.wasm(\.br)?$/.test(packagePath)) return Promise.reject(new Error(`not a .wasm file: ${packagePath}`))
+      // A package path names a file inside the package; WeChat refuses one that climbs out.
+      if (packagePath.split('/').includes('..')) return Promise.reject(new Error(`'..' in a package path: ${packagePath}`))
       const file = path.join(packageRoot, packagePath.replace(/^\//, ''))
       let bytes = fs.readFileSync(file)
       if (file.endsWith('.br')) bytes = zlib.brotliDecompressSync(bytes)
@@ -31,9 +34,14 @@ function makeRealm(packageRoot, calls) {
     setTimeout,
     clearTimeout,
     WXWebAssembly: makeWXWebAssembly(packageRoot, calls),
-  })
+  }, { codeGeneration: { strings: false } }) // eval('…') and new Function('…') throw an EvalError
   vm.runInContext('delete globalThis.WebAssembly', context)
   return context
+}
+
+/** Which of `names` code running in `realm` can see as globals (`typeof name !== 'undefined'` there). */
+function presentGlobals(realm, names) {
+  return names.filter((name) => vm.runInContext(`typeof ${name} !== 'undefined'`, realm))
 }
 
 // A CommonJS require limited to the package's own files, as a mini-program's is.
@@ -67,4 +75,4 @@ function loadLikePhone({ packageRoot = path.join(repoRoot, 'dist'), entry = '/mp
   return { mpchat, realm, instantiateCalls: calls }
 }
 
-module.exports = { loadLikePhone, repoRoot }
+module.exports = { loadLikePhone, presentGlobals, repoRoot }
