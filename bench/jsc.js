@@ -8,7 +8,7 @@ const path = require('path')
 const { runInJsc, runInJscAsync } = require('../tests/jsc/harness')
 const { serveSockets } = require('../tests/jsc/socket-bridge')
 const { startServer } = require('../loopback/server')
-const { sdkBundlePath } = require('../loopback/schema')
+const { bundlePath, NEWEST } = require('../loopback/sdks')
 const { makeMessages } = require('./corpus')
 const { fullStore } = require('./full-store')
 const { distSizes } = require('./load')
@@ -142,7 +142,7 @@ async function backlogRun(messages, { guardMs = 10 * 60 * 1000 } = {}) {
       modules: modules({
         '/loopback/fake-wx.js': 'loopback/fake-wx.js',
         '/jsc/socket-bridge.js': 'tests/jsc/socket-bridge.js',
-        '/sdk/easemob-websdk.js': sdkBundlePath(),
+        '/sdk/easemob-websdk.js': bundlePath(NEWEST, 'miniProgram'),
       }),
       context: { user: ME, appKey: server.appKey, url: 'ws://127.0.0.1/websocket', ids: ids.map(String), guardMs },
       onAsk: serveSockets(server.wxConnectSocket),
