@@ -5,6 +5,9 @@
 //! `{"doc": handle, "status": "…"}`, its status with the read marks applied. Errors become JS
 //! `Error`s whose message says what to change. Nothing here may panic: a trap kills the instance.
 
+// Linked for its memcpy, memmove, memset and memcmp (see mem/src/lib.rs).
+use mpchat_mem as _;
+
 mod host;
 mod wire;
 
