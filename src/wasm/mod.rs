@@ -384,7 +384,7 @@ impl ChatCore {
     /// JSON: `{"outcome":"stored"|"duplicate"|"unsaved"|"ignored","reason"?,"status"}`.
     pub fn insert(&mut self, doc: u32, bytes: f64) -> u32 {
         let mut out = buffer("");
-        let Some(record) = self.pending.take() else {
+        let Some(mut record) = self.pending.take() else {
             self.store.backend().release(doc);
             outcome_json(&mut out, "ignored", Some("mpchat: no message was normalised to store"));
             out.push('}');
@@ -397,7 +397,8 @@ impl ChatCore {
             return send(out);
         }
         if record.direction == crate::Direction::In {
-            let profile = Profile { nickname: record.sender.nickname.clone(), avatar: record.sender.avatar.clone() };
+            // Taken, not copied: the record is the shim's document from here on, this copy only decides.
+            let profile = Profile { nickname: record.sender.nickname.take(), avatar: record.sender.avatar.take() };
             self.profiles();
             if let Some(cache) = self.profiles.as_mut() {
                 if cache.remember(&record.sender.id, &profile) {
