@@ -78,6 +78,9 @@ function wellFormed(json) {
 
 // SDK callbacks that carry messages, by message type. Images come to addEventHandler as onImageMessage
 // and to the legacy listen() as onPictureMessage (SDK 4.21.1 calls only that one there).
+const TYPING_REASON = 'a typing notice: an event for pages (chat.on(\'typing\')), never history'
+const TYPING_INTERVAL_MS = 5000
+
 const MESSAGE_EVENTS = ['onTextMessage', 'onImageMessage', 'onPictureMessage', 'onAudioMessage', 'onVideoMessage',
   'onFileMessage', 'onLocationMessage', 'onCmdMessage', 'onCustomMessage']
 
@@ -94,8 +97,9 @@ class Chat {
     this._consumed = new Set(settings.consumed)
     this._emoji = options.emoji ? createEmojiParser(settings.emoji, runtime.joins) : runtime.emoji
     this._listeners = new Map() // conversation name or '*' -> Set of listeners
-    this._events = new Map() // 'evicted' | 'error' -> Set of listeners
+    this._events = new Map() // 'evicted' | 'error' | 'typing' -> Set of listeners
     this._sending = new Set() // local ids whose send() is awaiting the SDK; send() settles them itself
+    this._typingSent = new Map() // conversation -> when my last typing notice went out
     this.user = options.user
   }
 
@@ -178,6 +182,7 @@ class Chat {
   normalize(message) {
     try {
       const result = this._normalized(message, false, false)
+      if (result.outcome === 'typing') return { outcome: 'ignored', conversation: result.conversation, reason: TYPING_REASON }
       if (result.outcome !== 'ok') return result
       return { outcome: 'ok', conversation: result.conversation, record: this._withSegments(JSON.parse(result.json)) }
     } catch (err) {
@@ -192,6 +197,7 @@ class Chat {
   receive(message) {
     try {
       const normalized = this._normalized(message, true, false)
+      if (normalized.outcome === 'typing') return this._typingNotice(normalized)
       if (normalized.outcome !== 'ok') return { outcome: 'ignored', notified: 0, reason: normalized.reason }
       const result = this._store(normalized)
       result.notified = result.outcome === 'stored' || result.outcome === 'unsaved' ? this._publish(result.record) : 0
@@ -201,6 +207,36 @@ class Chat {
     } catch (err) {
       return { outcome: 'ignored', notified: 0, reason: `mpchat could not take the message: ${err && err.message}` }
     }
+  }
+
+  /** A typing notice received: the 'typing' event (not for my own devices' notices), nothing stored. */
+  _typingNotice({ conversation, from }) {
+    if (from !== this.user) this._emit('typing', { conversation, from })
+    return { outcome: 'ignored', conversation, notified: 0, reason: TYPING_REASON }
+  }
+
+  /**
+   * Tells a one-to-one peer I am typing (Easemob's convention: a cmd message with action 'TypingBegin',
+   * delivered only to online users), at most once per 5 s per conversation. Nothing is stored.
+   * @returns {boolean} true when a notice went out, false when throttled
+   */
+  typing(conn, conversation, { WebIM } = {}) {
+    const name = String(conversation)
+    const [kind, ...rest] = name.split(':')
+    const peer = rest.join(':')
+    if (kind !== 'single' || !peer) {
+      throw new TypeError(`mpchat: typing notices are one-to-one only ('single:<user>'), not ${JSON.stringify(name)}`)
+    }
+    const now = Date.now()
+    const last = this._typingSent.get(name)
+    if (last !== undefined && now - last < TYPING_INTERVAL_MS) return false
+    const options = this.build({ type: 'cmd', chatType: 'singleChat', to: peer, action: 'TypingBegin', deliverOnlineOnly: true })
+    const message = createSdkMessage(WebIM, options)
+    this._typingSent.set(name, now)
+    Promise.resolve()
+      .then(() => conn.send(message))
+      .catch((err) => this._emit('error', err))
+    return true
   }
 
   /**

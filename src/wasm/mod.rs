@@ -20,6 +20,7 @@ use crate::json::{write_f64, write_str, Json};
 use crate::kind::ConversationId;
 use crate::message::{Record, Status};
 use crate::normalize::{self, conversation_of_ack, normalize, Context, Normalized};
+use crate::quote::Quote;
 use crate::profile::{ExtKeys, Profile, ProfileCache, ProfilePolicy};
 use crate::store::{
     Backend, ConversationSummary, InsertOutcome, MigrationReport, OpenReport, RecordMeta, Shape, Shown, Store,
@@ -339,8 +340,9 @@ impl ChatCore {
     }
 
     /// Normalises the SDK message on the tape. `{"outcome":"ok","conversation","record":{…without
-    /// text and ext},"text": field|null}` or `{"outcome":"ignored","reason"}`. With `keep`, the record
-    /// waits for [`ChatCore::insert`]; `outgoing` makes it a `sending` record of mine.
+    /// text and ext},"text": field|null}`, `{"outcome":"typing","conversation","from"}` for a typing
+    /// notice (never stored), or `{"outcome":"ignored","reason"}`. With `keep`, the record waits for
+    /// [`ChatCore::insert`]; `outgoing` makes it a `sending` record of mine.
     pub fn normalize(&mut self, keep: bool, outgoing: bool) -> u32 {
         self.profiles();
         let profiles = self.profiles.take().unwrap_or_default();
@@ -354,6 +356,15 @@ impl ChatCore {
             Err(ignored) => {
                 outcome_json(&mut out, "ignored", Some(&ignored.reason));
                 out.push('}');
+            }
+            Ok(typing) if typing.is_typing() => {
+                outcome_json(&mut out, "typing", None);
+                out.push_str(",\"conversation\":");
+                write_str(&mut out, &typing.record.conversation);
+                out.push_str(",\"from\":");
+                write_str(&mut out, &typing.record.from);
+                out.push('}');
+                self.pending = None;
             }
             Ok(Normalized { mut record, text_field }) => {
                 if outgoing {
@@ -609,8 +620,10 @@ impl ChatCore {
 
     /// Options for `WebIM.message.create` from the send input on the tape:
     /// `{"options": …, "copy": [keys], "extFromInput": bool}`, or an `Error` saying what is wrong.
-    pub fn build(&self) -> Result<u32, JsError> {
-        let built = with_tape(|input| build(input, &self.own, &self.ext_keys))?;
+    pub fn build(&mut self) -> Result<u32, JsError> {
+        let store = &mut self.store;
+        let mut quoted = |id: &str| Ok(store.get(id)?.map(|record| Quote::of(&record)));
+        let built = with_tape(|input| build(input, &self.own, &self.ext_keys, &mut quoted))?;
         let mut out = buffer("{\"options\":");
         built.options.write(&mut out);
         out.push_str(",\"copy\":");
