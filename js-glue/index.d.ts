@@ -194,6 +194,12 @@ export interface Chat {
   /** How many subscribe/on listeners are registered. */
   listenerCount(): number
   history(conversation: ConversationName, options?: { before?: string; limit?: number }): Record[]
+  /**
+   * The `limit` (default 20) newest stored records whose text, file name or address contains `query`
+   * (Latin case-insensitively; CJK, emoji and codes by substring), older than `before` (a record id),
+   * in one conversation when given; newest first. Recalled messages are left out.
+   */
+  search(query: string, options?: { conversation?: ConversationName; limit?: number; before?: string }): { record: Record; conversation: ConversationName }[]
   conversations(): ConversationSummary[]
   markRead(conversation: ConversationName): void
   unreadTotal(): number

@@ -7,6 +7,7 @@ const glue = require('./mpchat_glue.js')
 const { createWire, utf8Length } = require('./wire.js')
 const { createHost, checkStorage } = require('./host.js')
 const { createEmojiParser } = require('./emoji.js')
+const { searchStored } = require('./search.js')
 
 const DEFAULT_WASM_PATH = '/mpchat/mpchat_bg.wasm.br'
 
@@ -408,6 +409,33 @@ class Chat {
     for (const event of this._json(this._core.take_evictions())) this._emit('evicted', event)
   }
 
+  /**
+   * Searches everything stored: the `limit` newest records whose text (or file name, or address)
+   * contains `query` — Latin case-insensitively, CJK and emoji by substring — older than `before` (a
+   * record id) when given, in one conversation when `conversation` is given. Newest first.
+   * @returns {{ record: object, conversation: string }[]}
+   */
+  search(query, { conversation, limit = 20, before } = {}) {
+    if (typeof query !== 'string' || query.trim() === '') {
+      throw new TypeError('mpchat: search needs a non-empty string to look for')
+    }
+    let bound
+    if (before != null) {
+      const at = this._recordOf(String(before))
+      if (!at.record) throw new TypeError(`mpchat: search: no stored record has id ${JSON.stringify(String(before))} (before)`)
+      bound = this._host.copy(at.record.doc)
+    }
+    this._args(conversation == null ? null : String(conversation))
+    const plan = this._json(this._core.search_plan())
+    const found = searchStored(this._storage, plan, query, { limit: clampLimit(limit), before: bound })
+    this._args(...found.map((r) => [r.conversation, r.time, r.id, r.direction, r.status]))
+    const statuses = this._json(this._core.presented())
+    return found.map((record, i) => {
+      if (statuses[i]) record.status = statuses[i]
+      return { record: this._withSegments(record), conversation: record.conversation }
+    })
+  }
+
   /** The `limit` newest records older than `before` (a record id), oldest first. */
   history(conversation, { before, limit = 20 } = {}) {
     this._args(String(conversation), before == null ? null : String(before))
@@ -516,7 +544,9 @@ async function createChat(options) {
   if (unreadable) throw new TypeError(`mpchat: ${unreadable}`)
   const host = createHost(storage, wire, projections)
   const core = new glue.ChatCore(host)
-  return new Chat(core, host, wire.json(core.settings()), options)
+  const chat = new Chat(core, host, wire.json(core.settings()), options)
+  chat._storage = storage
+  return chat
 }
 
 /** Text → [{type:'txt', data}, {type:'emoji', data:'ee_1.png', code:'[):]'}] with the Easemob table. */

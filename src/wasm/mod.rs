@@ -16,9 +16,9 @@ use wasm_bindgen::prelude::*;
 use crate::build::{self, build};
 use crate::emoji::{self, EmojiTable};
 use crate::error::Error;
-use crate::json::{write_f64, write_str, Json};
+use crate::json::{write_f64, write_i64, write_str, Json};
 use crate::kind::ConversationId;
-use crate::message::{Record, Status};
+use crate::message::{Direction, Record, Status};
 use crate::normalize::{self, conversation_of_ack, normalize, Context, Normalized};
 use crate::quote::Quote;
 use crate::profile::{ExtKeys, Profile, ProfileCache, ProfilePolicy};
@@ -567,6 +567,86 @@ impl ChatCore {
         let conversation = Self::args().into_iter().next().unwrap_or_default();
         let outcome = self.store.mute(&conversation, on);
         self.updated(outcome, "")
+    }
+
+    /// Arguments `[conversation|null]`: where a search looks, `[looseRoot, chunkRoot, [[keyPart, activity,
+    /// looseFrom, looseNext, [loose holes], [chunk seqs newest first]], …]]`, the most recently active
+    /// conversation first (see `store::SearchPlan`). A loose record's key is `looseRoot + keyPart + n`,
+    /// a chunk's `chunkRoot + keyPart + seq`.
+    pub fn search_plan(&self) -> Result<u32, JsError> {
+        let only = match Self::args().into_iter().next().filter(|c| !c.is_empty()) {
+            Some(given) => Some(ConversationId::parse(&given)?.name()),
+            None => None,
+        };
+        let numbers = |out: &mut String, numbers: &[u64]| {
+            out.push('[');
+            for (j, n) in numbers.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                write_i64(out, *n as i64);
+            }
+            out.push(']');
+        };
+        let (loose_root, chunk_root) = self.store.key_roots();
+        let mut out = buffer("[");
+        write_str(&mut out, &loose_root);
+        out.push(',');
+        write_str(&mut out, &chunk_root);
+        out.push_str(",[");
+        for (i, plan) in self.store.search_plan(only.as_deref()).iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            write_str(&mut out, &plan.key_part);
+            for n in [plan.activity, plan.loose.start as i64, plan.loose.end as i64] {
+                out.push(',');
+                write_i64(&mut out, n);
+            }
+            out.push(',');
+            numbers(&mut out, &plan.loose_holes);
+            out.push(',');
+            numbers(&mut out, &plan.chunks);
+            out.push(']');
+        }
+        out.push_str("]]");
+        Ok(send(out))
+    }
+
+    /// Arguments `[[conversation, time, id, direction, status], …]` of records read from storage
+    /// directly: the status pages see for each (watermarks applied), as a JSON array.
+    pub fn presented(&self) -> u32 {
+        let statuses: Vec<&str> = with_tape(|rows| {
+            rows.items()
+                .map(|row| {
+                    let [conversation, time, id, direction, status] =
+                        [0, 1, 2, 3, 4].map(|i| row.items().nth(i));
+                    let text = |v: Option<Val<'_>>| v.and_then(Val::as_str).unwrap_or_default();
+                    let Some(stored) = Status::from_name(&text(status)) else {
+                        return "";
+                    };
+                    let meta = RecordMeta {
+                        id: text(id),
+                        time: time.and_then(Val::as_f64).map_or(0, |t| t as i64),
+                        direction: Direction::from_name(&text(direction)).unwrap_or(Direction::In),
+                        status: stored,
+                        recalled: false,
+                        mentions_me: false,
+                    };
+                    self.store.presented_status(&text(conversation), &meta).as_str()
+                })
+                .collect()
+        });
+        let mut out = buffer("[");
+        for (i, status) in statuses.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_str(&mut out, status);
+        }
+        out.push(']');
+        send(out)
     }
 
     pub fn unread_total(&self) -> f64 {
