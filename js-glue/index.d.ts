@@ -139,6 +139,16 @@ export interface ConversationSummary {
   mentionsMe: boolean
   updatedAt: number
   muted: boolean
+  /** Pinned with chat.pin: pinned conversations come first, each part by last activity. */
+  pinned: boolean
+  /** The draft kept with chat.setDraft, '' when there is none. */
+  draft: string
+}
+
+/** What a change of local state did: 'unsaved' (with the reason) when storage refused it; kept in memory. */
+export interface UpdateResult {
+  outcome: 'updated' | 'unchanged' | 'unsaved'
+  reason?: string
 }
 
 export interface StorageReport {
@@ -206,6 +216,12 @@ export interface Chat {
   mute(conversation: ConversationName, on: boolean): void
   storageReport(): StorageReport
   openReport(): OpenReport
+  /** Keeps a draft on this phone ('' clears it); at most 2,000 characters, 100 conversations. */
+  setDraft(conversation: ConversationName, text: string): UpdateResult
+  /** The conversation's draft, '' when there is none. */
+  draft(conversation: ConversationName): string
+  /** Pins (or unpins) a conversation; at most 50 are pinned. */
+  pin(conversation: ConversationName, on?: boolean): UpdateResult
   parseEmoji(text: string): Segment[]
   deleteLast(text: string): string
   emojiTable(): EmojiEntry[]

@@ -461,6 +461,28 @@ class Chat {
     return this._apply(this._json(this._core.mute(Boolean(on))))
   }
 
+  /**
+   * Keeps `text` as the conversation's draft on this phone ('' clears it): shown by conversations()
+   * as `draft`, read back with draft(). Survives restarts; never sent.
+   */
+  setDraft(conversation, text) {
+    if (typeof text !== 'string') throw new TypeError('mpchat: setDraft needs the draft as a string (\'\' clears it)')
+    this._args(String(conversation), text)
+    return this._json(this._core.set_draft())
+  }
+
+  /** The conversation's draft, '' when there is none. */
+  draft(conversation) {
+    this._args(String(conversation))
+    return this._json(this._core.draft())
+  }
+
+  /** Pins (or with `on` false unpins) a conversation: conversations() lists pinned ones first. */
+  pin(conversation, on = true) {
+    this._args(String(conversation))
+    return this._json(this._core.pin(Boolean(on)))
+  }
+
   storageReport() { return this._json(this._core.storage_report()) }
 
   /** What opening found and did: repairs, skipped keys, format moves, the `migrate: true` import. */

@@ -8,6 +8,7 @@ pub mod emoji;
 pub mod error;
 pub mod json;
 pub mod kind;
+pub mod local;
 pub mod message;
 pub mod normalize;
 pub mod profile;

@@ -18,6 +18,7 @@ use crate::emoji::{self, EmojiTable};
 use crate::error::Error;
 use crate::json::{write_f64, write_i64, write_str, Json};
 use crate::kind::ConversationId;
+use crate::local::{LocalState, LOCAL_EXTRA};
 use crate::message::{Direction, Record, Status};
 use crate::normalize::{self, conversation_of_ack, normalize, Context, Normalized};
 use crate::quote::Quote;
@@ -155,6 +156,8 @@ pub struct ChatCore {
     policy: ProfilePolicy,
     /// Read from storage when first needed.
     profiles: Option<ProfileCache>,
+    /// Drafts and pins, read from storage when first needed.
+    local: Option<LocalState>,
     emoji: EmojiTable,
     store: Store<JsBackend>,
     opened: OpenReport,
@@ -262,7 +265,7 @@ impl ChatCore {
         let migrate = field("migrate").and_then(Val::as_bool) == Some(true);
         let (mut store, opened) = Store::open(JsBackend(host), &user, options)?;
         let migration = if migrate { Some(store.migrate_legacy()?) } else { None };
-        Ok(ChatCore { user, own, ext_keys, policy, profiles: None, emoji, store, opened, migration, pending: None })
+        Ok(ChatCore { user, own, ext_keys, policy, profiles: None, local: None, emoji, store, opened, migration, pending: None })
     }
 
     /// What opening found: `{conversations, rebuilt, migrated, migrationPaused, skippedKeys,
@@ -325,6 +328,49 @@ impl ChatCore {
         out.push_str(&emoji_json(&self.emoji));
         out.push('}');
         send(out)
+    }
+
+    fn local(&mut self) -> &mut LocalState {
+        if self.local.is_none() {
+            let read = self.store.extra(LOCAL_EXTRA).ok().flatten();
+            self.local = Some(read.map(|t| LocalState::from_val(t.root())).unwrap_or_default());
+        }
+        self.local.get_or_insert_with(LocalState::default)
+    }
+
+    /// Stores the drafts and pins after `change` made one (true), as an update's outcome.
+    fn save_local(&mut self, changed: Result<bool, Error>) -> Result<u32, JsError> {
+        let outcome = match changed? {
+            true => {
+                let json = self.local().to_json();
+                self.store.set_extra(LOCAL_EXTRA, &json)
+            }
+            false => Ok(UpdateOutcome::Unchanged),
+        };
+        self.updated(outcome, "")
+    }
+
+    /// Arguments `[conversation, text]`: the draft kept for the conversation ('' clears it).
+    pub fn set_draft(&mut self) -> Result<u32, JsError> {
+        let args = Self::args();
+        let (conversation, text) = (args.first().map_or("", String::as_str), args.get(1).map_or("", String::as_str));
+        let changed = self.local().set_draft(conversation, text);
+        self.save_local(changed)
+    }
+
+    /// Arguments `[conversation]`: its draft as a JSON string, "" when there is none.
+    pub fn draft(&mut self) -> Result<u32, JsError> {
+        let conversation = Self::args().into_iter().next().unwrap_or_default();
+        let mut out = buffer("");
+        write_str(&mut out, self.local().draft(&conversation)?);
+        Ok(send(out))
+    }
+
+    /// Arguments `[conversation]`: pins it (`on`) or unpins it.
+    pub fn pin(&mut self, on: bool) -> Result<u32, JsError> {
+        let conversation = Self::args().into_iter().next().unwrap_or_default();
+        let changed = self.local().pin(&conversation, on);
+        self.save_local(changed)
     }
 
     fn profiles(&mut self) -> &ProfileCache {
@@ -543,13 +589,15 @@ impl ChatCore {
 
     /// `[{conversation, kind, id, last: {doc, status}, unread, mentionsMe, updatedAt, muted}]`.
     pub fn conversations(&mut self) -> Result<u32, JsError> {
-        let list = self.store.conversations_shown()?;
+        let mut list = self.store.conversations_shown()?;
+        let local = self.local();
+        local.order(&mut list, |row| &row.conversation);
         let mut out = buffer("[");
         for (i, row) in list.into_iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            summary_json(&mut out, row);
+            summary_json(&mut out, row, local);
         }
         out.push(']');
         Ok(send(out))
@@ -725,7 +773,7 @@ impl ChatCore {
     }
 }
 
-fn summary_json(out: &mut String, row: ConversationSummary<Shown>) {
+fn summary_json(out: &mut String, row: ConversationSummary<Shown>, local: &LocalState) {
     out.push_str("{\"conversation\":");
     write_str(out, &row.conversation);
     out.push_str(",\"kind\":");
@@ -742,5 +790,9 @@ fn summary_json(out: &mut String, row: ConversationSummary<Shown>) {
     write_f64(out, row.updated_at as f64);
     out.push_str(",\"muted\":");
     out.push_str(if row.muted { "true" } else { "false" });
+    out.push_str(",\"pinned\":");
+    out.push_str(if local.is_pinned(&row.conversation) { "true" } else { "false" });
+    out.push_str(",\"draft\":");
+    write_str(out, local.draft(&row.conversation).unwrap_or_default());
     out.push('}');
 }

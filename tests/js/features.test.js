@@ -155,3 +155,54 @@ test('search: statuses as pages see them, recalled messages left out, clear erro
   assert.throws(() => chat.search('x', { before: 'nope' }), /no stored record has id "nope"/)
   assert.throws(() => chat.search('x', { conversation: 'nonsense' }), /conversation/)
 })
+
+test('drafts and pins: kept across a restart, pinned first, counted in the budget, clear errors', async () => {
+  const storage = createWxStorage()
+  const chat = await open(storage)
+  chat.receive(sdk('a1', { from: 'bob', at: 1, msg: 'hi' }))
+  chat.receive(sdk('b1', { from: 'carol', at: 2, msg: 'hi' }))
+  chat.receive(sdk('c1', { from: 'dave', at: 3, msg: 'hi' }))
+  const rows = (c) => c.conversations().map((r) => [r.conversation, r.pinned, r.draft])
+  assert.deepEqual(rows(chat), [['single:dave', false, ''], ['single:carol', false, ''], ['single:bob', false, '']])
+
+  const before = chat.storageReport().bytesUsed
+  assert.equal(chat.setDraft('single:bob', '周末去 🎉 "爬山"').outcome, 'updated')
+  assert.equal(chat.setDraft('single:bob', '周末去 🎉 "爬山"').outcome, 'unchanged')
+  assert.equal(chat.pin('single:bob').outcome, 'updated')
+  assert.equal(chat.pin('single:carol', true).outcome, 'updated')
+  assert.ok(chat.storageReport().bytesUsed > before, 'drafts and pins take room in the budget')
+  const expected = [['single:carol', true, ''], ['single:bob', true, '周末去 🎉 "爬山"'], ['single:dave', false, '']]
+  assert.deepEqual(rows(chat), expected)
+  assert.equal(chat.draft('single:bob'), '周末去 🎉 "爬山"')
+  assert.equal(chat.draft('single:dave'), '')
+
+  // A restart reads them back; a new message reorders within the pinned and the rest alike.
+  const again = await open(storage)
+  assert.deepEqual(rows(again), expected)
+  again.receive(sdk('a2', { from: 'bob', at: 9, msg: 'hi' }))
+  assert.deepEqual(rows(again).map((r) => r[0]), ['single:bob', 'single:carol', 'single:dave'])
+  assert.equal(again.pin('single:carol', false).outcome, 'updated')
+  assert.equal(again.setDraft('single:bob', '').outcome, 'updated')
+  assert.deepEqual(rows(await open(storage)), [['single:bob', true, ''], ['single:dave', false, ''], ['single:carol', false, '']])
+
+  assert.throws(() => again.setDraft('nonsense', 'x'), /conversation "nonsense"/)
+  assert.throws(() => again.setDraft('single:bob', 'x'.repeat(2001)), /2001 characters; drafts are kept up to 2000/)
+  assert.throws(() => again.setDraft('single:bob', 42), /needs the draft as a string/)
+  assert.throws(() => again.pin('', true), /conversation/)
+})
+
+test('a draft the storage refuses is unsaved but kept for this run; nothing stored before is lost', async () => {
+  const storage = createWxStorage()
+  const chat = await open(storage)
+  chat.receive(sdk('a1', { from: 'bob', at: 1, msg: 'hi' }))
+  chat.setDraft('single:bob', 'first')
+  storage.failCall(1)
+  const refused = chat.setDraft('single:bob', 'second')
+  assert.equal(refused.outcome, 'unsaved')
+  assert.match(refused.reason, /setStorageSync/)
+  assert.equal(chat.draft('single:bob'), 'second')
+  storage.heal()
+  const reopened = await open(storage)
+  assert.equal(reopened.draft('single:bob'), 'first')
+  assert.deepEqual(reopened.history('single:bob').map((r) => r.id), ['a1'])
+})

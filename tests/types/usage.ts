@@ -18,6 +18,9 @@ async function page(conn: unknown, WebIM: unknown): Promise<void> {
   const off = chat.subscribe('group:g1', (record, info) => record.segments?.map((s) => s.data) ?? info.previousId)
   const older: mpchat.Record[] = chat.history('group:g1', { before: sent.id, limit: 20 })
   const found: { record: mpchat.Record; conversation: string }[] = chat.search('lunch', { conversation: 'group:g1', limit: 5, before: sent.id })
+  const drafted: 'updated' | 'unchanged' | 'unsaved' = chat.setDraft('group:g1', 'half-typed').outcome
+  const pinnedFirst: boolean = chat.pin('group:g1', true).outcome === 'updated' && chat.conversations()[0].pinned
+  const draft: string = chat.draft('group:g1') + chat.conversations()[0].draft
   found.forEach((hit) => hit.record.id)
   const unread: number = chat.conversations()[0].unread + chat.unreadTotal()
   chat.markRead('group:g1')
