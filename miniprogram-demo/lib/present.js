@@ -103,7 +103,10 @@ function conversationRow(summary, mpchat, now, name) {
     // mpchat keeps the mark until the conversation is read, muted or not; the last record is a fallback.
     mentioned: !!summary.mentionsMe || (unread > 0 && !!(last && last.mentionsMe)),
     muted: !!summary.muted,
+    pinned: !!summary.pinned,
+    draft: summary.draft || '',
+    draftSegments: summary.draft ? mpchat.parseEmoji(summary.draft) : [],
   }
 }
 
-module.exports = { DEFAULT_AVATAR, CHAT_TYPES, parseConversation, messageItems, conversationRow }
+module.exports = { DEFAULT_AVATAR, CHAT_TYPES, parseConversation, messageItems, conversationRow, typeLabel }

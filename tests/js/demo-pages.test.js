@@ -265,6 +265,91 @@ test('conversation list: a chat can be started by kind and id', async () => {
   assert.deepEqual(ctx.navigations, [['navigateTo', '/pages/chat/index?conversation=chatroom%3Alobby']])
 })
 
+test('drafts: what is left in the input is kept when the chat closes, shown in the list, and restored', async () => {
+  const ctx = setup()
+  ctx.chat.seed('single:bob', [record({ id: '1', conversation: 'single:bob', from: 'bob', time: T0, text: 'ping' })])
+  ctx.chat.summaries = [{ conversation: 'single:bob', kind: 'single', id: 'bob', unread: 0, updatedAt: T0, muted: false,
+    last: record({ id: '1', conversation: 'single:bob', from: 'bob', time: T0, text: 'ping' }) }]
+  const chat = h.mount('pages/chat/index', { conversation: 'single:bob' })
+  await h.settle()
+  chat.querySelector('#input-bar').querySelector('.text').dispatchEvent('input', { detail: { value: '周末去 [:D]' } })
+  await h.settle()
+  chat.detach()
+  assert.deepEqual(ctx.chat.calls.filter(c => c[0] === 'setDraft'), [['setDraft', 'single:bob', '周末去 [:D]']])
+
+  const list = h.mount('pages/conversations/index')
+  await h.settle()
+  const preview = h.withClass(list, 'preview')[0]
+  assert.equal(h.textOf(preview), '[草稿] 周末去')
+  assert.deepEqual(h.nodes(preview).filter(n => n.tagName === 'wx-image').map(n => h.attr(n, 'src')), ['/images/emoji/ee_2.png'])
+
+  const again = h.mount('pages/chat/index', { conversation: 'single:bob' })
+  await h.settle()
+  assert.equal(again.querySelector('#input-bar').data.value, '周末去 [:D]')
+  // Sending empties the input: leaving then clears the draft.
+  again.querySelector('#input-bar').querySelector('.send').dispatchEvent('tap')
+  await h.settle()
+  again.detach()
+  assert.deepEqual(ctx.chat.calls.filter(c => c[0] === 'setDraft').pop(), ['setDraft', 'single:bob', ''])
+  assert.equal(ctx.chat.draft('single:bob'), '')
+})
+
+test('conversation list: a long press pins or unpins a conversation; pinned ones come first', async () => {
+  const ctx = setup()
+  ctx.chat.summaries = [
+    { conversation: 'group:g1', kind: 'group', id: 'g1', unread: 0, updatedAt: T0 + MIN, muted: false, last: null },
+    { conversation: 'single:bob', kind: 'single', id: 'bob', unread: 0, updatedAt: T0, muted: false, last: null },
+  ]
+  const sheets = []
+  wx.showActionSheet = (options) => { sheets.push(options.itemList); options.success({ tapIndex: 0 }) }
+  const page = h.mount('pages/conversations/index')
+  await h.settle()
+  const names = () => h.withClass(page, 'row').map(r => [h.textOf(h.withClass(r, 'name')[0]), /\bpinned\b/.test(h.attr(r, 'class'))])
+  assert.deepEqual(names(), [['Hiking club', false], ['bob', false]])
+  page.querySelectorAll('.row')[1].dispatchEvent('longpress')
+  await h.settle()
+  assert.deepEqual(names(), [['bob', true], ['Hiking club', false]])
+  page.querySelectorAll('.row')[0].dispatchEvent('longpress')
+  await h.settle()
+  assert.deepEqual(sheets, [['置顶'], ['取消置顶']])
+  assert.deepEqual(names(), [['Hiking club', false], ['bob', false]])
+  assert.deepEqual(ctx.chat.calls.filter(c => c[0] === 'pin'), [['pin', 'single:bob', true], ['pin', 'single:bob', false]])
+})
+
+test('search page: results newest first with conversation, sender and emoji; more on scroll; a tap opens the chat', async () => {
+  const ctx = setup()
+  ctx.chat.seed('group:g1', Array.from({ length: 25 }, (_, i) =>
+    record({ id: `g${i}`, from: 'bob', time: T0 + i * MIN, text: `Lunch ${i} [):]`, sender: { id: 'bob', nickname: 'Bob' } })))
+  ctx.chat.seed('single:carol', [record({ id: 'c1', conversation: 'single:carol', from: 'alice', time: T0 + 30 * MIN, text: 'lunch?' })])
+  const list = h.mount('pages/conversations/index')
+  await h.settle()
+  list.querySelector('.search-entry').dispatchEvent('tap')
+  await h.settle()
+  assert.deepEqual(ctx.navigations.pop(), ['navigateTo', '/pages/search/index'])
+
+  const page = h.mount('pages/search/index')
+  await h.settle()
+  page.querySelector('.query').dispatchEvent('input', { detail: { value: ' LUNCH ' } })
+  page.querySelector('.go').dispatchEvent('tap')
+  await h.settle()
+  const shown = () => h.withClass(page, 'result').map(r => h.textOf(r))
+  assert.equal(shown().length, 20)
+  assert.deepEqual(shown().slice(0, 2), ['carol 12:30 我: lunch?', 'Hiking club 12:24 Bob: Lunch 24'])
+  assert.deepEqual(h.nodes(h.withClass(page, 'result')[1]).filter(n => n.tagName === 'wx-image').map(n => h.attr(n, 'src')), ['/images/emoji/ee_1.png'])
+  page.querySelector('#results').dispatchEvent('scrolltolower')
+  await h.settle()
+  assert.equal(shown().length, 26)
+  assert.deepEqual(ctx.chat.calls.filter(c => c[0] === 'search').map(c => c[2].before), [undefined, 'g6'])
+  page.querySelector('.result').dispatchEvent('tap')
+  await h.settle()
+  assert.deepEqual(ctx.navigations.pop(), ['navigateTo', '/pages/chat/index?conversation=single%3Acarol'])
+
+  page.querySelector('.query').dispatchEvent('input', { detail: { value: 'zebra' } })
+  page.querySelector('.go').dispatchEvent('tap')
+  await h.settle()
+  assert.match(h.textOf(page), /没有找到相关消息/)
+})
+
 test('login page: logs in with a password or a token, then opens the conversation list', async () => {
   const cases = [
     [false, { user: 'alice', password: 's3cret' }],

@@ -48,6 +48,9 @@ Component({
       if (kind === 'chatroom' && conn && typeof conn.joinChatRoom === 'function') {
         conn.joinChatRoom({ roomId: id }).catch(() => {})
       }
+      const draft = await chat.draft(conversation)
+      const bar = this.selectComponent('#input-bar')
+      if (draft && bar) bar.setValue(draft)
       const newest = await chat.history(conversation, { limit: PAGE_SIZE })
       this.merge(newest)
       this.setData({ hasMore: newest.length === PAGE_SIZE })
@@ -56,6 +59,9 @@ Component({
     },
 
     close() {
+      // What is left in the input is kept as the conversation's draft ('' clears it).
+      const bar = this.selectComponent('#input-bar')
+      if (this.opened && bar) context.current().chat.setDraft(this.opened, bar.data.value)
       if (this.off) this.off()
       this.off = null
       this.opened = null

@@ -1,5 +1,6 @@
-// The conversation list: name, last message (emoji as images), time, unread badge and an "@me" marker.
-// Refreshes when shown and whenever any conversation, listed or new, gets a record; also opens a chat by id.
+// The conversation list: name, last message (emoji as images) or the draft, time, unread badge and an "@me"
+// marker; pinned conversations first (a long press pins or unpins). Refreshes when shown and whenever any
+// conversation, listed or new, gets a record; also opens a chat by id, and the search page.
 const context = require('../../lib/chat-context.js')
 const present = require('../../lib/present.js')
 
@@ -32,6 +33,22 @@ Component({
       const now = Date.now()
       const rows = summaries.map(s => present.conversationRow(s, mpchat, now, context.displayName(s.conversation)))
       this.setData({ rows, unreadTotal: await chat.unreadTotal() })
+    },
+
+    // A long press offers pinning (or unpinning) the conversation.
+    rowMenu(event) {
+      const { conversation, pinned } = event.currentTarget.dataset
+      wx.showActionSheet({
+        itemList: [pinned ? '取消置顶' : '置顶'],
+        success: () => {
+          context.current().chat.pin(conversation, !pinned)
+          this.refresh()
+        },
+      })
+    },
+
+    openSearch() {
+      wx.navigateTo({ url: '/pages/search/index' })
     },
 
     openRow(event) {
