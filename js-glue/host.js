@@ -181,7 +181,8 @@ function createHost(storage, wire, projections) {
     },
     keys(prefix, length) {
       try {
-        const matching = withPrefix(wire.at(prefix, length))
+        // Sorted here, natively: the core wants them in order, and sorting costs it more.
+        const matching = withPrefix(wire.at(prefix, length)).sort()
         wire.writer.length = 0
         wire.writer.write(matching, 1)
         return wire.writer.length

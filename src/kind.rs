@@ -42,6 +42,14 @@ impl Kind {
     /// Reads any spelling of a kind, case-insensitively: SDK 4.x `singleChat`/`groupChat`/`chatRoom`,
     /// legacy `chat`/`groupchat`/`chatroom`, and mpchat's own `single`/`group`/`chatroom`.
     pub fn from_spelling(spelling: &str) -> Option<Kind> {
+        // The spellings met nearly always (mpchat's names, SDK 4.x chatType), without trimming or
+        // case folding: a store opening reads one per conversation.
+        match spelling {
+            "single" | "singleChat" => return Some(Kind::Single),
+            "group" | "groupChat" => return Some(Kind::Group),
+            "chatroom" | "chatRoom" => return Some(Kind::ChatRoom),
+            _ => {}
+        }
         let s = spelling.trim();
         const SINGLE: [&str; 3] = ["singlechat", "chat", "single"];
         const GROUP: [&str; 2] = ["groupchat", "group"];
@@ -79,7 +87,9 @@ impl ConversationId {
 
     /// Parses `<kind>:<id>`; the id may itself contain `:`. The kind may be any spelling.
     pub fn parse(name: &str) -> Result<Self> {
-        let (kind, id) = name.split_once(':').ok_or_else(|| {
+        // A byte search, not a char pattern: the same result for ':', in fewer instructions.
+        let colon = name.bytes().position(|b| b == b':');
+        let (kind, id) = colon.map(|at| (&name[..at], &name[at + 1..])).ok_or_else(|| {
             Error::input(format!(
                 "conversation {name:?} is not of the form '<kind>:<id>', e.g. 'group:1234' or 'single:bob'"
             ))
@@ -97,6 +107,12 @@ impl ConversationId {
 }
 
 impl ConversationId {
+    /// Whether `name` is a conversation name as mpchat writes it (`parse(name)?.name() == name`),
+    /// told without allocating: stores check every key they list.
+    pub fn is_canonical(name: &str) -> bool {
+        ["single:", "group:", "chatroom:"].iter().any(|kind| name.len() > kind.len() && name.starts_with(kind))
+    }
+
     /// `<kind>:<id>`, built without the formatting machinery (slow where wasm is interpreted).
     pub fn name(&self) -> String {
         let kind = self.kind.as_str();
@@ -117,6 +133,17 @@ impl fmt::Display for ConversationId {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_names_are_those_that_parse_back_to_themselves() {
+        for name in [
+            "single:bob", "group:g1", "chatroom:r", "single:a:b", "single:", "single", "Single:bob", "singleChat:bob",
+            "group:", ":g1", "chatroom", "room:r", "", "group: ", "群组:g",
+        ] {
+            let round_trip = ConversationId::parse(name).is_ok_and(|id| id.name() == name);
+            assert_eq!(ConversationId::is_canonical(name), round_trip, "{name:?}");
+        }
+    }
 
     #[test]
     fn every_spelling_of_every_kind() {

@@ -73,8 +73,7 @@ pub fn unescape(escaped: &str) -> Option<String> {
 /// A conversation name as keys hold it: escaped, and canonical (`group:g1`, not `groupChat:g1`).
 fn conversation_part(escaped: &str) -> Option<String> {
     let name = unescape(escaped)?;
-    let id = ConversationId::parse(&name).ok()?;
-    (id.name() == name).then_some(name)
+    ConversationId::is_canonical(&name).then_some(name)
 }
 
 /// A decimal number exactly as [`Keys`] writes it (no sign, no leading zero).

@@ -42,7 +42,7 @@ use crate::vecmap::VecMap;
 
 use crate::error::{Error, Result};
 use crate::kind::ConversationId;
-use crate::message::{Direction, Record, Status};
+use crate::message::{Direction, MsgType, Record, Status};
 use crate::tape::Val;
 use conversation::Conversation;
 use layout::{Keys, Mark};
@@ -220,31 +220,32 @@ impl RecordMeta {
     /// Reads a stored record's index (as [`Shape::Record`] projects it); `None` unless it is a
     /// record of `conversation` with every field a page relies on of the right type.
     pub fn from_val(v: Val<'_>, conversation: &ConversationId) -> Option<Self> {
-        // In the order records are written: one pass over the record.
-        let [id, conv, kind, from, to, direction, time, msg_type, text, sender, mentions_me, status, recalled] = v
+        // In the order records are written: one pass over the record. Names are matched on the tape,
+        // not decoded: a conversation list reads one record per conversation.
+        let [id, conv, kind, direction, time, msg_type, text, _body, sender, mentions_me, status, recalled, _ext] = v
             .fields([
-                "id", "conversation", "kind", "from", "to", "direction", "time", "type", "text", "sender",
-                "mentionsMe", "status", "recalled",
+                "id", "conversation", "kind", "direction", "time", "type", "text", "body", "sender", "mentionsMe",
+                "status", "recalled", "ext",
             ]);
         let flag = |f: Option<Val<'_>>| f.map_or(Some(false), Val::as_bool);
-        let name = |f: Option<Val<'_>>| f.and_then(Val::as_str);
         let id = id?.as_str().filter(|id| !id.is_empty())?;
         let time = time?.as_f64()?;
         let sender_id = sender?.get("id")?;
+        let type_known = one_of(msg_type, MsgType::as_str, &MsgType::ALL).is_some()
+            || msg_type?.as_str().and_then(|t| MsgType::from_name(&t)).is_some();
         let typed = sender_id.is_string()
             && text.is_none_or(Val::is_string)
-            && [from, to].iter().all(|f| f.is_none_or(Val::is_string))
-            && conv?.is_str(&conversation.name())
+            && is_name_of(conv?, conversation)
             && kind?.is_str(conversation.kind.as_str())
-            && crate::message::MsgType::from_name(&name(msg_type)?).is_some();
+            && type_known;
         if !typed || time.fract() != 0.0 || time.abs() > 9.0e15 {
             return None;
         }
         Some(RecordMeta {
             id,
             time: time as i64,
-            direction: Direction::from_name(&name(direction)?)?,
-            status: Status::from_name(&name(status)?)?,
+            direction: one_of(direction, Direction::as_str, &[Direction::In, Direction::Out])?,
+            status: one_of(status, Status::as_str, &Status::ALL)?,
             recalled: flag(recalled)?,
             mentions_me: flag(mentions_me)?,
         })
@@ -253,6 +254,18 @@ impl RecordMeta {
     fn mark(&self) -> Mark {
         (self.time, self.id.clone())
     }
+}
+
+/// The one of `all` whose name `value` is, matched on the tape.
+fn one_of<T: Copy>(value: Option<Val<'_>>, name: fn(T) -> &'static str, all: &[T]) -> Option<T> {
+    let value = value?;
+    all.iter().copied().find(|x| value.is_str(name(*x)))
+}
+
+/// Whether `value` is the string `<kind>:<id>` of `conversation`, compared without building it.
+fn is_name_of(value: Val<'_>, conversation: &ConversationId) -> bool {
+    let name = conversation.kind.as_str().encode_utf16().chain([u16::from(b':')]).chain(conversation.id.encode_utf16());
+    value.str_units().is_some_and(|units| units.iter().copied().eq(name))
 }
 
 pub(super) fn mark_cmp(meta: &RecordMeta, mark: &Mark) -> std::cmp::Ordering {
