@@ -34,6 +34,7 @@ mod open;
 mod ops;
 mod pending;
 mod read;
+mod search;
 mod write;
 
 use rustc_hash::FxHashMap;
@@ -54,6 +55,7 @@ pub use kv::{is_full_error, KeyValue};
 pub use legacy::legacy_record;
 pub use memory::{MemoryStorage, WX_KEY_LIMIT, WX_TOTAL_LIMIT};
 pub use pending::ResendRefusal;
+pub use search::SearchPlan;
 
 /// Loose records sealed into a chunk once there are this many…
 const MAX_LOOSE_RECORDS: usize = 32;
