@@ -366,6 +366,11 @@ function inputOf(record) {
   if (typeof record.text === 'string') input.msg = record.text
   if (record.ext && typeof record.ext === 'object' && Object.keys(record.ext).length > 0) input.ext = record.ext
   if (record.mentions) input.mentions = record.mentions
+  // The quote as it went out: the quoted record may be gone from history by now.
+  const quote = record.quote
+  if (quote && typeof quote === 'object') {
+    input.ext = { ...(input.ext || {}), msgQuote: { msgID: quote.id, msgPreview: quote.preview, msgSender: quote.sender, msgType: quote.type } }
+  }
   return input
 }
 

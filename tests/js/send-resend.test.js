@@ -119,6 +119,26 @@ test('a killed app\'s image send, failed at restart, is rebuilt with its fields 
     ['local1', 'groupChat', 'g1', 'https://files.example/p.png', 64, 999, 'happy'])
 })
 
+test('a killed app\'s quote reply with mentions, failed at restart, is resent with the quote and mentions it went out with', async () => {
+  const app = killableStorage()
+  const first = fakeSdk(never)
+  const chat = await mpchat.createChat({ user: 'alice', storage: app.storage, sendTimeoutMs: 200 })
+  chat.receive({ id: 'q1', type: 'txt', chatType: 'groupChat', from: 'bob', to: 'g1', time: 1000, msg: 'lunch at noon?', ext: { userNickname: 'Bob' } })
+  const sending = chat.send(first.conn, { type: 'txt', chatType: 'groupChat', to: 'g1', msg: 'yes', quote: 'q1', mentions: ['bob'] }, { WebIM: first.WebIM })
+  await new Promise((resolve) => setImmediate(resolve))
+  const quoteSent = first.sent[0].ext.msgQuote
+  assert.deepEqual([quoteSent.msgID, quoteSent.msgPreview, first.sent[0].ext.em_at_list], ['q1', 'lunch at noon?', ['bob']])
+  app.kill()
+  await sending
+  const restarted = await mpchat.createChat({ user: 'alice', storage: app.raw })
+  assert.deepEqual(rows(restarted, 'group:g1').at(-1), ['local1', 'failed', 'yes'])
+  const second = fakeSdk(ack('srv7'))
+  const resent = plain(await restarted.resend(second.conn, 'local1', { WebIM: second.WebIM }))
+  assert.deepEqual([resent.id, resent.status, resent.quote && resent.quote.id, resent.mentions], ['srv7', 'sent', 'q1', ['bob']])
+  const message = second.sent[0]
+  assert.deepEqual([message.id, message.msg, message.ext.msgQuote, message.ext.em_at_list], ['local1', 'yes', quoteSent, ['bob']])
+})
+
 test('a send the SDK refuses is failed with its error; resend sends the very same SDK message again', async () => {
   const sdk = fakeSdk((message, n) => (n === 1 ? Promise.reject({ type: 507, message: 'you are muted' }) : ack('srv2')(message)))
   const chat = await mpchat.createChat({ user: 'alice', storage: createWxStorage() })
