@@ -43,7 +43,8 @@ export interface Record {
   status: Status
   /** True once the sender recalled it; text and body are gone. */
   recalled?: boolean
-  /** Why the SDK refused to send it (status 'failed'). */
+  /** Why it is 'failed', on the record send() or resend() settles with: the SDK's error (`code` its number,
+   * e.g. 507 for a muted sender), or `code: 'timeout'` when no acknowledgement came within sendTimeoutMs. */
   error?: { code?: number | string; message: string }
   /** The sender's ext less the keys mpchat read (profile, mentions, msgQuote). Untrusted display data. */
   ext: { [key: string]: unknown }
@@ -90,6 +91,9 @@ export interface ChatOptions {
   emoji?: { table?: EmojiEntry[]; extra?: EmojiEntry[] }
   /** Import history kept by the official demo or the group-chat recipe, once. */
   migrate?: boolean
+  /** How long a send waits for the server's acknowledgement before its record is 'failed' (an acknowledgement
+   * that comes later still makes it 'sent'); default 15000 ms, 1 to 2147483647. */
+  sendTimeoutMs?: number
 }
 
 export interface StorageLike {
@@ -183,6 +187,8 @@ export interface OpenReport {
   skippedKeys: string[]
   /** Unreadable records inside otherwise readable values, left out. */
   skippedRecords: number
+  /** My records the last session left 'sending' (the app was killed mid-send), now 'failed'. */
+  failedSends: number
   /** With `migrate: true`: what the import of the recipe's and the demo's arrays found. */
   migration?: { keysFound: number; imported: number; duplicates: number; skipped: number; keysRemoved: number }
 }
@@ -190,7 +196,13 @@ export interface OpenReport {
 export interface Chat {
   readonly user: string
   build(input: BuildInput): { [field: string]: unknown }
+  /** Stores the message as 'sending', sends it and resolves once it settled: 'sent' (re-keyed to the server
+   * id) or 'failed' (with `error`). A send whose socket dropped is sent again, as the same message, once the
+   * SDK is connected again. Rejects only for bad input. */
   send(conn: any, input: BuildInput, sdk: { WebIM: any }): Promise<Record>
+  /** Sends a 'failed' record of mine again as the same record (back to 'sending', re-keyed to the server id
+   * when acknowledged); rejects for an unknown id, someone else's record, or one that is not 'failed'. */
+  resend(conn: any, recordId: string, sdk?: { WebIM?: any }): Promise<Record>
   attach(conn: any, options?: { style?: 'handler' | 'listen' }): () => void
   normalize(message: unknown): NormalizeResult
   receive(message: unknown): ReceiveResult

@@ -8,6 +8,7 @@ const { createWire, utf8Length } = require('./wire.js')
 const { createHost, checkStorage } = require('./host.js')
 const { createEmojiParser } = require('./emoji.js')
 const { searchStored } = require('./search.js')
+const { Outbox, createSdkMessage, sendTimeout } = require('./send.js')
 
 const DEFAULT_WASM_PATH = '/mpchat/mpchat_bg.wasm.br'
 
@@ -87,6 +88,7 @@ const MESSAGE_EVENTS = ['onTextMessage', 'onImageMessage', 'onPictureMessage', '
 
 let handlerSerial = 0
 
+
 class Chat {
   constructor(core, host, settings, options) {
     const { wire } = loaded()
@@ -99,7 +101,7 @@ class Chat {
     this._emoji = options.emoji ? createEmojiParser(settings.emoji, runtime.joins) : runtime.emoji
     this._listeners = new Map() // conversation name or '*' -> Set of listeners
     this._events = new Map() // 'evicted' | 'error' | 'typing' -> Set of listeners
-    this._sending = new Set() // local ids whose send() is awaiting the SDK; send() settles them itself
+    this._outbox = new Outbox(this, settings.sendTimeoutMs) // send.js
     this._typingSent = new Map() // conversation -> when my last typing notice went out
     this.user = options.user
   }
@@ -232,7 +234,7 @@ class Chat {
     const last = this._typingSent.get(name)
     if (last !== undefined && now - last < TYPING_INTERVAL_MS) return false
     const options = this.build({ type: 'cmd', chatType: 'singleChat', to: peer, action: 'TypingBegin', deliverOnlineOnly: true })
-    const message = createSdkMessage(WebIM, options)
+    const { message } = createSdkMessage(WebIM, options)
     this._typingSent.set(name, now)
     Promise.resolve()
       .then(() => conn.send(message))
@@ -241,47 +243,22 @@ class Chat {
   }
 
   /**
-   * Builds, stores as 'sending', sends through the SDK connection, and settles the record as 'sent' under
-   * the server id or as 'failed'. Resolves to the record; rejects only when the input is wrong (before
-   * anything reaches the SDK).
+   * Builds, stores as 'sending', sends through the SDK connection, and settles the record: 'sent' under
+   * the server id once the server acknowledges it, 'failed' (with `error`) when the SDK reports a refusal
+   * or no acknowledgement came within `sendTimeoutMs`. A send whose socket dropped is sent again, as the
+   * same message, once the SDK is connected again. Resolves to the settled record; rejects only when the
+   * input is wrong (before anything reaches the SDK).
    */
-  async send(conn, input, { WebIM } = {}) {
-    const options = this.build(input)
-    const message = createSdkMessage(WebIM, options)
-    if (!message.from) message.from = this.user
-    if (!message.time) message.time = Date.now()
-    const normalized = this._normalized(message, true, true)
-    if (normalized.outcome !== 'ok') throw new Error(`mpchat: ${normalized.reason}`)
-    const pending = this._store(normalized)
-    if (pending.outcome === 'ignored') throw new Error(`mpchat: ${pending.reason}`)
-    const localId = pending.record.id
-    this._publish(pending.record)
-    let settled
-    this._sending.add(localId)
-    try {
-      const result = await conn.send(message)
-      const serverId = result && (result.serverMsgId || (result.message && result.message.id))
-      const time = result && result.message && Number(result.message.time)
-      if (serverId) {
-        this._args(localId, String(serverId))
-        settled = this._json(this._core.ack(Number.isFinite(time) && time > 0 ? time : NaN))
-      } else {
-        settled = this._recordOf(localId)
-      }
-      // Acked already (another chat attached to the same connection): read it under the server id.
-      if (!settled.record && serverId) settled = this._recordOf(String(serverId))
-    } catch (err) {
-      this._args(localId)
-      settled = this._json(this._core.fail())
-      if (settled.record) settled.error = sdkError(err)
-    } finally {
-      this._sending.delete(localId)
-    }
-    const record = settled.record ? this._present(settled.record) : pending.record
-    if (settled.error) record.error = settled.error
-    this._publish(record, localId)
-    this._drainEvictions()
-    return record
+  async send(conn, input, sdk = {}) {
+    return this._outbox.send(conn, input, sdk || {})
+  }
+
+  /**
+   * Sends a 'failed' record of mine again, as the same record and the same message: back to 'sending',
+   * settled as send() settles it. Rejects when the record is unknown, someone else's, or not 'failed'.
+   */
+  async resend(conn, recordId, sdk = {}) {
+    return this._outbox.resend(conn, recordId, sdk || {})
   }
 
   _recordOf(id) {
@@ -296,7 +273,7 @@ class Chat {
    */
   attach(conn, { style } = {}) {
     if (!conn) throw new TypeError('mpchat: attach needs the SDK connection')
-    const handlers = this._handlers()
+    const handlers = this._handlers(conn)
     const useListen = style === 'listen' || (style !== 'handler' && typeof conn.addEventHandler !== 'function')
     if (!useListen) {
       const id = `mpchat-${this.user}-${++handlerSerial}`
@@ -308,7 +285,7 @@ class Chat {
     return () => conn.listen({})
   }
 
-  _handlers() {
+  _handlers(conn) {
     const safely = (fn) => (event) => {
       try {
         fn(event)
@@ -323,13 +300,18 @@ class Chat {
     }
     const handlers = {}
     for (const name of MESSAGE_EVENTS) handlers[name] = safely((m) => this.receive(m))
-    // The SDK reports the server's ack here before send() resolves; send() settles its own messages
-    // (with the server time it resolves with), so only sends made without mpchat are acked here.
+    // The SDK reports the server's ack here before send() resolves; send() settles its own 4.x messages
+    // (with the server time it resolves with). Legacy sends, and sends made without mpchat, are acked here.
     handlers.onReceivedMessage = safely((e) => {
-      if (!e || !e.id || !e.mid || this._sending.has(String(e.id))) return
+      if (!e || !e.id || !e.mid) return
+      if (this._outbox.acknowledged(String(e.id), String(e.mid))) return
       this._args(String(e.id), String(e.mid))
       this._apply(this._json(this._core.ack(NaN)), String(e.id))
     })
+    // A new socket: sends that waited on the old one go out again (see send.js, reconnected).
+    handlers.onConnected = safely(() => this._outbox.reconnected(conn))
+    handlers.onOpened = safely(() => this._outbox.reconnected(conn))
+    handlers.onMutedMessage = safely(() => this._outbox.muted(conn))
     handlers.onRecallMessage = safely((e) => e && e.mid && update(() => this._core.recall(), String(e.mid), String(e.from || '')))
     handlers.onReadMessage = safely((e) => e && e.mid && update(() => this._core.read_ack(), String(e.mid)))
     handlers.onDeliveredMessage = safely((e) => e && e.mid && update(() => this._core.delivery_ack(), String(e.mid)))
@@ -517,32 +499,6 @@ function clampLimit(limit) {
   return Math.min(Math.floor(n), 1000)
 }
 
-// SDK 4.x: WebIM.message.create(options). Older SDKs: new WebIM.message(type, id) then msg.set(options);
-// their group flag is msg.setGroup('groupchat'), which build() already expresses as `group`/`roomType`.
-function createSdkMessage(WebIM, options) {
-  if (!WebIM || !WebIM.message) throw new TypeError('mpchat: send needs { WebIM } (the SDK module) to create the message')
-  if (typeof WebIM.message.create === 'function') {
-    const message = WebIM.message.create(options)
-    if (!message || !message.id) throw new Error(`mpchat: WebIM.message.create gave no message for type ${options.type}`)
-    return message
-  }
-  const id = typeof WebIM.conn === 'object' && WebIM.conn && typeof WebIM.conn.getUniqueId === 'function'
-    ? WebIM.conn.getUniqueId() : `${Date.now()}${Math.floor(Math.random() * 1e6)}`
-  const legacy = new WebIM.message(options.type, id) // eslint-disable-line new-cap
-  legacy.set(options)
-  if (options.group && typeof legacy.setGroup === 'function') legacy.setGroup(options.group)
-  const body = legacy.body || legacy
-  if (!body.id) body.id = id
-  return body
-}
-
-function sdkError(err) {
-  if (!err) return { message: 'send failed' }
-  const code = err.type !== undefined ? err.type : err.code
-  const message = err.message || err.reason || err.errorText || String(err)
-  return code === undefined ? { message } : { code, message }
-}
-
 /**
  * Creates a chat for the logged-in user, opening its history in storage. See README.md for every option.
  * @param {import('./index').ChatOptions} options
@@ -553,6 +509,7 @@ async function createChat(options) {
   const storage = options.storage || (typeof wx !== 'undefined' ? wx : undefined)
   if (!storage) throw new TypeError('mpchat: no storage; pass options.storage (wx in a mini-program)')
   checkStorage(storage)
+  const sendTimeoutMs = sendTimeout(options.sendTimeoutMs)
   const config = {
     user: options.user,
     profile: options.profile,
@@ -566,7 +523,7 @@ async function createChat(options) {
   if (unreadable) throw new TypeError(`mpchat: ${unreadable}`)
   const host = createHost(storage, wire, projections)
   const core = new glue.ChatCore(host)
-  const chat = new Chat(core, host, wire.json(core.settings()), options)
+  const chat = new Chat(core, host, { ...wire.json(core.settings()), sendTimeoutMs }, options)
   chat._storage = storage
   return chat
 }

@@ -95,11 +95,16 @@ impl Chat {
 
     /// The shim's receive: normalise, fill in text and ext, store. Returns the outcome's JSON.
     fn receive(&mut self, message: &str, text: &str) -> String {
+        self.store(message, text, false)
+    }
+
+    /// Normalises and stores `message` as a record of mine being sent (outgoing) or as received.
+    fn store(&mut self, message: &str, text: &str, outgoing: bool) -> String {
         let settings = self.settings();
         let projection = settings.split_once("\"message\":").map(|(_, p)| p).unwrap_or_default();
         let projection = &projection[..projection.find(",\"build\"").unwrap_or(projection.len())];
         send(message, projection);
-        let normalized = out(self.core.normalize(true, false));
+        let normalized = out(self.core.normalize(true, outgoing));
         if field(&normalized, "outcome") != "ok" {
             return normalized;
         }
@@ -194,4 +199,32 @@ fn format_time_labels_and_errors() {
     assert!(!error_message(err.into()).is_empty());
     let err = format_time(now, now, 5000.0, 0).err().expect("an error");
     assert!(error_message(err.into()).contains("5000"));
+}
+
+#[wasm_bindgen_test]
+fn a_failed_send_is_resent_as_the_same_record_and_other_records_are_refused_with_reasons() {
+    let mut chat = open_chat(r#"{"user":"alice"}"#, false).unwrap();
+    let mine = r#"{"id":"local1","type":"txt","chatType":"singleChat","from":"alice","to":"bob","msg":"hi","time":1700000000000}"#;
+    assert_eq!(field(&chat.store(mine, "hi", true), "outcome"), "stored");
+    assert_eq!(field(&chat.history("single:bob")[0], "status"), "sending");
+    let resend = |chat: &mut Chat, id: &str, commit: bool| {
+        send(&format!("[\"{id}\"]"), "1");
+        chat.core.resend(commit).map(out).map_err(|e| error_message(e.into()))
+    };
+    let refused = resend(&mut chat, "local1", true).err().expect("sending is not failed");
+    assert!(refused.contains("is sending, not failed"), "{refused}");
+    send("[\"local1\"]", "1");
+    assert_eq!(field(&out(chat.core.fail().unwrap()), "outcome"), "updated");
+    assert_eq!(field(&resend(&mut chat, "local1", false).unwrap(), "outcome"), "unchanged");
+    assert_eq!(field(&chat.history("single:bob")[0], "status"), "failed");
+    assert_eq!(field(&resend(&mut chat, "local1", true).unwrap(), "outcome"), "updated");
+    assert_eq!(field(&chat.history("single:bob")[0], "status"), "sending");
+    send("[\"local1\",\"srv1\"]", "1");
+    assert_eq!(field(&out(chat.core.ack(f64::NAN).unwrap()), "outcome"), "updated");
+    assert_eq!(chat.history("single:bob").iter().map(|r| field(r, "id")).collect::<Vec<_>>(), ["srv1"]);
+    assert_eq!(field(&chat.receive(GROUP_MESSAGE, "hi"), "outcome"), "stored");
+    for (id, needle) in [("7", "someone else"), ("srv1", "is sent, not failed"), ("nope", "no record \"nope\""), ("", "no record")] {
+        let message = resend(&mut chat, id, false).err().expect("refused");
+        assert!(message.starts_with("mpchat: resend: ") && message.contains(needle), "{id}: {message}");
+    }
 }

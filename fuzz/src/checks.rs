@@ -340,7 +340,11 @@ pub fn run_scenario(scenario: &Scenario) {
         }
         match op {
             Op::Insert { msg, text_bytes } => {
-                if let Ok(InsertOutcome::Stored) = store.insert(msg.record(*text_bytes)) {
+                // My records being sent go through the list of sends in flight, as the shim stores them.
+                let record = msg.record(*text_bytes);
+                let inserted =
+                    if matches!(msg, Msg::Local(_)) { store.insert_sending(record) } else { store.insert(record) };
+                if let Ok(InsertOutcome::Stored) = inserted {
                     let aliases = BTreeSet::from([msg.id()]);
                     stored.entry(msg.id()).or_insert((msg.conversation().to_string(), aliases));
                 }
@@ -348,14 +352,14 @@ pub fn run_scenario(scenario: &Scenario) {
             Op::Ack { n, with_time } => {
                 let (local, server) = (Msg::Local(*n), Msg::Server(*n));
                 let time = with_time.then(|| server.time());
-                let outcome = store.ack_sent(&local.id(), &server.id(), time);
+                let outcome = store.send_acked(&local.id(), &server.id(), time);
                 if matches!(outcome, Ok(UpdateOutcome::Updated | UpdateOutcome::Merged | UpdateOutcome::Unsaved { .. })) {
                     if let Some((_, aliases)) = stored.get_mut(&local.id()) {
                         aliases.insert(server.id());
                     }
                 }
             }
-            Op::Fail { n } => drop(store.mark_failed(&Msg::Local(*n).id())),
+            Op::Fail { n } => drop(store.send_failed(&Msg::Local(*n).id())),
             Op::Recall { msg } => drop(store.recall(&msg.id(), "peer")),
             Op::Delivered { n } => drop(store.mark_delivered(&Msg::Server(*n).id())),
             Op::MarkRead { conversation } => drop(store.mark_read(CONVERSATIONS[conversation % 3])),
@@ -375,6 +379,8 @@ pub fn run_scenario(scenario: &Scenario) {
                 forget_evicted(&mut store, &mut stored);
                 drop(store);
                 store = open(&shared, scenario.budget);
+                // What the last session left `sending` becomes `failed`, as createChat does.
+                let _ = store.fail_interrupted_sends();
                 count_ceiling = scenario.budget.max(store.report().bytes_used);
             }
         }

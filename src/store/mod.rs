@@ -32,6 +32,7 @@ mod legacy;
 mod memory;
 mod open;
 mod ops;
+mod pending;
 mod read;
 mod search;
 mod write;
@@ -53,6 +54,7 @@ pub use backend::TextBackend;
 pub use kv::{is_full_error, KeyValue};
 pub use legacy::legacy_record;
 pub use memory::{MemoryStorage, WX_KEY_LIMIT, WX_TOTAL_LIMIT};
+pub use pending::ResendRefusal;
 pub use search::SearchPlan;
 
 /// Loose records sealed into a chunk once there are this many…
@@ -96,6 +98,9 @@ pub struct OpenReport {
     /// Conversations left in the previous format because storage refused the copy (full, or a
     /// throw): their records stay where they are, unseen, and the next open moves them.
     pub migration_paused: usize,
+    /// Records an earlier session left `sending` (the app was killed mid-send), now `failed`; set by
+    /// [`Store::fail_interrupted_sends`], which the shim calls right after opening.
+    pub failed_sends: usize,
 }
 
 /// What became of a record handed to [`Store::insert`].
@@ -348,6 +353,8 @@ pub struct Store<B: Backend> {
     state_stored: Stored,
     state_dirty: bool,
     extras: VecMap<String, Extra>,
+    /// My records stored `sending`, as named on storage (see [`pending`]).
+    sends: pending::Sends,
     removals: Vec<Removal>,
     bytes_used: u64,
     /// Bytes of keys under the prefix that are not the store's own values.

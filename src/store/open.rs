@@ -50,6 +50,7 @@ impl<B: Backend> Store<B> {
             state_stored: Stored::Absent,
             state_dirty: false,
             extras: VecMap::new(),
+            sends: Default::default(),
             removals: Vec::new(),
             bytes_used: 0,
             foreign_bytes: 0,

@@ -334,7 +334,7 @@ impl<B: Backend> Store<B> {
     }
 
     /// Applies `change` to the status of record `id`; `change` gives the new status, if any.
-    fn update(&mut self, id: &str, change: impl FnOnce(&Entry) -> Option<Status>) -> Result<UpdateOutcome> {
+    pub(super) fn update(&mut self, id: &str, change: impl FnOnce(&Entry) -> Option<Status>) -> Result<UpdateOutcome> {
         self.trim_cache();
         let Some(loc) = self.find(id)? else {
             return Ok(self.outcome(UpdateOutcome::NotFound, None));

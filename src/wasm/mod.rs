@@ -24,8 +24,8 @@ use crate::normalize::{self, conversation_of_ack, normalize, Context, Normalized
 use crate::quote::Quote;
 use crate::profile::{ExtKeys, Profile, ProfileCache, ProfilePolicy};
 use crate::store::{
-    Backend, ConversationSummary, InsertOutcome, MigrationReport, OpenReport, RecordMeta, Shape, Shown, Store,
-    StoreOptions, UpdateOutcome,
+    Backend, ConversationSummary, InsertOutcome, MigrationReport, OpenReport, RecordMeta, ResendRefusal, Shape, Shown,
+    Store, StoreOptions, UpdateOutcome,
 };
 use crate::tape::{Kind, Val};
 use crate::time::{format_time as format_label, Locale, TimeOptions, DEFAULT_UTC_OFFSET_MINUTES};
@@ -263,13 +263,15 @@ impl ChatCore {
         let emoji = emoji_table(field("emoji"))?;
         let options = store_options(field("limits"))?;
         let migrate = field("migrate").and_then(Val::as_bool) == Some(true);
-        let (mut store, opened) = Store::open(JsBackend(host), &user, options)?;
+        let (mut store, mut opened) = Store::open(JsBackend(host), &user, options)?;
+        // Sends a killed app left `sending` become `failed`; a storage error leaves them for the next try.
+        opened.failed_sends = store.fail_interrupted_sends().unwrap_or(0);
         let migration = if migrate { Some(store.migrate_legacy()?) } else { None };
         Ok(ChatCore { user, own, ext_keys, policy, profiles: None, local: None, emoji, store, opened, migration, pending: None })
     }
 
     /// What opening found: `{conversations, rebuilt, migrated, migrationPaused, skippedKeys,
-    /// skippedRecords, migration?}`.
+    /// skippedRecords, failedSends, migration?}`.
     pub fn open_report(&self) -> u32 {
         let r = &self.opened;
         let mut out = buffer("{\"conversations\":");
@@ -279,6 +281,7 @@ impl ChatCore {
             ("migrated", r.migrated),
             ("migrationPaused", r.migration_paused),
             ("skippedRecords", r.skipped_records),
+            ("failedSends", r.failed_sends),
         ];
         for (name, n) in counts {
             out.push_str(",\"");
@@ -466,7 +469,10 @@ impl ChatCore {
             }
         }
         let meta = RecordMeta::of(&record);
+        let sending = record.direction == crate::Direction::Out && record.status == Status::Sending;
         let inserted = match ConversationId::parse(&record.conversation) {
+            // A send of mine: named among the sends in flight before it is stored (store/pending.rs).
+            Ok(conversation) if sending => self.store.insert_sending_doc(meta, &conversation, doc, bytes as u64),
             Ok(conversation) => self.store.insert_doc(meta, &conversation, doc, bytes as u64),
             Err(e) => {
                 self.store.backend().release(doc);
@@ -512,20 +518,62 @@ impl ChatCore {
         let args = Self::args();
         let (local, server) = (args.first().cloned().unwrap_or_default(), args.get(1).cloned().unwrap_or_default());
         let time = (time.is_finite() && time > 0.0).then_some(time as i64);
-        let outcome = self.store.ack_sent(&local, &server, time);
+        let outcome = self.store.send_acked(&local, &server, time);
         self.updated(outcome, &server)
     }
 
-    /// The SDK refused my message: arguments `[localId]`.
+    /// The SDK refused my message, or the shim gave up waiting for its ack: arguments `[localId]`.
     pub fn fail(&mut self) -> Result<u32, JsError> {
         let id = Self::args().into_iter().next().unwrap_or_default();
-        let outcome = self.store.mark_failed(&id);
+        let outcome = self.store.send_failed(&id);
         self.updated(outcome, &id)
+    }
+
+    /// `chat.resend`: arguments `[id]`. Without `commit`, only checks that the record can be sent again
+    /// (mine and `failed`) and answers `{"outcome":"unchanged","record"}`; with it, the record goes back
+    /// to `sending` as a send in flight. An `Error` says why a record cannot be sent again.
+    pub fn resend(&mut self, commit: bool) -> Result<u32, JsError> {
+        let id = Self::args().into_iter().next().unwrap_or_default();
+        let refusal = if commit {
+            match self.store.resend_started(&id)? {
+                Ok(outcome) => return self.updated(Ok(outcome), &id),
+                Err(refusal) => refusal,
+            }
+        } else {
+            match self.store.resend_refusal(&id)? {
+                None => return self.record_of(id),
+                Some(refusal) => refusal,
+            }
+        };
+        let shown = |id: &str| {
+            let mut out = String::new();
+            write_str(&mut out, id);
+            out
+        };
+        let reason = match refusal {
+            ResendRefusal::NotFound => format!(
+                "resend: no record {} in this chat; pass the id of a failed record that history or a send returned",
+                shown(&id)
+            ),
+            ResendRefusal::NotMine => {
+                format!("resend: record {} is a message someone else sent; only my own failed messages are sent again", shown(&id))
+            }
+            ResendRefusal::NotFailed(status) => format!(
+                "resend: record {} is {}, not failed; only a failed message is sent again",
+                shown(&id),
+                status.as_str()
+            ),
+        };
+        Err(Error::input(reason).into())
     }
 
     /// A record as it now reads, if kept: arguments `[id]`.
     pub fn record(&mut self) -> Result<u32, JsError> {
         let id = Self::args().into_iter().next().unwrap_or_default();
+        self.record_of(id)
+    }
+
+    fn record_of(&mut self, id: String) -> Result<u32, JsError> {
         let mut out = buffer("");
         match self.store.get_shown(&id)? {
             Some(shown) => {

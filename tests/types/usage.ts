@@ -8,10 +8,14 @@ async function page(conn: unknown, WebIM: unknown): Promise<void> {
     extKeys: { nickname: 'userNickname' },
     limits: { totalBytes: 4 * 1024 * 1024 },
     emoji: { extra: [{ code: '[ok]', file: 'ok.png' }] },
+    sendTimeoutMs: 20000,
   })
   const options = chat.build({ type: 'txt', chatType: 'groupChat', to: 'g1', msg: 'hi [):]', mentions: ['bob'] })
   const sent: mpchat.Record = await chat.send(conn, { type: 'txt', to: 'bob', msg: 'hi' }, { WebIM })
   const status: mpchat.Status = sent.status
+  const again: mpchat.Record = await chat.resend(conn, sent.id, { WebIM })
+  const why: number | string | undefined = again.error?.code
+  const killed: number = chat.openReport().failedSends
   const detach: () => void = chat.attach(conn, { style: 'listen' })
   const result = chat.receive({})
   const outcome: 'stored' | 'duplicate' | 'ignored' | 'unsaved' = result.outcome
@@ -31,7 +35,7 @@ async function page(conn: unknown, WebIM: unknown): Promise<void> {
   const left: string = mpchat.deleteLast('a[):]')
   off()
   detach()
-  void [options, status, outcome, older, unread, used, segments, label, left]
+  void [options, status, again, why, killed, outcome, older, unread, used, segments, label, left]
 }
 
 void page
