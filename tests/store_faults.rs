@@ -5,7 +5,7 @@ mod store_common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mpchat::store::{TextBackend, InsertOutcome, KeyValue, MemoryStorage, Store, StoreOptions, UpdateOutcome};
+use mpchat::store::{Fault, Full, InsertOutcome, KeyValue, MemoryStorage, Store, StoreOptions, TextBackend, UpdateOutcome};
 use mpchat::Status;
 use store_common::*;
 
@@ -213,22 +213,36 @@ enum Step {
     },
     Recall(String),
     Read(String),
+    /// The app is closed and opened again: a new store on the same storage.
+    Reopen,
 }
 
+const SWEPT: [&str; 5] = ["group:g1", "group:g2", "single:bob", "single:group_x", "chatroom:r"];
+
+/// 300 messages over five conversations (late ones, sends acknowledged, recalls, reads), with a
+/// restart halfway, so that faults also hit the opening of a store that holds history.
 fn scenario() -> Vec<Step> {
-    let conversations = [
-        "group:g1",
-        "group:g2",
-        "single:bob",
-        "single:group_x",
-        "chatroom:r",
-    ];
+    scenario_of(300, &SWEPT, 1)
+}
+
+/// The sweeps' scenario, small enough to run once per storage call in a debug build: 120 messages
+/// over four conversations, three times the size, so that each conversation still seals chunks and
+/// takes late messages into them.
+fn sweep_scenario() -> Vec<Step> {
+    scenario_of(120, &SWEPT[1..], 3)
+}
+
+fn scenario_of(messages: i64, conversations: &[&str], scale: usize) -> Vec<Step> {
     let mut steps = Vec::new();
-    for i in 0..300i64 {
-        let conversation = conversations[(i * 7 % 5) as usize];
+    let n = conversations.len() as i64;
+    for i in 0..messages {
+        if i == messages / 2 {
+            steps.push(Step::Reopen);
+        }
+        let conversation = conversations[(i * 7 % n) as usize];
         let time = if i % 17 == 0 { i * 100 - 2500 } else { i * 100 };
         if i % 9 == 0 {
-            let mut sending = sized(conversation, &format!("local{i}"), time, "me", 300);
+            let mut sending = sized(conversation, &format!("local{i}"), time, "me", 300 * scale);
             sending.status = Status::Sending;
             steps.push(Step::Insert(Box::new(sending)));
             steps.push(Step::Ack {
@@ -242,7 +256,7 @@ fn scenario() -> Vec<Step> {
                 &format!("srv{i:03}"),
                 time,
                 "peer",
-                300 + (i as usize % 5) * 100,
+                (300 + (i as usize % 5) * 100) * scale,
             ))));
         }
         if i % 23 == 0 && i > 0 {
@@ -255,167 +269,257 @@ fn scenario() -> Vec<Step> {
     steps
 }
 
-/// Runs a step, noting what it promised: ids that must be on storage, ids that must be gone.
-/// Returns false when a storage call failed during the step.
-fn run_step<K: KeyValue>(
-    store: &mut TestStore<K>,
-    step: &Step,
-    stored: &mut BTreeMap<String, String>,
-    gone: &mut BTreeSet<String>,
-) -> bool {
+/// What a run promised: ids reported stored (with their conversation), local ids re-keyed by an
+/// acknowledgement, and records evicted (reported) per conversation.
+#[derive(Default)]
+struct Promises {
+    stored: BTreeMap<String, String>,
+    gone: BTreeSet<String>,
+    evicted: BTreeMap<String, u64>,
+    inserts: usize,
+    /// The conversation of every record inserted, stored or not.
+    conversation_of: BTreeMap<String, String>,
+}
+
+/// Runs a step, noting what it promised. Returns false when a storage call failed during the step.
+fn run_step<K: KeyValue>(store: &mut TestStore<K>, step: &Step, promised: &mut Promises) -> bool {
     let update_ok = |outcome: mpchat::Result<UpdateOutcome>| matches!(outcome, Ok(o) if !matches!(o, UpdateOutcome::Unsaved { .. }));
-    match step {
-        Step::Insert(record) => match store.insert((**record).clone()) {
-            Ok(InsertOutcome::Stored) => {
-                stored.insert(record.id.clone(), record.conversation.clone());
-                true
+    let ok = match step {
+        Step::Insert(record) => {
+            promised.inserts += 1;
+            promised.conversation_of.insert(record.id.clone(), record.conversation.clone());
+            match store.insert((**record).clone()) {
+                Ok(InsertOutcome::Stored) => {
+                    promised.stored.insert(record.id.clone(), record.conversation.clone());
+                    true
+                }
+                Ok(InsertOutcome::Duplicate) => true,
+                _ => false,
             }
-            Ok(InsertOutcome::Duplicate) => true,
-            _ => false,
-        },
-        Step::Ack {
-            local,
-            server,
-            time,
-        } => match store.ack_sent(local, server, Some(*time)) {
+        }
+        Step::Ack { local, server, time } => match store.ack_sent(local, server, Some(*time)) {
             Ok(UpdateOutcome::Updated | UpdateOutcome::Merged) => {
-                let conversation = stored.remove(local).unwrap_or_default();
-                stored.insert(server.clone(), conversation);
-                gone.insert(local.clone());
+                promised.stored.remove(local);
+                let conversation = promised.conversation_of.get(local).cloned().unwrap_or_default();
+                promised.stored.insert(server.clone(), conversation);
+                promised.gone.insert(local.clone());
                 true
             }
             other => update_ok(other),
         },
         Step::Recall(id) => update_ok(store.recall(id, "peer")),
         Step::Read(conversation) => update_ok(store.mark_read(conversation)),
+        Step::Reopen => true,
+    };
+    for event in store.take_evictions() {
+        *promised.evicted.entry(event.conversation).or_default() += event.records;
     }
+    ok
 }
 
-fn check_store(
-    mem: &mut MemoryStorage,
-    stored: &BTreeMap<String, String>,
-    gone: &BTreeSet<String>,
-    context: &str,
-) {
+/// Runs the scenario on `mem` as it is armed: opening again at each `Reopen`. A killed run stops
+/// once its process is dead (the storage then refuses every call, as an app killed at the fault
+/// makes none).
+fn run_scenario(mem: &mut MemoryStorage, steps: &[Step]) -> Promises {
+    let mut promised = Promises::default();
+    let options = StoreOptions::default();
+    let mut store = Some(Store::open(TextBackend::new(&mut *mem), "me", options.clone()).expect("opening never fails on a storage fault").0);
+    for step in steps {
+        if let Step::Reopen = step {
+            drop(store.take());
+            store = Some(Store::open(TextBackend::new(&mut *mem), "me", options.clone()).expect("opening never fails on a storage fault").0);
+        }
+        let Some(current) = store.as_mut() else { break };
+        run_step(current, step, &mut promised);
+        if current.backend().kv().is_dead() {
+            break;
+        }
+    }
+    promised
+}
+
+/// Opens the healed storage and checks what a run promised: every record reported stored is there
+/// (or its conversation reported evicting at least as many records as are missing), in order, once,
+/// nothing re-keyed came back, nothing is skipped as corrupt, and the byte count is the storage's.
+/// Returns (reported stored, found, missing but reported evicted).
+fn check_store(mem: &mut MemoryStorage, promised: &Promises, context: &str) -> (u64, u64, u64) {
     let (mut store, report) = Store::open(TextBackend::new(&mut *mem), "me", StoreOptions::default()).unwrap();
-    assert!(
-        report.skipped_keys.is_empty(),
-        "{context}: {:?}",
-        report.skipped_keys
-    );
+    assert!(report.skipped_keys.is_empty(), "{context}: {:?}", report.skipped_keys);
+    assert_eq!(report.pending, 0, "{context}: a healthy storage leaves nothing pending");
     let mut seen = BTreeSet::new();
-    for conversation in [
-        "group:g1",
-        "group:g2",
-        "single:bob",
-        "single:group_x",
-        "chatroom:r",
-    ] {
+    for conversation in SWEPT {
         let history = all_history(&mut store, conversation);
         for pair in history.windows(2) {
-            assert!(
-                (pair[0].time, &pair[0].id) < (pair[1].time, &pair[1].id),
-                "{context}: order in {conversation}"
-            );
+            assert!((pair[0].time, &pair[0].id) < (pair[1].time, &pair[1].id), "{context}: order in {conversation}");
         }
         for record in history {
-            assert!(
-                seen.insert(record.id.clone()),
-                "{context}: duplicate {}",
-                record.id
-            );
+            assert!(seen.insert(record.id.clone()), "{context}: duplicate {}", record.id);
         }
     }
-    let server_id = |local: &str| {
-        format!(
-            "srv{:03}",
-            local.trim_start_matches("local").parse::<i64>().unwrap()
-        )
-    };
-    for (id, conversation) in stored {
+    let server_id = |local: &str| format!("srv{:03}", local.trim_start_matches("local").parse::<i64>().unwrap());
+    let mut missing: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut found = 0;
+    for (id, conversation) in &promised.stored {
         // A stored sending record may since have been re-keyed by an ack whose outcome was unsaved.
         let rekeyed = id.starts_with("local") && seen.contains(&server_id(id));
-        assert!(
-            seen.contains(id) || rekeyed,
-            "{context}: {id} of {conversation} was reported stored and is missing"
-        );
+        if seen.contains(id) || rekeyed {
+            found += 1;
+        } else {
+            *missing.entry(conversation).or_default() += 1;
+        }
+    }
+    for (conversation, n) in &missing {
+        let evicted = promised.evicted.get(*conversation).copied().unwrap_or(0);
+        assert!(*n <= evicted, "{context}: {n} records of {conversation} reported stored are missing ({evicted} reported evicted)");
     }
     for id in seen.iter().filter(|id| id.starts_with("local")) {
-        assert!(
-            !seen.contains(&server_id(id)),
-            "{context}: both {id} and its server id present"
-        );
+        assert!(!seen.contains(&server_id(id)), "{context}: both {id} and its server id present");
     }
-    for id in gone {
-        assert!(
-            !seen.contains(id),
-            "{context}: {id} was re-keyed and came back"
-        );
+    for id in &promised.gone {
+        assert!(!seen.contains(id), "{context}: {id} was re-keyed and came back");
     }
     let accounted = store.report().bytes_used;
     drop(store);
-    assert_eq!(
-        accounted,
-        mem.bytes_under(PREFIX),
-        "{context}: byte accounting"
+    assert_eq!(accounted, mem.bytes_under(PREFIX), "{context}: byte accounting");
+    (promised.stored.len() as u64, found, missing.values().sum())
+}
+
+/// How the storage fails at call k of a sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Model {
+    /// Call k throws and changes nothing.
+    Throw,
+    /// Call k, a write, takes effect and then throws (a read just throws).
+    AfterEffect,
+    /// Calls k and k + 1 throw.
+    TwoInARow,
+    /// Calls k to k + 7 throw.
+    Run,
+    /// From call k on the storage is full (the rest was taken by others): a write that would grow
+    /// it throws `quota reached`; what mpchat removes makes room again.
+    Full,
+    /// From call k on every write throws `quota reached`, whatever is removed.
+    Refuse,
+}
+
+impl Model {
+    fn arm(self, mem: &mut MemoryStorage, k: u64) {
+        match self {
+            Model::Throw => mem.fail_call(k),
+            Model::AfterEffect => mem.fault_at(k, Fault::AfterEffect),
+            Model::TwoInARow => mem.fail_calls(k, 2),
+            Model::Run => mem.fail_calls(k, 8),
+            Model::Full => mem.fill_at(k, Full::Quota),
+            Model::Refuse => mem.fill_at(k, Full::Refuse),
+        }
+    }
+
+    /// Steps whose outcome one run of this model may lose (continued runs).
+    fn lost_steps(self) -> Option<usize> {
+        match self {
+            Model::Throw | Model::AfterEffect => Some(1),
+            Model::TwoInARow => Some(2),
+            Model::Run | Model::Full | Model::Refuse => None,
+        }
+    }
+}
+
+/// Sweeps a fault model over every call of the scenario, each run continued (the app goes on and
+/// reopens at the end) or killed (the app dies at the fault), and checks each run after a reopen
+/// on the healed storage. Prints and returns the figures.
+fn sweep(model: Model, killed: bool) -> (u64, u64, u64, u64) {
+    let steps = sweep_scenario();
+    let mut clean = MemoryStorage::with_wx_limits();
+    let promised = run_scenario(&mut clean, &steps);
+    assert_eq!(promised.stored.len(), 120, "every message is stored on a healthy storage");
+    let total_calls = clean.calls();
+    assert!(total_calls > 300, "{total_calls}");
+    // The scenario does what the sweep is meant to fault: sealing, late messages into sealed chunks.
+    let sealed = clean.key_list().iter().filter(|k| k.contains("/c/")).count();
+    assert!(sealed >= 8, "{sealed} chunks");
+    let (mut reported, mut found, mut evicted) = (0, 0, 0);
+    let mut most_evicted = 0;
+    for k in 1..=total_calls {
+        let mut mem = MemoryStorage::with_wx_limits();
+        model.arm(&mut mem, k);
+        if killed {
+            mem.kill_on_fault();
+        }
+        let promised = run_scenario(&mut mem, &steps);
+        mem.heal();
+        let context = format!("{model:?} at call {k}, {}", if killed { "killed" } else { "continued" });
+        let (r, f, e) = check_store(&mut mem, &promised, &context);
+        (reported, found, evicted) = (reported + r, found + f, evicted + e);
+        if let (false, Some(lost)) = (killed, model.lost_steps()) {
+            assert!(promised.stored.len() + lost >= promised.inserts, "{context}: lost more than {lost} steps' outcome");
+        }
+        if model == Model::Refuse {
+            // Evicting cannot make room in a storage that refuses everything: once it made room for
+            // all it was writing and storage still refused, the store stops evicting, so history
+            // is not emptied trying: a chunk or two (about 32 records each) per opening of the store.
+            let evicted: u64 = promised.evicted.values().sum();
+            assert!(evicted <= 100, "{context}: {evicted} records evicted");
+            most_evicted = most_evicted.max(evicted);
+        }
+    }
+    assert_eq!(reported, found + evicted);
+    println!(
+        "fault sweep {model:?}, {}: {total_calls} fault points, {reported} messages reported stored, {found} found after reopen, {evicted} missing and reported evicted{}",
+        if killed { "killed" } else { "continued" },
+        if model == Model::Refuse { format!(" (at most {most_evicted} records evicted in a run of 300 messages)") } else { String::new() },
     );
+    (total_calls, reported, found, evicted)
 }
 
 #[test]
-fn fault_sweep_nothing_reported_stored_is_lost() {
+fn fault_sweep_a_call_that_throws() {
+    sweep(Model::Throw, false);
+    sweep(Model::Throw, true);
+}
+
+#[test]
+fn fault_sweep_a_write_that_takes_effect_then_throws() {
+    sweep(Model::AfterEffect, false);
+    sweep(Model::AfterEffect, true);
+}
+
+#[test]
+fn fault_sweep_two_faults_in_a_row() {
+    sweep(Model::TwoInARow, false);
+}
+
+#[test]
+fn fault_sweep_eight_calls_that_throw() {
+    sweep(Model::Run, false);
+}
+
+#[test]
+fn fault_sweep_a_storage_that_fills_up_and_stays_full() {
+    sweep(Model::Full, false);
+    sweep(Model::Full, true);
+}
+
+#[test]
+fn fault_sweep_a_storage_that_refuses_every_write() {
+    sweep(Model::Refuse, false);
+    sweep(Model::Refuse, true);
+}
+
+#[test]
+fn fault_sweep_reads_that_throw_now_and_then() {
+    // Every second or third read throws, from the first open on, for the whole run.
     let steps = scenario();
-    // Count the calls of a clean run.
-    let mut clean = MemoryStorage::with_wx_limits();
-    {
-        let mut store = open(&mut clean);
-        let (mut stored, mut gone) = (BTreeMap::new(), BTreeSet::new());
-        for step in &steps {
-            run_step(&mut store, step, &mut stored, &mut gone);
-        }
-        assert!(stored.len() >= 290);
-    }
-    let total_calls = clean.calls();
-    assert!(total_calls > 300, "{total_calls}");
-    // Every k in release builds; every third k in debug builds, where a full sweep takes minutes.
-    let stride = if cfg!(debug_assertions) { 3 } else { 1 };
-    for k in (1..=total_calls).step_by(stride) {
-        for killed in [false, true] {
-            let mut mem = MemoryStorage::with_wx_limits();
-            mem.fail_call(k);
-            let (mut stored, mut gone) = (BTreeMap::new(), BTreeSet::new());
-            // A killed process stops at the failing call; a living one goes on, retrying a failed open.
-            let mut run =
-                |mem: &mut MemoryStorage| match Store::open(TextBackend::new(mem), "me", StoreOptions::default()) {
-                    Ok((mut store, _)) => {
-                        for step in &steps {
-                            if !run_step(&mut store, step, &mut stored, &mut gone) && killed {
-                                break;
-                            }
-                        }
-                        true
-                    }
-                    Err(_) => false,
-                };
-            if !run(&mut mem) && !killed {
-                run(&mut mem);
-            }
-            mem.heal();
-            let context = format!(
-                "fault at call {k}, {}",
-                if killed { "killed" } else { "continued" }
-            );
-            check_store(&mut mem, &stored, &gone, &context);
-            if !killed {
-                let inserts = steps
-                    .iter()
-                    .filter(|s| matches!(s, Step::Insert(_)))
-                    .count();
-                assert!(
-                    stored.len() + 1 >= inserts,
-                    "{context}: one fault loses at most the outcome of one step"
-                );
-            }
-        }
+    for (period, phase) in [(3, 0), (3, 1), (3, 2), (2, 0), (2, 1)] {
+        let mut mem = MemoryStorage::with_wx_limits();
+        mem.flaky_reads(period, phase);
+        let promised = run_scenario(&mut mem, &steps);
+        mem.heal();
+        let context = format!("every {period}th read throws, from read {}", phase + 1);
+        let (reported, found, _) = check_store(&mut mem, &promised, &context);
+        assert_eq!(reported, found, "{context}");
+        // Reads that throw delay records; they do not stop the store.
+        assert!(promised.stored.len() * 10 >= promised.inserts * 9, "{context}: {} of {} stored", promised.stored.len(), promised.inserts);
+        println!("fault sweep flaky reads (every {period}th from read {}): {reported} messages reported stored, {found} found after reopen", phase + 1);
     }
 }
 
@@ -426,9 +530,9 @@ fn reopened_accounting_matches_storage_after_faults() {
         mem.fail_call(k);
         {
             let mut store = open(&mut mem);
-            let (mut stored, mut gone) = (BTreeMap::new(), BTreeSet::new());
+            let mut promised = Promises::default();
             for step in scenario().iter().take(150) {
-                run_step(&mut store, step, &mut stored, &mut gone);
+                run_step(&mut store, step, &mut promised);
             }
         }
         mem.heal();
