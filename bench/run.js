@@ -1,6 +1,6 @@
 // `make bench`: every benchmark, one report (needs dist/ built: `make build`).
 'use strict'
-const benches = [require('./emoji'), require('./store'), require('./load'), require('./jsc')]
+const benches = [require('./emoji'), require('./store'), require('./load'), require('./search'), require('./jsc')]
 
 async function main() {
   for (const bench of benches) console.log(`${await bench.run()}\n`)

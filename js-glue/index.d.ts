@@ -45,8 +45,20 @@ export interface Record {
   recalled?: boolean
   /** Why the SDK refused to send it (status 'failed'). */
   error?: { code?: number | string; message: string }
-  /** The sender's ext less the keys mpchat read (profile, mentions). Untrusted display data. */
+  /** The sender's ext less the keys mpchat read (profile, mentions, msgQuote). Untrusted display data. */
   ext: { [key: string]: unknown }
+  /** The message this one replies to, from ext.msgQuote (Easemob's UIKit convention), sanitised. */
+  quote?: Quote
+}
+
+export interface Quote {
+  /** The quoted message's id. */
+  id: string
+  /** One line for it: its text cut at 50 characters with '…', or '[图片]', '[语音]', '[文件] a.pdf', '[位置] …'. */
+  preview: string
+  /** Who sent it: a name, else an id; '' when the quoting message did not say. */
+  sender: string
+  type: MessageType
 }
 
 export interface Profile {
@@ -95,6 +107,8 @@ export interface BuildInput {
   msg?: string
   /** Users to @mention (group and chat room), or 'all'. */
   mentions?: string[] | 'all'
+  /** The id of a stored record this message replies to: ext.msgQuote is filled from it. */
+  quote?: string
   ext?: { [key: string]: unknown }
   [field: string]: unknown
 }
@@ -173,9 +187,19 @@ export interface Chat {
   subscribe(conversation: ConversationName | '*', listener: (record: Record, info: { previousId?: string }) => void): () => void
   on(event: 'evicted', listener: (event: { conversation: ConversationName; records: number; wholeConversation: boolean }) => void): () => void
   on(event: 'error', listener: (error: unknown) => void): () => void
+  /** A one-to-one peer is typing: show it for about 5 s, or until their next message. */
+  on(event: 'typing', listener: (event: { conversation: ConversationName; from: string }) => void): () => void
+  /** Tells a one-to-one peer I am typing, at most once per 5 s; true when a notice went out. */
+  typing(conn: any, conversation: ConversationName, sdk: { WebIM: any }): boolean
   /** How many subscribe/on listeners are registered. */
   listenerCount(): number
   history(conversation: ConversationName, options?: { before?: string; limit?: number }): Record[]
+  /**
+   * The `limit` (default 20) newest stored records whose text, file name or address contains `query`
+   * (Latin case-insensitively; CJK, emoji and codes by substring), older than `before` (a record id),
+   * in one conversation when given; newest first. Recalled messages are left out.
+   */
+  search(query: string, options?: { conversation?: ConversationName; limit?: number; before?: string }): { record: Record; conversation: ConversationName }[]
   conversations(): ConversationSummary[]
   markRead(conversation: ConversationName): void
   unreadTotal(): number

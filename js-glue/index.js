@@ -7,6 +7,7 @@ const glue = require('./mpchat_glue.js')
 const { createWire, utf8Length } = require('./wire.js')
 const { createHost, checkStorage } = require('./host.js')
 const { createEmojiParser } = require('./emoji.js')
+const { searchStored } = require('./search.js')
 
 const DEFAULT_WASM_PATH = '/mpchat/mpchat_bg.wasm.br'
 
@@ -78,6 +79,9 @@ function wellFormed(json) {
 
 // SDK callbacks that carry messages, by message type. Images come to addEventHandler as onImageMessage
 // and to the legacy listen() as onPictureMessage (SDK 4.21.1 calls only that one there).
+const TYPING_REASON = 'a typing notice: an event for pages (chat.on(\'typing\')), never history'
+const TYPING_INTERVAL_MS = 5000
+
 const MESSAGE_EVENTS = ['onTextMessage', 'onImageMessage', 'onPictureMessage', 'onAudioMessage', 'onVideoMessage',
   'onFileMessage', 'onLocationMessage', 'onCmdMessage', 'onCustomMessage']
 
@@ -94,8 +98,9 @@ class Chat {
     this._consumed = new Set(settings.consumed)
     this._emoji = options.emoji ? createEmojiParser(settings.emoji, runtime.joins) : runtime.emoji
     this._listeners = new Map() // conversation name or '*' -> Set of listeners
-    this._events = new Map() // 'evicted' | 'error' -> Set of listeners
+    this._events = new Map() // 'evicted' | 'error' | 'typing' -> Set of listeners
     this._sending = new Set() // local ids whose send() is awaiting the SDK; send() settles them itself
+    this._typingSent = new Map() // conversation -> when my last typing notice went out
     this.user = options.user
   }
 
@@ -178,6 +183,7 @@ class Chat {
   normalize(message) {
     try {
       const result = this._normalized(message, false, false)
+      if (result.outcome === 'typing') return { outcome: 'ignored', conversation: result.conversation, reason: TYPING_REASON }
       if (result.outcome !== 'ok') return result
       return { outcome: 'ok', conversation: result.conversation, record: this._withSegments(JSON.parse(result.json)) }
     } catch (err) {
@@ -192,6 +198,7 @@ class Chat {
   receive(message) {
     try {
       const normalized = this._normalized(message, true, false)
+      if (normalized.outcome === 'typing') return this._typingNotice(normalized)
       if (normalized.outcome !== 'ok') return { outcome: 'ignored', notified: 0, reason: normalized.reason }
       const result = this._store(normalized)
       result.notified = result.outcome === 'stored' || result.outcome === 'unsaved' ? this._publish(result.record) : 0
@@ -201,6 +208,36 @@ class Chat {
     } catch (err) {
       return { outcome: 'ignored', notified: 0, reason: `mpchat could not take the message: ${err && err.message}` }
     }
+  }
+
+  /** A typing notice received: the 'typing' event (not for my own devices' notices), nothing stored. */
+  _typingNotice({ conversation, from }) {
+    if (from !== this.user) this._emit('typing', { conversation, from })
+    return { outcome: 'ignored', conversation, notified: 0, reason: TYPING_REASON }
+  }
+
+  /**
+   * Tells a one-to-one peer I am typing (Easemob's convention: a cmd message with action 'TypingBegin',
+   * delivered only to online users), at most once per 5 s per conversation. Nothing is stored.
+   * @returns {boolean} true when a notice went out, false when throttled
+   */
+  typing(conn, conversation, { WebIM } = {}) {
+    const name = String(conversation)
+    const [kind, ...rest] = name.split(':')
+    const peer = rest.join(':')
+    if (kind !== 'single' || !peer) {
+      throw new TypeError(`mpchat: typing notices are one-to-one only ('single:<user>'), not ${JSON.stringify(name)}`)
+    }
+    const now = Date.now()
+    const last = this._typingSent.get(name)
+    if (last !== undefined && now - last < TYPING_INTERVAL_MS) return false
+    const options = this.build({ type: 'cmd', chatType: 'singleChat', to: peer, action: 'TypingBegin', deliverOnlineOnly: true })
+    const message = createSdkMessage(WebIM, options)
+    this._typingSent.set(name, now)
+    Promise.resolve()
+      .then(() => conn.send(message))
+      .catch((err) => this._emit('error', err))
+    return true
   }
 
   /**
@@ -372,6 +409,33 @@ class Chat {
     for (const event of this._json(this._core.take_evictions())) this._emit('evicted', event)
   }
 
+  /**
+   * Searches everything stored: the `limit` newest records whose text (or file name, or address)
+   * contains `query` — Latin case-insensitively, CJK and emoji by substring — older than `before` (a
+   * record id) when given, in one conversation when `conversation` is given. Newest first.
+   * @returns {{ record: object, conversation: string }[]}
+   */
+  search(query, { conversation, limit = 20, before } = {}) {
+    if (typeof query !== 'string' || query.trim() === '') {
+      throw new TypeError('mpchat: search needs a non-empty string to look for')
+    }
+    let bound
+    if (before != null) {
+      const at = this._recordOf(String(before))
+      if (!at.record) throw new TypeError(`mpchat: search: no stored record has id ${JSON.stringify(String(before))} (before)`)
+      bound = this._host.copy(at.record.doc)
+    }
+    this._args(conversation == null ? null : String(conversation))
+    const plan = this._json(this._core.search_plan())
+    const found = searchStored(this._storage, plan, query, { limit: clampLimit(limit), before: bound })
+    this._args(...found.map((r) => [r.conversation, r.time, r.id, r.direction, r.status]))
+    const statuses = this._json(this._core.presented())
+    return found.map((record, i) => {
+      if (statuses[i]) record.status = statuses[i]
+      return { record: this._withSegments(record), conversation: record.conversation }
+    })
+  }
+
   /** The `limit` newest records older than `before` (a record id), oldest first. */
   history(conversation, { before, limit = 20 } = {}) {
     this._args(String(conversation), before == null ? null : String(before))
@@ -480,7 +544,9 @@ async function createChat(options) {
   if (unreadable) throw new TypeError(`mpchat: ${unreadable}`)
   const host = createHost(storage, wire, projections)
   const core = new glue.ChatCore(host)
-  return new Chat(core, host, wire.json(core.settings()), options)
+  const chat = new Chat(core, host, wire.json(core.settings()), options)
+  chat._storage = storage
+  return chat
 }
 
 /** Text → [{type:'txt', data}, {type:'emoji', data:'ee_1.png', code:'[):]'}] with the Easemob table. */

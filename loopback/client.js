@@ -11,6 +11,8 @@
 
 const fs = require('fs');
 const http = require('http');
+const os = require('os');
+const path = require('path');
 const vm = require('vm');
 const { createFakeWx } = require('./fake-wx');
 const { NEWEST, bundlePath, sdkUnderTest } = require('./sdks');
@@ -168,6 +170,11 @@ function loadWebSdk(sdk = NEWEST) {
   const module = { exports: {} };
   withHostGlobals({ WebSocket, XMLHttpRequest: LoopbackXMLHttpRequest, location },
     () => factory.call(globalThis, module, module.exports, require, ...names.map((n) => scope[n])));
+  // 3.x makes each REST request with `new global.XMLHttpRequest` at call time, on the global object it found
+  // at load (the host's): as in a browser, the page keeps one (loopback hosts only) for the process's life.
+  if (sdk.legacy && typeof globalThis.XMLHttpRequest === 'undefined') {
+    Object.defineProperty(globalThis, 'XMLHttpRequest', { value: LoopbackXMLHttpRequest, configurable: true, writable: true });
+  }
   return { WebIM: moduleExports(module), unload };
 }
 
@@ -326,12 +333,38 @@ function isLoginError(err) {
 }
 
 /**
+ * Files for a fake wx in Node: wx.uploadFile reads real paths (a test's temporary files), wx.downloadFile
+ * writes into a temporary folder of this client's, made on first use; `remove()` deletes that folder.
+ */
+function temporaryFiles() {
+  let dir = null;
+  let serial = 0;
+  const folder = () => dir || (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpchat-wx-')));
+  return {
+    read: (file) => new Uint8Array(fs.readFileSync(file)),
+    write(bytes, name, filePath) {
+      const target = filePath || path.join(folder(), `${++serial}-${String(name).replace(/[^\w.-]/g, '_').slice(-60)}`);
+      fs.writeFileSync(target, bytes);
+      return target;
+    },
+    get userDataPath() { return folder(); },
+    remove() {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      dir = null;
+    },
+  };
+}
+
+/**
  * Log `user` in to `server` with an SDK (`sdk`, default the one under test, ./sdks.js): its mini-program build
  * through the server's in-memory socket, or, for a release with only a web build, its web build over the
  * server's WebSocket listener (start the server with a `port`).
  * Options: `device` (tells two devices of one user apart; it becomes the SDK's deviceId), `token`,
  * `connectionOptions` (extra fields for `new connection`), `connectSocket` (another transport with the
- * signature of wx.connectSocket), `beforeOpen(conn, WebIM)` (called before login, to attach handlers).
+ * signature of wx.connectSocket), `http` (another transport for wx.request/uploadFile/downloadFile, see
+ * fake-wx.js; default the server's in-memory HTTP), `beforeOpen(conn, WebIM)` (called before login, to attach
+ * handlers). The fake wx's uploads read real paths; its downloads land in a temporary folder of the client's,
+ * removed by close().
  * Resolves once the SDK is connected, with
  * `{conn, WebIM, sdk, wx?, user, on, send, recall, disconnected, reconnected, close}`;
  * `close()` logs out and waits until the SDK reports the disconnect.
@@ -339,9 +372,23 @@ function isLoginError(err) {
 async function connectClient(server, options = {}) {
   const sdk = options.sdk || sdkUnderTest();
   if (sdk.build === 'web') return connectWebClient(server, { ...options, sdk });
-  const wx = createFakeWx({ connectSocket: options.connectSocket || server.wxConnectSocket });
-  const client = await login(loadSdk(wx, sdk), server, sdk, options);
-  return { ...client, wx };
+  const files = temporaryFiles();
+  const wx = createFakeWx({ connectSocket: options.connectSocket || server.wxConnectSocket, http: options.http || server.wxHttp, files });
+  let client;
+  try {
+    client = await login(loadSdk(wx, sdk), server, sdk, options);
+  } catch (err) {
+    files.remove();
+    throw err;
+  }
+  return {
+    ...client,
+    wx,
+    async close() {
+      await client.close();
+      files.remove();
+    },
+  };
 }
 
 /**

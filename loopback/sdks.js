@@ -13,9 +13,8 @@ const fs = require('fs');
 const path = require('path');
 
 // What a release does differently from the newest, found by driving it against the loopback server. Each is a
-// reason, so a test can skip (`{ skip: sdk.quirks.restChatRooms }`) or expect the release's own behaviour.
+// reason, so a test can skip (`{ skip: sdk.quirks.noIsLast }`) or expect the release's own behaviour.
 const QUIRKS = {
-  restChatRooms: 'joinChatRoom is a REST call, and the loopback server has no REST API',
   silentLoginRefusal: 'a refused login raises no event and never completes',
   mutedWithoutFail: 'a send refused because the sender is muted calls no fail callback, only onMutedMessage',
   unsettledOnDrop: 'a send pending when the socket drops never settles, and is not sent again',
@@ -28,17 +27,25 @@ const QUIRKS = {
   noBatchEvent: 'no onMessage batch event',
   noVideoThumb: 'addEventHandler gives a received video no thumb',
   dropsFileLength: 'message.create keeps no file_length for an image or file',
+  noOnlineOnly: 'no deliverOnlineOnly: a typing notice is an ordinary cmd message, kept for users offline',
+  noIsLast: 'getHistoryMessages resolves {cursor, messages} without isLast: the last page is the one with no cursor',
+  noHistoryFilters: 'getHistoryMessages has no searchOptions (message types, sender, time range)',
+  plainJoinedGroups: 'getJoinedGroups has no needAffiliations/needRole: it always answers [{groupid, groupname}]',
+  rawRestErrors: 'a REST call the server refuses rejects with wx.request\'s raw answer ({statusCode, data: {error_description}}), '
+    + 'with no SDK error type',
 };
 const quirks = (...names) => Object.fromEntries(names.map((name) => [name, QUIRKS[name]]));
 
 const SDKS = [
   { version: '3.6.3', package: 'easemob-websdk-3.6.3', web: { bundle: 'Easemob-chat-3.6.3.js', sockjs: true },
-    quirks: quirks('restChatRooms', 'mutedWithoutFail', 'unsettledOnDrop', 'unackedWhileDown', 'noBatchEvent') },
+    quirks: quirks('mutedWithoutFail', 'unsettledOnDrop', 'unackedWhileDown', 'noBatchEvent', 'noOnlineOnly') },
   { version: '4.0.8', package: 'easemob-websdk-4.0.8', web: { bundle: 'Easemob-chat.js', sockjs: true },
-    quirks: quirks('restChatRooms', 'silentLoginRefusal', 'unsettledOnDrop', 'lostWhileDown', 'noBatchEvent', 'dropsFileLength') },
+    quirks: quirks('silentLoginRefusal', 'unsettledOnDrop', 'lostWhileDown', 'noBatchEvent', 'dropsFileLength', 'noOnlineOnly',
+      'noIsLast', 'noHistoryFilters', 'plainJoinedGroups') },
   { version: '4.1.6', package: 'easemob-websdk-4.1.6', miniProgram: { globals: ['navigator'] }, web: { bundle: 'Easemob-chat.js', sockjs: true },
-    quirks: quirks('silentLoginRefusal', 'brokenWhileDown', 'noBatchEvent', 'noVideoThumb') },
-  { version: '4.7.0', package: 'easemob-websdk-4.7.0', miniProgram: { globals: ['self', 'navigator'] }, web: { bundle: 'Easemob-chat.js', sockjs: true } },
+    quirks: quirks('silentLoginRefusal', 'brokenWhileDown', 'noBatchEvent', 'noVideoThumb', 'rawRestErrors', 'noIsLast') },
+  { version: '4.7.0', package: 'easemob-websdk-4.7.0', miniProgram: { globals: ['self', 'navigator'] }, web: { bundle: 'Easemob-chat.js', sockjs: true },
+    quirks: quirks('rawRestErrors') },
   { version: '4.13.0', package: 'easemob-websdk-4.13.0', miniProgram: {}, web: { bundle: 'Easemob-chat.js' } },
   { version: '4.17.0', package: 'easemob-websdk-4.17.0', miniProgram: {}, web: { bundle: 'Easemob-chat.js' } },
   { version: '4.19.1', package: 'easemob-websdk-4.19.1', miniProgram: {}, web: { bundle: 'Easemob-chat.js' } },

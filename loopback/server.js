@@ -6,14 +6,20 @@
 // which also speaks SockJS under /ws for the web builds that open their socket that way (3.x up to 4.7.0).
 //
 // What it models: token login (any non-empty token), unread sync, send acknowledgement with a server message
-// id, relay of one-to-one, group and chat-room messages, chat-room join/leave, acks (read, delivery, channel)
-// and recalls between clients, plus test controls: offline backlogs, re-delivery, server-side recall, read and
-// delivery acks, and muting. Every chat message it sees is recorded in `server.log` with its wire body type.
+// id, relay of one-to-one, group and chat-room messages (online-only ones, such as typing notices, reach only
+// connected devices), chat-room join/leave, acks (read, delivery, channel), recalls and edits between clients,
+// plus test controls: offline backlogs, server-side history, re-delivery, server-side recall, read and delivery
+// acks, and muting. Every chat message it sees is recorded in `server.log` with its wire body type.
+// Over HTTP (./rest.js, the same handler for the 127.0.0.1 listener and for the fake wx's in-memory wx.request,
+// wx.uploadFile and wx.downloadFile): history roaming, reactions (with their notices over the socket), user
+// attributes, contacts, groups and their members, and chat files kept in a temporary folder (./chatfiles.js).
 // A bad network is made here too: a socket dropped in the middle of a send, a user held off the network,
 // the server going down and coming back, an acknowledgement that never comes.
 
 const http = require('http');
 const { loadSchema } = require('./schema');
+const { ChatFiles } = require('./chatfiles');
+const { createRestApi } = require('./rest');
 
 const DEFAULT_CONFIG = {
   appKey: 'mpchat#loopback',
@@ -28,8 +34,13 @@ const MUC_DOMAIN = 'conference.easemob.com';
 
 // MSync commands, Meta namespaces, MessageBody types and status codes, as numbered in the SDK's schema.
 const COMMAND = { SYNC: 0, UNREAD: 1, NOTICE: 2, PROVISION: 3, LOGOUT: 4 };
-const NS = { STATISTIC: 0, CHAT: 1, MUC: 2 };
+const NS = { STATISTIC: 0, CHAT: 1, MUC: 2, NOTIFY: 5 };
 const BODY = { CHAT: 1, GROUPCHAT: 2, CHATROOM: 3, READ_ACK: 4, DELIVER_ACK: 5, RECALL: 6, CHANNEL_ACK: 7, EDIT: 8 };
+const EDIT_SCOPE = { BODY: 1, BODY_AND_EXT: 2 };
+const ROUTE = { ALL: 0, ONLINE: 1, DIRECT: 2 };
+// How an edit notice names a conversation kind (the SDK maps these back to singleChat/groupChat/chatRoom).
+const EDIT_CHAT_TYPE = { CHAT: 'chat:user', GROUPCHAT: 'chat:group', CHATROOM: 'chat:room' };
+const CHAT_BODIES = ['CHAT', 'GROUPCHAT', 'CHATROOM'];
 const BODY_NAME = Object.fromEntries(Object.entries(BODY).map(([k, v]) => [v, k]));
 const CONTENT = { txt: 0, img: 1, video: 2, loc: 3, audio: 4, file: 5, cmd: 6, custom: 7 };
 const CONTENT_NAME = ['TEXT', 'IMAGE', 'VIDEO', 'LOCATION', 'VOICE', 'FILE', 'COMMAND', 'CUSTOM', 'COMBINE'];
@@ -230,13 +241,51 @@ class LoopbackServer {
     this.schema = loadSchema();
     this.appKey = config.appKey || DEFAULT_CONFIG.appKey;
     this.users = new Set(config.users || DEFAULT_CONFIG.users);
-    this.groups = new Map(Object.entries(config.groups || DEFAULT_CONFIG.groups).map(([id, m]) => [id, new Set(m)]));
-    this.chatRooms = new Map(Object.entries(config.chatRooms || DEFAULT_CONFIG.chatRooms).map(([id, m]) => [id, new Set(m)]));
-    for (const [kind, table] of [['group', this.groups], ['chat room', this.chatRooms]]) {
-      for (const [id, members] of table) {
-        for (const m of members) if (!this.users.has(m)) throw new Error(`loopback: ${kind} '${id}' lists '${m}', who is not among the users`);
+    // A group or chat room is configured as its member list, or as {members, name?, description?, avatar?,
+    // owner? (default: the first member), admins?, custom?, public?}.
+    this.groups = new Map();
+    this.chatRooms = new Map();
+    this.groupInfo = new Map(); // group or chat room id -> {name, description, avatar, owner, admins, custom, public, created, joined}
+    const created = Date.now();
+    for (const [kind, table, source] of [['group', this.groups, config.groups || DEFAULT_CONFIG.groups],
+      ['chat room', this.chatRooms, config.chatRooms || DEFAULT_CONFIG.chatRooms]]) {
+      for (const [id, value] of Object.entries(source)) {
+        const spec = Array.isArray(value) ? { members: value } : { ...value, members: value.members || [] };
+        for (const m of spec.members) if (!this.users.has(m)) throw new Error(`loopback: ${kind} '${id}' lists '${m}', who is not among the users`);
+        table.set(id, new Set(spec.members));
+        const owner = spec.owner || spec.members[0] || '';
+        this.groupInfo.set(id, {
+          name: spec.name ?? id,
+          description: spec.description ?? '',
+          avatar: spec.avatar ?? '',
+          owner,
+          admins: new Set(spec.admins || []),
+          custom: spec.custom ?? '',
+          public: Boolean(spec.public),
+          created,
+          joined: new Map(spec.members.map((m) => [m, created])),
+        });
       }
     }
+    // User attributes (fetchUserInfoById): user -> {nickname?, avatarurl?, mail?, phone?, gender?, sign?, birth?, ext?}.
+    this.profiles = new Map([...this.users].map((u) => [u, { ...((config.profiles || {})[u] || {}) }]));
+    // Contacts (roster): user -> Set of users; by default everyone has everyone else.
+    this.contacts = new Map([...this.users].map((u) => [u, new Set(config.contacts
+      ? (config.contacts[u] || []) : [...this.users].filter((v) => v !== u))]));
+    for (const [u, list] of this.contacts) {
+      for (const v of list) if (!this.users.has(v)) throw new Error(`loopback: contacts of '${u}' list '${v}', who is not among the users`);
+    }
+    // How many times a message may be edited (Easemob's documented default is 10).
+    this.editLimit = config.editLimit ?? 10;
+    // Chat file downloads need the file's share secret or a user token when set (Easemob's optional
+    // access restriction); by default a file's URL is enough.
+    this.restrictFiles = Boolean(config.restrictFiles);
+    this.tokens = new Map(); // access token -> user, from logins
+    this.history = new Map(); // conversation key -> server ids of its chat messages, oldest first (roaming)
+    this.reactions = new Map(); // server id -> Map(reaction -> {id, users: [user, ...], createdAt, updatedAt})
+    this.files = new ChatFiles();
+    this.uploadFaults = []; // what the next uploads answer instead of storing the file (failNextUpload)
+    this.rest = createRestApi(this);
     /** Every chat message seen, in order: {serverMsgId, localMsgId, bodyType, contentType, from, to, text, ext, status, reason?}. */
     this.log = [];
     this.sessions = new Set();
@@ -261,6 +310,9 @@ class LoopbackServer {
     this.sockJsUrl = null;
     // Same signature as wx.connectSocket: a fake wx hands this straight to the SDK.
     this.wxConnectSocket = (options) => new MemorySocketTask(this, options || {});
+    // HTTP without a socket, for a fake wx (its `http`): the same handler the listener uses, reachable at
+    // loopback addresses only (and, once the server listens, at its port only).
+    this.wxHttp = (request) => this._memoryHttp(request);
   }
 
   // ---- transport plumbing -------------------------------------------------------------------------------
@@ -282,7 +334,8 @@ class LoopbackServer {
     // connection of theirs is up (it had its own copy).
     if (!session.user || this._online(session.user)) return;
     for (const { queue, metas } of session.pending.values()) {
-      for (const meta of metas) this._keepOffline(session.user, queue, meta);
+      // (What was for online devices only is gone with the connection.)
+      for (const meta of metas) if (meta.routetype !== ROUTE.ONLINE) this._keepOffline(session.user, queue, meta);
     }
     session.pending.clear();
   }
@@ -349,17 +402,47 @@ class LoopbackServer {
     socket.send('o');
   }
 
-  /** HTTP on the listener: SockJS's /info, which a SockJS client asks before it opens its socket. */
+  /** HTTP on the listener: SockJS's /info (asked before a SockJS client opens its socket), then the REST API. */
   _http(request, response) {
+    const chunks = [];
+    request.on('data', (chunk) => chunks.push(chunk));
+    request.on('error', () => response.destroy());
+    request.on('end', () => {
+      this._handleHttp({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body: Buffer.concat(chunks),
+        origin: `http://${request.headers.host || `${this.host}:${this.port}`}`,
+      }).then(({ statusCode, headers, body }) => {
+        response.writeHead(statusCode, headers);
+        response.end(body);
+      }, () => response.destroy());
+    });
+  }
+
+  /** One HTTP exchange: {method, url, headers, body: Buffer, origin} -> {statusCode, headers, body: Buffer}. */
+  async _handleHttp(request) {
     const { pathname } = new URL(request.url, 'http://loopback');
     if (request.method === 'GET' && pathname === `${SOCKJS_PREFIX}/info`) {
-      response.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', 'access-control-allow-origin': '*', 'cache-control': 'no-store' });
-      response.end(JSON.stringify({ websocket: true, origins: ['*:*'], cookie_needed: false, entropy: 1 }));
-      return;
+      const body = Buffer.from(JSON.stringify({ websocket: true, origins: ['*:*'], cookie_needed: false, entropy: 1 }));
+      return { statusCode: 200, headers: { 'content-type': 'application/json; charset=UTF-8', 'access-control-allow-origin': '*', 'cache-control': 'no-store' }, body };
     }
-    // The REST API is not modelled: a call gets the error body the SDK parses.
-    response.writeHead(404, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
-    response.end(JSON.stringify({ error: 'not_found', error_description: 'the loopback server has no REST API' }));
+    return this.rest(request);
+  }
+
+  /** The in-memory HTTP a fake wx uses: {method, url (absolute), headers, body} -> {statusCode, headers, body}. */
+  async _memoryHttp({ method = 'GET', url, headers = {}, body } = {}) {
+    let target;
+    try { target = new URL(String(url)); } catch { throw new Error(`invalid url ${url}`); }
+    if (!isLoopbackHost(target.hostname)) throw new Error(`the loopback server only answers 127.0.0.1 urls, got ${url}`);
+    if (this._closed || this._down) throw new Error('the loopback server is not running');
+    if (this.port !== null && target.port && Number(target.port) !== this.port) throw new Error(`nothing listens at ${target.host}`);
+    await new Promise((resolve) => this._later(resolve));
+    const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
+    const bytes = body === undefined || body === null ? Buffer.alloc(0) : Buffer.from(typeof body === 'string' ? body : body);
+    const response = await this._handleHttp({ method: String(method).toUpperCase(), url: target.pathname + target.search, headers: lower, body: bytes, origin: target.origin });
+    return { ...response, body: new Uint8Array(response.body) };
   }
 
   async _unlisten() {
@@ -386,6 +469,7 @@ class LoopbackServer {
     await new Promise((resolve) => setImmediate(resolve));
     for (const handle of this._immediates) clearImmediate(handle);
     this._immediates.clear();
+    this.files.close();
   }
 
   // ---- frames in -----------------------------------------------------------------------------------------
@@ -433,6 +517,8 @@ class LoopbackServer {
       this.held.get(user).push({ session, frame });
       return;
     }
+    // The token a user logs in with is the one their SDK sends to the REST API (4.x and 3.x prefix it here).
+    this.tokens.set(token.startsWith('$t$') ? token.slice(3) : token, user);
     const resource = provision.resource || `loopback_${session.id}`;
     // A device logging in again replaces its older connection (an SDK that reconnected twice has one too many);
     // what that one was told of but never fetched comes to this one.
@@ -548,6 +634,8 @@ class LoopbackServer {
       this._ack(session, meta.id, serverId, status);
     };
 
+    if (body.type === BODY.EDIT) return this._edit(session, meta, body, serverId, entry, reject);
+
     let audience; // sessions that receive the message
     let queueFor; // the queue a receiving user sees it under
     if (body.type === BODY.CHAT || body.type === BODY.READ_ACK || body.type === BODY.DELIVER_ACK
@@ -574,22 +662,164 @@ class LoopbackServer {
       return reject({ errorCode: STATUS.FAIL, reason: `message body type ${entry.bodyType} is not supported by the loopback server` });
     }
 
+    const muc = body.type === BODY.GROUPCHAT || body.type === BODY.CHATROOM;
+    // A message for a group's chosen members (receiverList) reaches only them, and the sender's other devices.
+    if (muc && meta.routetype === ROUTE.DIRECT && (meta.directedUsers || []).length > 0) {
+      const directed = new Set(meta.directedUsers);
+      audience = audience.filter((t) => directed.has(t.user) || t.user === sender);
+    }
     const relayedBody = { ...body, from: { name: sender } };
     const relayed = {
       id: serverId,
       from: { appKey: this.appKey, name: sender, domain: USER_DOMAIN, clientResource: session.resource },
-      to: { appKey: this.appKey, name: to, domain: (body.type === BODY.GROUPCHAT || body.type === BODY.CHATROOM) ? MUC_DOMAIN : USER_DOMAIN },
+      to: { appKey: this.appKey, name: to, domain: muc ? MUC_DOMAIN : USER_DOMAIN },
       timestamp: String(Date.now()),
       ns: NS.CHAT,
       payload: MessageBody.encode(MessageBody.fromObject(relayedBody)).finish(),
       ext: meta.ext || [],
     };
+    // deliverOnlineOnly (typing notices): connected devices only, never kept offline or in history.
+    if (meta.routetype === ROUTE.ONLINE) {
+      relayed.routetype = ROUTE.ONLINE;
+      entry.onlineOnly = true;
+    }
     this.log.push(entry);
     this.accepted.set(accepted, serverId);
     this._remember(serverId, relayed, queueFor, entry);
+    if (!entry.onlineOnly && CHAT_BODIES.includes(entry.bodyType)) this._keepHistory(serverId, entry);
+    if (body.type === BODY.RECALL && this.messages.has(String(body.ackMessageId))) this.messages.get(String(body.ackMessageId)).entry.recalled = true;
     this._route(audience, relayed, queueFor);
     if (fault === 'drop-after') session.drop();
     else if (fault !== 'swallow-ack') this._ack(session, meta.id, serverId);
+  }
+
+  /**
+   * modifyMessage: an EDIT body naming the message (editMessageId) and carrying its new content (and, with
+   * editScope BODY_AND_EXT, its new ext). The sender's ack carries a NOTIFY meta with `edit_msg`; everyone else
+   * who sees the message (the other side, the sender's other devices) gets the EDIT body with `meta.edit_msg`.
+   */
+  _edit(session, meta, body, serverId, entry, reject) {
+    const { MessageBody, CommSyncDL } = this.schema;
+    const sender = session.user;
+    const fail = (reason) => reject({ errorCode: STATUS.FAIL, reason });
+    const originalId = String(body.editMessageId || '');
+    const stored = this.messages.get(originalId);
+    entry.ackMessageId = originalId;
+    if (!stored || stored.entry.recalled || !CHAT_BODIES.includes(stored.entry.bodyType)) return fail('Sorry, message does not exist');
+    const original = stored.entry;
+    if (original.from !== sender && !(original.bodyType !== 'CHAT' && this._isModerator(original.to, sender))) return fail('Sorry, You do not have permission');
+    const current = this._currentBody(stored);
+    const was = (current.contents || [])[0] || {};
+    const now = (body.contents || [])[0] || {};
+    if ((was.type || 0) !== (now.type || 0) || (was.type || 0) === CONTENT.cmd) return fail('Sorry, format is incorrect');
+    if ((stored.edit ? stored.edit.count : 0) >= this.editLimit) return fail('Sorry, edit limit reached');
+
+    const time = Date.now();
+    stored.edit = { count: (stored.edit ? stored.edit.count : 0) + 1, operator: sender, time };
+    // Text and custom messages change their content; the others only their ext (Easemob's rules since 4.13).
+    const keep = { ...current };
+    if ([CONTENT.txt, CONTENT.custom].includes(was.type || 0)) keep.contents = [now];
+    if (body.editScope === EDIT_SCOPE.BODY_AND_EXT) keep.ext = body.ext || [];
+    stored.current = keep;
+    const editMsg = {
+      sender: original.from,
+      send_time: Number(stored.meta.timestamp),
+      chat_type: EDIT_CHAT_TYPE[original.bodyType],
+      count: stored.edit.count,
+      operator: sender,
+      edit_time: time,
+    };
+    entry.text = now.text;
+    this.log.push(entry);
+
+    const relayedBody = { ...body, from: { name: sender }, to: { name: original.to }, meta: JSON.stringify({ edit_msg: editMsg }) };
+    const relayed = {
+      id: serverId,
+      from: { appKey: this.appKey, name: sender, domain: USER_DOMAIN, clientResource: session.resource },
+      to: stored.meta.to,
+      timestamp: String(time),
+      ns: NS.CHAT,
+      payload: MessageBody.encode(MessageBody.fromObject(relayedBody)).finish(),
+    };
+    this._route(this._userTargets(this._parties(original), session), relayed, stored.queueFor);
+    session.sendFrame(COMMAND.SYNC, CommSyncDL, {
+      status: { errorCode: STATUS.OK },
+      metaId: meta.id,
+      serverId,
+      metas: [{ id: serverId, timestamp: String(time), ns: NS.NOTIFY, payload: notifyPayload({ edit_msg: editMsg }) }],
+      timestamp: String(time),
+    });
+  }
+
+  /** The owner or an admin of a group or chat room. */
+  _isModerator(id, user) {
+    const info = this.groupInfo.get(id);
+    return Boolean(info) && (info.owner === user || info.admins.has(user));
+  }
+
+  /** A stored chat message's body as it stands now (edits applied), as a protobufjs plain object. */
+  _currentBody(stored) {
+    const { MessageBody } = this.schema;
+    const body = MessageBody.toObject(MessageBody.decode(stored.meta.payload), { longs: String, enums: Number, defaults: false });
+    if (stored.current) Object.assign(body, stored.current);
+    return body;
+  }
+
+  /**
+   * A stored chat message as history roaming hands it to `viewer`: base64 of its Meta, the body as edited, and
+   * `meta` JSON with `edit_msg` (when edited) and `reaction` (its reactions, `state` telling whether the viewer
+   * added each).
+   */
+  _roamedMeta(serverId, viewer) {
+    const { MessageBody, Meta } = this.schema;
+    const stored = this.messages.get(String(serverId));
+    const body = this._currentBody(stored);
+    const extra = {};
+    if (stored.edit) {
+      extra.edit_msg = {
+        sender: stored.entry.from,
+        send_time: Number(stored.meta.timestamp),
+        chat_type: EDIT_CHAT_TYPE[stored.entry.bodyType],
+        count: stored.edit.count,
+        operator: stored.edit.operator,
+        edit_time: stored.edit.time,
+      };
+    }
+    const reactions = this.reactionList(serverId, viewer);
+    if (reactions.length > 0) extra.reaction = reactions;
+    if (Object.keys(extra).length > 0) body.meta = JSON.stringify(extra);
+    const roamed = { ...stored.meta, payload: MessageBody.encode(MessageBody.fromObject(body)).finish() };
+    return Buffer.from(Meta.encode(Meta.fromObject(roamed)).finish()).toString('base64');
+  }
+
+  /**
+   * A message's reactions as the REST API and roaming report them to `viewer`: [{reactionId, reaction, count,
+   * state, userList}] in the order they were first added, userList holding the first `listed` users.
+   */
+  reactionList(serverId, viewer, { listed = 3 } = {}) {
+    const table = this.reactions.get(String(serverId));
+    if (!table) return [];
+    return [...table.entries()].map(([reaction, r]) => ({
+      reactionId: r.id, reaction, count: r.users.length, state: r.users.includes(viewer), userList: r.users.slice(0, listed),
+    }));
+  }
+
+  /**
+   * Sends each of `users` a NOTIFY meta (namespace 5) whose payload is `payloadFor(user)` as JSON, under the
+   * queue `queueFor(user)`: at once to their connections, or at their next login.
+   */
+  _notify(users, queueFor, payloadFor) {
+    for (const target of this._userTargets(users, null)) {
+      const meta = {
+        id: this._newId(),
+        from: { appKey: this.appKey, name: 'admin', domain: USER_DOMAIN },
+        to: { appKey: this.appKey, name: target.user, domain: USER_DOMAIN },
+        timestamp: String(Date.now()),
+        ns: NS.NOTIFY,
+        payload: notifyPayload(payloadFor(target.user)),
+      };
+      this._route([target], meta, queueFor);
+    }
   }
 
   // ---- routing ---------------------------------------------------------------------------------------------
@@ -607,7 +837,7 @@ class LoopbackServer {
   _route(targets, meta, queueFor) {
     for (const { user, sessions } of targets) {
       const queue = queueFor(user);
-      if (sessions.length === 0) this._keepOffline(user, queue, meta);
+      if (sessions.length === 0 && meta.routetype !== ROUTE.ONLINE) this._keepOffline(user, queue, meta);
       for (const s of sessions) this._enqueue(s, queue, meta, true);
     }
   }
@@ -626,6 +856,19 @@ class LoopbackServer {
 
   _remember(serverId, meta, queueFor, entry) {
     this.messages.set(serverId, { meta, queueFor, entry });
+  }
+
+  /** The history (roaming) key of a chat message's conversation. */
+  _historyKey(entry) {
+    if (entry.bodyType === 'GROUPCHAT') return `group:${entry.to}`;
+    if (entry.bodyType === 'CHATROOM') return `room:${entry.to}`;
+    return `chat:${pairKey(entry.from, entry.to)}`;
+  }
+
+  _keepHistory(serverId, entry) {
+    const key = this._historyKey(entry);
+    if (!this.history.has(key)) this.history.set(key, []);
+    this.history.get(key).push(String(serverId));
   }
 
   _isMuted(user, conversation) {
@@ -677,34 +920,12 @@ class LoopbackServer {
    */
   pushBacklog(user, messages) {
     if (!this.users.has(user)) throw new Error(`loopback: pushBacklog for unknown user '${user}'`);
-    const { MessageBody } = this.schema;
     const byQueue = new Map();
     const ids = [];
     const baseTime = Date.now() - messages.length;
     messages.forEach((spec, index) => {
-      const chatType = spec.chatType || 'singleChat';
-      const muc = chatType === 'groupChat' || chatType === 'chatRoom';
-      const to = spec.to || user;
-      const from = spec.from;
-      if (!from) throw new Error('loopback: every backlog message needs a `from`');
-      const type = chatType === 'groupChat' ? BODY.GROUPCHAT : chatType === 'chatRoom' ? BODY.CHATROOM : BODY.CHAT;
-      const body = { type, from: { name: from }, to: { name: to }, contents: [contentFromSpec(spec)], ext: encodeExt(spec.ext) };
-      const serverId = this._newId();
-      const meta = {
-        id: serverId,
-        from: { appKey: this.appKey, name: from, domain: USER_DOMAIN },
-        to: { appKey: this.appKey, name: to, domain: muc ? MUC_DOMAIN : USER_DOMAIN },
-        timestamp: String(spec.time ?? baseTime + index),
-        ns: NS.CHAT,
-        payload: MessageBody.encode(MessageBody.fromObject(body)).finish(),
-      };
-      const queue = muc ? mucJid(this.appKey, to) : userJid(this.appKey, from === user ? to : from);
-      const entry = {
-        serverMsgId: serverId, bodyType: BODY_NAME[type], contentType: CONTENT_NAME[CONTENT[spec.type || 'txt']],
-        from, to, text: spec.msg, ext: spec.ext || {}, status: 'ok', backlog: true,
-      };
-      this.log.push(entry);
-      this._remember(serverId, meta, () => queue, entry);
+      const { serverId, meta, queueFor } = this._storeSpec({ ...spec, to: spec.to || user }, baseTime + index, { backlog: true });
+      const queue = queueFor(user);
       const key = queueKey(queue);
       if (!byQueue.has(key)) byQueue.set(key, { queue, metas: [] });
       byQueue.get(key).metas.push(meta);
@@ -721,6 +942,50 @@ class LoopbackServer {
       }
     }
     return ids;
+  }
+
+  /**
+   * Store `messages` in the server's history only, as if they were sent and delivered long ago: nobody is sent
+   * anything, and getHistoryMessages finds them. Specs as pushBacklog's, with `from` and `to` both required;
+   * `time` defaults to one millisecond apart, ending a day ago. Returns the server message ids, in order.
+   */
+  pushHistory(messages) {
+    const baseTime = Date.now() - 86400000 - messages.length;
+    return messages.map((spec, index) => {
+      if (!spec.to) throw new Error('loopback: every history message needs a `to`');
+      return this._storeSpec(spec, baseTime + index, { history: true }).serverId;
+    });
+  }
+
+  /** Builds, logs and keeps (also in history) a server-made chat message from a spec. */
+  _storeSpec(spec, defaultTime, flags) {
+    const { MessageBody } = this.schema;
+    const chatType = spec.chatType || 'singleChat';
+    const muc = chatType === 'groupChat' || chatType === 'chatRoom';
+    const { from, to } = spec;
+    if (!from) throw new Error('loopback: every stored message needs a `from`');
+    if (!muc && (!this.users.has(from) || !this.users.has(to))) throw new Error(`loopback: '${from}' to '${to}' is not between two users`);
+    if (muc && !(chatType === 'groupChat' ? this.groups : this.chatRooms).has(to)) throw new Error(`loopback: no ${chatType} '${to}'`);
+    const type = chatType === 'groupChat' ? BODY.GROUPCHAT : chatType === 'chatRoom' ? BODY.CHATROOM : BODY.CHAT;
+    const body = { type, from: { name: from }, to: { name: to }, contents: [contentFromSpec(spec)], ext: encodeExt(spec.ext) };
+    const serverId = this._newId();
+    const meta = {
+      id: serverId,
+      from: { appKey: this.appKey, name: from, domain: USER_DOMAIN },
+      to: { appKey: this.appKey, name: to, domain: muc ? MUC_DOMAIN : USER_DOMAIN },
+      timestamp: String(spec.time ?? defaultTime),
+      ns: NS.CHAT,
+      payload: MessageBody.encode(MessageBody.fromObject(body)).finish(),
+    };
+    const queueFor = muc ? () => mucJid(this.appKey, to) : (user) => userJid(this.appKey, user === from ? to : from);
+    const entry = {
+      serverMsgId: serverId, bodyType: BODY_NAME[type], contentType: CONTENT_NAME[CONTENT[spec.type || 'txt']],
+      from, to, text: spec.msg, ext: spec.ext || {}, status: 'ok', ...flags,
+    };
+    this.log.push(entry);
+    this._remember(serverId, meta, queueFor, entry);
+    this._keepHistory(serverId, entry);
+    return { serverId, meta, queueFor };
   }
 
   /** Send an already relayed message to `user`'s connections again, as a reconnect or resync would. */
@@ -848,10 +1113,23 @@ class LoopbackServer {
     await this.up();
   }
 
+  /**
+   * The next chat-file upload (anyone's) is refused with HTTP `statusCode` (default 500) and nothing is stored;
+   * the one after it works again. Calls add up: n calls fail the next n uploads.
+   */
+  failNextUpload({ statusCode = 500, description = 'the loopback server was told to refuse this upload' } = {}) {
+    this.uploadFaults.push({ statusCode, description });
+  }
+
   /** Live connections of `user` (each has `resource`). */
   connectionsOf(user) {
     return [...this.sessions].filter((s) => s.user === user).map((s) => ({ resource: s.resource }));
   }
+}
+
+/** A NOTIFY payload: JSON as UTF-8 bytes (the SDK percent-decodes it byte by byte). */
+function notifyPayload(value) {
+  return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
 function userJid(appKey, name) {
@@ -876,9 +1154,12 @@ function queueKey(queue) {
 }
 
 /**
- * Start a loopback server. `config`: {appKey?, users?, groups?: {id: members}, chatRooms?: {id: members},
- * port?, host?}. A WebSocket listener on 127.0.0.1 (binary frames at /websocket, SockJS under /ws) is started
- * only when `port` is given (0 picks a free port).
+ * Start a loopback server. `config`: {appKey?, users?, groups?: {id: members | {members, name?, description?,
+ * avatar?, owner?, admins?, custom?, public?}}, chatRooms? (the same), profiles?: {user: attributes},
+ * contacts?: {user: [users]} (default: everyone), editLimit? (10), restrictFiles? (false), port?, host?}.
+ * A listener on 127.0.0.1 (binary frames at /websocket, SockJS under /ws, the REST API and chat files over
+ * HTTP) is started only when `port` is given (0 picks a free port); without it, clients reach the server
+ * through `wxConnectSocket` and `wxHttp`.
  * Configured chat-room members count as joined; `conn.joinChatRoom` adds more.
  */
 async function startServer(config = {}) {

@@ -32,8 +32,9 @@ use crate::error::{number_text, Error, Result};
 use crate::json::Json;
 use crate::kind::Kind;
 use crate::message::MsgType;
-use crate::normalize::{MAX_EXT_DEPTH, MAX_TEXT_BYTES, MENTIONS_KEY};
+use crate::normalize::{brief, MAX_EXT_DEPTH, MAX_TEXT_BYTES, MENTIONS_KEY};
 use crate::profile::{ExtKeys, Profile, UIKIT_USER_INFO_KEY};
+use crate::quote::{Quote, QUOTE_KEY};
 use crate::tape::{self, Projection, Val};
 
 /// The longest `to` accepted, in bytes (Easemob ids are far shorter).
@@ -125,7 +126,7 @@ fn presence() -> Projection {
 /// an object's entries as depths); the rest of `ext` as depths (the nesting limit); nothing else.
 pub fn projection() -> Projection {
     let mut fields: Vec<(&str, Projection)> = Vec::new();
-    let decided = ["type", "chatType", "to", "group", "roomType", "mentions"];
+    let decided = ["type", "chatType", "to", "group", "roomType", "mentions", "quote"];
     for name in decided {
         fields.push((name, Projection::Full));
     }
@@ -138,7 +139,7 @@ pub fn projection() -> Projection {
         }
     }
     fields.extend(PASS_THROUGH.map(|name| (name, presence())));
-    let ext = Projection::object([(MENTIONS_KEY, presence())], Projection::Depth);
+    let ext = Projection::object([(MENTIONS_KEY, presence()), (QUOTE_KEY, presence())], Projection::Depth);
     fields.push(("ext", ext));
     Projection::object(fields, Projection::Skip)
 }
@@ -163,7 +164,9 @@ pub struct Built {
 /// [`projection`]) and decides the options for `WebIM.message.create` (SDK 4.x), with `own` profile
 /// for `ext` under `keys` and under `ease_chat_uikit_user_info`. See the module documentation for the
 /// rules and [`Built`] for what the shim adds.
-pub fn build(input: Val<'_>, own: &Profile, keys: &ExtKeys) -> Result<Built> {
+///
+/// `quoted` finds the stored record a `quote` names, as its [`Quote`]; `None` when there is none.
+pub fn build(input: Val<'_>, own: &Profile, keys: &ExtKeys, quoted: Quoted<'_>) -> Result<Built> {
     if !matches!(input.kind(), tape::Kind::Object) {
         return Err(Error::input(format!(
             "a message to build must be an object like {{ type: 'txt', chatType: 'groupChat', to: 'g1', msg: 'hi' }} (got {})",
@@ -199,12 +202,38 @@ pub fn build(input: Val<'_>, own: &Profile, keys: &ExtKeys) -> Result<Built> {
             built.copy.push(key);
         }
     }
-    let (ext, ext_from_input) = build_ext(input, kind, own, keys)?;
+    let (mut ext, ext_from_input) = build_ext(input, kind, own, keys)?;
+    if let Some(quote) = read_quote(input, quoted)? {
+        ext.insert(QUOTE_KEY, quote.to_ext());
+    }
     if !ext.is_empty_object() {
         built.options.insert("ext", ext);
     }
     built.ext_from_input = ext_from_input;
     Ok(built)
+}
+
+/// Looks up the record a `quote` names.
+pub type Quoted<'a> = &'a mut dyn FnMut(&str) -> Result<Option<Quote>>;
+
+/// The quote a `quote: recordId` asks for, from the stored record.
+fn read_quote(input: Val<'_>, quoted: Quoted<'_>) -> Result<Option<Quote>> {
+    let Some(value) = present(input, "quote") else {
+        return Ok(None);
+    };
+    let id = value.as_str().filter(|id| !id.is_empty()).ok_or_else(|| {
+        Error::input(format!("`quote` must be the id of a stored record to reply to (got {})", value.describe()))
+    })?;
+    if present(input, "ext").and_then(|ext| present(ext, QUOTE_KEY)).is_some() {
+        return Err(Error::input("pass a quote either as `quote` or as ext.msgQuote, not both"));
+    }
+    match quoted(&id)? {
+        Some(quote) => Ok(Some(quote)),
+        None => Err(Error::input(format!(
+            "`quote`: no stored record has id {}; quote a message from this chat's history",
+            brief(&id)
+        ))),
+    }
 }
 
 /// The value of `key` unless it is missing or `null`.
@@ -570,7 +599,7 @@ pub fn build_value(
         })
     }
     let tape = tape::Tape::from_json(input, &projection(), &mut |_| 0);
-    let built = build(tape.root(), own, keys)?;
+    let built = build(tape.root(), own, keys, &mut |_| Ok(None))?;
     let Value::Object(mut options) = value(built.options) else {
         return Err(Error::input("build decides an object"));
     };
@@ -605,6 +634,44 @@ mod tests {
 
     fn no_profile() -> Profile {
         Profile::default()
+    }
+
+    /// Builds with a store holding one record, `m1`, sent by 鲍勃.
+    fn build_quoting(input: Value) -> Result<Value> {
+        let tape = tape::Tape::from_json(&input, &projection(), &mut |_| 0);
+        let stored = Quote { id: "m1".into(), preview: "see you".into(), sender: "鲍勃".into(), msg_type: MsgType::Txt };
+        let mut lookups = Vec::new();
+        let built = build(tape.root(), &no_profile(), &ExtKeys::default(), &mut |id| {
+            lookups.push(id.to_string());
+            Ok((id == "m1").then(|| stored.clone()))
+        });
+        if let Some(id) = input.get("quote").and_then(Value::as_str).filter(|id| !id.is_empty()) {
+            assert!(lookups.len() <= 1 && lookups.iter().all(|l| l == id), "the quoted id is looked up once at most");
+        }
+        built.map(|b| serde_json::from_str(&b.options.to_text()).unwrap())
+    }
+
+    #[test]
+    fn a_quote_fills_msg_quote_from_the_stored_record() {
+        let reply = json!({"type": "txt", "chatType": "groupChat", "to": "g1", "msg": "me too", "quote": "m1"});
+        let options = build_quoting(reply).unwrap();
+        assert_eq!(
+            options["ext"],
+            json!({"msgQuote": {"msgID": "m1", "msgPreview": "see you", "msgSender": "鲍勃", "msgType": "txt"}})
+        );
+        let table = [
+            (json!("m404"), "`quote`: no stored record has id \"m404\"; quote a message from this chat's history"),
+            (json!(7), "`quote` must be the id of a stored record to reply to (got a number)"),
+            (json!(""), "`quote` must be the id of a stored record to reply to (got a string)"),
+        ];
+        for (quote, error) in table {
+            let input = json!({"type": "txt", "chatType": "singleChat", "to": "bob", "msg": "x", "quote": quote});
+            assert_eq!(build_quoting(input).unwrap_err().message(), error);
+        }
+        let both = json!({"type": "txt", "chatType": "singleChat", "to": "bob", "msg": "x", "quote": "m1", "ext": {"msgQuote": {}}});
+        assert_eq!(build_quoting(both).unwrap_err().message(), "pass a quote either as `quote` or as ext.msgQuote, not both");
+        let none = json!({"type": "txt", "chatType": "singleChat", "to": "bob", "msg": "x", "quote": null});
+        assert!(build_quoting(none).unwrap().get("ext").is_none());
     }
 
     fn alice() -> Profile {
@@ -1217,7 +1284,7 @@ mod tests {
                 !on_tape(&tape, "SECRET"),
                 "only presence and depth of what is copied cross"
             );
-            let built = build(tape.root(), &alice(), &ExtKeys::default()).unwrap();
+            let built = build(tape.root(), &alice(), &ExtKeys::default(), &mut |_| Ok(None)).unwrap();
             assert_eq!(options(&built), want, "{input}");
             assert_eq!(
                 (built.copy, built.ext_from_input),
@@ -1240,7 +1307,7 @@ mod tests {
         }
         assert_eq!(
             shape["k"]["ext"],
-            json!({"k": {"em_at_list": presence}, "o": "depth"})
+            json!({"k": {"em_at_list": presence, "msgQuote": presence}, "o": "depth"})
         );
         for key in [
             "type",

@@ -11,6 +11,7 @@ pub mod kind;
 pub mod message;
 pub mod normalize;
 pub mod profile;
+pub mod quote;
 pub mod store;
 pub mod tape;
 pub mod time;

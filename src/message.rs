@@ -7,6 +7,7 @@
 
 use crate::json::{write_f64, write_str, Json};
 use crate::kind::Kind;
+use crate::quote::Quote;
 use crate::tape::Val;
 
 /// The message types mpchat understands, as the SDK names them.
@@ -183,8 +184,11 @@ pub struct Record {
     pub status: Status,
     /// True once the sender recalled the message; `text` and `body` are then gone.
     pub recalled: bool,
-    /// The sender's ext less the keys mpchat consumed (profile, mentions): an object. Untrusted display data.
+    /// The sender's ext less the keys mpchat consumed (profile, mentions, quote): an object. Untrusted
+    /// display data.
     pub ext: Json,
+    /// The message this one replies to, from `ext.msgQuote`.
+    pub quote: Option<Quote>,
 }
 
 impl Record {
@@ -252,6 +256,10 @@ impl Record {
             field(out, "mentionsMe");
             out.push_str("true");
         }
+        if let Some(quote) = &self.quote {
+            field(out, "quote");
+            quote.write_json(out);
+        }
         field(out, "status");
         write_str(out, self.status.as_str());
         if self.recalled {
@@ -318,6 +326,7 @@ impl Record {
             status: Status::from_name(&string("status")?)?,
             recalled: flag("recalled")?,
             ext,
+            quote: v.get("quote").and_then(Quote::from_val),
         })
     }
 }
@@ -345,6 +354,7 @@ mod tests {
             status: Status::Received,
             recalled: false,
             ext: Json::object(),
+            quote: None,
         };
         let json = record.to_json();
         assert_eq!(
@@ -363,6 +373,7 @@ mod tests {
         with_body.body = Some(Json::from(&serde_json::json!({"lat": 39.9, "addr": "北京"})));
         with_body.mentions = Some(Mentions::Users(vec!["me".into()]));
         with_body.recalled = true;
+        with_body.quote = Some(Quote { id: "m0".into(), preview: "[图片]".into(), sender: "Ann".into(), msg_type: MsgType::Img });
         let text = with_body.to_json();
         let back = serde_json::from_str::<serde_json::Value>(&text).unwrap();
         assert_eq!(Record::from_val(crate::tape::Tape::full(&back).root()), Some(with_body));

@@ -31,6 +31,7 @@ use crate::error::number_text;
 use crate::json::{integer_text, Json};
 use crate::kind::Kind;
 use crate::message::{Direction, Mentions, MsgType, Record, Sender, Status};
+use crate::quote::{Quote, QUOTE_KEY};
 use crate::profile::{
     read_ext_profile, strip_secret_params, ExtKeys, ProfileCache, ProfilePolicy,
     UIKIT_USER_INFO_KEY,
@@ -90,17 +91,29 @@ pub struct Normalized {
     pub text_field: Option<&'static str>,
 }
 
+impl Normalized {
+    /// A typing notice (a `cmd` with action [`TYPING_ACTION`]): an event for pages, never history.
+    pub fn is_typing(&self) -> bool {
+        self.record.msg_type == MsgType::Cmd
+            && matches!(self.record.body.as_ref().and_then(|b| b.get("action")), Some(Json::String(a)) if a == TYPING_ACTION)
+    }
+}
+
+/// The action of Easemob's typing notice: a `cmd` message, delivered only to online users.
+pub const TYPING_ACTION: &str = "TypingBegin";
+
 /// Where the SDK shapes put the text of a `txt` message, in order of preference.
 const TEXT_FIELDS: [&str; 3] = ["msg", "data", "sourceMsg"];
 
-/// The ext keys mpchat reads into the record (profile, mentions); the record's `ext` is the message's
-/// ext without them.
-pub fn consumed_ext_keys(keys: &ExtKeys) -> [&str; 4] {
+/// The ext keys mpchat reads into the record (profile, mentions, quote); the record's `ext` is the
+/// message's ext without them.
+pub fn consumed_ext_keys(keys: &ExtKeys) -> [&str; 5] {
     [
         &keys.nickname,
         &keys.avatar,
         UIKIT_USER_INFO_KEY,
         MENTIONS_KEY,
+        QUOTE_KEY,
     ]
 }
 
@@ -198,6 +211,7 @@ pub fn normalize(msg: Val<'_>, ctx: &Context) -> Result<Normalized, Ignored> {
     };
     let mentions_me =
         direction == Direction::In && mentions.as_ref().is_some_and(|m| m.includes(ctx.me));
+    let quote = ext.and_then(|e| e.get(QUOTE_KEY)).and_then(|q| Quote::read(q, ctx.policy));
     let conversation = conversation_name(kind, &from, &to, ctx.me);
     let record = Record {
         id,
@@ -219,6 +233,7 @@ pub fn normalize(msg: Val<'_>, ctx: &Context) -> Result<Normalized, Ignored> {
         },
         recalled: false,
         ext: Json::object(),
+        quote,
     };
     Ok(Normalized { record, text_field })
 }
@@ -234,7 +249,7 @@ pub fn check_record_size(bytes: usize) -> Result<(), Ignored> {
 }
 
 /// A user-supplied value shortened for a reason, quoted.
-fn brief(text: &str) -> String {
+pub(crate) fn brief(text: &str) -> String {
     const SHOWN: usize = 40;
     match text.char_indices().nth(SHOWN) {
         Some((cut, _)) => format!("{:?}…", text.get(..cut).unwrap_or_default()),
@@ -1363,7 +1378,7 @@ mod tests {
             (
                 json!({"userNickname": "B", "userAvatar": "https://a/a", "ease_chat_uikit_user_info": {}, "em_at_list": "ALL",
                        "msgQuote": {"msgID": "m0"}, "n": [1, {"x": null}], "userName": "kept"}),
-                json!({"msgQuote": {"msgID": "m0"}, "n": [1, {"x": null}], "userName": "kept"}),
+                json!({"n": [1, {"x": null}], "userName": "kept"}),
             ),
             (json!(null), json!({})),
             (json!([1, 2]), json!({})),
@@ -1371,8 +1386,10 @@ mod tests {
             (json!(5), json!({})),
         ];
         for (ext, want) in table {
-            let record = run(&with(v4("groupChat", "bob", "g1"), json!({"ext": ext}))).unwrap();
+            let record = run(&with(v4("groupChat", "bob", "g1"), json!({"ext": ext.clone()}))).unwrap();
             assert_eq!(value(&record.ext), want, "{ext}");
+            // msgQuote became the record's quote.
+            assert_eq!(record.quote.map(|q| q.id), ext.get("msgQuote").map(|_| "m0".to_string()), "{ext}");
         }
         let absent = run(&json!({"id": "m", "type": "txt", "chatType": "singleChat", "from": "bob", "to": ME, "msg": "x", "time": T})).unwrap();
         assert!(absent.ext.is_empty_object());
@@ -1571,7 +1588,7 @@ mod tests {
         assert_eq!(record.mentions, Some(Mentions::Users(vec![ME.into()])));
         assert_eq!(
             consumed_ext_keys(&keys),
-            ["nick", "pic", "ease_chat_uikit_user_info", "em_at_list"]
+            ["nick", "pic", "ease_chat_uikit_user_info", "em_at_list", "msgQuote"]
         );
         // The shim copies the text and the ext less the consumed keys, as normalize_value does.
         let whole = normalize_value(&message, &ctx).unwrap();
@@ -1594,7 +1611,7 @@ mod tests {
         assert_eq!(shape["k"]["sourceMsg"], json!("len"));
         assert_eq!(
             shape["k"]["ext"],
-            json!({"k": {"nick": 1, "pic": 1, "ease_chat_uikit_user_info": 1, "em_at_list": 1}, "o": "depth"})
+            json!({"k": {"nick": 1, "pic": 1, "ease_chat_uikit_user_info": 1, "em_at_list": 1, "msgQuote": 1}, "o": "depth"})
         );
         let file_like = json!({"k": {"url": 1, "filename": 1, "thumb": 1, "file_length": 1, "width": 1, "height": 1, "length": 1}, "o": 0});
         assert_eq!(

@@ -231,6 +231,13 @@ fn is_joiner(c: char) -> bool {
 
 /// Cleans a nickname from `ext`; `None` when nothing visible is left.
 pub fn sanitize_nickname(raw: &str, policy: &ProfilePolicy) -> Option<String> {
+    sanitize_line(raw, policy.max_nickname_chars)
+}
+
+/// Cleans one line of display text from `ext` (a nickname, a quote's preview): no hidden or
+/// direction-changing characters, whitespace as single spaces, at most `max_chars` user-perceived
+/// characters; `None` when nothing visible is left.
+pub fn sanitize_line(raw: &str, max_chars: usize) -> Option<String> {
     // Pass 1: drop hidden characters, keep selectors and tags only where they belong,
     // turn any whitespace into a plain space.
     let mut kept: Vec<char> = Vec::with_capacity(raw.len().min(4096));
@@ -270,7 +277,7 @@ pub fn sanitize_nickname(raw: &str, policy: &ProfilePolicy) -> Option<String> {
     }
     let text = text.trim_end();
     let mut out = String::with_capacity(text.len());
-    for cluster in text.graphemes(true).take(policy.max_nickname_chars) {
+    for cluster in text.graphemes(true).take(max_chars) {
         if cluster.chars().nth(MAX_CLUSTER_CHARS).is_some() {
             out.extend(cluster.chars().next());
         } else {

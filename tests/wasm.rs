@@ -160,7 +160,7 @@ fn create_chat_and_build_errors_say_what_to_fix() {
         let message = open_chat(config, false).err().expect("an error");
         assert!(message.contains(needle), "{config}: {message}");
     }
-    let chat = open_chat(r#"{"user":"alice","profile":{"nickname":"Alice"}}"#, false).unwrap();
+    let mut chat = open_chat(r#"{"user":"alice","profile":{"nickname":"Alice"}}"#, false).unwrap();
     send(r#"{"type":"txt","chatType":"chatRoom","to":"r1","msg":"hi [):]"}"#, "1");
     let built = out(chat.core.build().unwrap());
     assert_eq!(field(&built, "chatType"), "chatRoom");

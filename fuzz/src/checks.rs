@@ -221,6 +221,7 @@ impl Msg {
             },
             recalled: false,
             ext: Json::object(),
+            quote: None,
         }
     }
 }

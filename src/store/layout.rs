@@ -151,6 +151,20 @@ impl Keys {
         self.key("c/", conversation, Some(seq))
     }
 
+    /// Keys in three parts, for listing many of them compactly: `loose(conversation, n)` is
+    /// `roots.0 + numbered(conversation) + n`, and `chunk(conversation, seq)` is `roots.1 + … + seq`.
+    pub fn roots(&self) -> (String, String) {
+        (self.key("r/", "", None), self.key("c/", "", None))
+    }
+
+    /// The conversation's part of a numbered key (see [`Keys::roots`]).
+    pub fn numbered(conversation: &str) -> String {
+        let mut part = String::with_capacity(conversation.len() + 1);
+        push_escaped(&mut part, conversation);
+        part.push('/');
+        part
+    }
+
     pub fn state(&self) -> String {
         self.key("s", "", None)
     }
@@ -663,6 +677,14 @@ mod tests {
         for (key, want) in table {
             assert_eq!(keys.parse(&key), want, "{key}");
         }
+    }
+
+    #[test]
+    fn keys_in_three_parts_are_the_keys() {
+        let keys = Keys::new("al/ice");
+        let (loose, chunk) = keys.roots();
+        assert_eq!(format!("{loose}{}7", Keys::numbered("single:a/b")), keys.loose("single:a/b", 7));
+        assert_eq!(format!("{chunk}{}2048", Keys::numbered("group:g")), keys.chunk("group:g", 2048));
     }
 
     fn tape_of(json: &str) -> Tape {

@@ -101,6 +101,7 @@ pub fn legacy_record(item: Val<'_>, conversation: &ConversationId, user: &str) -
         status: if mine { Status::Sent } else { Status::Read },
         recalled: false,
         ext: Json::object(),
+        quote: None,
     })
 }
 

@@ -39,6 +39,7 @@ mod memory;
 mod open;
 mod ops;
 mod read;
+mod search;
 mod write;
 
 use rustc_hash::FxHashMap;
@@ -58,6 +59,7 @@ pub use backend::TextBackend;
 pub use kv::{is_full_error, KeyValue};
 pub use legacy::legacy_record;
 pub use memory::{Fault, Full, MemoryStorage, WX_KEY_LIMIT, WX_TOTAL_LIMIT};
+pub use search::SearchPlan;
 
 /// Loose records sealed into a chunk once there are this many…
 const MAX_LOOSE_RECORDS: usize = 32;

@@ -32,7 +32,7 @@ impl<B: Backend> Store<B> {
     ) -> Result<InsertOutcome> {
         self.begin();
         let name = conversation.name();
-        match self.insert_in_memory(meta.clone(), conversation, doc, bytes) {
+        match self.insert_named(meta.clone(), conversation, &name, doc, bytes) {
             Ok(true) => {}
             Ok(false) => {
                 self.backend.release(doc);
@@ -88,23 +88,36 @@ impl<B: Backend> Store<B> {
         doc: Doc,
         bytes: u64,
     ) -> Result<bool> {
+        self.insert_named(meta, conversation, &conversation.name(), doc, bytes)
+    }
+
+    /// [`Store::insert_in_memory`] with the conversation's name at hand.
+    fn insert_named(
+        &mut self,
+        meta: RecordMeta,
+        conversation: &ConversationId,
+        name: &str,
+        doc: Doc,
+        bytes: u64,
+    ) -> Result<bool> {
         Self::check(&meta, conversation, bytes)?;
         if self.index.contains_key(&meta.id) {
             return Ok(false);
         }
-        let name = conversation.name();
-        self.ready(&name)?;
-        self.conversations.get_or_insert_with(name.clone(), || Box::new(Conversation::new(conversation.clone())));
+        self.ready(name)?;
+        if !self.conversations.contains_key(name) {
+            self.conversations.insert(name.to_string(), Box::new(Conversation::new(conversation.clone())));
+        }
         let index_meta = meta.clone();
         let entry = Entry { meta, doc, bytes: Some(bytes), loose: None, dirty: false, written: None };
-        if !self.place(&name, entry)? {
+        if !self.place(name, entry)? {
             return Ok(false);
         }
-        self.index.insert(index_meta.id.clone(), (name.clone(), index_meta.time));
-        let muted = self.muted.contains_key(&name);
-        if let Some(conv) = self.conversations.get_mut(&name) {
+        let muted = self.muted.contains_key(name);
+        if let Some(conv) = self.conversations.get_mut(name) {
             conv.note_record(&index_meta, muted);
         }
+        self.index.insert(index_meta.id, (name.to_string(), index_meta.time));
         Ok(true)
     }
 

@@ -5,6 +5,9 @@
 //! `{"doc": handle, "status": "…"}`, its status with the read marks applied. Errors become JS
 //! `Error`s whose message says what to change. Nothing here may panic: a trap kills the instance.
 
+// Linked for its memcpy, memmove, memset and memcmp (see mem/src/lib.rs).
+use mpchat_mem as _;
+
 mod host;
 mod wire;
 
@@ -13,10 +16,11 @@ use wasm_bindgen::prelude::*;
 use crate::build::{self, build};
 use crate::emoji::{self, EmojiTable};
 use crate::error::Error;
-use crate::json::{write_f64, write_str, Json};
+use crate::json::{write_f64, write_i64, write_str, Json};
 use crate::kind::ConversationId;
-use crate::message::{Record, Status};
+use crate::message::{Direction, Record, Status};
 use crate::normalize::{self, conversation_of_ack, normalize, Context, Normalized};
+use crate::quote::Quote;
 use crate::profile::{ExtKeys, Profile, ProfileCache, ProfilePolicy};
 use crate::store::{
     Backend, ConversationSummary, InsertOutcome, MigrationReport, OpenReport, RecordMeta, Shape, Shown, Store,
@@ -336,8 +340,9 @@ impl ChatCore {
     }
 
     /// Normalises the SDK message on the tape. `{"outcome":"ok","conversation","record":{…without
-    /// text and ext},"text": field|null}` or `{"outcome":"ignored","reason"}`. With `keep`, the record
-    /// waits for [`ChatCore::insert`]; `outgoing` makes it a `sending` record of mine.
+    /// text and ext},"text": field|null}`, `{"outcome":"typing","conversation","from"}` for a typing
+    /// notice (never stored), or `{"outcome":"ignored","reason"}`. With `keep`, the record waits for
+    /// [`ChatCore::insert`]; `outgoing` makes it a `sending` record of mine.
     pub fn normalize(&mut self, keep: bool, outgoing: bool) -> u32 {
         self.profiles();
         let profiles = self.profiles.take().unwrap_or_default();
@@ -351,6 +356,15 @@ impl ChatCore {
             Err(ignored) => {
                 outcome_json(&mut out, "ignored", Some(&ignored.reason));
                 out.push('}');
+            }
+            Ok(typing) if typing.is_typing() => {
+                outcome_json(&mut out, "typing", None);
+                out.push_str(",\"conversation\":");
+                write_str(&mut out, &typing.record.conversation);
+                out.push_str(",\"from\":");
+                write_str(&mut out, &typing.record.from);
+                out.push('}');
+                self.pending = None;
             }
             Ok(Normalized { mut record, text_field }) => {
                 if outgoing {
@@ -381,7 +395,7 @@ impl ChatCore {
     /// JSON: `{"outcome":"stored"|"duplicate"|"unsaved"|"ignored","reason"?,"status"}`.
     pub fn insert(&mut self, doc: u32, bytes: f64) -> u32 {
         let mut out = buffer("");
-        let Some(record) = self.pending.take() else {
+        let Some(mut record) = self.pending.take() else {
             self.store.backend().release(doc);
             outcome_json(&mut out, "ignored", Some("mpchat: no message was normalised to store"));
             out.push('}');
@@ -394,7 +408,8 @@ impl ChatCore {
             return send(out);
         }
         if record.direction == crate::Direction::In {
-            let profile = Profile { nickname: record.sender.nickname.clone(), avatar: record.sender.avatar.clone() };
+            // Taken, not copied: the record is the shim's document from here on, this copy only decides.
+            let profile = Profile { nickname: record.sender.nickname.take(), avatar: record.sender.avatar.take() };
             self.profiles();
             if let Some(cache) = self.profiles.as_mut() {
                 if cache.remember(&record.sender.id, &profile) {
@@ -554,6 +569,86 @@ impl ChatCore {
         self.updated(outcome, "")
     }
 
+    /// Arguments `[conversation|null]`: where a search looks, `[looseRoot, chunkRoot, [[keyPart, activity,
+    /// looseFrom, looseNext, [loose holes], [chunk seqs newest first]], …]]`, the most recently active
+    /// conversation first (see `store::SearchPlan`). A loose record's key is `looseRoot + keyPart + n`,
+    /// a chunk's `chunkRoot + keyPart + seq`.
+    pub fn search_plan(&self) -> Result<u32, JsError> {
+        let only = match Self::args().into_iter().next().filter(|c| !c.is_empty()) {
+            Some(given) => Some(ConversationId::parse(&given)?.name()),
+            None => None,
+        };
+        let numbers = |out: &mut String, numbers: &[u64]| {
+            out.push('[');
+            for (j, n) in numbers.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                write_i64(out, *n as i64);
+            }
+            out.push(']');
+        };
+        let (loose_root, chunk_root) = self.store.key_roots();
+        let mut out = buffer("[");
+        write_str(&mut out, &loose_root);
+        out.push(',');
+        write_str(&mut out, &chunk_root);
+        out.push_str(",[");
+        for (i, plan) in self.store.search_plan(only.as_deref()).iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            write_str(&mut out, &plan.key_part);
+            for n in [plan.activity, plan.loose.start as i64, plan.loose.end as i64] {
+                out.push(',');
+                write_i64(&mut out, n);
+            }
+            out.push(',');
+            numbers(&mut out, &plan.loose_holes);
+            out.push(',');
+            numbers(&mut out, &plan.chunks);
+            out.push(']');
+        }
+        out.push_str("]]");
+        Ok(send(out))
+    }
+
+    /// Arguments `[[conversation, time, id, direction, status], …]` of records read from storage
+    /// directly: the status pages see for each (watermarks applied), as a JSON array.
+    pub fn presented(&self) -> u32 {
+        let statuses: Vec<&str> = with_tape(|rows| {
+            rows.items()
+                .map(|row| {
+                    let [conversation, time, id, direction, status] =
+                        [0, 1, 2, 3, 4].map(|i| row.items().nth(i));
+                    let text = |v: Option<Val<'_>>| v.and_then(Val::as_str).unwrap_or_default();
+                    let Some(stored) = Status::from_name(&text(status)) else {
+                        return "";
+                    };
+                    let meta = RecordMeta {
+                        id: text(id),
+                        time: time.and_then(Val::as_f64).map_or(0, |t| t as i64),
+                        direction: Direction::from_name(&text(direction)).unwrap_or(Direction::In),
+                        status: stored,
+                        recalled: false,
+                        mentions_me: false,
+                    };
+                    self.store.presented_status(&text(conversation), &meta).as_str()
+                })
+                .collect()
+        });
+        let mut out = buffer("[");
+        for (i, status) in statuses.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_str(&mut out, status);
+        }
+        out.push(']');
+        send(out)
+    }
+
     pub fn unread_total(&self) -> f64 {
         self.store.unread_total() as f64
     }
@@ -605,8 +700,10 @@ impl ChatCore {
 
     /// Options for `WebIM.message.create` from the send input on the tape:
     /// `{"options": …, "copy": [keys], "extFromInput": bool}`, or an `Error` saying what is wrong.
-    pub fn build(&self) -> Result<u32, JsError> {
-        let built = with_tape(|input| build(input, &self.own, &self.ext_keys))?;
+    pub fn build(&mut self) -> Result<u32, JsError> {
+        let store = &mut self.store;
+        let mut quoted = |id: &str| Ok(store.get(id)?.map(|record| Quote::of(&record)));
+        let built = with_tape(|input| build(input, &self.own, &self.ext_keys, &mut quoted))?;
         let mut out = buffer("{\"options\":");
         built.options.write(&mut out);
         out.push_str(",\"copy\":");

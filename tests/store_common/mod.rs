@@ -33,6 +33,7 @@ pub fn rec(conversation: &str, id: &str, time: i64, from: &str, text: &str) -> R
         status: if mine { Status::Sent } else { Status::Received },
         recalled: false,
         ext: Json::object(),
+        quote: None,
     }
 }
 

@@ -17,6 +17,8 @@ async function page(conn: unknown, WebIM: unknown): Promise<void> {
   const outcome: 'stored' | 'duplicate' | 'ignored' | 'unsaved' = result.outcome
   const off = chat.subscribe('group:g1', (record, info) => record.segments?.map((s) => s.data) ?? info.previousId)
   const older: mpchat.Record[] = chat.history('group:g1', { before: sent.id, limit: 20 })
+  const found: { record: mpchat.Record; conversation: string }[] = chat.search('lunch', { conversation: 'group:g1', limit: 5, before: sent.id })
+  found.forEach((hit) => hit.record.id)
   const unread: number = chat.conversations()[0].unread + chat.unreadTotal()
   chat.markRead('group:g1')
   chat.mute('group:g1', true)

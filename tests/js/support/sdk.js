@@ -15,6 +15,13 @@ const COLUMNS = {
   recall: 'recall',
   failed: 'failed send',
   network: 'bad network',
+  history: 'history',
+  edit: 'edit',
+  reactions: 'reactions',
+  groups: 'groups',
+  users: 'contacts, users',
+  files: 'files',
+  typing: 'typing',
 }
 
 /** `title [col col]`: scripts/compat.js counts the test under each named column. */

@@ -1,0 +1,121 @@
+// Search over what is stored, done where the engine is fastest: wx reads each value with its native
+// JSON parser and the text is tested with native string search. The core says where records are
+// (ChatCore.search_plan): per conversation its loose records (all newer than its sealed ones) and its
+// chunks newest first, each chunk's records older than the next's. So the chunks are read newest first
+// across conversations, and the search stops once no unread chunk can hold one of the `limit` newest.
+'use strict'
+
+/**
+ * A test of a stored record for `query`, on its text, or a file's name, or a location's address:
+ * Latin case-insensitive, anything else (CJK, emoji, codes) by substring. Written for an interpreter
+ * (an iPhone's): one call a record, and a query with no cased letters spares lower-casing every text.
+ */
+function recordTest(query) {
+  const needle = query.toLowerCase()
+  const fold = needle !== query.toUpperCase()
+  const has = (s) => typeof s === 'string' && (fold ? s.toLowerCase() : s).includes(needle)
+  return (r) => {
+    if (!r || typeof r !== 'object' || r.recalled || typeof r.time !== 'number') return false
+    const text = r.text
+    if (typeof text === 'string') return (fold ? text.toLowerCase() : text).includes(needle)
+    const body = r.body
+    return !!body && typeof body === 'object' && (has(body.filename) || has(body.addr) || has(body.buildingName))
+  }
+}
+
+/** A max-heap of cursors by `bound`: the one whose unread records may be newest on top. */
+function cursorHeap(cursors) {
+  const a = cursors.slice()
+  const above = (i, j) => a[i].bound > a[j].bound
+  const swap = (i, j) => { const t = a[i]; a[i] = a[j]; a[j] = t }
+  const down = (i) => {
+    for (;;) {
+      let top = i
+      const l = 2 * i + 1
+      if (l < a.length && above(l, top)) top = l
+      if (l + 1 < a.length && above(l + 1, top)) top = l + 1
+      if (top === i) return
+      swap(i, top)
+      i = top
+    }
+  }
+  for (let i = (a.length >> 1) - 1; i >= 0; i--) down(i)
+  return {
+    top: () => a[0],
+    /** The top's bound lowered, or the top removed when it is `done`. */
+    settle(done) {
+      if (done) {
+        const last = a.pop()
+        if (a.length === 0) return
+        a[0] = last
+      }
+      down(0)
+    },
+  }
+}
+
+/** Newest first: by time, then id (as the store orders records). */
+function newestFirst(a, b) {
+  if (a.time !== b.time) return b.time - a.time
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0
+}
+
+/**
+ * The `limit` newest stored records matching `query` (older than `before`, a record's {time, id},
+ * when given), newest first, as stored values.
+ * @param storage wx, or anything with getStorageSync
+ * @param plan [looseRoot, chunkRoot, [[keyPart, activity, looseFrom, looseNext, [holes], [seq… newest
+ *   first]], …]] from the core: a loose record's key is looseRoot + keyPart + n, a chunk's
+ *   chunkRoot + keyPart + seq
+ */
+function searchStored(storage, plan, query, { limit, before }) {
+  const matches = recordTest(query)
+  const read = (key) => {
+    try {
+      return storage.getStorageSync(key)
+    } catch (err) {
+      return undefined // an unreadable value holds nothing to find
+    }
+  }
+  let found = []
+  const scan = (records) => {
+    for (let i = records.length - 1; i >= 0; i--) {
+      const r = records[i]
+      if (matches(r) && (!before || r.time < before.time || (r.time === before.time && r.id < before.id))) found.push(r)
+    }
+  }
+  const timeOf = (r) => (r && typeof r.time === 'number' ? r.time : Infinity)
+  // Per conversation, `bound` is the newest time its unread records can have: its activity at first,
+  // then the oldest time read so far (its loose records are newer than its chunks, and each chunk's
+  // are older than the next's). The unread part with the newest bound is read next.
+  const [looseRoot, chunkRoot, rows] = plan
+  const heap = cursorHeap(rows.map(([part, activity, looseFrom, looseNext, holes, chunks]) =>
+    ({ bound: activity, part, looseFrom, looseNext, holes, chunks, next: -1 })))
+  for (;;) {
+    const at = heap.top()
+    if (!at) break
+    if (found.length >= limit) {
+      found = found.sort(newestFirst).slice(0, limit)
+      if (at.bound < found[limit - 1].time) break // every unread record is older than the limit-th match
+    }
+    let oldest = Infinity
+    if (at.next < 0) {
+      const records = []
+      const prefix = looseRoot + at.part
+      for (let n = at.looseFrom; n < at.looseNext; n++) if (!at.holes.includes(n)) records.push(read(prefix + n))
+      scan(records)
+      for (const r of records) oldest = Math.min(oldest, timeOf(r))
+    } else {
+      const value = read(chunkRoot + at.part + at.chunks[at.next])
+      const records = value && Array.isArray(value.r) ? value.r : []
+      scan(records)
+      oldest = timeOf(records[0]) // a chunk's records are oldest first
+    }
+    at.next++
+    if (oldest < at.bound) at.bound = oldest
+    heap.settle(at.next >= at.chunks.length)
+  }
+  return found.sort(newestFirst).slice(0, limit)
+}
+
+module.exports = { searchStored, recordTest }
