@@ -29,6 +29,8 @@ pub struct MemoryStorage {
     /// Every `period`-th read (get or keys), counting reads from the call it was set, throws.
     flaky_reads: Option<(u64, u64)>,
     reads: u64,
+    /// The call from which reads are counted for `flaky_reads`.
+    flaky_from: u64,
     /// From this call on, the storage is full: (call, how). See [`MemoryStorage::fill_at`].
     full_from: Option<(u64, Full)>,
     /// The quota of a storage full since `full_from` ([`Full::Quota`]).
@@ -107,6 +109,15 @@ impl MemoryStorage {
     pub fn flaky_reads(&mut self, period: u64, phase: u64) {
         self.flaky_reads = Some((period.max(1), phase));
         self.reads = 0;
+        self.flaky_from = 0;
+    }
+
+    /// From call number `n` on, every `period`-th read throws, the first being the first read at or
+    /// after call `n`.
+    pub fn flaky_reads_from(&mut self, n: u64, period: u64) {
+        self.flaky_reads = Some((period.max(1), 0));
+        self.reads = 0;
+        self.flaky_from = n;
     }
 
     /// From call number `n` on the storage is full, as `how` says.
@@ -190,6 +201,7 @@ impl MemoryStorage {
         }
         let read = what == "get" || what == "keys";
         let flaky = read
+            && n >= self.flaky_from
             && match self.flaky_reads {
                 Some((period, phase)) => {
                     self.reads = self.reads.saturating_add(1);

@@ -143,6 +143,9 @@ impl<B: Backend> Store<B> {
                 self.removals.push(Removal { key, bytes: written, after_heads: true, evicted: false });
             }
         }
+        // A chunk number still on storage (its removal waits) is not taken again: a head there may
+        // name it, and must find what it named until the head that drops it is written.
+        let above = self.removed_seqs(name).last().map_or(0, |&s| (s / SEQ_STEP + 1).saturating_mul(SEQ_STEP));
         let Some(conv) = self.conversations.get_mut(name) else {
             return Ok(());
         };
@@ -154,7 +157,7 @@ impl<B: Backend> Store<B> {
                 self.removals.push(Removal { key, bytes: size, after_heads: true, evicted: false });
             }
         }
-        let seq = conv.head.sealed.next_seq();
+        let seq = conv.head.sealed.next_seq().max(above);
         conv.head.loose_from = conv.head.loose_next;
         conv.head.loose_bytes = 0;
         conv.head.loose_holes.clear();
@@ -221,10 +224,28 @@ impl<B: Backend> Store<B> {
         Ok(chunk_envelope(&key, name, seq, &bytes).1)
     }
 
+    /// Numbers of the chunks of `name` removed from memory whose keys wait to be removed, in order.
+    fn removed_seqs(&self, name: &str) -> Vec<u64> {
+        let mut seqs: Vec<u64> = self
+            .removals
+            .iter()
+            .filter_map(|r| match self.keys.parse(&r.key) {
+                Some(super::layout::KeyName::Chunk(of, seq)) if of == name => Some(seq),
+                _ => None,
+            })
+            .collect();
+        seqs.sort_unstable();
+        seqs
+    }
+
     /// Splits chunk `seq` in two halves by bytes, under two new numbers between its neighbours; the
     /// old key is removed once the head names the new ones. Does nothing when no number is free.
     fn split(&mut self, name: &str, seq: u64) -> Result<()> {
-        let seqs = self.seqs(name);
+        // Numbers of chunks whose removal waits are taken too (see `seal_if_full`).
+        let mut seqs = self.seqs(name);
+        seqs.extend(self.removed_seqs(name));
+        seqs.sort_unstable();
+        seqs.dedup();
         let at = seqs.iter().position(|&s| s == seq).unwrap_or(0);
         let prev = if at == 0 { 0 } else { seqs.get(at - 1).copied().unwrap_or(0) };
         let next = seqs.get(at + 1).copied().unwrap_or(seq.saturating_add(SEQ_STEP));
