@@ -213,10 +213,11 @@ impl<B: Backend> Store<B> {
                 Ok(_) => {
                     total = None;
                     changed = true;
-                    if self.migrate_v1(report).is_err() {
-                        return changed;
+                    // One that cannot finish now is tried again; the count and the repair go on
+                    // (conversations whose move waits are left to it).
+                    if self.migrate_v1(report).is_ok() {
+                        self.pending.v1 = false;
                     }
-                    self.pending.v1 = false;
                 }
             }
         }

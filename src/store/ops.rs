@@ -399,7 +399,12 @@ impl<B: Backend> Store<B> {
     }
 
     /// The extra blob stored under `name`, read from storage.
+    /// An error when it cannot be read now (the read throws, or the state that lists extras is not
+    /// read yet): a caller then writes no new version of it, which would replace what is stored.
     pub fn extra(&mut self, name: &str) -> Result<Option<Tape>> {
+        if self.pending.state {
+            return Err(Error::storage("the state, which lists extras, could not be read yet"));
+        }
         if !self.extras.get(name).is_some_and(|e| e.stored > 0) {
             return Ok(None);
         }

@@ -155,6 +155,8 @@ pub struct ChatCore {
     policy: ProfilePolicy,
     /// Read from storage when first needed.
     profiles: Option<ProfileCache>,
+    /// The stored profiles could not be read yet (see [`ChatCore::profiles`]).
+    profiles_unread: bool,
     emoji: EmojiTable,
     store: Store<JsBackend>,
     opened: OpenReport,
@@ -262,11 +264,11 @@ impl ChatCore {
         let migrate = field("migrate").and_then(Val::as_bool) == Some(true);
         let (mut store, opened) = Store::open(JsBackend(host), &user, options)?;
         let migration = if migrate { Some(store.migrate_legacy()?) } else { None };
-        Ok(ChatCore { user, own, ext_keys, policy, profiles: None, emoji, store, opened, migration, pending: None })
+        Ok(ChatCore { user, own, ext_keys, policy, profiles: None, profiles_unread: false, emoji, store, opened, migration, pending: None })
     }
 
-    /// What opening found: `{conversations, rebuilt, migrated, migrationPaused, skippedKeys,
-    /// skippedRecords, migration?}`.
+    /// What opening found: `{conversations, rebuilt, migrated, migrationPaused, skippedRecords,
+    /// pending, skippedKeys, migration?}`.
     pub fn open_report(&self) -> u32 {
         let r = &self.opened;
         let mut out = buffer("{\"conversations\":");
@@ -276,6 +278,7 @@ impl ChatCore {
             ("migrated", r.migrated),
             ("migrationPaused", r.migration_paused),
             ("skippedRecords", r.skipped_records),
+            ("pending", r.pending),
         ];
         for (name, n) in counts {
             out.push_str(",\"");
@@ -327,14 +330,28 @@ impl ChatCore {
         send(out)
     }
 
+    /// The profiles seen, read from storage on first use. When that read throws, the profiles seen
+    /// since are kept in memory only (a write would replace the stored ones) and the read is tried
+    /// again with the next use, which merges them in.
     fn profiles(&mut self) -> &ProfileCache {
-        if self.profiles.is_none() {
-            let read = self.store.extra(PROFILES_EXTRA).ok().flatten();
-            let mut cache = read.map(|t| ProfileCache::from_val(t.root())).unwrap_or_default();
-            if cache.len() > PROFILE_CACHE {
-                cache = ProfileCache::with_capacity(PROFILE_CACHE);
+        if self.profiles.is_none() || self.profiles_unread {
+            match self.store.extra(PROFILES_EXTRA) {
+                Ok(read) => {
+                    let mut cache = read.map(|t| ProfileCache::from_val(t.root())).unwrap_or_default();
+                    if cache.len() > PROFILE_CACHE {
+                        cache = ProfileCache::with_capacity(PROFILE_CACHE);
+                    }
+                    if let Some(seen) = self.profiles.take() {
+                        if seen.merge_into(&mut cache) {
+                            // Written with the next flush.
+                            let _ = self.store.stage_extra(PROFILES_EXTRA, &cache.to_json());
+                        }
+                    }
+                    self.profiles = Some(cache);
+                    self.profiles_unread = false;
+                }
+                Err(_) => self.profiles_unread = true,
             }
-            self.profiles = Some(cache);
         }
         self.profiles.get_or_insert_with(|| ProfileCache::with_capacity(PROFILE_CACHE))
     }
@@ -412,7 +429,7 @@ impl ChatCore {
             let profile = Profile { nickname: record.sender.nickname.take(), avatar: record.sender.avatar.take() };
             self.profiles();
             if let Some(cache) = self.profiles.as_mut() {
-                if cache.remember(&record.sender.id, &profile) {
+                if cache.remember(&record.sender.id, &profile) && !self.profiles_unread {
                     let json = cache.to_json();
                     // Written with the record, by the insert's flush.
                     let _ = self.store.stage_extra(PROFILES_EXTRA, &json);
