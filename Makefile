@@ -9,8 +9,11 @@ build: setup
 
 test: build test-rust test-wasm test-js
 
+# The storage fault sweeps (one run per storage call, for each fault model) run in release: seconds
+# there, minutes in a debug build.
 test-rust:
 	cargo test
+	cargo test --release --test store_faults -- --include-ignored
 
 test-wasm:
 	wasm-pack test --node

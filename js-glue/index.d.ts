@@ -183,6 +183,10 @@ export interface OpenReport {
   /** Conversations left in the previous layout because storage had no room to copy them: their history
    * stays where it is and the next open moves it; their new records are kept in memory (unsaved). */
   migrationPaused: number
+  /** Storage reads that threw while opening (a head, the state, the key listing or count): the chat opened
+   * with the rest, and each later call retries them; records of a conversation not read yet wait in memory
+   * (outcome 'unsaved') until it is. */
+  pending: number
   /** mpchat keys that could not be read (corrupt, foreign, another format); left in place. */
   skippedKeys: string[]
   /** Unreadable records inside otherwise readable values, left out. */

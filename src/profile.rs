@@ -472,6 +472,16 @@ impl ProfileCache {
         listed.into_iter().map(|(id, (profile, _))| (id, profile)).collect()
     }
 
+    /// Adds what this cache holds to `base`, oldest update first (so the newest stay newest there).
+    /// Returns whether `base` changed.
+    pub fn merge_into(&self, base: &mut ProfileCache) -> bool {
+        let mut changed = false;
+        for (id, profile) in self.by_age() {
+            changed |= base.remember(id, profile);
+        }
+        changed
+    }
+
     /// The cache as persisted: `[{"id":…,"nickname":…,"avatar":…}]`, least recently updated first.
     pub fn to_json(&self) -> String {
         let mut out = String::from("[");

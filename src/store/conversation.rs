@@ -107,6 +107,9 @@ pub(super) struct Conversation {
     pub newest: Option<Entry>,
     /// Sealed chunks by sequence number; `None` until first needed, then one per chunk of the head.
     pub chunks: Option<VecMap<u64, Chunk>>,
+    /// Loose numbers whose read threw when the loose records were read: read again with the next
+    /// use, and until then the loose records are not sealed (their keys must stay named).
+    pub unread_loose: Vec<u64>,
 }
 
 impl Conversation {
@@ -119,6 +122,7 @@ impl Conversation {
             loose: Some(Vec::new()),
             newest: None,
             chunks: Some(VecMap::new()),
+            unread_loose: Vec::new(),
         }
     }
 
@@ -131,12 +135,13 @@ impl Conversation {
             loose: None,
             newest: None,
             chunks: None,
+            unread_loose: Vec::new(),
         }
     }
 
     /// The newest record when memory holds it; `None` when it must be read first, or there is none.
     pub fn newest_in_memory(&self) -> Option<&Entry> {
-        if let Some(e) = self.loose.as_ref().and_then(|l| l.last()).or(self.newest.as_ref()) {
+        if let Some(e) = self.newest_loose_entry().or(self.newest.as_ref()) {
             return Some(e);
         }
         if self.loose.is_none() && self.loose_count() > 0 {
@@ -187,10 +192,26 @@ impl Conversation {
         self.head.sealed_mark.as_ref().is_none_or(|m| mark > (m.0, m.1.as_str()))
     }
 
-    /// Recomputes which loose record is the newest.
+    /// A loose record older than the newest sealed one: placed loose because the chunk it belongs in
+    /// could not be read when it came.
+    pub fn is_stray(&self, meta: &RecordMeta) -> bool {
+        !self.is_loose_mark((meta.time, meta.id.as_str()))
+    }
+
+    /// The newest loose record that is not a stray, when the loose records are in memory.
+    pub fn newest_loose_entry(&self) -> Option<&Entry> {
+        self.loose.as_ref()?.iter().rev().find(|e| !self.is_stray(&e.meta))
+    }
+
+    /// Recomputes which loose record is the newest, and how many are strays.
     pub fn note_newest_loose(&mut self) {
         if let Some(loose) = &self.loose {
-            self.head.newest_loose = loose.last().and_then(|e| e.loose);
+            self.head.newest_loose = self.newest_loose_entry().and_then(|e| e.loose);
+            let strays = loose.iter().take_while(|e| self.is_stray(&e.meta)).count() as u64;
+            if strays != self.head.strays {
+                self.head.strays = strays;
+                self.head_dirty = true;
+            }
         }
     }
 

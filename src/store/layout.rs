@@ -476,6 +476,9 @@ pub struct Head {
     pub rewrites: Vec<u64>,
     /// Loose records rewritten after this head is written, likewise left out of `loose_bytes`.
     pub loose_rewrites: Vec<u64>,
+    /// Loose records older than `sealed_mark` (strays): records whose chunk could not be read when
+    /// they came. They stay loose, and are read before a record is placed among the sealed ones.
+    pub strays: u64,
 }
 
 impl Head {
@@ -533,6 +536,9 @@ impl Head {
                 write_numbers(&mut out, list);
             }
         }
+        if self.strays > 0 {
+            number(&mut out, ",\"d\":", self.strays);
+        }
         out.push('}');
         let size = (key.len() + out.len()) as u64;
         set_size(&mut out, size);
@@ -543,8 +549,8 @@ impl Head {
     /// Returns the head and its stored size.
     pub fn decode(value: Val<'_>, conversation: &str) -> Option<(Head, u64)> {
         // In the order encode writes them: one pass over the head.
-        let [v, b, c, t, u, f, n, lb, nl, s, sb, sm, rm, pm, mm, w, lw, lh] = value
-            .fields(["v", "b", "c", "t", "u", "f", "n", "lb", "nl", "s", "sb", "sm", "rm", "pm", "mm", "w", "lw", "lh"]);
+        let [v, b, c, t, u, f, n, lb, nl, s, sb, sm, rm, pm, mm, w, lw, lh, d] = value
+            .fields(["v", "b", "c", "t", "u", "f", "n", "lb", "nl", "s", "sb", "sm", "rm", "pm", "mm", "w", "lw", "lh", "d"]);
         if v?.as_f64() != Some(f64::from(FORMAT)) || !c?.is_str(conversation) {
             return None;
         }
@@ -581,13 +587,18 @@ impl Head {
             sealed_mark: read_mark(sm),
             rewrites,
             loose_rewrites,
+            strays: match d {
+                None => 0,
+                Some(_) => read_number(d)?,
+            },
         };
         let live = loose_from..head.loose_next;
         let consistent = loose_from <= loose_next
             && loose_next - loose_from <= 1 << 16
             && head.loose_holes.iter().chain(&head.loose_rewrites).all(|n| live.contains(n))
             && head.rewrites.iter().all(|s| head.sealed.contains(*s))
-            && newest_loose.is_none_or(|n| live.contains(&n) && !head.loose_holes.contains(&n));
+            && newest_loose.is_none_or(|n| live.contains(&n) && !head.loose_holes.contains(&n))
+            && head.strays <= loose_next - loose_from;
         consistent.then_some((head, size))
     }
 }
@@ -697,6 +708,7 @@ mod tests {
             sealed_mark: Some((1_767_225_000_000, "x\"y".into())),
             rewrites: vec![4 * SEQ_STEP],
             loose_rewrites: vec![45],
+            strays: 2,
             ..Head::default()
         };
         let (text, size) = head.encode(key);

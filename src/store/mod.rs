@@ -15,6 +15,12 @@
 //!   and the next operation retries it; the outcome says `Unsaved` so no caller reports a message
 //!   stored that is not. Any crash leaves each head naming only values that exist or that opening can
 //!   tell are gone (it counts the keys and repairs when the count disagrees).
+//! - A read that throws never stops the store: opening goes on with what it can read and leaves the
+//!   rest pending (a head, the state, the key listing or count, the move from format 1), retried
+//!   by the next operations ([`open`]); a conversation whose head is not read yet takes no write,
+//!   and a record for it waits in memory (`Unsaved`) until it can be placed. A record whose sealed
+//!   chunk cannot be read is stored loose (a *stray*, older than the newest sealed record): pages
+//!   merge strays in order, and sealing carries them over to new loose keys.
 //! - The store counts the bytes (key plus value, UTF-8) of its own keys and never flushes past the
 //!   budget: it first evicts sealed chunks, least recently active conversations first and oldest chunk
 //!   first, then whole idle conversations; never a loose record. Each eviction is an [`EvictionEvent`].
@@ -53,7 +59,7 @@ pub use backend::{Backend, Doc, Patch, Shape};
 pub use backend::TextBackend;
 pub use kv::{is_full_error, KeyValue};
 pub use legacy::legacy_record;
-pub use memory::{MemoryStorage, WX_KEY_LIMIT, WX_TOTAL_LIMIT};
+pub use memory::{Fault, Full, MemoryStorage, WX_KEY_LIMIT, WX_TOTAL_LIMIT};
 pub use pending::ResendRefusal;
 pub use search::SearchPlan;
 
@@ -101,6 +107,9 @@ pub struct OpenReport {
     /// Records an earlier session left `sending` (the app was killed mid-send), now `failed`; set by
     /// [`Store::fail_interrupted_sends`], which the shim calls right after opening.
     pub failed_sends: usize,
+    /// Reads and checks that threw while opening (the key listing, a head, the state, the count,
+    /// the format 1 check, a repair): retried by the operations that follow.
+    pub pending: usize,
 }
 
 /// What became of a record handed to [`Store::insert`].
@@ -323,8 +332,21 @@ struct Removal {
     key: String,
     bytes: u64,
     /// Removed after the heads are written (values the new heads no longer name); otherwise before
-    /// anything is written (evictions, which make the room).
+    /// anything new is written (evictions, which make the room), once the head of the conversation
+    /// it leaves is written without it, so that a head never names a value that is gone.
     after_heads: bool,
+    /// Removed to make room: counted as freed when a flush is checked against the budget.
+    evicted: bool,
+}
+
+/// A record whose conversation could not be read when it came (its head threw, or it waits for a
+/// repair or for the format 1 check): kept in memory and placed by the next operation that can.
+#[derive(Debug, Clone)]
+struct Deferred {
+    meta: RecordMeta,
+    conversation: ConversationId,
+    doc: Doc,
+    bytes: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -368,6 +390,13 @@ pub struct Store<B: Backend> {
     evictions: Vec<EvictionEvent>,
     /// Loaded sealed chunks, oldest use first, for unloading past [`CACHED_CHUNKS`].
     cache: Vec<(String, u64)>,
+    /// Reads that threw and checks that could not be made, retried by [`Store::resume`].
+    pending: open::Pending,
+    /// Records waiting for their conversation to be readable, oldest first.
+    deferred: Vec<Deferred>,
+    /// Bytes evicted for a storage that said it is full since a flush last succeeded: once they cover
+    /// what the flush needs and it still fails, evicting more would not help.
+    full_freed: u64,
 }
 
 impl<B: Backend> Store<B> {
@@ -384,7 +413,11 @@ impl<B: Backend> Store<B> {
         &self.user
     }
 
+    /// Notes a value that cannot be read as what its key says, once per key.
     fn skip(&mut self, key: String) {
+        if self.skipped_keys.contains(&key) {
+            return;
+        }
         self.skipped_corrupt = self.skipped_corrupt.saturating_add(1);
         self.skipped_keys.push(key);
     }

@@ -30,13 +30,24 @@ impl<B: Backend> Store<B> {
         doc: Doc,
         bytes: u64,
     ) -> Result<InsertOutcome> {
-        self.trim_cache();
+        self.begin();
         let name = conversation.name();
-        match self.insert_named(meta, conversation, &name, doc, bytes) {
+        match self.insert_named(meta.clone(), conversation, &name, doc, bytes) {
             Ok(true) => {}
             Ok(false) => {
                 self.backend.release(doc);
                 return Ok(InsertOutcome::Duplicate);
+            }
+            Err(Error::Storage(reason)) => {
+                // Where it belongs could not be read: it waits in memory for the next operation.
+                if self.deferred.iter().any(|d| d.meta.id == meta.id) {
+                    self.backend.release(doc);
+                    return Ok(InsertOutcome::Duplicate);
+                }
+                self.deferred.push(super::Deferred { meta, conversation: conversation.clone(), doc, bytes });
+                // Whatever else waits to be written still goes.
+                self.finish(None);
+                return Ok(InsertOutcome::Unsaved { reason });
             }
             Err(e) => {
                 self.backend.release(doc);
@@ -93,6 +104,7 @@ impl<B: Backend> Store<B> {
         if self.index.contains_key(&meta.id) {
             return Ok(false);
         }
+        self.ready(name)?;
         if !self.conversations.contains_key(name) {
             self.conversations.insert(name.to_string(), Box::new(Conversation::new(conversation.clone())));
         }
@@ -112,8 +124,8 @@ impl<B: Backend> Store<B> {
     /// Puts an entry where its mark belongs: among the loose records, or into a sealed chunk.
     /// False when a record with its id is there already.
     fn place(&mut self, name: &str, entry: Entry) -> Result<bool> {
-        let mark = (entry.meta.time, entry.meta.id.as_str());
-        let is_loose = |store: &Self| store.conversations.get(name).is_some_and(|c| c.is_loose_mark(mark));
+        let mark = (entry.meta.time, entry.meta.id.clone());
+        let is_loose = |store: &Self| store.conversations.get(name).is_some_and(|c| c.is_loose_mark((mark.0, &mark.1)));
         if is_loose(self) {
             // Reading the loose records indexes their ids: a repeat among them is in the index.
             self.load_loose(name)?;
@@ -127,10 +139,32 @@ impl<B: Backend> Store<B> {
             self.place_loose(name, entry)?;
             return Ok(true);
         }
-        match self.locate_sealed(name, mark)? {
-            Some(seq) => self.place_sealed(name, seq, entry),
-            None => {
+        // Strays (loose records older than the newest sealed one) are read first: a repeat of one
+        // is then in the index.
+        if self.conversations.get(name).is_some_and(|c| c.head.strays > 0) {
+            self.load_loose(name)?;
+            if self.index.contains_key(&entry.meta.id) {
+                return Ok(false);
+            }
+        }
+        let located = match self.locate_sealed(name, (mark.0, &mark.1)) {
+            Ok(Some(seq)) => self.load_chunk(name, seq).map(|()| Some(seq)),
+            other => other,
+        };
+        match located {
+            Ok(Some(seq)) => self.place_sealed(name, seq, entry),
+            Ok(None) => {
                 self.load_loose(name)?;
+                self.place_loose(name, entry)?;
+                Ok(true)
+            }
+            // The chunk it belongs in cannot be read now: it is stored loose, as a stray, rather than
+            // lost or put out of order (pages merge strays in; see `Conversation::is_stray`).
+            Err(_) => {
+                self.load_loose(name)?;
+                if self.index.contains_key(&entry.meta.id) {
+                    return Ok(false);
+                }
                 self.place_loose(name, entry)?;
                 Ok(true)
             }
@@ -140,9 +174,16 @@ impl<B: Backend> Store<B> {
     /// The SDK acknowledged my message: the `sending` record `local_id` becomes `server_id` with status
     /// `sent` (and the server's time when given). If `server_id` is already stored, the two are merged.
     pub fn ack_sent(&mut self, local_id: &str, server_id: &str, server_time: Option<i64>) -> Result<UpdateOutcome> {
-        self.trim_cache();
+        self.begin();
         let Some(loc) = self.find(local_id)? else {
-            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+            let change = |meta: &RecordMeta| Patch {
+                id: Some(server_id),
+                time: server_time.filter(|t| *t != meta.time),
+                status: raise(meta.status, Status::Sent),
+                recalled_by: None,
+            };
+            let outcome = self.patch_deferred(local_id, change)?;
+            return Ok(self.outcome(outcome, None));
         };
         let Some(entry) = self.entry_at(&loc).cloned() else {
             return Ok(self.outcome(UpdateOutcome::NotFound, None));
@@ -154,7 +195,8 @@ impl<B: Backend> Store<B> {
         } else {
             match self.find(server_id)? {
                 Some(found) => Some(found),
-                None => self.find_in(&name, time, server_id)?,
+                // A chunk that cannot be read now is taken as not holding it.
+                None => self.find_in(&name, time, server_id).unwrap_or(None),
             }
         };
         let outcome = if let Some(existing) = existing {
@@ -205,6 +247,37 @@ impl<B: Backend> Store<B> {
         self.update(local_id, |e| (e.meta.status == Status::Sending).then_some(Status::Failed))
     }
 
+    /// Changes a record that waits in memory for its conversation (see `Deferred`): it is placed as
+    /// changed. `Unsaved` when it was changed, `NotFound` when no record waits under `id`.
+    fn patch_deferred<'p>(&mut self, id: &str, change: impl FnOnce(&RecordMeta) -> Patch<'p>) -> Result<UpdateOutcome> {
+        let Some(at) = self.deferred.iter().position(|d| d.meta.id == id) else {
+            return Ok(UpdateOutcome::NotFound);
+        };
+        let Some(waiting) = self.deferred.get(at) else {
+            return Ok(UpdateOutcome::NotFound);
+        };
+        let patch = change(&waiting.meta);
+        if patch == Patch::default() {
+            return Ok(UpdateOutcome::Unchanged);
+        }
+        let (_, after) = self.backend.patch(waiting.doc, &patch)?;
+        if let Some(waiting) = self.deferred.get_mut(at) {
+            if let Some(id) = patch.id {
+                waiting.meta.id = id.to_string();
+            }
+            if let Some(time) = patch.time {
+                waiting.meta.time = time;
+            }
+            if let Some(status) = patch.status {
+                waiting.meta.status = status;
+            }
+            waiting.bytes = after;
+        }
+        Ok(UpdateOutcome::Unsaved {
+            reason: format!("record {id} waits in memory for its conversation, which could not be read yet"),
+        })
+    }
+
     /// `onDeliveredMessage`: my message reached the peer.
     pub fn mark_delivered(&mut self, id: &str) -> Result<UpdateOutcome> {
         self.update(id, |e| {
@@ -220,7 +293,7 @@ impl<B: Backend> Store<B> {
     /// `onRecallMessage`: the record becomes a recall notice (text and body gone, `ext.recalledBy` set);
     /// if it was counted unread, the count drops.
     pub fn recall(&mut self, message_id: &str, by: &str) -> Result<UpdateOutcome> {
-        self.trim_cache();
+        self.begin();
         let Some(loc) = self.find(message_id)? else {
             return Ok(self.outcome(UpdateOutcome::NotFound, None));
         };
@@ -253,7 +326,7 @@ impl<B: Backend> Store<B> {
     }
 
     fn advance_mark(&mut self, conversation: &str, reader: Reader) -> Result<UpdateOutcome> {
-        self.trim_cache();
+        self.begin();
         let name = conversation_name(conversation)?.name();
         if !self.conversations.contains_key(&name) {
             return Ok(self.outcome(UpdateOutcome::NotFound, None));
@@ -287,6 +360,11 @@ impl<B: Backend> Store<B> {
     /// Mutes or unmutes a conversation: a muted one gains no unread and is left out of the total.
     pub fn mute(&mut self, conversation: &str, on: bool) -> Result<UpdateOutcome> {
         let name = conversation_name(conversation)?.name();
+        self.resume();
+        if self.pending.state {
+            // The muted list is in the state: changed before it is read, the change would be lost.
+            return Err(Error::storage("the muted conversations could not be read from storage yet; try again"));
+        }
         let changed = if on { self.muted.insert(name, ()).is_none() } else { self.muted.remove(&name).is_some() };
         if !changed {
             return Ok(self.outcome(UpdateOutcome::Unchanged, None));
@@ -321,7 +399,12 @@ impl<B: Backend> Store<B> {
     }
 
     /// The extra blob stored under `name`, read from storage.
+    /// An error when it cannot be read now (the read throws, or the state that lists extras is not
+    /// read yet): a caller then writes no new version of it, which would replace what is stored.
     pub fn extra(&mut self, name: &str) -> Result<Option<Tape>> {
+        if self.pending.state {
+            return Err(Error::storage("the state, which lists extras, could not be read yet"));
+        }
         if !self.extras.get(name).is_some_and(|e| e.stored > 0) {
             return Ok(None);
         }
@@ -335,9 +418,16 @@ impl<B: Backend> Store<B> {
 
     /// Applies `change` to the status of record `id`; `change` gives the new status, if any.
     pub(super) fn update(&mut self, id: &str, change: impl FnOnce(&Entry) -> Option<Status>) -> Result<UpdateOutcome> {
-        self.trim_cache();
+        self.begin();
         let Some(loc) = self.find(id)? else {
-            return Ok(self.outcome(UpdateOutcome::NotFound, None));
+            // A record waiting in memory for its conversation is changed there.
+            let Some(waiting) = self.deferred.iter().find(|d| d.meta.id == id) else {
+                return Ok(self.outcome(UpdateOutcome::NotFound, None));
+            };
+            let probe = Entry { meta: waiting.meta.clone(), doc: waiting.doc, bytes: None, loose: None, dirty: false, written: None };
+            let status = change(&probe);
+            let outcome = self.patch_deferred(id, |_| Patch { status, ..Patch::default() })?;
+            return Ok(self.outcome(outcome, None));
         };
         let Some(status) = self.entry_at(&loc).and_then(change) else {
             return Ok(self.outcome(UpdateOutcome::Unchanged, None));
@@ -435,7 +525,7 @@ impl<B: Backend> Store<B> {
                 conv.note_newest_loose();
                 conv.head_dirty = true;
                 if let Some(bytes) = on_storage {
-                    self.removals.push(Removal { key, bytes, after_heads: true });
+                    self.removals.push(Removal { key, bytes, after_heads: true, evicted: false });
                 }
                 Ok(Some(entry))
             }
@@ -453,7 +543,7 @@ impl<B: Backend> Store<B> {
                             conv.head.sealed_bytes = conv.head.sealed_bytes.saturating_sub(old.stored.bytes());
                             conv.head_dirty = true;
                             if old.stored != super::Stored::Absent {
-                                self.removals.push(Removal { key, bytes: old.stored.bytes(), after_heads: true });
+                                self.removals.push(Removal { key, bytes: old.stored.bytes(), after_heads: true, evicted: false });
                             }
                         }
                     }

@@ -69,26 +69,26 @@ impl<B: Backend> Store<B> {
         }
     }
 
-    /// Reads a conversation's loose records, unless they are in memory.
+    /// Reads a conversation's loose records, unless they are in memory. A record whose read throws
+    /// is left out and read again with the next call (see `Conversation::unread_loose`).
     pub(super) fn load_loose(&mut self, name: &str) -> Result<()> {
-        let Some(conv) = self.conversations.get(name).filter(|c| c.loose.is_none()) else {
+        let Some(conv) = self.conversations.get(name) else {
             return Ok(());
         };
+        if conv.loose.is_some() {
+            return Ok(());
+        }
         let id = conv.id.clone();
         let holes = conv.head.loose_holes.clone();
         let range = conv.head.loose_from..conv.head.loose_next;
         let mut entries: Vec<Entry> = Vec::new();
         let mut unreadable: Vec<(u64, u64)> = Vec::new();
+        let mut unread: Vec<u64> = Vec::new();
         for n in range.filter(|n| !holes.contains(n)) {
             let key = self.keys.loose(name, n);
-            let fetched = match self.fetch(&key, Shape::Record) {
-                Ok(fetched) => fetched,
-                Err(e) => {
-                    for entry in entries {
-                        self.backend.release(entry.doc);
-                    }
-                    return Err(e);
-                }
+            let Ok(fetched) = self.fetch(&key, Shape::Record) else {
+                unread.push(n);
+                continue;
             };
             let Some((doc, tape)) = fetched else {
                 continue;
@@ -104,6 +104,12 @@ impl<B: Backend> Store<B> {
         }
         // A loose key that is not a record was written by someone else: its size is not the one the
         // head counted, so every loose key is measured, and that one goes.
+        if !unread.is_empty() {
+            // Measuring waits until every loose key reads: those that are not records are dealt with
+            // when the ones that threw are read again.
+            unread.extend(unreadable.drain(..).map(|(n, _)| n));
+            unread.sort_unstable();
+        }
         let recount = if unreadable.is_empty() {
             None
         } else {
@@ -125,7 +131,11 @@ impl<B: Backend> Store<B> {
             if let Some(newest) = conv.newest.take() {
                 self.backend.release(newest.doc);
             }
+            if !unread.is_empty() {
+                self.pending.loose.insert(name.to_string(), ());
+            }
             conv.loose = Some(entries);
+            conv.unread_loose = unread;
             if let Some(total) = recount {
                 let counted = conv.head.loose_bytes;
                 conv.head.loose_bytes = total;
@@ -133,13 +143,88 @@ impl<B: Backend> Store<B> {
                 for (n, size) in unreadable {
                     conv.head.loose_holes.push(n);
                     conv.head.loose_bytes = conv.head.loose_bytes.saturating_sub(size);
-                    self.removals.push(Removal { key: self.keys.loose(name, n), bytes: size, after_heads: true });
+                    self.removals.push(Removal { key: self.keys.loose(name, n), bytes: size, after_heads: true, evicted: false });
                 }
                 conv.note_newest_loose();
                 conv.head_dirty = true;
             }
         }
         Ok(())
+    }
+
+    /// Reads again the loose records whose read threw. A copy of a record that came again since
+    /// (while it could not be read) goes; so does one that is not a record. Only at the start of an
+    /// operation ([`Store::resume`]): it moves the loose records, and so their places.
+    pub(super) fn retry_loose(&mut self, name: &str) {
+        let Some(conv) = self.conversations.get_mut(name).filter(|c| c.loose.is_some()) else {
+            self.pending.loose.remove(name);
+            return;
+        };
+        let id = conv.id.clone();
+        let slots = std::mem::take(&mut conv.unread_loose);
+        let mut still = Vec::new();
+        for n in slots {
+            let key = self.keys.loose(name, n);
+            let fetched = match self.fetch(&key, Shape::Record) {
+                Ok(fetched) => fetched,
+                Err(_) => {
+                    still.push(n);
+                    continue;
+                }
+            };
+            let meta = fetched.as_ref().and_then(|(_, tape)| RecordMeta::from_val(tape.root(), &id));
+            let known = meta.as_ref().is_some_and(|m| {
+                self.conversations.get(name).and_then(|c| c.loose.as_ref()).is_some_and(|l| l.iter().any(|e| e.meta.id == m.id))
+            });
+            let Some((doc, _)) = fetched else {
+                // Gone from storage: a hole.
+                if let Some(conv) = self.conversations.get_mut(name) {
+                    conv.head.loose_holes.push(n);
+                    conv.head.loose_holes.sort_unstable();
+                    conv.head_dirty = true;
+                }
+                continue;
+            };
+            match meta {
+                Some(meta) if !known => {
+                    self.index.insert(meta.id.clone(), (name.to_string(), meta.time));
+                    if let Some(conv) = self.conversations.get_mut(name) {
+                        let entry = Entry { meta, doc, bytes: None, loose: Some(n), dirty: false, written: None };
+                        let mark = entry.mark();
+                        if let Some(loose) = conv.loose.as_mut() {
+                            let at = loose.partition_point(|e| mark_cmp(&e.meta, &mark).is_lt());
+                            loose.insert(at, entry);
+                        }
+                        conv.note_newest_loose();
+                    }
+                }
+                other => {
+                    let size = self.measured(&key, doc);
+                    self.backend.release(doc);
+                    if other.is_none() {
+                        self.skip(key.clone());
+                    }
+                    let muted = self.muted.contains_key(name);
+                    if let Some(conv) = self.conversations.get_mut(name) {
+                        // The copy kept was counted unread when it came again.
+                        if other.as_ref().is_some_and(|m| conv.counts_unread(m, muted)) && conv.head.unread > 0 {
+                            conv.head.unread -= 1;
+                        }
+                        conv.head.loose_holes.push(n);
+                        conv.head.loose_holes.sort_unstable();
+                        conv.head.loose_bytes = conv.head.loose_bytes.saturating_sub(size);
+                        conv.head_dirty = true;
+                    }
+                    self.removals.push(Removal { key, bytes: size, after_heads: true, evicted: false });
+                }
+            }
+        }
+        if still.is_empty() {
+            self.pending.loose.remove(name);
+        }
+        if let Some(conv) = self.conversations.get_mut(name) {
+            conv.unread_loose = still;
+        }
     }
 
     /// The newest loose record, read alone when the loose records are not in memory.
@@ -152,7 +237,8 @@ impl<B: Backend> Store<B> {
         };
         let id = conv.id.clone();
         let key = self.keys.loose(name, n);
-        let Some((doc, tape)) = self.fetch(&key, Shape::Record)? else {
+        // One that cannot be read now is looked for among all the loose records instead.
+        let Ok(Some((doc, tape))) = self.fetch(&key, Shape::Record) else {
             return Ok(());
         };
         let Some(meta) = RecordMeta::from_val(tape.root(), &id) else {
@@ -335,7 +421,8 @@ impl<B: Backend> Store<B> {
         let Some(conv) = self.conversations.get(name) else {
             return Ok(None);
         };
-        if conv.is_loose_mark((time, id)) {
+        // Strays are loose records older than the newest sealed one: looked for among the loose too.
+        if conv.is_loose_mark((time, id)) || conv.head.strays > 0 || conv.loose.is_some() {
             self.load_loose(name)?;
             let at = self
                 .conversations
@@ -376,7 +463,7 @@ impl<B: Backend> Store<B> {
 
     /// The record `id` as pages see it, if it was read or written this session.
     pub fn get_shown(&mut self, id: &str) -> Result<Option<Shown>> {
-        self.trim_cache();
+        self.begin();
         let Some(loc) = self.find(id)? else {
             return Ok(None);
         };
@@ -386,7 +473,7 @@ impl<B: Backend> Store<B> {
     /// The `limit` newest records of `conversation` older than the record `before` (or the newest),
     /// oldest first. Records not yet on storage are included.
     pub fn history_shown(&mut self, conversation: &str, before: Option<&str>, limit: usize) -> Result<Vec<Shown>> {
-        self.trim_cache();
+        self.begin();
         let name = conversation_name(conversation)?.name();
         if !self.conversations.contains_key(&name) {
             return Ok(Vec::new());
@@ -404,20 +491,31 @@ impl<B: Backend> Store<B> {
         };
         let older = |e: &Entry| bound.as_ref().is_none_or(|b| mark_cmp(&e.meta, b).is_lt());
         self.load_loose(&name)?;
+        // Strays (loose records older than the newest sealed one) are merged in by mark at the end;
+        // marks are kept only then.
+        let strays = self.conversations.get(&name).is_some_and(|c| c.head.strays > 0);
         let mut out: Vec<Shown> = Vec::new();
+        let mut marks: Vec<Mark> = Vec::new();
         let in_loose = self
             .conversations
             .get(&name)
             .is_some_and(|c| bound.as_ref().is_none_or(|b| c.is_loose_mark((b.0, b.1.as_str()))));
         if in_loose {
             if let Some(conv) = self.conversations.get(&name) {
-                for e in conv.loose.iter().flatten().rev().filter(|e| older(e)).take(limit) {
+                for e in conv.loose.iter().flatten().rev().filter(|e| !conv.is_stray(&e.meta) && older(e)).take(limit) {
                     out.push(self.shown(&name, e));
+                    if strays {
+                        marks.push(e.mark());
+                    }
                 }
             }
         }
         let start = match &bound {
-            Some(b) if !in_loose => self.locate_sealed(&name, (b.0, b.1.as_str()))?,
+            // A chunk that cannot be read now is skipped: the page starts from the newest.
+            Some(b) if !in_loose => match self.locate_sealed(&name, (b.0, b.1.as_str())) {
+                Ok(start) => start,
+                Err(_) => self.seqs(&name).last().copied(),
+            },
             _ => self.seqs(&name).last().copied(),
         };
         if let Some(start) = start {
@@ -426,40 +524,77 @@ impl<B: Backend> Store<B> {
                 if out.len() >= limit {
                     break;
                 }
-                self.load_chunk(&name, seq)?;
+                // One that cannot be read now is left out of this page (and read again for the next).
+                if self.load_chunk(&name, seq).is_err() {
+                    continue;
+                }
                 let Some(entries) = self.chunk(&name, seq).and_then(Chunk::entries) else {
                     continue;
                 };
-                let page: Vec<Shown> =
-                    entries.iter().rev().filter(|e| older(e)).take(limit - out.len()).map(|e| self.shown(&name, e)).collect();
-                out.extend(page);
+                for e in entries.iter().rev().filter(|e| older(e)).take(limit - out.len()) {
+                    out.push(self.shown(&name, e));
+                    if strays {
+                        marks.push(e.mark());
+                    }
+                }
             }
+        }
+        if strays {
+            return Ok(self.merge_strays(&name, out, marks, &older, limit));
         }
         out.reverse();
         Ok(out)
     }
 
+    /// A page (newest first, with marks) with the strays older than its bound merged in: the `limit`
+    /// newest of both, oldest first. A stray whose record the page holds too (it came again while
+    /// its chunk could not be read) is left out.
+    fn merge_strays(
+        &self,
+        name: &str,
+        out: Vec<Shown>,
+        marks: Vec<Mark>,
+        older: &dyn Fn(&Entry) -> bool,
+        limit: usize,
+    ) -> Vec<Shown> {
+        let mut all: Vec<(Mark, Shown)> = marks.into_iter().zip(out).collect();
+        if let Some(conv) = self.conversations.get(name) {
+            for e in conv.loose.iter().flatten().filter(|e| conv.is_stray(&e.meta) && older(e)) {
+                if !all.iter().any(|(m, _)| m.1 == e.meta.id) {
+                    all.push((e.mark(), self.shown(name, e)));
+                }
+            }
+        }
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        let skip = all.len().saturating_sub(limit);
+        all.into_iter().skip(skip).map(|(_, shown)| shown).collect()
+    }
+
     /// The newest record of a conversation, reading as little as it can.
+    /// Values that cannot be read now are passed over (the newest readable record is given).
     pub(super) fn newest(&mut self, name: &str) -> Result<Option<Entry>> {
         self.load_newest(name)?;
         if let Some(conv) = self.conversations.get(name) {
-            if let Some(e) = conv.loose.as_ref().and_then(|l| l.last()).or(conv.newest.as_ref()) {
+            if let Some(e) = conv.newest_loose_entry().or(conv.newest.as_ref()) {
                 return Ok(Some(e.clone()));
             }
             if conv.loose.is_none() && conv.loose_count() > 0 {
                 self.load_loose(name)?;
-                if let Some(e) = self.conversations.get(name).and_then(|c| c.loose.as_ref()?.last()) {
+                if let Some(e) = self.conversations.get(name).and_then(|c| c.newest_loose_entry()) {
                     return Ok(Some(e.clone()));
                 }
             }
         }
         for seq in self.seqs(name).into_iter().rev() {
-            self.load_chunk(name, seq)?;
+            if self.load_chunk(name, seq).is_err() {
+                continue;
+            }
             if let Some(e) = self.chunk(name, seq).and_then(Chunk::entries).and_then(|es| es.last()) {
                 return Ok(Some(e.clone()));
             }
         }
-        Ok(None)
+        // Only strays are left readable.
+        Ok(self.conversations.get(name).and_then(|c| c.loose.as_ref()?.last()).cloned())
     }
 
     /// Conversations holding records, most recent activity first.
@@ -467,7 +602,7 @@ impl<B: Backend> Store<B> {
     /// Reads first what the list needs and memory lacks (a conversation's newest record), then builds
     /// the rows in one pass over the conversations: a list shown again costs no lookups by name.
     pub fn conversations_shown(&mut self) -> Result<Vec<ConversationSummary<Shown>>> {
-        self.trim_cache();
+        self.begin();
         let unread: Vec<String> = self
             .conversations
             .iter()
@@ -524,7 +659,7 @@ impl<B: Backend> Store<B> {
 
     pub fn report(&self) -> StorageReport {
         let mut keys = u64::from(self.state_stored != Stored::Absent) + self.foreign_keys;
-        let mut unsaved = u64::from(self.state_dirty) + self.removals.len() as u64;
+        let mut unsaved = u64::from(self.state_dirty) + self.removals.len() as u64 + self.deferred.len() as u64;
         for conv in self.conversations.values() {
             keys += u64::from(conv.head_stored != Stored::Absent) + conv.head.sealed.count();
             keys += conv.loose_count().saturating_sub(conv.head.loose_holes.len() as u64);
@@ -545,6 +680,13 @@ impl<B: Backend> Store<B> {
             skipped_records: self.skipped_records as u64,
             unsaved,
         }
+    }
+
+    /// What each operation does first: unloads chunks past the cache size, and retries what could
+    /// not be read before ([`Store::resume`]).
+    pub(super) fn begin(&mut self) {
+        self.trim_cache();
+        self.resume();
     }
 
     /// Unloads sealed chunks beyond the cache size, least recently loaded first; never a dirty one.

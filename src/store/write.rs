@@ -27,10 +27,13 @@ enum Value {
     Chunk(String, Vec<Doc>),
 }
 
-/// A flush's writes by when they happen: new values, heads, values rewritten in place, then (after
-/// the removals the heads allow) extras and the state.
+/// A flush's writes by when they happen: the heads of conversations that only lose chunks to
+/// eviction (before those are removed), new values, heads, values rewritten in place, then (after
+/// the removals the heads allow) extras and the state. So a crash at any point leaves values no head
+/// names, never a head naming a value that is gone: opening tells by the count of keys.
 #[derive(Debug, Default)]
 struct Plan {
+    evicting: Vec<Write>,
     new: Vec<Write>,
     heads: Vec<Write>,
     rewrites: Vec<Write>,
@@ -39,7 +42,7 @@ struct Plan {
 
 impl Plan {
     fn all(&self) -> impl Iterator<Item = &Write> {
-        self.new.iter().chain(&self.heads).chain(&self.rewrites).chain(&self.state)
+        self.evicting.iter().chain(&self.new).chain(&self.heads).chain(&self.rewrites).chain(&self.state)
     }
 }
 
@@ -80,16 +83,24 @@ impl<B: Backend> Store<B> {
         Ok(())
     }
 
-    /// Moves every loose record into a new sealed chunk once there are enough of them.
+    /// Moves every loose record into a new sealed chunk once there are enough of them. Strays (loose
+    /// records older than the newest sealed one) are not sealed: they move to new loose keys, each
+    /// written before the head that names it, the old key removed after. Sealing waits while a loose
+    /// record could not be read.
     pub(super) fn seal_if_full(&mut self, name: &str) -> Result<()> {
         let Some(conv) = self.conversations.get(name) else {
             return Ok(());
         };
         let count = conv.loose.as_ref().map_or(0, Vec::len);
-        if count < MAX_LOOSE_RECORDS && conv.head.loose_bytes < TARGET_CHUNK_BYTES {
-            return Ok(());
-        }
-        if count == 0 {
+        let strays = conv.loose.iter().flatten().filter(|e| conv.is_stray(&e.meta)).count();
+        let full = if strays == 0 {
+            count >= MAX_LOOSE_RECORDS || conv.head.loose_bytes >= TARGET_CHUNK_BYTES
+        } else {
+            // Strays do not count toward a chunk: the others alone must fill one.
+            let bytes: u64 = conv.loose.iter().flatten().filter(|e| !conv.is_stray(&e.meta)).map(|e| e.bytes.unwrap_or(0)).sum();
+            count - strays >= MAX_LOOSE_RECORDS || bytes >= TARGET_CHUNK_BYTES
+        };
+        if !full || count == strays || !conv.unread_loose.is_empty() {
             return Ok(());
         }
         self.ensure_chunks(name);
@@ -102,25 +113,51 @@ impl<B: Backend> Store<B> {
             }
             return Err(e);
         }
-        for e in &entries {
+        let (mut strays, mut entries): (Vec<Entry>, Vec<Entry>) = match self.conversations.get(name) {
+            Some(conv) => entries.into_iter().partition(|e| conv.is_stray(&e.meta)),
+            None => return Ok(()),
+        };
+        // A stray whose record a chunk in memory holds too (it came again while that chunk could
+        // not be read) is a copy: it goes.
+        let held: rustc_hash::FxHashSet<String> = match self.conversations.get(name).and_then(|c| c.chunks.as_ref()) {
+            Some(chunks) if !strays.is_empty() => {
+                chunks.values().flat_map(|c| c.entries().into_iter().flatten()).map(|e| e.meta.id.clone()).collect()
+            }
+            _ => Default::default(),
+        };
+        let (copies, kept): (Vec<Entry>, Vec<Entry>) = strays.into_iter().partition(|e| held.contains(&e.meta.id));
+        strays = kept;
+        let muted = self.muted.contains_key(name);
+        for e in &copies {
+            if let Some(conv) = self.conversations.get_mut(name) {
+                if conv.counts_unread(&e.meta, muted) && conv.head.unread > 0 {
+                    conv.head.unread -= 1;
+                }
+            }
+            self.backend.release(e.doc);
+        }
+        for e in entries.iter().chain(&strays).chain(&copies) {
             // A record that reached storage under its loose key leaves that key behind.
             if let (Some(n), Some(written)) = (e.loose, e.written) {
                 let key = self.keys.loose(name, n);
-                self.removals.push(Removal { key, bytes: written, after_heads: true });
+                self.removals.push(Removal { key, bytes: written, after_heads: true, evicted: false });
             }
         }
+        // A chunk number still on storage (its removal waits) is not taken again: a head there may
+        // name it, and must find what it named until the head that drops it is written.
+        let above = self.removed_seqs(name).last().map_or(0, |&s| (s / SEQ_STEP + 1).saturating_mul(SEQ_STEP));
         let Some(conv) = self.conversations.get_mut(name) else {
             return Ok(());
         };
         // Loose records read from storage this session left their keys too.
-        for e in entries.iter().filter(|e| !e.dirty && e.written.is_none()) {
+        for e in entries.iter().chain(&strays).chain(&copies).filter(|e| !e.dirty && e.written.is_none()) {
             if let (Some(n), Some(bytes)) = (e.loose, e.bytes) {
                 let key = self.keys.loose(name, n);
                 let size = entry_bytes(&key, bytes);
-                self.removals.push(Removal { key, bytes: size, after_heads: true });
+                self.removals.push(Removal { key, bytes: size, after_heads: true, evicted: false });
             }
         }
-        let seq = conv.head.sealed.next_seq();
+        let seq = conv.head.sealed.next_seq().max(above);
         conv.head.loose_from = conv.head.loose_next;
         conv.head.loose_bytes = 0;
         conv.head.loose_holes.clear();
@@ -132,7 +169,17 @@ impl<B: Backend> Store<B> {
             e.dirty = false;
             e.written = None;
         }
-        conv.loose = Some(Vec::new());
+        for e in &mut strays {
+            let n = conv.head.loose_next;
+            conv.head.loose_next = n.saturating_add(1);
+            let key = self.keys.loose(name, n);
+            conv.head.loose_bytes = conv.head.loose_bytes.saturating_add(entry_bytes(&key, e.bytes.unwrap_or(0)));
+            e.loose = Some(n);
+            e.dirty = true;
+            e.written = None;
+        }
+        conv.loose = Some(strays);
+        conv.note_newest_loose();
         conv.head_dirty = true;
         if let Some(chunks) = conv.chunks.as_mut() {
             chunks.insert(seq, Chunk::new(entries));
@@ -177,10 +224,28 @@ impl<B: Backend> Store<B> {
         Ok(chunk_envelope(&key, name, seq, &bytes).1)
     }
 
+    /// Numbers of the chunks of `name` removed from memory whose keys wait to be removed, in order.
+    fn removed_seqs(&self, name: &str) -> Vec<u64> {
+        let mut seqs: Vec<u64> = self
+            .removals
+            .iter()
+            .filter_map(|r| match self.keys.parse(&r.key) {
+                Some(super::layout::KeyName::Chunk(of, seq)) if of == name => Some(seq),
+                _ => None,
+            })
+            .collect();
+        seqs.sort_unstable();
+        seqs
+    }
+
     /// Splits chunk `seq` in two halves by bytes, under two new numbers between its neighbours; the
     /// old key is removed once the head names the new ones. Does nothing when no number is free.
     fn split(&mut self, name: &str, seq: u64) -> Result<()> {
-        let seqs = self.seqs(name);
+        // Numbers of chunks whose removal waits are taken too (see `seal_if_full`).
+        let mut seqs = self.seqs(name);
+        seqs.extend(self.removed_seqs(name));
+        seqs.sort_unstable();
+        seqs.dedup();
         let at = seqs.iter().position(|&s| s == seq).unwrap_or(0);
         let prev = if at == 0 { 0 } else { seqs.get(at - 1).copied().unwrap_or(0) };
         let next = seqs.get(at + 1).copied().unwrap_or(seq.saturating_add(SEQ_STEP));
@@ -224,7 +289,7 @@ impl<B: Backend> Store<B> {
         conv.head.sealed_bytes = conv.head.sealed_bytes.saturating_sub(old.stored.bytes());
         conv.head_dirty = true;
         if old.stored != Stored::Absent {
-            self.removals.push(Removal { key, bytes: old.stored.bytes(), after_heads: true });
+            self.removals.push(Removal { key, bytes: old.stored.bytes(), after_heads: true, evicted: false });
         }
         self.cache.push((name.to_string(), low));
         self.cache.push((name.to_string(), high));
@@ -238,13 +303,36 @@ impl<B: Backend> Store<B> {
     /// and retries once. Returns why something is still unsaved.
     pub(super) fn finish(&mut self, protect: Option<&str>) -> Option<String> {
         let result = match self.try_flush(protect) {
-            Err(e) if is_full_error(e.message()) => match self.evict_one(protect) {
-                Ok(true) => self.try_flush(protect),
-                Ok(false) => Err(e),
-                Err(read_error) => Err(read_error),
-            },
+            // Evicting helps only until what it freed covers what the flush adds: a storage that
+            // still refuses then is not short of our bytes, and history is kept.
+            Err(e) if is_full_error(e.message()) => {
+                let growth = self.flush_growth();
+                if self.full_freed >= growth {
+                    Err(e)
+                } else {
+                    let before: u64 = self.removals.iter().map(|r| r.bytes).sum();
+                    match self.evict_one(protect) {
+                        Ok(true) => {
+                            let after: u64 = self.removals.iter().map(|r| r.bytes).sum();
+                            self.full_freed = self.full_freed.saturating_add(after.saturating_sub(before)).max(1);
+                            let retried = self.try_flush(protect);
+                            if retried.as_ref().is_err_and(|e| is_full_error(e.message())) && self.full_freed >= growth {
+                                // Room was made for all of it and storage still refuses: no more
+                                // history goes until a flush succeeds.
+                                self.full_freed = u64::MAX;
+                            }
+                            retried
+                        }
+                        Ok(false) => Err(e),
+                        Err(read_error) => Err(read_error),
+                    }
+                }
+            }
             other => other,
         };
+        if result.is_ok() {
+            self.full_freed = 0;
+        }
         if let (Ok(()), Some(name)) = (&result, protect) {
             if self.paused_v1.contains_key(name) {
                 return Some(format!(
@@ -259,7 +347,9 @@ impl<B: Backend> Store<B> {
     fn try_flush(&mut self, protect: Option<&str>) -> Result<()> {
         let plan = loop {
             let plan = self.plan()?;
-            let freed: u64 = self.removals.iter().filter(|r| !r.after_heads).map(|r| r.bytes).sum();
+            // An eviction from a conversation that has other changes to write goes after its head:
+            // the budget lets that one chunk through for the length of the flush.
+            let freed: u64 = self.removals.iter().filter(|r| r.evicted).map(|r| r.bytes).sum();
             let peak = plan.all().fold(self.bytes_used.saturating_sub(freed), |sum, w| {
                 sum.saturating_sub(self.stored_of(&w.target)).saturating_add(w.bytes)
             });
@@ -274,6 +364,9 @@ impl<B: Backend> Store<B> {
                 )));
             }
         };
+        for write in plan.evicting {
+            self.execute(write)?;
+        }
         self.remove_pending(false)?;
         for write in plan.new.into_iter().chain(plan.heads).chain(plan.rewrites) {
             self.execute(write)?;
@@ -283,6 +376,14 @@ impl<B: Backend> Store<B> {
             self.execute(write)?;
         }
         Ok(())
+    }
+
+    /// Bytes the next flush adds to what storage holds.
+    fn flush_growth(&mut self) -> u64 {
+        let Ok(plan) = self.plan() else {
+            return u64::MAX;
+        };
+        plan.all().fold(0u64, |sum, w| sum.saturating_add(w.bytes.saturating_sub(self.stored_of(&w.target))))
     }
 
     fn remove_pending(&mut self, after_heads: bool) -> Result<()> {
@@ -321,6 +422,16 @@ impl<B: Backend> Store<B> {
             .map(|(n, _)| n.clone())
             .collect();
         let mut plan = Plan::default();
+        // Conversations losing chunks to an eviction made before anything is written.
+        let evicting: Vec<String> = self
+            .removals
+            .iter()
+            .filter(|r| !r.after_heads)
+            .filter_map(|r| match self.keys.parse(&r.key) {
+                Some(super::layout::KeyName::Chunk(name, _)) => Some(name),
+                _ => None,
+            })
+            .collect();
         for name in names {
             let dirty: Vec<u64> = self
                 .conversations
@@ -383,8 +494,33 @@ impl<B: Backend> Store<B> {
             if conv.head_dirty || changed {
                 let key = self.keys.head(&name);
                 let (json, bytes) = conv.head.encode_with(&key, sealed, loose_bytes, &rewrites, &loose_rewrites);
-                plan.heads.push(Write { key, value: Value::Json(json), bytes, target: Target::Head(name.clone()) });
+                let write = Write { key, value: Value::Json(json), bytes, target: Target::Head(name.clone()) };
+                // Naming only values on storage, it goes before the evicted chunks are removed.
+                match !changed && evicting.contains(&name) {
+                    true => plan.evicting.push(write),
+                    false => plan.heads.push(write),
+                }
             }
+        }
+        // An evicted chunk whose conversation has since changed more waits for its new head.
+        let late: Vec<String> = plan
+            .heads
+            .iter()
+            .filter_map(|w| match &w.target {
+                Target::Head(name) if evicting.contains(name) => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        if !late.is_empty() {
+            for removal in self.removals.iter_mut().filter(|r| !r.after_heads) {
+                if let Some(super::layout::KeyName::Chunk(name, _)) = self.keys.parse(&removal.key) {
+                    removal.after_heads |= late.contains(&name);
+                }
+            }
+        }
+        if self.pending.state {
+            // The state could not be read: written now, it would replace what it holds.
+            return Ok(plan);
         }
         let mut extras_changed = false;
         for (name, extra) in self.extras.iter() {
@@ -506,24 +642,33 @@ impl<B: Backend> Store<B> {
         let mut by_activity: Vec<(i64, String)> =
             self.conversations.iter().map(|(n, c)| (c.head.activity, n.clone())).collect();
         by_activity.sort();
+        let mut unread = None;
         for (_, name) in &by_activity {
             let clean = self.seqs(name).into_iter().find(|&s| !self.chunk(name, s).is_some_and(|c| c.dirty));
             if let Some(seq) = clean {
-                self.evict_chunk(name, seq)?;
-                return Ok(true);
+                // One that cannot be read now (its records must be counted) is passed over.
+                match self.evict_chunk(name, seq) {
+                    Ok(()) => return Ok(true),
+                    Err(e) => unread = Some(e),
+                }
             }
         }
         for (_, name) in &by_activity {
-            let idle = self
-                .conversations
-                .get(name)
-                .is_some_and(|c| !c.has_unsaved() && c.head_stored != Stored::Absent && c.head.sealed.count() == 0);
+            let idle = self.conversations.get(name).is_some_and(|c| {
+                !c.has_unsaved() && c.head_stored != Stored::Absent && c.head.sealed.count() == 0 && c.unread_loose.is_empty()
+            });
             if idle && protect != Some(name.as_str()) {
-                self.evict_conversation(name)?;
-                return Ok(true);
+                match self.evict_conversation(name) {
+                    Ok(true) => return Ok(true),
+                    Ok(false) => {}
+                    Err(e) => unread = Some(e),
+                }
             }
         }
-        Ok(false)
+        match unread {
+            Some(e) => Err(e),
+            None => Ok(false),
+        }
     }
 
     fn evict_chunk(&mut self, name: &str, seq: u64) -> Result<()> {
@@ -532,6 +677,9 @@ impl<B: Backend> Store<B> {
         let Some(conv) = self.conversations.get_mut(name) else {
             return Ok(());
         };
+        // Its head can be written before the removal only if it names nothing new (see `Plan`).
+        let after_heads =
+            conv.loose.iter().flatten().any(|e| e.dirty) || conv.chunks.iter().flat_map(|c| c.values()).any(|c| c.dirty);
         let Some(chunk) = conv.chunks.as_mut().and_then(|c| c.remove(&seq)) else {
             return Ok(());
         };
@@ -547,7 +695,7 @@ impl<B: Backend> Store<B> {
         }
         conv.head_dirty = true;
         if chunk.stored != Stored::Absent {
-            self.removals.push(Removal { key: self.keys.chunk(name, seq), bytes: chunk.stored.bytes(), after_heads: false });
+            self.removals.push(Removal { key: self.keys.chunk(name, seq), bytes: chunk.stored.bytes(), after_heads, evicted: true });
         }
         self.forget(name, &entries);
         self.count_eviction(name, entries.len() as u64, 1, false);
@@ -555,10 +703,14 @@ impl<B: Backend> Store<B> {
     }
 
     /// Removes an idle conversation that has only loose records left: its records, then its head.
-    fn evict_conversation(&mut self, name: &str) -> Result<()> {
+    /// False when one of its records cannot be read now (it would be left behind, uncounted).
+    fn evict_conversation(&mut self, name: &str) -> Result<bool> {
         self.load_loose(name)?;
+        if self.conversations.get(name).is_some_and(|c| !c.unread_loose.is_empty()) {
+            return Ok(false);
+        }
         let Some(mut entries) = self.conversations.get_mut(name).and_then(|c| c.loose.take()) else {
-            return Ok(());
+            return Ok(false);
         };
         if let Err(e) = self.measure_all(&mut entries) {
             if let Some(conv) = self.conversations.get_mut(name) {
@@ -567,22 +719,24 @@ impl<B: Backend> Store<B> {
             return Err(e);
         }
         let Some(conv) = self.conversations.remove(name) else {
-            return Ok(());
+            return Ok(false);
         };
+        // The head goes first: a crash then leaves records without a head, which opening finds
+        // (and takes back), never a head naming records that are gone.
+        self.removals.push(Removal { key: self.keys.head(name), bytes: conv.head_stored.bytes(), after_heads: false, evicted: true });
         for e in &entries {
             if let Some(n) = e.loose {
                 let key = self.keys.loose(name, n);
                 let bytes = e.written.unwrap_or_else(|| entry_bytes(&key, e.bytes.unwrap_or(0)));
-                self.removals.push(Removal { key, bytes, after_heads: false });
+                self.removals.push(Removal { key, bytes, after_heads: false, evicted: true });
             }
         }
-        self.removals.push(Removal { key: self.keys.head(name), bytes: conv.head_stored.bytes(), after_heads: false });
         self.forget(name, &entries);
         for doc in conv.docs() {
             self.backend.release(doc);
         }
         self.count_eviction(name, entries.len() as u64, 0, true);
-        Ok(())
+        Ok(true)
     }
 
     /// Forgets evicted records: their ids and documents.

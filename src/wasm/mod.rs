@@ -158,6 +158,8 @@ pub struct ChatCore {
     profiles: Option<ProfileCache>,
     /// Drafts and pins, read from storage when first needed.
     local: Option<LocalState>,
+    /// The stored profiles could not be read yet (see [`ChatCore::profiles`]).
+    profiles_unread: bool,
     emoji: EmojiTable,
     store: Store<JsBackend>,
     opened: OpenReport,
@@ -267,11 +269,24 @@ impl ChatCore {
         // Sends a killed app left `sending` become `failed`; a storage error leaves them for the next try.
         opened.failed_sends = store.fail_interrupted_sends().unwrap_or(0);
         let migration = if migrate { Some(store.migrate_legacy()?) } else { None };
-        Ok(ChatCore { user, own, ext_keys, policy, profiles: None, local: None, emoji, store, opened, migration, pending: None })
+        Ok(ChatCore {
+            user,
+            own,
+            ext_keys,
+            policy,
+            profiles: None,
+            profiles_unread: false,
+            local: None,
+            emoji,
+            store,
+            opened,
+            migration,
+            pending: None,
+        })
     }
 
-    /// What opening found: `{conversations, rebuilt, migrated, migrationPaused, skippedKeys,
-    /// skippedRecords, failedSends, migration?}`.
+    /// What opening found: `{conversations, rebuilt, migrated, migrationPaused, skippedRecords,
+    /// pending, skippedKeys, failedSends, migration?}`.
     pub fn open_report(&self) -> u32 {
         let r = &self.opened;
         let mut out = buffer("{\"conversations\":");
@@ -282,6 +297,7 @@ impl ChatCore {
             ("migrationPaused", r.migration_paused),
             ("skippedRecords", r.skipped_records),
             ("failedSends", r.failed_sends),
+            ("pending", r.pending),
         ];
         for (name, n) in counts {
             out.push_str(",\"");
@@ -333,19 +349,21 @@ impl ChatCore {
         send(out)
     }
 
-    fn local(&mut self) -> &mut LocalState {
+    /// Drafts and pins, read from storage on first use. A read that throws is an error, and is tried
+    /// again next time: nothing is cached, so no write can replace what is stored with less.
+    fn local(&mut self) -> Result<&mut LocalState, Error> {
         if self.local.is_none() {
-            let read = self.store.extra(LOCAL_EXTRA).ok().flatten();
+            let read = self.store.extra(LOCAL_EXTRA)?;
             self.local = Some(read.map(|t| LocalState::from_val(t.root())).unwrap_or_default());
         }
-        self.local.get_or_insert_with(LocalState::default)
+        Ok(self.local.get_or_insert_with(LocalState::default))
     }
 
     /// Stores the drafts and pins after `change` made one (true), as an update's outcome.
     fn save_local(&mut self, changed: Result<bool, Error>) -> Result<u32, JsError> {
         let outcome = match changed? {
             true => {
-                let json = self.local().to_json();
+                let json = self.local()?.to_json();
                 self.store.set_extra(LOCAL_EXTRA, &json)
             }
             false => Ok(UpdateOutcome::Unchanged),
@@ -357,7 +375,7 @@ impl ChatCore {
     pub fn set_draft(&mut self) -> Result<u32, JsError> {
         let args = Self::args();
         let (conversation, text) = (args.first().map_or("", String::as_str), args.get(1).map_or("", String::as_str));
-        let changed = self.local().set_draft(conversation, text);
+        let changed = self.local().and_then(|local| local.set_draft(conversation, text));
         self.save_local(changed)
     }
 
@@ -365,25 +383,39 @@ impl ChatCore {
     pub fn draft(&mut self) -> Result<u32, JsError> {
         let conversation = Self::args().into_iter().next().unwrap_or_default();
         let mut out = buffer("");
-        write_str(&mut out, self.local().draft(&conversation)?);
+        write_str(&mut out, self.local()?.draft(&conversation)?);
         Ok(send(out))
     }
 
     /// Arguments `[conversation]`: pins it (`on`) or unpins it.
     pub fn pin(&mut self, on: bool) -> Result<u32, JsError> {
         let conversation = Self::args().into_iter().next().unwrap_or_default();
-        let changed = self.local().pin(&conversation, on);
+        let changed = self.local().and_then(|local| local.pin(&conversation, on));
         self.save_local(changed)
     }
 
+    /// The profiles seen, read from storage on first use. When that read throws, the profiles seen
+    /// since are kept in memory only (a write would replace the stored ones) and the read is tried
+    /// again with the next use, which merges them in.
     fn profiles(&mut self) -> &ProfileCache {
-        if self.profiles.is_none() {
-            let read = self.store.extra(PROFILES_EXTRA).ok().flatten();
-            let mut cache = read.map(|t| ProfileCache::from_val(t.root())).unwrap_or_default();
-            if cache.len() > PROFILE_CACHE {
-                cache = ProfileCache::with_capacity(PROFILE_CACHE);
+        if self.profiles.is_none() || self.profiles_unread {
+            match self.store.extra(PROFILES_EXTRA) {
+                Ok(read) => {
+                    let mut cache = read.map(|t| ProfileCache::from_val(t.root())).unwrap_or_default();
+                    if cache.len() > PROFILE_CACHE {
+                        cache = ProfileCache::with_capacity(PROFILE_CACHE);
+                    }
+                    if let Some(seen) = self.profiles.take() {
+                        if seen.merge_into(&mut cache) {
+                            // Written with the next flush.
+                            let _ = self.store.stage_extra(PROFILES_EXTRA, &cache.to_json());
+                        }
+                    }
+                    self.profiles = Some(cache);
+                    self.profiles_unread = false;
+                }
+                Err(_) => self.profiles_unread = true,
             }
-            self.profiles = Some(cache);
         }
         self.profiles.get_or_insert_with(|| ProfileCache::with_capacity(PROFILE_CACHE))
     }
@@ -461,7 +493,7 @@ impl ChatCore {
             let profile = Profile { nickname: record.sender.nickname.take(), avatar: record.sender.avatar.take() };
             self.profiles();
             if let Some(cache) = self.profiles.as_mut() {
-                if cache.remember(&record.sender.id, &profile) {
+                if cache.remember(&record.sender.id, &profile) && !self.profiles_unread {
                     let json = cache.to_json();
                     // Written with the record, by the insert's flush.
                     let _ = self.store.stage_extra(PROFILES_EXTRA, &json);
@@ -638,7 +670,12 @@ impl ChatCore {
     /// `[{conversation, kind, id, last: {doc, status}, unread, mentionsMe, updatedAt, muted}]`.
     pub fn conversations(&mut self) -> Result<u32, JsError> {
         let mut list = self.store.conversations_shown()?;
-        let local = self.local();
+        // Drafts and pins that cannot be read now are left off this list, not lost.
+        let unread = LocalState::default();
+        let local = match self.local() {
+            Ok(local) => &*local,
+            Err(_) => &unread,
+        };
         local.order(&mut list, |row| &row.conversation);
         let mut out = buffer("[");
         for (i, row) in list.into_iter().enumerate() {

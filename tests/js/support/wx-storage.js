@@ -1,7 +1,11 @@
 // A `wx` storage that behaves like the real one where mpchat can tell: values are serialised on write and
 // parsed on read (stored objects are copies), '' comes back for a missing key, each entry counts its key
 // plus its serialised value, and a Sync call past 1 MB for one entry or 10 MB in all throws, as Android's
-// client does. Faults can be injected at any call.
+// client does. Faults can be injected at any call: `failCall(n, { count, after, kill })` makes the n-th call
+// from now throw (and the `count - 1` after it); with `after`, a set or remove there takes effect and then
+// throws; with `kill`, the process dies at the fault: every later call throws until `heal()`.
+// `flakyReads(period, { from })` makes every period-th read (getStorageSync, getStorageInfoSync) throw, from
+// the from-th call on (the next one by default); `failKeys(test)` makes reading a key that passes `test` throw.
 // Sizes are UTF-8 bytes by default (at least what wx counts). `units: 'utf16'` counts UTF-16 code units,
 // what WeChat is reported to count: a string's length, free in any engine, where the UTF-8 count costs
 // ~15 ns a character in JavaScriptCore without JIT and would inflate the storage cost of whatever the
@@ -37,24 +41,48 @@ function createWxStorage({ keyLimit = MB, totalLimit = 10 * MB, units = 'utf8' }
   const entries = new Map() // key -> serialised value
   let total = 0
   let calls = 0
-  let failAt = 0
+  let fault = null // { from, to, after, kill }
+  let dead = false
+  let flaky = 0 // every flaky-th read throws
+  let flakyFrom = 0
+  let reads = 0
+  let badKeys = null
+  let fired = 0
+  let lastRead = 0
   const stats = { sets: 0, bytesWritten: 0, gets: 0 }
   const size = (key, text) => length(key) + length(text)
 
-  function call(name) {
+  // Counts a call; throws when it fails before taking effect, returns true when it must throw after.
+  function call(name, key) {
     calls++
-    if (failAt && calls === failAt) throw new Error(`${name}:fail injected fault at call ${calls}`)
+    if (dead) throw new Error(`${name}:fail the process was killed before call ${calls}`)
+    const read = name === 'getStorageSync' || name === 'getStorageInfoSync'
+    if (read) lastRead = calls
+    if (read && badKeys && key !== undefined && badKeys(String(key))) {
+      fired++
+      throw new Error(`${name}:fail injected fault reading ${key}`)
+    }
+    const hit =
+      (fault && calls >= fault.from && calls <= fault.to) || (read && flaky && calls >= flakyFrom && ++reads % flaky === 1 % flaky)
+    if (!hit) return false
+    fired++
+    if (fault && fault.kill) dead = true
+    if (fault && fault.after && !read && calls >= fault.from && calls <= fault.to) return true
+    throw new Error(`${name}:fail injected fault at call ${calls}`)
+  }
+  const after = (effect, name) => {
+    if (effect) throw new Error(`${name}:fail injected fault at call ${calls}, after it took effect`)
   }
 
   const storage = {
     getStorageSync(key) {
-      call('getStorageSync')
+      call('getStorageSync', key)
       stats.gets++
       const text = entries.get(String(key))
       return text === undefined ? '' : JSON.parse(text)
     },
     setStorageSync(key, value) {
-      call('setStorageSync')
+      const effect = call('setStorageSync')
       key = String(key)
       if (value === undefined) throw new Error('setStorageSync:fail parameter error: data is required')
       const text = JSON.stringify(value)
@@ -66,22 +94,40 @@ function createWxStorage({ keyLimit = MB, totalLimit = 10 * MB, units = 'utf8' }
       total += bytes - before
       stats.sets++
       stats.bytesWritten += bytes
+      after(effect, 'setStorageSync')
     },
     removeStorageSync(key) {
-      call('removeStorageSync')
+      const effect = call('removeStorageSync')
       key = String(key)
       if (entries.has(key)) {
         total -= size(key, entries.get(key))
         entries.delete(key)
       }
+      after(effect, 'removeStorageSync')
     },
     getStorageInfoSync() {
       call('getStorageInfoSync')
       return { keys: [...entries.keys()], currentSize: Math.ceil(total / 1024), limitSize: totalLimit / 1024 }
     },
     // Test controls, not part of wx.
-    failCall(n) { failAt = calls + n },
-    heal() { failAt = 0 },
+    failCall(n, { count = 1, after = false, kill = false } = {}) {
+      fault = { from: calls + n, to: calls + n + count - 1, after, kill }
+    },
+    flakyReads(period, { from = calls + 1 } = {}) {
+      flaky = period
+      flakyFrom = from
+      reads = 0
+    },
+    failKeys(test) { badKeys = test },
+    heal() {
+      fault = null
+      dead = false
+      flaky = 0
+      badKeys = null
+    },
+    get dead() { return dead },
+    get faultsFired() { return fired },
+    get lastRead() { return lastRead },
     get calls() { return calls },
     get totalBytes() { return total },
     get stats() { return stats },
