@@ -21,7 +21,7 @@ const ME = 'me'
 const RECEIVE = { count: 2000, warmUp: 100, rounds: 3 }
 const EMOJI = { lines: 10000, rounds: 5 }
 const OPEN = { runs: 5, naiveRounds: 5 }
-const SEARCH = { rounds: 3 }
+const SEARCH = { rounds: 5 }
 const BACKLOG = { messages: 500, conversations: 10, runs: 3 }
 // The aims on this engine.
 const AIMS = { receiveRatio: 20, emojiRatio: 1, openRatio: 1, pageOrListShare: 0.1, brKiB: 64, searchRatio: 1 }

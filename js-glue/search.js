@@ -65,8 +65,8 @@ function newestFirst(a, b) {
  * when given), newest first, as stored values.
  * @param storage wx, or anything with getStorageSync
  * @param plan [looseRoot, chunkRoot, [[keyPart, activity, looseFrom, looseNext, [holes], [seq… newest
- *   first]], …]] from the core: a loose record's key is looseRoot + keyPart + n, a chunk's
- *   chunkRoot + keyPart + seq
+ *   first], sealedTime], …]] from the core: a loose record's key is looseRoot + keyPart + n, a chunk's
+ *   chunkRoot + keyPart + seq; sealedTime is the newest sealed record's (null when unknown)
  */
 function searchStored(storage, plan, query, { limit, before }) {
   const matches = recordTest(query)
@@ -86,11 +86,11 @@ function searchStored(storage, plan, query, { limit, before }) {
   }
   const timeOf = (r) => (r && typeof r.time === 'number' ? r.time : Infinity)
   // Per conversation, `bound` is the newest time its unread records can have: its activity at first,
-  // then the oldest time read so far (its loose records are newer than its chunks, and each chunk's
-  // are older than the next's). The unread part with the newest bound is read next.
+  // then its newest sealed record's once its loose records are read, then each chunk's oldest (a
+  // chunk's records are older than the next's). The unread part with the newest bound is read next.
   const [looseRoot, chunkRoot, rows] = plan
-  const heap = cursorHeap(rows.map(([part, activity, looseFrom, looseNext, holes, chunks]) =>
-    ({ bound: activity, part, looseFrom, looseNext, holes, chunks, next: -1 })))
+  const heap = cursorHeap(rows.map(([part, activity, looseFrom, looseNext, holes, chunks, sealedTime]) =>
+    ({ bound: activity, part, looseFrom, looseNext, holes, chunks, sealedTime, next: -1 })))
   for (;;) {
     const at = heap.top()
     if (!at) break
@@ -104,7 +104,8 @@ function searchStored(storage, plan, query, { limit, before }) {
       const prefix = looseRoot + at.part
       for (let n = at.looseFrom; n < at.looseNext; n++) if (!at.holes.includes(n)) records.push(read(prefix + n))
       scan(records)
-      for (const r of records) oldest = Math.min(oldest, timeOf(r))
+      // Strays among the loose records may be older than sealed ones: the head says how new those are.
+      if (typeof at.sealedTime === 'number') oldest = at.sealedTime
     } else {
       const value = read(chunkRoot + at.part + at.chunks[at.next])
       const records = value && Array.isArray(value.r) ? value.r : []

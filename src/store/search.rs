@@ -28,6 +28,10 @@ pub struct SearchPlan {
     pub loose_holes: Vec<u64>,
     /// Its sealed chunks, newest first: each holds `"r": [records]`, oldest first.
     pub chunks: Vec<u64>,
+    /// The time of its newest sealed record. Its loose records are newer, except strays (records
+    /// whose chunk could not be read when they came), so this, not the loose records' times, bounds
+    /// what the chunks hold.
+    pub sealed_time: Option<i64>,
 }
 
 impl<B: Backend> Store<B> {
@@ -52,6 +56,7 @@ impl<B: Backend> Store<B> {
                     loose: head.loose_from..head.loose_next,
                     loose_holes: head.loose_holes.clone(),
                     chunks: head.sealed.seqs().into_iter().rev().collect(),
+                    sealed_time: head.sealed_mark.as_ref().map(|mark| mark.0),
                 }
             })
             .collect()

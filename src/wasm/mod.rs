@@ -703,7 +703,7 @@ impl ChatCore {
     }
 
     /// Arguments `[conversation|null]`: where a search looks, `[looseRoot, chunkRoot, [[keyPart, activity,
-    /// looseFrom, looseNext, [loose holes], [chunk seqs newest first]], …]]`, the most recently active
+    /// looseFrom, looseNext, [loose holes], [chunk seqs newest first], sealedTime|null], …]]`, the most recently active
     /// conversation first (see `store::SearchPlan`). A loose record's key is `looseRoot + keyPart + n`,
     /// a chunk's `chunkRoot + keyPart + seq`.
     pub fn search_plan(&self) -> Result<u32, JsError> {
@@ -741,6 +741,11 @@ impl ChatCore {
             numbers(&mut out, &plan.loose_holes);
             out.push(',');
             numbers(&mut out, &plan.chunks);
+            out.push(',');
+            match plan.sealed_time {
+                Some(time) => write_i64(&mut out, time),
+                None => out.push_str("null"),
+            }
             out.push(']');
         }
         out.push_str("]]");

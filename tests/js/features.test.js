@@ -143,6 +143,20 @@ test('search stops early only where no older record can come first: busy and qui
   }
 })
 
+test('search: a record stored loose because its chunk could not be read does not hide newer matches in that chunk', async () => {
+  const storage = createWxStorage()
+  const chat = await open(storage)
+  for (let n = 0; n < 60; n++) chat.receive(sdk(`b${n}`, { from: 'bob', at: 100 + n, msg: n === 20 ? 'hiking at noon' : `note ${n}` }))
+  chat.receive(sdk('c1', { from: 'carol', at: 50, msg: 'hiking maybe' }))
+  // bob's chunks cannot be read when a late message of his comes: it is stored loose, older than them.
+  storage.failKeys((key) => key.includes('/c/single:bob/'))
+  const reopened = await open(storage)
+  assert.equal(reopened.receive(sdk('late', { from: 'bob', at: 1, msg: 'late note' })).outcome, 'stored')
+  storage.failKeys(() => false)
+  assert.deepEqual(reopened.search('hiking', { limit: 1 }).map((r) => r.record.id), ['b20'])
+  assert.deepEqual(reopened.search('note', { limit: 100 }).map((r) => r.record.id).slice(-2), ['b0', 'late'])
+})
+
 test('search: statuses as pages see them, recalled messages left out, clear errors', async () => {
   const chat = await open(createWxStorage())
   chat.receive(sdk('a1', { msg: 'see you at five' }))
