@@ -230,6 +230,7 @@ class Chat {
     if (kind !== 'single' || !peer) {
       throw new TypeError(`mpchat: typing notices are one-to-one only ('single:<user>'), not ${JSON.stringify(name)}`)
     }
+    if (peer === String(this.user)) throw new TypeError('mpchat: a typing notice goes to the other person, not to myself')
     const now = Date.now()
     const last = this._typingSent.get(name)
     if (last !== undefined && now - last < TYPING_INTERVAL_MS) return false

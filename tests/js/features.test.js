@@ -69,6 +69,7 @@ test('typing: a received notice is an event, never history or unread; my other d
   assert.deepEqual(events, [{ conversation: 'single:bob', from: 'bob' }])
   assert.deepEqual([chat.history('single:bob').length, chat.unreadTotal(), chat.conversations().length], [0, 0, 0])
   assert.equal(chat.normalize(notice('bob', 'alice')).outcome, 'ignored')
+  assert.throws(() => chat.typing({ send() {} }, 'single:alice', { WebIM: {} }), /not to myself/)
   // Other cmd messages are still history.
   assert.equal(chat.receive(sdk('c1', { type: 'cmd', action: 'refresh' })).outcome, 'stored')
 })
