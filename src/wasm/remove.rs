@@ -35,7 +35,9 @@ impl ChatCore {
     fn removing_conversation(&mut self, conversation: &str) -> Result<UpdateOutcome, Error> {
         let name = ConversationId::parse(conversation)?.name();
         // Drafts and pins are read first: when they cannot be read, nothing is removed.
-        self.local()?;
+        self.local().map_err(|e| {
+            Error::storage(format!("the drafts and pins could not be read from storage now ({e}); nothing was removed"))
+        })?;
         let records = self.store.remove_conversation(&name)?;
         let forgotten = self.local()?.forget(&name);
         let local = if forgotten {
