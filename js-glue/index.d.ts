@@ -43,6 +43,9 @@ export interface Record {
   status: Status
   /** True once the sender recalled it; text and body are gone. */
   recalled?: boolean
+  /** Set on the record a subscribe listener gets when remove(), clear() or removeConversation() took it (or,
+   * for the last two, its whole conversation) off this phone. */
+  removed?: boolean
   /** Why it is 'failed', on the record send() or resend() settles with: the SDK's error (`code` its number,
    * e.g. 507 for a muted sender), or `code: 'timeout'` when no acknowledgement came within sendTimeoutMs. */
   error?: { code?: number | string; message: string }
@@ -150,6 +153,24 @@ export interface ConversationSummary {
 }
 
 /** What a change of local state did: 'unsaved' (with the reason) when storage refused it; kept in memory. */
+/** What remove(), clear() and removeConversation() did: 'unsaved' when storage refused a write (`reason`);
+ * the removal then reaches storage with a later call (removeConversation: when called again). */
+export interface RemoveResult {
+  outcome: 'updated' | 'unchanged' | 'notFound' | 'unsaved'
+  reason?: string
+}
+
+/** What a subscribe listener is told besides the record. */
+export interface PublishInfo {
+  /** The record was re-keyed (acknowledged): this was its id. */
+  previousId?: string
+  /** The record was removed from this phone (the record has `removed: true`). */
+  removed?: boolean
+  /** Every record of the record's conversation was removed (clear() or removeConversation()); the record
+   * given is the newest of them. */
+  cleared?: boolean
+}
+
 export interface UpdateResult {
   outcome: 'updated' | 'unchanged' | 'unsaved'
   reason?: string
@@ -210,7 +231,7 @@ export interface Chat {
   attach(conn: any, options?: { style?: 'handler' | 'listen' }): () => void
   normalize(message: unknown): NormalizeResult
   receive(message: unknown): ReceiveResult
-  subscribe(conversation: ConversationName | '*', listener: (record: Record, info: { previousId?: string }) => void): () => void
+  subscribe(conversation: ConversationName | '*', listener: (record: Record, info: PublishInfo) => void): () => void
   on(event: 'evicted', listener: (event: { conversation: ConversationName; records: number; wholeConversation: boolean }) => void): () => void
   on(event: 'error', listener: (error: unknown) => void): () => void
   /** A one-to-one peer is typing: show it for about 5 s, or until their next message. */
@@ -238,6 +259,17 @@ export interface Chat {
   draft(conversation: ConversationName): string
   /** Pins (or unpins) a conversation; at most 50 are pinned. */
   pin(conversation: ConversationName, on?: boolean): UpdateResult
+  /** Removes one stored record from this phone (the server and other phones keep theirs): unread count,
+   * mention mark and the conversation list follow; subscribers get it with `removed: true`. Finds records
+   * read or written this session (those a page shows). Throws, removing nothing, when storage cannot be
+   * read now. */
+  remove(recordId: string): RemoveResult
+  /** Removes every record of the conversation from this phone; it stays known (unread 0) and leaves
+   * conversations() until a record comes. Subscribers get its newest record with `removed: true` and
+   * `info.cleared`. Throws, removing nothing, when storage cannot be read now. */
+  clear(conversation: ConversationName): RemoveResult
+  /** Removes the conversation whole from this phone: records, state, draft and pin. Told as by clear(). */
+  removeConversation(conversation: ConversationName): RemoveResult
   parseEmoji(text: string): Segment[]
   deleteLast(text: string): string
   emojiTable(): EmojiEntry[]

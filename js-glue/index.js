@@ -466,6 +466,80 @@ class Chat {
     return this._json(this._core.pin(Boolean(on)))
   }
 
+  /**
+   * Removes one stored record from this phone (the server and other phones keep theirs). Subscribers of
+   * its conversation get the record as it was, with `removed: true`, and the info `{ removed: true }`.
+   * Throws, removing nothing, when the record cannot be read from storage now.
+   * @returns {{ outcome: 'updated' | 'notFound' | 'unsaved', reason?: string }}
+   */
+  remove(recordId) {
+    const id = String(recordId)
+    const before = this._beforeRemoval('remove', () => this._recordOf(id).record)
+    this._args(id)
+    return this._removed(this._json(this._core.remove()), before, { removed: true })
+  }
+
+  /**
+   * Removes every record of `conversation` from this phone; it stays known (unread 0) and leaves
+   * conversations() until a record comes. Subscribers get its newest record, with `removed: true`, and the
+   * info `{ removed: true, cleared: true }`: every record of that conversation is gone.
+   * @returns {{ outcome: 'updated' | 'unchanged' | 'notFound' | 'unsaved', reason?: string }}
+   */
+  clear(conversation) {
+    const name = String(conversation)
+    const before = this._beforeRemoval('clear', () => this._newestRef(name))
+    this._args(name)
+    return this._removed(this._json(this._core.clear()), before, { removed: true, cleared: true })
+  }
+
+  /**
+   * Removes `conversation` whole from this phone: its records, its state, its draft and its pin. Subscribers
+   * are told as by clear().
+   * @returns {{ outcome: 'updated' | 'notFound' | 'unsaved', reason?: string }}
+   */
+  removeConversation(conversation) {
+    const name = String(conversation)
+    const before = this._beforeRemoval('removeConversation', () => this._newestRef(name))
+    this._args(name)
+    return this._removed(this._json(this._core.remove_conversation()), before, { removed: true, cleared: true })
+  }
+
+  _newestRef(conversation) {
+    this._args(conversation, null)
+    return this._json(this._core.history(1))[0]
+  }
+
+  /** The record a removal will tell subscribers of, read (and copied) before it goes. */
+  _beforeRemoval(call, read) {
+    let ref
+    try {
+      ref = read()
+    } catch (err) {
+      const reason = err && err.message ? err.message : String(err)
+      throw new Error(`mpchat: ${call}: storage could not be read now (${reason}); nothing was removed`)
+    }
+    return ref ? this._present(ref) : null
+  }
+
+  _removed(result, record, info) {
+    if (record && (result.outcome === 'updated' || result.outcome === 'unsaved')) {
+      record.removed = true
+      for (const key of [record.conversation, '*']) {
+        const set = this._listeners.get(key)
+        if (!set) continue
+        for (const listener of [...set]) {
+          try {
+            listener(record, { ...info })
+          } catch (err) {
+            this._emit('error', err)
+          }
+        }
+      }
+    }
+    this._drainEvictions()
+    return result
+  }
+
   storageReport() { return this._json(this._core.storage_report()) }
 
   /** What opening found and did: repairs, skipped keys, format moves, the `migrate: true` import. */

@@ -40,6 +40,7 @@ mod open;
 mod ops;
 mod pending;
 mod read;
+mod remove;
 mod search;
 mod write;
 

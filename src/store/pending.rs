@@ -258,3 +258,18 @@ impl<B: Backend> Store<B> {
         }
     }
 }
+
+impl<B: Backend> Store<B> {
+    /// Drops the names of sends in flight whose records were removed (`gone(id, conversation)`): once
+    /// the removal is on storage, as an acknowledgement's is.
+    pub(super) fn unname_sends(&mut self, gone: impl Fn(&str, &str) -> bool) {
+        if !self.sends.ready {
+            return;
+        }
+        let before = self.sends.list.len();
+        self.sends.list.retain(|n| !gone(&n.id, &n.conversation));
+        if self.sends.list.len() != before {
+            self.write_sends();
+        }
+    }
+}

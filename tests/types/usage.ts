@@ -28,6 +28,13 @@ async function page(conn: unknown, WebIM: unknown): Promise<void> {
   found.forEach((hit) => hit.record.id)
   const unread: number = chat.conversations()[0].unread + chat.unreadTotal()
   chat.markRead('group:g1')
+  const removal: 'updated' | 'unchanged' | 'notFound' | 'unsaved' = chat.remove('m1').outcome
+  const cleared: string | undefined = chat.clear('group:g1').reason
+  chat.removeConversation('group:g1')
+  chat.subscribe('group:g1', (record, info) => {
+    const gone: boolean = record.removed === true || info.removed === true || info.cleared === true
+    return gone
+  })
   chat.mute('group:g1', true)
   const used: number = chat.storageReport().bytesUsed
   const segments: mpchat.Segment[] = mpchat.parseEmoji('hi [):]')
@@ -35,7 +42,7 @@ async function page(conn: unknown, WebIM: unknown): Promise<void> {
   const left: string = mpchat.deleteLast('a[):]')
   off()
   detach()
-  void [options, status, again, why, killed, outcome, older, unread, used, segments, label, left]
+  void [options, status, again, why, killed, outcome, older, unread, used, segments, label, left, removal, cleared]
 }
 
 void page
