@@ -9,6 +9,7 @@
 use mpchat_mem as _;
 
 mod host;
+mod modify;
 mod wire;
 
 use wasm_bindgen::prelude::*;
