@@ -222,8 +222,9 @@ impl<B: Backend> Store<B> {
             None => current.edits.saturating_add(1).min(MAX_EDIT_COUNT),
         };
         if check_only {
-            // It would change the record.
-            return Ok(Ok(self.outcome(UpdateOutcome::Updated, None)));
+            // It would change the record (whatever else waits to be written says nothing about that).
+            let _ = self.outcome(UpdateOutcome::Unchanged, None);
+            return Ok(Ok(UpdateOutcome::Updated));
         }
         let edit = Edited { text: request.text, count, time: request.time, by: short(request.by, MAX_BY_BYTES) };
         Ok(Ok(self.apply(id, &target, &Patch { edit: Some(edit), ..Patch::default() })?))
@@ -321,8 +322,9 @@ impl<B: Backend> Store<B> {
             return Ok(Ok(self.outcome(UpdateOutcome::Unchanged, None)));
         }
         if check_only {
-            // It would change the record.
-            return Ok(Ok(self.outcome(UpdateOutcome::Updated, None)));
+            // It would change the record (whatever else waits to be written says nothing about that).
+            let _ = self.outcome(UpdateOutcome::Unchanged, None);
+            return Ok(Ok(UpdateOutcome::Updated));
         }
         Ok(Ok(self.apply(id, &target, &Patch { reactions: Some(&list), ..Patch::default() })?))
     }
