@@ -166,6 +166,14 @@ function createHost(storage, wire, projections) {
           if (!record.ext || typeof record.ext !== 'object') record.ext = {}
           record.ext.recalledBy = change.recalledBy
         }
+        if (change.edit !== undefined) {
+          record.text = change.edit.text
+          record.edited = { count: change.edit.count, time: change.edit.time, by: change.edit.by }
+        }
+        if (change.reactions !== undefined) {
+          if (change.reactions.length > 0) record.reactions = change.reactions
+          else delete record.reactions
+        }
         json[handle] = undefined
         return before * 0x1000000 + utf8Length(textOf(handle))
       } catch (err) {

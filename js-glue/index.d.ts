@@ -53,6 +53,31 @@ export interface Record {
   ext: { [key: string]: unknown }
   /** The message this one replies to, from ext.msgQuote (Easemob's UIKit convention), sanitised. */
   quote?: Quote
+  /** Set once the text was edited (chat.edit, or onModifiedMessage from the sender or my other devices):
+   * how many edits, when the last one was made (ms), and by whom. */
+  edited?: Edited
+  /** The reactions on the message, each with its count and whether I am among its users; absent when none
+   * (at most 20). */
+  reactions?: Reaction[]
+}
+
+export interface Edited {
+  count: number
+  time: number
+  by: string
+}
+
+export interface Reaction {
+  reaction: string
+  count: number
+  mine: boolean
+}
+
+/** What became of an onModifiedMessage or onReactionChange event. */
+export interface ChangeResult {
+  outcome: 'updated' | 'unchanged' | 'unsaved' | 'notFound' | 'ignored'
+  record?: Record
+  reason?: string
 }
 
 export interface Quote {
@@ -228,6 +253,17 @@ export interface Chat {
   /** Sends a 'failed' record of mine again as the same record (back to 'sending', re-keyed to the server id
    * when acknowledged); rejects for an unknown id, someone else's record, or one that is not 'failed'. */
   resend(conn: any, recordId: string, sdk?: { WebIM?: any }): Promise<Record>
+  /** Replaces the text of one of my own sent text messages (SDK 4.x modifyMessage), then in storage:
+   * record.text, record.edited. Resolves to the updated record; rejects for an unknown id, someone else's
+   * message, one that is not a text, recalled or not sent, a text over 64 KiB, or the server's refusal. */
+  edit(conn: any, recordId: string, text: string, sdk: { WebIM: any }): Promise<Record>
+  /** Adds (`on`, default true) or takes back my reaction (SDK 4.x addReaction / deleteReaction), then in
+   * storage: record.reactions. Resolves to the updated record (unchanged when there was nothing to do). */
+  react(conn: any, recordId: string, reaction: string, on?: boolean): Promise<Record>
+  /** An onModifiedMessage event, as attach() passes it on. Never throws. */
+  receiveEdit(message: unknown): ChangeResult
+  /** An onReactionChange event, as attach() passes it on. Never throws. */
+  receiveReactions(event: unknown): ChangeResult
   attach(conn: any, options?: { style?: 'handler' | 'listen' }): () => void
   normalize(message: unknown): NormalizeResult
   receive(message: unknown): ReceiveResult

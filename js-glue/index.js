@@ -9,6 +9,7 @@ const { createHost, checkStorage } = require('./host.js')
 const { createEmojiParser } = require('./emoji.js')
 const { searchStored } = require('./search.js')
 const { Outbox, createSdkMessage, sendTimeout } = require('./send.js')
+const modify = require('./modify.js')
 
 const DEFAULT_WASM_PATH = '/mpchat/mpchat_bg.wasm.br'
 
@@ -262,6 +263,34 @@ class Chat {
     return this._outbox.resend(conn, recordId, sdk || {})
   }
 
+  /**
+   * Replaces the text of one of my own sent text messages (SDK 4.x conn.modifyMessage), then in storage:
+   * record.text, record.edited { count, time, by }. Resolves to the updated record; rejects when the record
+   * is unknown, someone else's, not a text, recalled or not sent, or when the server refuses.
+   */
+  async edit(conn, recordId, text, sdk = {}) {
+    return modify.edit(this, conn, recordId, text, sdk || {})
+  }
+
+  /**
+   * Adds (`on`, the default) or takes back my reaction on a stored message (SDK 4.x conn.addReaction /
+   * conn.deleteReaction), then in storage: record.reactions [{ reaction, count, mine }]. Resolves to the
+   * updated record.
+   */
+  async react(conn, recordId, reaction, on = true) {
+    return modify.react(this, conn, recordId, reaction, on)
+  }
+
+  /** An onModifiedMessage event, as attach() passes it on. Never throws. */
+  receiveEdit(message) {
+    return modify.receiveEdit(this, message)
+  }
+
+  /** An onReactionChange event, as attach() passes it on. Never throws. */
+  receiveReactions(event) {
+    return modify.receiveReactions(this, event)
+  }
+
   _recordOf(id) {
     this._args(id)
     return this._json(this._core.record())
@@ -313,6 +342,8 @@ class Chat {
     handlers.onConnected = safely(() => this._outbox.reconnected(conn))
     handlers.onOpened = safely(() => this._outbox.reconnected(conn))
     handlers.onMutedMessage = safely(() => this._outbox.muted(conn))
+    handlers.onModifiedMessage = safely((m) => this.receiveEdit(m))
+    handlers.onReactionChange = safely((e) => this.receiveReactions(e))
     handlers.onRecallMessage = safely((e) => e && e.mid && update(() => this._core.recall(), String(e.mid), String(e.from || '')))
     handlers.onReadMessage = safely((e) => e && e.mid && update(() => this._core.read_ack(), String(e.mid)))
     handlers.onDeliveredMessage = safely((e) => e && e.mid && update(() => this._core.delivery_ack(), String(e.mid)))

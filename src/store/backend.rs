@@ -78,6 +78,28 @@ pub struct Patch<'a> {
     pub status: Option<Status>,
     /// The record becomes a recall notice: `text` and `body` go, `recalled: true`, `ext.recalledBy`.
     pub recalled_by: Option<&'a str>,
+    /// The record's text is replaced and `edited` set.
+    pub edit: Option<Edited<'a>>,
+    /// The record's reactions become these (`reactions` goes when there are none).
+    pub reactions: Option<&'a [Reaction]>,
+}
+
+/// An edit as the store writes it: the new text, and `edited: {count, time, by}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edited<'a> {
+    pub text: &'a str,
+    pub count: u64,
+    pub time: i64,
+    pub by: &'a str,
+}
+
+/// One reaction on a record: `{reaction, count, mine}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    pub reaction: String,
+    pub count: u64,
+    /// I am among the users who reacted so.
+    pub mine: bool,
 }
 
 /// Keys and documents. Every call may fail with [`crate::Error::Storage`]; a failed write is taken as
@@ -263,6 +285,24 @@ mod native {
                     ext.insert("recalledBy".into(), by.into());
                 } else {
                     record.insert("ext".into(), serde_json::json!({ "recalledBy": by }));
+                }
+            }
+            if let Some(edit) = patch.edit {
+                record.insert("text".into(), edit.text.into());
+                record.insert(
+                    "edited".into(),
+                    serde_json::json!({ "count": edit.count, "time": edit.time, "by": edit.by }),
+                );
+            }
+            if let Some(reactions) = patch.reactions {
+                if reactions.is_empty() {
+                    record.remove("reactions");
+                } else {
+                    let list = reactions
+                        .iter()
+                        .map(|r| serde_json::json!({ "reaction": r.reaction, "count": r.count, "mine": r.mine }))
+                        .collect();
+                    record.insert("reactions".into(), Value::Array(list));
                 }
             }
             let after = self.text(doc)?.len() as u64;

@@ -36,6 +36,7 @@ mod kv;
 mod layout;
 mod legacy;
 mod memory;
+mod modify;
 mod open;
 mod ops;
 mod pending;
@@ -55,11 +56,12 @@ use crate::tape::Val;
 use conversation::Conversation;
 use layout::{Keys, Mark};
 
-pub use backend::{Backend, Doc, Patch, Shape};
+pub use backend::{Backend, Doc, Edited, Patch, Reaction, Shape};
 #[cfg(not(target_arch = "wasm32"))]
 pub use backend::TextBackend;
 pub use kv::{is_full_error, KeyValue};
 pub use legacy::legacy_record;
+pub use modify::{clean_reaction, EditRequest, Ignored, MAX_REACTIONS, MAX_REACTION_BYTES};
 pub use memory::{Fault, Full, MemoryStorage, WX_KEY_LIMIT, WX_TOTAL_LIMIT};
 pub use pending::ResendRefusal;
 pub use search::SearchPlan;

@@ -180,7 +180,7 @@ impl<B: Backend> Store<B> {
                 id: Some(server_id),
                 time: server_time.filter(|t| *t != meta.time),
                 status: raise(meta.status, Status::Sent),
-                recalled_by: None,
+                ..Patch::default()
             };
             let outcome = self.patch_deferred(local_id, change)?;
             return Ok(self.outcome(outcome, None));
@@ -214,7 +214,7 @@ impl<B: Backend> Store<B> {
                 id: Some(server_id),
                 time: (time != entry.meta.time).then_some(time),
                 status: raise(entry.meta.status, Status::Sent),
-                recalled_by: None,
+                ..Patch::default()
             };
             self.patch_at(&loc, &patch)?;
             let stays = matches!(loc, Location::Loose(..))
@@ -249,7 +249,7 @@ impl<B: Backend> Store<B> {
 
     /// Changes a record that waits in memory for its conversation (see `Deferred`): it is placed as
     /// changed. `Unsaved` when it was changed, `NotFound` when no record waits under `id`.
-    fn patch_deferred<'p>(&mut self, id: &str, change: impl FnOnce(&RecordMeta) -> Patch<'p>) -> Result<UpdateOutcome> {
+    pub(super) fn patch_deferred<'p>(&mut self, id: &str, change: impl FnOnce(&RecordMeta) -> Patch<'p>) -> Result<UpdateOutcome> {
         let Some(at) = self.deferred.iter().position(|d| d.meta.id == id) else {
             return Ok(UpdateOutcome::NotFound);
         };
@@ -438,7 +438,7 @@ impl<B: Backend> Store<B> {
     }
 
     /// Changes a record where it is: its document, its index, and what must be written again.
-    fn patch_at(&mut self, loc: &Location, patch: &Patch<'_>) -> Result<()> {
+    pub(super) fn patch_at(&mut self, loc: &Location, patch: &Patch<'_>) -> Result<()> {
         let Some(entry) = self.entry_at(loc) else {
             return Ok(());
         };
@@ -554,7 +554,7 @@ impl<B: Backend> Store<B> {
     }
 
     /// Flushes, then wraps an outcome: a change that did not reach storage becomes `Unsaved`.
-    fn outcome(&mut self, outcome: UpdateOutcome, protect: Option<&str>) -> UpdateOutcome {
+    pub(super) fn outcome(&mut self, outcome: UpdateOutcome, protect: Option<&str>) -> UpdateOutcome {
         let unsaved = self.finish(protect);
         match (outcome, unsaved) {
             (UpdateOutcome::Updated | UpdateOutcome::Merged, Some(reason)) => UpdateOutcome::Unsaved { reason },

@@ -166,7 +166,7 @@ impl Backend for JsBackend {
     }
 }
 
-/// `{"id":…,"time":…,"status":…,"recalledBy":…}` with the fields the patch sets.
+/// `{"id":…,"time":…,"status":…,"recalledBy":…,"edit":{…},"reactions":[…]}` with the fields the patch sets.
 fn patch_json(patch: &Patch<'_>) -> String {
     use crate::json::{write_f64, write_str};
     let mut out = String::from("{");
@@ -192,6 +192,35 @@ fn patch_json(patch: &Patch<'_>) -> String {
     if let Some(by) = patch.recalled_by {
         field(&mut out, "recalledBy");
         write_str(&mut out, by);
+    }
+    if let Some(edit) = patch.edit {
+        field(&mut out, "edit");
+        out.push_str("{\"text\":");
+        write_str(&mut out, edit.text);
+        out.push_str(",\"count\":");
+        write_f64(&mut out, edit.count as f64);
+        out.push_str(",\"time\":");
+        write_f64(&mut out, edit.time as f64);
+        out.push_str(",\"by\":");
+        write_str(&mut out, edit.by);
+        out.push('}');
+    }
+    if let Some(reactions) = patch.reactions {
+        field(&mut out, "reactions");
+        out.push('[');
+        for (i, r) in reactions.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"reaction\":");
+            write_str(&mut out, &r.reaction);
+            out.push_str(",\"count\":");
+            write_f64(&mut out, r.count as f64);
+            out.push_str(",\"mine\":");
+            out.push_str(if r.mine { "true" } else { "false" });
+            out.push('}');
+        }
+        out.push(']');
     }
     out.push('}');
     out

@@ -9,6 +9,7 @@
 use mpchat_mem as _;
 
 mod host;
+mod modify;
 mod remove;
 mod wire;
 

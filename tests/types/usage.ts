@@ -15,6 +15,12 @@ async function page(conn: unknown, WebIM: unknown): Promise<void> {
   const status: mpchat.Status = sent.status
   const again: mpchat.Record = await chat.resend(conn, sent.id, { WebIM })
   const why: number | string | undefined = again.error?.code
+  const edited: mpchat.Record = await chat.edit(conn, sent.id, 'hi again', { WebIM })
+  const edits: number = edited.edited?.count ?? 0
+  const reacted: mpchat.Record = await chat.react(conn, sent.id, '👍', true)
+  const mineToo: boolean | undefined = reacted.reactions?.some((r: mpchat.Reaction) => r.mine && r.count > 0 && r.reaction === '👍')
+  const change: mpchat.ChangeResult = chat.receiveEdit({}) ?? chat.receiveReactions({})
+  const changed: string = change.outcome + (change.reason ?? '') + (change.record?.edited?.by ?? '') + edits + String(mineToo)
   const killed: number = chat.openReport().failedSends
   const detach: () => void = chat.attach(conn, { style: 'listen' })
   const result = chat.receive({})
