@@ -58,6 +58,42 @@ function messageView(record, mpchat) {
     segments,
     image,
     label: segments || image ? '' : typeLabel(record),
+    quote: quoteView(record.quote),
+    edited: !!record.edited && !record.recalled,
+    reactions: (record.reactions || []).map(r => ({ reaction: r.reaction, count: r.count, mine: !!r.mine })),
+  }
+}
+
+// The line above a reply's bubble: who wrote the quoted message and one line of it.
+function quoteView(quote) {
+  if (!quote || !quote.preview) return null
+  return { id: quote.id, text: quote.sender ? `${quote.sender}: ${quote.preview}` : quote.preview }
+}
+
+// One line for a record in the bar above the input while quoting it: its sender and text (or type label).
+function quoteLine(record) {
+  const text = record.recalled ? '消息已撤回' : record.type === 'txt' ? record.text || '' : typeLabel(record)
+  return `${senderOf(record).nickname}: ${text}`
+}
+
+// What the long-press menu offers for a record: copy text, quote, edit and recall my own sent text (recall
+// any own sent message), delete from this phone; reactions on messages the server knows.
+function menuFor(record, reactions) {
+  const sent = record.status !== 'sending' && record.status !== 'failed'
+  const mine = record.direction === 'out'
+  const live = !record.recalled
+  const text = live && record.type === 'txt'
+  const actions = []
+  if (text) actions.push({ key: 'copy', label: '复制' })
+  if (live && sent) actions.push({ key: 'quote', label: '引用' })
+  if (text && mine && sent) actions.push({ key: 'edit', label: '编辑' })
+  if (live && mine && sent) actions.push({ key: 'recall', label: '撤回' })
+  actions.push({ key: 'remove', label: '删除' })
+  const own = new Set((record.reactions || []).filter(r => r.mine).map(r => r.reaction))
+  return {
+    id: record.id,
+    actions,
+    reactions: live && sent ? reactions.map(reaction => ({ reaction, mine: own.has(reaction) })) : [],
   }
 }
 
@@ -109,4 +145,6 @@ function conversationRow(summary, mpchat, now, name) {
   }
 }
 
-module.exports = { DEFAULT_AVATAR, CHAT_TYPES, parseConversation, messageItems, conversationRow, typeLabel }
+module.exports = {
+  DEFAULT_AVATAR, CHAT_TYPES, parseConversation, messageItems, conversationRow, typeLabel, quoteLine, menuFor,
+}

@@ -129,3 +129,75 @@ test('input-bar: send emits the text and clears the box; blank text is not sent'
   assert.deepEqual(sent, ['hello [;)]', 'again'])
   assert.deepEqual(afterSend, ['', '   ', ''])
 })
+
+test('message-bubble shows the quoted message above the text, 已编辑 once edited, and the reactions under it', () => {
+  const message = {
+    id: 'm2', mine: false, nickname: 'Bob', segments: [{ type: 'txt', data: 'me too' }],
+    quote: { id: 'm1', text: 'Carol: lunch at noon?' }, edited: true,
+    reactions: [{ reaction: '👍', count: 2, mine: true }, { reaction: '🎉', count: 1, mine: false }],
+  }
+  const comp = h.mount('components/message-bubble/index', { message })
+  assert.equal(h.textOf(comp), 'Carol: lunch at noon? me too 已编辑 👍 2 🎉 1')
+  assert.equal(h.textOf(h.withClass(comp, 'quote')[0]), 'Carol: lunch at noon?')
+  assert.deepEqual(h.withClass(comp, 'reaction').map(r => [h.textOf(r), h.withClass(r, 'own').length === 1]),
+    [['👍 2', true], ['🎉 1', false]])
+
+  const plain = h.mount('components/message-bubble/index', { message: { id: 'm3', segments: [{ type: 'txt', data: 'yo' }], reactions: [] } })
+  assert.equal(h.textOf(plain), 'yo')
+  assert.equal(h.withClass(plain, 'reactions').length, 0)
+})
+
+test('message-bubble: a long press on the bubble asks for the menu; tapping a reaction asks to toggle it', async () => {
+  const message = { id: 'm4', segments: [{ type: 'txt', data: 'yo' }], reactions: [{ reaction: '😂', count: 1, mine: true }, { reaction: '👍', count: 3, mine: false }] }
+  const comp = h.mount('components/message-bubble/index', { message })
+  const events = []
+  comp.addEventListener('menu', e => events.push(['menu', e.detail]))
+  comp.addEventListener('react', e => events.push(['react', e.detail]))
+  comp.querySelector('.bubble').dispatchEvent('longpress')
+  comp.querySelectorAll('.reaction')[0].dispatchEvent('tap')
+  comp.querySelectorAll('.reaction')[1].dispatchEvent('tap')
+  await h.settle()
+  assert.deepEqual(events, [
+    ['menu', { id: 'm4' }],
+    ['react', { id: 'm4', reaction: '😂', mine: true }],
+    ['react', { id: 'm4', reaction: '👍', mine: false }],
+  ])
+})
+
+test('message-menu shows the reactions (mine highlighted) and the actions, and says which was tapped', async () => {
+  const menu = {
+    id: 'm1',
+    actions: [{ key: 'copy', label: '复制' }, { key: 'remove', label: '删除' }],
+    reactions: [{ reaction: '👍', mine: false }, { reaction: '❤️', mine: true }],
+  }
+  const comp = h.mount('components/message-menu/index', { menu })
+  assert.equal(h.textOf(comp), '👍 ❤️ 复制 删除 取消')
+  assert.deepEqual(h.withClass(comp, 'reaction').map(r => h.withClass(r, 'own').length), [0, 1])
+  const events = []
+  for (const name of ['select', 'react', 'close']) comp.addEventListener(name, e => events.push([name, e.detail]))
+  comp.querySelectorAll('.action')[1].dispatchEvent('tap')
+  comp.querySelectorAll('.reaction')[1].dispatchEvent('tap')
+  comp.querySelector('.cancel').dispatchEvent('tap')
+  comp.querySelector('.mask').dispatchEvent('tap')
+  await h.settle()
+  assert.deepEqual(events, [
+    ['select', { key: 'remove' }],
+    ['react', { reaction: '❤️', mine: true }],
+    ['close', {}],
+    ['close', {}],
+  ])
+})
+
+test('input-bar: what the user types or picks is reported as a change; a value set by the page is not', async () => {
+  const bar = h.mount('components/input-bar/index')
+  const changes = []
+  bar.addEventListener('change', e => changes.push(e.detail.value))
+  bar.querySelector('.text').dispatchEvent('input', { detail: { value: 'ok' } })
+  bar.querySelector('.emoji-toggle').dispatchEvent('tap')
+  await h.settle()
+  bar.querySelector('#picker').querySelectorAll('.emoji-key')[1].dispatchEvent('tap')
+  await h.settle()
+  bar.instance.setValue('from the page')
+  await h.settle()
+  assert.deepEqual(changes, ['ok', 'ok[:D]'])
+})

@@ -193,6 +193,287 @@ test('chat page: a send that throws is kept on screen as failed and can be retri
   assert.deepEqual(bubbles(page).map(b => h.textOf(b)), ['offline?'])
 })
 
+// Opens the long-press menu of the i-th bubble and returns what it shows, or null when no menu is open.
+async function longPress(page, i) {
+  bubbles(page)[i].querySelector('.bubble').dispatchEvent('longpress')
+  await h.settle()
+  return menuShown(page)
+}
+
+function menuShown(page) {
+  const menu = page.querySelector('#menu')
+  return menu ? h.textOf(menu) : null
+}
+
+async function choose(page, label) {
+  const action = page.querySelector('#menu').querySelectorAll('.action').find(a => h.textOf(a) === label)
+  assert.ok(action, `no ${label} in the menu`)
+  action.dispatchEvent('tap')
+  await h.settle()
+}
+
+async function typeAndSend(page, text) {
+  const bar = page.querySelector('#input-bar')
+  bar.querySelector('.text').dispatchEvent('input', { detail: { value: text } })
+  await h.settle()
+  bar.querySelector('.send').dispatchEvent('tap')
+  await h.settle()
+}
+
+function composeBar(page) {
+  const bar = h.withClass(page, 'compose')[0]
+  return bar ? h.textOf(bar) : null
+}
+
+// Three messages before 12:00, when the fake chat's sends are stamped.
+function chatWithBobAndMe(ctx) {
+  ctx.chat.seed('group:g1', [
+    record({ id: 'b1', from: 'bob', time: T0 - 3 * MIN, text: 'lunch at noon? [):]', sender: { id: 'bob', nickname: 'Bob' } }),
+    record({ id: 'a1', from: 'alice', time: T0 - 2 * MIN, text: 'sure' }),
+    record({ id: 'b2', from: 'bob', time: T0 - MIN, type: 'img', body: { url: 'https://img.example/p.jpg' }, sender: { id: 'bob', nickname: 'Bob' } }),
+  ])
+}
+
+test('chat page: a long press opens a menu fitting the message; the mask closes it', async () => {
+  const ctx = setup()
+  chatWithBobAndMe(ctx)
+  ctx.chat.seed('group:g1', [record({ id: 'x1', from: 'alice', time: T0, text: 'lost', status: 'failed' })])
+  const page = h.mount('pages/chat/index', { conversation: 'group:g1' })
+  await h.settle()
+  const reactions = '👍 ❤️ 😂 🎉 😮 😢'
+  assert.equal(await longPress(page, 0), `${reactions} 复制 引用 删除 取消`) // someone else's text
+  page.querySelector('#menu').querySelector('.mask').dispatchEvent('tap')
+  await h.settle()
+  assert.equal(menuShown(page), null)
+  assert.equal(await longPress(page, 1), `${reactions} 复制 引用 编辑 撤回 删除 取消`) // my sent text
+  assert.equal(await longPress(page, 2), `${reactions} 引用 删除 取消`) // a picture: nothing to copy
+  assert.equal(await longPress(page, 3), '复制 删除 取消') // my failed message never reached the server
+})
+
+test('chat page: 复制 puts the message text on the clipboard', async () => {
+  const ctx = setup()
+  chatWithBobAndMe(ctx)
+  const copied = []
+  wx.setClipboardData = options => copied.push(options.data)
+  const page = h.mount('pages/chat/index', { conversation: 'group:g1' })
+  await h.settle()
+  await longPress(page, 0)
+  await choose(page, '复制')
+  assert.deepEqual(copied, ['lunch at noon? [):]'])
+  assert.equal(menuShown(page), null)
+})
+
+test('chat page: 引用 shows the quoted message above the input; the next send quotes it and shows it above the bubble', async () => {
+  const ctx = setup()
+  chatWithBobAndMe(ctx)
+  const page = h.mount('pages/chat/index', { conversation: 'group:g1' })
+  await h.settle()
+  await longPress(page, 0)
+  await choose(page, '引用')
+  assert.equal(composeBar(page), '引用 Bob: lunch at noon? [):] ✕')
+
+  await typeAndSend(page, 'me too')
+  const sends = ctx.chat.calls.filter(c => c[0] === 'send').map(c => c[2])
+  assert.deepEqual(sends, [{ type: 'txt', chatType: 'groupChat', to: 'g1', msg: 'me too', quote: 'b1' }])
+  assert.equal(composeBar(page), null)
+  const reply = bubbles(page).pop()
+  assert.equal(h.textOf(h.withClass(reply, 'quote')[0]), 'Bob: lunch at noon? [):]')
+  assert.equal(h.textOf(reply), 'Bob: lunch at noon? [):] me too')
+
+  // Quoting a picture, then cancelling: the next message quotes nothing.
+  await longPress(page, 2)
+  await choose(page, '引用')
+  assert.equal(composeBar(page), '引用 Bob: [图片] ✕')
+  page.querySelector('.compose-cancel').dispatchEvent('tap')
+  await h.settle()
+  assert.equal(composeBar(page), null)
+  await typeAndSend(page, 'plain')
+  assert.deepEqual(ctx.chat.calls.filter(c => c[0] === 'send').pop()[2], { type: 'txt', chatType: 'groupChat', to: 'g1', msg: 'plain' })
+  assert.equal(h.withClass(bubbles(page).pop(), 'quote').length, 0)
+})
+
+test('chat page: 编辑 puts my text in the input; sending calls chat.edit and the bubble shows the new text and 已编辑', async () => {
+  const ctx = setup()
+  chatWithBobAndMe(ctx)
+  const page = h.mount('pages/chat/index', { conversation: 'group:g1' })
+  await h.settle()
+  const bar = page.querySelector('#input-bar')
+  await longPress(page, 1)
+  await choose(page, '编辑')
+  assert.equal(bar.data.value, 'sure')
+  assert.equal(composeBar(page), '编辑消息 ✕')
+
+  await typeAndSend(page, 'sure, 12:30 [:D]')
+  assert.deepEqual(ctx.chat.calls.filter(c => c[0] === 'edit').map(c => c.slice(1)),
+    [[ctx.conn, 'a1', 'sure, 12:30 [:D]', { WebIM: ctx.WebIM }]])
+  assert.equal(ctx.chat.calls.filter(c => c[0] === 'send').length, 0)
+  assert.equal(composeBar(page), null)
+  assert.equal(bubbles(page).length, 3)
+  assert.equal(h.textOf(bubbles(page)[1]), 'sure, 12:30 已编辑')
+  assert.deepEqual(h.imageSources(bubbles(page)[1]).slice(1), ['/images/emoji/ee_2.png'])
+  assert.equal(ctx.chat.find('a1').edited.count, 1)
+
+  // Cancelling an edit empties the input and the next send is a new message.
+  await longPress(page, 1)
+  await choose(page, '编辑')
+  page.querySelector('.compose-cancel').dispatchEvent('tap')
+  await h.settle()
+  assert.equal(bar.data.value, '')
+  await typeAndSend(page, 'new one')
+  assert.equal(ctx.chat.calls.filter(c => c[0] === 'edit').length, 1)
+  assert.equal(ctx.chat.calls.filter(c => c[0] === 'send').length, 1)
+
+  // Bob's edit, arriving through the chat, is marked too.
+  ctx.chat.publish(Object.assign({}, ctx.chat.find('b1'), { text: 'lunch at 1?', segments: undefined, edited: { count: 1, time: T0 + 5 * MIN, by: 'bob' } }))
+  await h.settle()
+  assert.equal(h.textOf(bubbles(page)[0]), 'Bob lunch at 1? 已编辑')
+
+  // Leaving mid-edit keeps no draft of the old text.
+  await longPress(page, 1)
+  await choose(page, '编辑')
+  page.detach()
+  assert.deepEqual(ctx.chat.calls.filter(c => c[0] === 'setDraft').pop(), ['setDraft', 'group:g1', ''])
+})
+
+test('chat page: a refused edit leaves the message as it was', async () => {
+  const ctx = setup()
+  chatWithBobAndMe(ctx)
+  ctx.chat.edit = async () => { throw new Error('too many edits') }
+  const toasts = []
+  wx.showToast = options => toasts.push(options.title)
+  const page = h.mount('pages/chat/index', { conversation: 'group:g1' })
+  await h.settle()
+  await longPress(page, 1)
+  await choose(page, '编辑')
+  await typeAndSend(page, 'changed')
+  assert.equal(h.textOf(bubbles(page)[1]), 'sure')
+  assert.deepEqual(toasts, ['编辑失败'])
+})
+
+test('chat page: 撤回 recalls my message through the SDK and the bubble reads 消息已撤回', async () => {
+  const ctx = setup()
+  chatWithBobAndMe(ctx)
+  const toasts = []
+  wx.showToast = options => toasts.push(options.title)
+  const page = h.mount('pages/chat/index', { conversation: 'group:g1' })
+  await h.settle()
+  ctx.conn.recallResult = new Error('too late')
+  await longPress(page, 1)
+  await choose(page, '撤回')
+  assert.equal(h.textOf(bubbles(page)[1]), 'sure')
+  assert.deepEqual(toasts, ['撤回失败'])
+
+  ctx.conn.recallResult = null
+  await longPress(page, 1)
+  await choose(page, '撤回')
+  assert.deepEqual(ctx.conn.recalls, [
+    { mid: 'a1', to: 'g1', chatType: 'groupChat' },
+    { mid: 'a1', to: 'g1', chatType: 'groupChat' },
+  ])
+  assert.equal(h.textOf(bubbles(page)[1]), '消息已撤回')
+  assert.equal(await longPress(page, 1), '删除 取消')
+})
+
+test('chat page: 删除 removes the message from the phone and its bubble goes; a cleared conversation empties', async () => {
+  const ctx = setup()
+  chatWithBobAndMe(ctx)
+  const page = h.mount('pages/chat/index', { conversation: 'group:g1' })
+  await h.settle()
+  await longPress(page, 0)
+  await choose(page, '删除')
+  assert.deepEqual(ctx.chat.calls.filter(c => c[0] === 'remove'), [['remove', 'b1']])
+  assert.equal(ctx.chat.find('b1'), null)
+  assert.deepEqual(bubbles(page).map(b => h.textOf(b)), ['sure', 'Bob'])
+
+  // clear() or removeConversation() elsewhere: the newest record, removed, with info.cleared.
+  const newest = ctx.chat.find('b2')
+  for (const cb of [...ctx.chat.subscribers.get('group:g1')]) cb(Object.assign({}, newest, { removed: true }), { removed: true, cleared: true })
+  await h.settle()
+  assert.deepEqual(bubbles(page), [])
+})
+
+test('chat page: reactions from the menu and under the bubble toggle mine through chat.react', async () => {
+  const ctx = setup()
+  chatWithBobAndMe(ctx)
+  ctx.chat.seed('group:g1', [record({ id: 'b3', from: 'bob', time: T0, text: 'see you', reactions: [{ reaction: '❤️', count: 2, mine: false }] })])
+  const page = h.mount('pages/chat/index', { conversation: 'group:g1' })
+  await h.settle()
+  const shown = i => h.withClass(bubbles(page)[i], 'reaction').map(r => [h.textOf(r), h.withClass(r, 'own').length === 1])
+  assert.deepEqual(shown(3), [['❤️ 2', false]])
+
+  await longPress(page, 0)
+  page.querySelector('#menu').querySelectorAll('.reaction')[0].dispatchEvent('tap')
+  await h.settle()
+  assert.equal(menuShown(page), null)
+  assert.deepEqual(shown(0), [['👍 1', true]])
+  assert.equal(await longPress(page, 0) !== null, true)
+  assert.deepEqual(h.withClass(page.querySelector('#menu'), 'own').map(n => h.textOf(n)), ['👍'])
+  page.querySelector('#menu').querySelector('.cancel').dispatchEvent('tap')
+  await h.settle()
+
+  bubbles(page)[0].querySelector('.reaction').dispatchEvent('tap') // mine: taken back
+  bubbles(page)[3].querySelector('.reaction').dispatchEvent('tap') // someone else's: mine added
+  await h.settle()
+  assert.deepEqual(shown(0), [])
+  assert.deepEqual(shown(3), [['❤️ 3', true]])
+  assert.deepEqual(ctx.chat.calls.filter(c => c[0] === 'react').map(c => c.slice(1)), [
+    [ctx.conn, 'b1', '👍', true],
+    [ctx.conn, 'b1', '👍', false],
+    [ctx.conn, 'b3', '❤️', true],
+  ])
+})
+
+test('chat page: 对方正在输入… shows after a typing notice for this chat, until their next message or 5 s', async (t) => {
+  const ctx = setup()
+  ctx.chat.seed('single:bob', [record({ id: '1', conversation: 'single:bob', from: 'bob', time: T0, text: 'ping' })])
+  const page = h.mount('pages/chat/index', { conversation: 'single:bob' })
+  await h.settle()
+  const typingShown = () => /对方正在输入…/.test(h.textOf(page))
+  assert.equal(typingShown(), false)
+
+  ctx.chat.emit('typing', { conversation: 'single:carol', from: 'carol' })
+  await h.settle()
+  assert.equal(typingShown(), false)
+  ctx.chat.emit('typing', { conversation: 'single:bob', from: 'bob' })
+  await h.settle()
+  assert.equal(typingShown(), true)
+  ctx.chat.publish(record({ id: '2', conversation: 'single:bob', from: 'bob', time: T0 + MIN, text: 'pong' }))
+  await h.settle()
+  assert.equal(typingShown(), false)
+
+  t.mock.timers.enable({ apis: ['setTimeout'] })
+  ctx.chat.emit('typing', { conversation: 'single:bob', from: 'bob' })
+  t.mock.timers.tick(4900)
+  const before = typingShown()
+  t.mock.timers.tick(100)
+  const after = typingShown()
+  t.mock.timers.reset()
+  assert.deepEqual([before, after], [true, false])
+
+  page.detach()
+  assert.equal(ctx.chat.listenerCount(), 0)
+})
+
+test('chat page: typing in a one-to-one chat tells the peer through chat.typing; not in a group, not for a prefilled edit', async () => {
+  for (const [conversation, expected] of [['single:bob', 2], ['group:g1', 0]]) {
+    const ctx = setup()
+    ctx.chat.seed(conversation, [record({ id: 'a1', conversation, from: 'alice', time: T0, text: 'hey' })])
+    const page = h.mount('pages/chat/index', { conversation })
+    await h.settle()
+    const bar = page.querySelector('#input-bar')
+    bar.querySelector('.text').dispatchEvent('input', { detail: { value: 'h' } })
+    bar.querySelector('.text').dispatchEvent('input', { detail: { value: 'he' } })
+    await h.settle()
+    await longPress(page, 0)
+    await choose(page, '编辑')
+    const calls = ctx.chat.calls.filter(c => c[0] === 'typing')
+    assert.equal(calls.length, expected, conversation)
+    for (const call of calls) assert.deepEqual(call.slice(1), [ctx.conn, conversation, { WebIM: ctx.WebIM }])
+    assert.equal(ctx.chat.calls.filter(c => c[0] === 'on' && c[1] === 'typing').length, expected ? 1 : 0, conversation)
+    page.detach()
+  }
+})
+
 test('conversation list: names, last message with emoji images, time labels, unread badges and @me markers', async () => {
   const ctx = setup()
   ctx.chat.summaries = [

@@ -1,5 +1,6 @@
 // The chat input: a text box, an emoji key that opens the picker, and a send key.
-// Emits `send` with {text}; the page decides how to send it. The picker's delete key removes a whole
+// Emits `send` with {text}; the page decides how to send it. What the user types or picks also emits
+// `change` with {value} (a value the page sets with setValue does not). The picker's delete key removes a whole
 // emoji code at once (mpchat.deleteLast), as users expect from an emoji keyboard.
 const context = require('../../lib/chat-context.js')
 
@@ -11,6 +12,7 @@ Component({
     },
     onInput(event) {
       this.setValue(event.detail.value)
+      this.triggerEvent('change', { value: this.data.value })
     },
     onFocus() {
       if (this.data.showEmoji) this.setData({ showEmoji: false })
@@ -20,6 +22,7 @@ Component({
     },
     onPick(event) {
       this.setValue(this.data.value + event.detail.code)
+      this.triggerEvent('change', { value: this.data.value })
     },
     onDelete() {
       this.setValue(context.current().mpchat.deleteLast(this.data.value))

@@ -1,5 +1,7 @@
 // One message: the sender's avatar and nickname, the bubble (text with emoji, a picture, or a type label)
-// and, on my own messages, the delivery mark. Tapping the failed mark emits `retry` with {id}.
+// and, on my own messages, the delivery mark; above it the message it quotes, beside it 已编辑 once edited,
+// under it the reactions. Tapping the failed mark emits `retry` with {id}; a long press on the bubble emits
+// `menu` with {id}; tapping a reaction emits `react` with {id, reaction, mine}.
 const { DEFAULT_AVATAR } = require('../../lib/present.js')
 
 Component({
@@ -19,6 +21,13 @@ Component({
     },
     onRetry() {
       this.triggerEvent('retry', { id: this.data.message.id })
+    },
+    onMenu() {
+      this.triggerEvent('menu', { id: this.data.message.id })
+    },
+    onReact(event) {
+      const { reaction, mine } = event.currentTarget.dataset
+      this.triggerEvent('react', { id: this.data.message.id, reaction, mine: !!mine })
     },
   },
 })

@@ -1,8 +1,12 @@
 // One chat page for one-to-one, group and chat-room conversations (`?conversation=group:g1`).
 // Shows the newest page of history, loads older pages on pull-down, renders new records the moment the
-// chat publishes them, and sends what the input bar emits.
+// chat publishes them (and drops those removed from the phone), and sends what the input bar emits: a new
+// message, a reply quoting another (menu.js), or the new text of an edited one. typing.js shows when a
+// one-to-one peer is typing.
 const context = require('../../lib/chat-context.js')
 const present = require('../../lib/present.js')
+const menu = require('./menu.js')
+const typing = require('./typing.js')
 
 const PAGE_SIZE = 20
 
@@ -17,6 +21,9 @@ Component({
     hasMore: true,
     refreshing: false,
     anchor: '',
+    menu: null, // the long-press menu open: present.menuFor()
+    compose: null, // the quote or edit waiting for the next send: { mode, id, label }
+    typing: false, // the one-to-one peer is typing
   },
   lifetimes: {
     attached() {
@@ -26,7 +33,7 @@ Component({
       this.close()
     },
   },
-  methods: {
+  methods: Object.assign({}, menu, typing, {
     onLoad(query) {
       if (query && query.conversation) this.open(decodeURIComponent(query.conversation))
     },
@@ -45,6 +52,7 @@ Component({
 
       const { chat, conn } = context.current()
       this.off = chat.subscribe(conversation, (record, info) => this.onRecord(record, info))
+      this.watchTyping(kind)
       if (kind === 'chatroom' && conn && typeof conn.joinChatRoom === 'function') {
         conn.joinChatRoom({ roomId: id }).catch(() => {})
       }
@@ -59,12 +67,15 @@ Component({
     },
 
     close() {
-      // What is left in the input is kept as the conversation's draft ('' clears it).
+      // What is left in the input is kept as the conversation's draft ('' clears it); not a text being edited.
       const bar = this.selectComponent('#input-bar')
-      if (this.opened && bar) context.current().chat.setDraft(this.opened, bar.data.value)
+      const editing = this.data.compose && this.data.compose.mode === 'edit'
+      if (this.opened && bar) context.current().chat.setDraft(this.opened, editing ? '' : bar.data.value)
       if (this.off) this.off()
       this.off = null
+      this.unwatchTyping()
       this.opened = null
+      if (this.data.menu || this.data.compose) this.setData({ menu: null, compose: null })
     },
 
     // Adds or replaces records by id, keeping time order (oldest first).
@@ -88,13 +99,31 @@ Component({
     },
 
     // A new or changed record; `info.previousId` names the one it replaces (my message, re-keyed from its
-    // local id to the server's once sent).
+    // local id to the server's once sent). A removed record (or, with `info.cleared`, every record of the
+    // conversation) leaves the screen.
     onRecord(record, info) {
+      if (record.removed || (info && info.removed)) {
+        this.forget(info && info.cleared ? this.records.filter(r => !this.pending.has(r.id)) : [record])
+        return
+      }
       if (info && info.previousId) this.removeRecord(info.previousId)
       if (record.direction === 'out') this.dropPendingFor(record)
+      const isNew = !this.recordById(record.id)
       this.merge([record])
-      if (record.direction === 'in') context.current().chat.markRead(this.opened)
-      this.render(this.lastAnchor())
+      if (record.direction === 'in') {
+        if (isNew) this.hideTyping()
+        context.current().chat.markRead(this.opened)
+      }
+      this.render(isNew ? this.lastAnchor() : '')
+    },
+
+    forget(records) {
+      const compose = this.data.compose
+      for (const record of records) {
+        this.removeRecord(record.id)
+        if (compose && compose.id === record.id) this.cancelCompose()
+      }
+      this.render()
     },
 
     // Pull-down on the message list: the page of records just older than the oldest one shown.
@@ -116,8 +145,17 @@ Component({
     },
 
     onSend(event) {
+      const text = event.detail.text
+      const compose = this.data.compose
+      if (compose) this.setData({ compose: null })
+      if (compose && compose.mode === 'edit') {
+        this.saveEdit(compose.id, text)
+        return
+      }
       const { kind, id } = present.parseConversation(this.opened)
-      this.send({ type: 'txt', chatType: present.CHAT_TYPES[kind], to: id, msg: event.detail.text })
+      const input = { type: 'txt', chatType: present.CHAT_TYPES[kind], to: id, msg: text }
+      if (compose && compose.mode === 'quote') input.quote = compose.id
+      this.send(input)
     },
 
     // Shows the message at once as "sending", then replaces it with the record the chat returns.
@@ -176,5 +214,5 @@ Component({
       this.removeRecord(id)
       this.send(input)
     },
-  },
+  }),
 })
