@@ -261,6 +261,8 @@ export interface Chat {
    * storage: record.reactions. Resolves to the updated record (unchanged when there was nothing to do). */
   react(conn: any, recordId: string, reaction: string, on?: boolean): Promise<Record>
   /** An onModifiedMessage event, as attach() passes it on. Never throws. */
+  /** Takes back one of my own sent messages on the server (conn.recallMessage), then marks it recalled in storage. */
+  recall(conn: any, recordId: string): Promise<Record>
   receiveEdit(message: unknown): ChangeResult
   /** An onReactionChange event, as attach() passes it on. Never throws. */
   receiveReactions(event: unknown): ChangeResult

@@ -281,6 +281,15 @@ class Chat {
     return modify.react(this, conn, recordId, reaction, on)
   }
 
+  /**
+   * Takes back one of my own sent messages (SDK conn.recallMessage), then in storage as any recall:
+   * record.recalled, text and body gone. Resolves to the updated record; rejects when the record is
+   * unknown, someone else's, not sent or already recalled, or when the server refuses.
+   */
+  async recall(conn, recordId) {
+    return modify.recall(this, conn, recordId)
+  }
+
   /** An onModifiedMessage event, as attach() passes it on. Never throws. */
   receiveEdit(message) {
     return modify.receiveEdit(this, message)

@@ -138,4 +138,29 @@ function result(chat, answer, id) {
   return out
 }
 
-module.exports = { edit, react, receiveEdit, receiveReactions }
+/**
+ * chat.recall: takes back one of my own sent messages on the server (conn.recallMessage), then marks it
+ * recalled in storage as a recall from the other side is. Resolves to the updated record; rejects, before
+ * the SDK is called, when the record is unknown, someone else's, not sent or already recalled, and with
+ * the SDK's error when the server refuses (Easemob allows recalling for a limited time).
+ */
+async function recall(chat, conn, recordId) {
+  if (!conn || typeof conn.recallMessage !== 'function') {
+    throw new TypeError('mpchat: recall needs the SDK connection (conn.recallMessage)')
+  }
+  const id = idOf(recordId)
+  const found = id ? chat._recordOf(id).record : null
+  if (!found) throw new TypeError(`mpchat: recall: no stored record has id ${JSON.stringify(String(recordId))}`)
+  const stored = chat._present(found)
+  if (stored.direction !== 'out') throw new TypeError(`mpchat: recall: record ${JSON.stringify(id)} is not mine to recall`)
+  if (stored.recalled) throw new TypeError(`mpchat: recall: record ${JSON.stringify(id)} is recalled already`)
+  if (stored.status === 'sending' || stored.status === 'failed') {
+    throw new TypeError(`mpchat: recall: record ${JSON.stringify(id)} is ${stored.status}, not on the server`)
+  }
+  const to = stored.to || String(stored.conversation).replace(/^[^:]*:/, '')
+  await conn.recallMessage({ mid: id, to, chatType: CHAT_TYPES[stored.kind] || 'singleChat' })
+  chat._args(id, String(chat.user))
+  return settle(chat, chat._json(chat._core.recall()), id)
+}
+
+module.exports = { edit, react, recall, receiveEdit, receiveReactions }

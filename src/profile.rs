@@ -284,7 +284,9 @@ pub fn sanitize_line(raw: &str, max_chars: usize) -> Option<String> {
             out.push_str(cluster);
         }
     }
-    let out = out.trim_end();
+    // A cut inside "x\u{200C}y" keeps the joiner with the x it clusters with: with nothing after it,
+    // it goes, as pass 2 drops such a joiner (so cleaning a cleaned line changes nothing).
+    let out = out.trim_end_matches(|c: char| c == ' ' || is_joiner(c));
     (!out.is_empty()).then(|| out.to_string())
 }
 
@@ -848,6 +850,14 @@ mod tests {
         assert_eq!(read.avatar.as_deref(), Some("https://x.example/a.png"));
         let sanitised = read_ext_profile(tape(&ext).root(), &ExtKeys::default(), &ProfilePolicy::default(), None);
         assert_eq!(sanitised.nickname.as_deref(), Some("Ann"));
+    }
+
+    #[test]
+    fn a_line_cut_after_a_joiner_loses_the_joiner() {
+        let raw = format!("{}:\u{200C}A", "a".repeat(31));
+        let once = sanitize_line(&raw, 32).unwrap();
+        assert_eq!(once, format!("{}:", "a".repeat(31)));
+        assert_eq!(sanitize_line(&once, 32).as_deref(), Some(once.as_str()));
     }
 
     proptest::proptest! {

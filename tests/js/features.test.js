@@ -239,3 +239,32 @@ test('drafts and pins that cannot be read are not replaced: a clear error until 
   assert.deepEqual([later.draft('single:bob'), later.draft('single:carol')], ['kept', 'new'])
   assert.deepEqual(later.conversations().map((r) => [r.conversation, r.pinned]), [['single:bob', true]])
 })
+
+test('recall: my own sent message is taken back on the server, then stored as a recall; the server may refuse', async () => {
+  const storage = createWxStorage()
+  const chat = await open(storage)
+  chat.receive(sdk('mine', { from: 'alice', to: 'bob', msg: 'oops [):]' })) // sent from my other device
+  chat.receive(sdk('theirs', { from: 'bob', at: 1, msg: 'hello' }))
+  const calls = []
+  let refuse = true
+  const conn = { recallMessage: async (options) => { calls.push(options); if (refuse) throw new Error('recall time limit exceeded') } }
+  const published = []
+  chat.subscribe('single:bob', (record) => published.push([record.id, !!record.recalled]))
+
+  await assert.rejects(chat.recall(conn, 'mine'), /recall time limit exceeded/)
+  assert.equal(chat.history('single:bob')[0].text, 'oops [):]', 'a refused recall changes nothing')
+  refuse = false
+  const recalled = await chat.recall(conn, 'mine')
+  assert.deepEqual(calls, [{ mid: 'mine', to: 'bob', chatType: 'singleChat' }, { mid: 'mine', to: 'bob', chatType: 'singleChat' }])
+  assert.equal(recalled.recalled, true)
+  assert.equal(recalled.text, undefined)
+  assert.deepEqual(published, [['mine', true]])
+  const again = await open(storage)
+  assert.deepEqual(again.history('single:bob').map((r) => [r.id, !!r.recalled]), [['mine', true], ['theirs', false]])
+
+  await assert.rejects(again.recall(conn, 'theirs'), /not mine to recall/)
+  await assert.rejects(again.recall(conn, 'mine'), /recalled already/)
+  await assert.rejects(again.recall(conn, 'nope'), /no stored record has id "nope"/)
+  await assert.rejects(again.recall({}, 'mine'), /needs the SDK connection/)
+  assert.equal(calls.length, 2)
+})

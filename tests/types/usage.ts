@@ -18,6 +18,7 @@ async function page(conn: unknown, WebIM: unknown): Promise<void> {
   const edited: mpchat.Record = await chat.edit(conn, sent.id, 'hi again', { WebIM })
   const edits: number = edited.edited?.count ?? 0
   const reacted: mpchat.Record = await chat.react(conn, sent.id, '👍', true)
+  const recalled: boolean = (await chat.recall(conn, sent.id)).recalled === true
   const mineToo: boolean | undefined = reacted.reactions?.some((r: mpchat.Reaction) => r.mine && r.count > 0 && r.reaction === '👍')
   const change: mpchat.ChangeResult = chat.receiveEdit({}) ?? chat.receiveReactions({})
   const changed: string = change.outcome + (change.reason ?? '') + (change.record?.edited?.by ?? '') + edits + String(mineToo)

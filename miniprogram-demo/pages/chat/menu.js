@@ -83,18 +83,14 @@ module.exports = {
     }
   },
 
-  // Recalls one of my messages on the server (SDK 4.x recallMessage); the bubble then reads 消息已撤回.
+  // Recalls one of my messages (chat.recall: on the server, then in storage); the bubble reads 消息已撤回.
   async recall(record) {
-    const { conn } = context.current()
-    const { kind } = present.parseConversation(this.opened)
+    const { chat, conn } = context.current()
     try {
-      await conn.recallMessage({ mid: record.id, to: record.to, chatType: present.CHAT_TYPES[kind] })
+      this.showRecord(await chat.recall(conn, record.id))
     } catch (err) {
       toast('撤回失败')
-      return
     }
-    const current = this.recordById(record.id) || record
-    this.showRecord(Object.assign({}, current, { recalled: true, text: undefined, segments: undefined, body: undefined }))
   },
 
   // Deletes the message from this phone; the chat tells the page (removed: true) and the bubble goes.
