@@ -15,6 +15,7 @@
 //!   records of it are not stored again until the store is reopened, and pages are stored newest first:
 //!   the stored history of a conversation stays continuous from its newest record back, without holes.
 //!   After a reopen, paging back starts again from the oldest stored record.
+//!
 //! This state is kept in memory only: after a reopen fetched records are ordinary history.
 
 use super::backend::{Backend, Doc};
