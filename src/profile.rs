@@ -284,7 +284,8 @@ pub fn sanitize_line(raw: &str, max_chars: usize) -> Option<String> {
             out.push_str(cluster);
         }
     }
-    let out = out.trim_end();
+    // A joiner clusters with the character before it: the cut can leave one last, with nothing after it.
+    let out = out.trim_end_matches(|c: char| c == ' ' || is_joiner(c));
     (!out.is_empty()).then(|| out.to_string())
 }
 
@@ -848,6 +849,15 @@ mod tests {
         assert_eq!(read.avatar.as_deref(), Some("https://x.example/a.png"));
         let sanitised = read_ext_profile(tape(&ext).root(), &ExtKeys::default(), &ProfilePolicy::default(), None);
         assert_eq!(sanitised.nickname.as_deref(), Some("Ann"));
+    }
+
+    #[test]
+    fn a_joiner_left_last_by_the_length_cut_goes() {
+        let policy = ProfilePolicy::default();
+        let raw = format!("{}\u{200C}A", "a".repeat(policy.max_nickname_chars));
+        let once = sanitize_nickname(&raw, &policy).unwrap();
+        assert_eq!(once, "a".repeat(policy.max_nickname_chars));
+        assert_eq!(sanitize_nickname(&once, &policy), Some(once.clone()));
     }
 
     proptest::proptest! {
