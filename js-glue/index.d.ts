@@ -260,6 +260,11 @@ export interface Chat {
   /** Adds (`on`, default true) or takes back my reaction (SDK 4.x addReaction / deleteReaction), then in
    * storage: record.reactions. Resolves to the updated record (unchanged when there was nothing to do). */
   react(conn: any, recordId: string, reaction: string, on?: boolean): Promise<Record>
+  /** The next page back of a conversation from the server (SDK 4.x getHistoryMessages), below the oldest
+   * record stored (or the last page fetched this session): stored in place without repeats, never unread,
+   * published, and resolved oldest first as history() returns records; [] when the server has no more.
+   * limit: 1 to 50, default 20. Rejects on SDKs without getHistoryMessages and with the server's refusal. */
+  fetchOlder(conn: any, conversation: ConversationName, options?: { limit?: number }): Promise<Record[]>
   /** An onModifiedMessage event, as attach() passes it on. Never throws. */
   /** Takes back one of my own sent messages on the server (conn.recallMessage), then marks it recalled in storage. */
   recall(conn: any, recordId: string): Promise<Record>

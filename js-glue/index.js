@@ -10,6 +10,7 @@ const { createEmojiParser } = require('./emoji.js')
 const { searchStored } = require('./search.js')
 const { Outbox, createSdkMessage, sendTimeout } = require('./send.js')
 const modify = require('./modify.js')
+const { fetchOlder } = require('./history.js')
 
 const DEFAULT_WASM_PATH = '/mpchat/mpchat_bg.wasm.br'
 
@@ -104,6 +105,7 @@ class Chat {
     this._events = new Map() // 'evicted' | 'error' | 'typing' -> Set of listeners
     this._outbox = new Outbox(this, settings.sendTimeoutMs) // send.js
     this._typingSent = new Map() // conversation -> when my last typing notice went out
+    this._fetchCursors = new Map() // conversation -> { cursor, done } of fetchOlder (history.js), this session
     this.user = options.user
   }
 
@@ -140,11 +142,14 @@ class Chat {
     return record
   }
 
-  /** Normalises a message: the core's result, with the record whole and its JSON, or `ignored`. */
-  _normalized(message, keep, outgoing) {
+  /**
+   * Normalises a message: the core's result, with the record whole and its JSON, or `ignored`. `fetched`:
+   * a message from the server's history, kept for the insert (history.js).
+   */
+  _normalized(message, keep, outgoing, fetched = false) {
     const unreadable = sendValue(this._wire, message, this._message, 'message')
     if (unreadable) return { outcome: 'ignored', reason: unreadable }
-    const result = this._json(this._core.normalize(keep, outgoing))
+    const result = this._json(fetched ? this._core.normalize_fetched() : this._core.normalize(keep, outgoing))
     if (result.outcome !== 'ok') return result
     let json
     try {
@@ -288,6 +293,15 @@ class Chat {
    */
   async recall(conn, recordId) {
     return modify.recall(this, conn, recordId)
+  }
+
+  /**
+   * The next page back of `conversation` from the server (SDK 4.x conn.getHistoryMessages), below the
+   * oldest record stored or the last page fetched: stored (never unread), published to subscribers, and
+   * resolved as history() returns records, oldest first; [] when the server has no more.
+   */
+  async fetchOlder(conn, conversation, options = {}) {
+    return fetchOlder(this, conn, conversation, options || {})
   }
 
   /** An onModifiedMessage event, as attach() passes it on. Never throws. */
@@ -527,6 +541,7 @@ class Chat {
    */
   clear(conversation) {
     const name = String(conversation)
+    this._fetchCursors.delete(name)
     const before = this._beforeRemoval('clear', () => this._newestRef(name))
     this._args(name)
     return this._removed(this._json(this._core.clear()), before, { removed: true, cleared: true })
@@ -539,6 +554,7 @@ class Chat {
    */
   removeConversation(conversation) {
     const name = String(conversation)
+    this._fetchCursors.delete(name)
     const before = this._beforeRemoval('removeConversation', () => this._newestRef(name))
     this._args(name)
     return this._removed(this._json(this._core.remove_conversation()), before, { removed: true, cleared: true })

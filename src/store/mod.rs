@@ -32,6 +32,7 @@
 
 mod backend;
 mod conversation;
+mod fetched;
 mod kv;
 mod layout;
 mod legacy;
@@ -124,6 +125,8 @@ pub enum InsertOutcome {
     Duplicate,
     /// Kept in memory (history returns it) but not on storage yet; retried with the next operation.
     Unsaved { reason: String },
+    /// Fetched history past its share of the budget (see [`Store::insert_fetched_doc`]): not stored.
+    NotKept { reason: String },
 }
 
 /// What became of an update (ack, recall, read, mute, extra).
@@ -391,6 +394,8 @@ pub struct Store<B: Backend> {
     /// Conversations whose format 1 keys wait for a migration that storage refused (see `OpenReport`).
     paused_v1: VecMap<String, ()>,
     evictions: Vec<EvictionEvent>,
+    /// Conversations that took fetched history since opening: the newest fetched mark (see [`fetched`]).
+    fetched: FxHashMap<String, fetched::Fetched>,
     /// Loaded sealed chunks, oldest use first, for unloading past [`CACHED_CHUNKS`].
     cache: Vec<(String, u64)>,
     /// Reads that threw and checks that could not be made, retried by [`Store::resume`].

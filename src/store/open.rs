@@ -113,6 +113,7 @@ impl<B: Backend> Store<B> {
             skipped_records: 0,
             paused_v1: VecMap::new(),
             evictions: Vec::new(),
+            fetched: Default::default(),
             cache: Vec::new(),
             pending: Pending { listing: true, state: true, v1: true, count: true, ..Pending::default() },
             deferred: Vec::new(),

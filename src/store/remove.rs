@@ -308,6 +308,7 @@ impl<B: Backend> Store<B> {
     /// Empties `name` in memory (every record read, see [`Store::read_all`]): its head names no value,
     /// and each value on storage is removed after that head is written. False when it held none.
     fn empty(&mut self, name: &str) -> bool {
+        self.fetched.remove(name);
         let Some(conv) = self.conversations.get_mut(name) else {
             return false;
         };

@@ -636,9 +636,13 @@ impl<B: Backend> Store<B> {
 
 /// Eviction.
 impl<B: Backend> Store<B> {
-    /// Evicts one chunk: the oldest clean sealed chunk of the least recently active conversation, or
-    /// failing that a whole idle conversation other than `protect`. False when nothing can go.
+    /// Evicts one chunk: a chunk of fetched history, else the oldest clean sealed chunk of the least
+    /// recently active conversation, or failing that a whole idle conversation other than `protect`. False when nothing can go.
     pub(super) fn evict_one(&mut self, protect: Option<&str>) -> Result<bool> {
+        // Fetched history goes first (store/fetched.rs).
+        if self.evict_fetched()? {
+            return Ok(true);
+        }
         let mut by_activity: Vec<(i64, String)> =
             self.conversations.iter().map(|(n, c)| (c.head.activity, n.clone())).collect();
         by_activity.sort();
@@ -671,7 +675,7 @@ impl<B: Backend> Store<B> {
         }
     }
 
-    fn evict_chunk(&mut self, name: &str, seq: u64) -> Result<()> {
+    pub(super) fn evict_chunk(&mut self, name: &str, seq: u64) -> Result<()> {
         self.load_chunk(name, seq)?;
         let muted_off = false;
         let Some(conv) = self.conversations.get_mut(name) else {

@@ -168,6 +168,8 @@ pub struct ChatCore {
     migration: Option<MigrationReport>,
     /// A message normalised and waiting for its record document ([`ChatCore::insert`]).
     pending: Option<Record>,
+    /// The pending record came from the server's history (`normalize_fetched`).
+    pending_fetched: bool,
 }
 
 fn user_id(value: Option<Val<'_>>) -> Result<String, Error> {
@@ -284,6 +286,7 @@ impl ChatCore {
             opened,
             migration,
             pending: None,
+            pending_fetched: false,
         })
     }
 
@@ -427,6 +430,31 @@ impl ChatCore {
     /// notice (never stored), or `{"outcome":"ignored","reason"}`. With `keep`, the record waits for
     /// [`ChatCore::insert`]; `outgoing` makes it a `sending` record of mine.
     pub fn normalize(&mut self, keep: bool, outgoing: bool) -> u32 {
+        self.normalize_as(keep, outgoing, false)
+    }
+
+    /// [`ChatCore::normalize`] for a message fetched from the server's history, kept for
+    /// [`ChatCore::insert`]: an incoming record is `read` (fetched history is never unread), and the
+    /// insert stores it as fetched history (store/fetched.rs).
+    pub fn normalize_fetched(&mut self) -> u32 {
+        self.normalize_as(true, false, true)
+    }
+
+    /// The id of the oldest record stored for the conversation in the arguments `[conversation]`, or
+    /// null: where paging back through the server's history starts.
+    pub fn oldest(&mut self) -> Result<u32, JsError> {
+        let conversation = with_tape(|args| args.items().next().and_then(Val::as_str).unwrap_or_default());
+        let oldest = self.store.oldest_id(&conversation)?;
+        let mut out = buffer("");
+        match oldest {
+            Some(id) => write_str(&mut out, &id),
+            None => out.push_str("null"),
+        }
+        Ok(send(out))
+    }
+
+    fn normalize_as(&mut self, keep: bool, outgoing: bool, fetched: bool) -> u32 {
+        self.pending_fetched = false;
         self.profiles();
         let profiles = self.profiles.take().unwrap_or_default();
         let result = with_tape(|message| {
@@ -453,6 +481,9 @@ impl ChatCore {
                 if outgoing {
                     record.status = Status::Sending;
                 }
+                if fetched && record.direction == crate::Direction::In {
+                    record.status = Status::Read;
+                }
                 // A placeholder keeps the text where records have it; the shim fills it in.
                 if text_field.is_some() {
                     record.text = Some(String::new());
@@ -469,6 +500,7 @@ impl ChatCore {
                 record.write_json(&mut out);
                 out.push('}');
                 self.pending = keep.then_some(record);
+                self.pending_fetched = keep && fetched;
             }
         }
         send(out)
@@ -478,6 +510,7 @@ impl ChatCore {
     /// JSON: `{"outcome":"stored"|"duplicate"|"unsaved"|"ignored","reason"?,"status"}`.
     pub fn insert(&mut self, doc: u32, bytes: f64) -> u32 {
         let mut out = buffer("");
+        let fetched = std::mem::take(&mut self.pending_fetched);
         let Some(mut record) = self.pending.take() else {
             self.store.backend().release(doc);
             outcome_json(&mut out, "ignored", Some("mpchat: no message was normalised to store"));
@@ -507,6 +540,7 @@ impl ChatCore {
         let inserted = match ConversationId::parse(&record.conversation) {
             // A send of mine: named among the sends in flight before it is stored (store/pending.rs).
             Ok(conversation) if sending => self.store.insert_sending_doc(meta, &conversation, doc, bytes as u64),
+            Ok(conversation) if fetched => self.store.insert_fetched_doc(meta, &conversation, doc, bytes as u64),
             Ok(conversation) => self.store.insert_doc(meta, &conversation, doc, bytes as u64),
             Err(e) => {
                 self.store.backend().release(doc);
@@ -517,6 +551,7 @@ impl ChatCore {
             Ok(InsertOutcome::Stored) => outcome_json(&mut out, "stored", None),
             Ok(InsertOutcome::Duplicate) => outcome_json(&mut out, "duplicate", None),
             Ok(InsertOutcome::Unsaved { reason }) => outcome_json(&mut out, "unsaved", Some(&reason)),
+            Ok(InsertOutcome::NotKept { reason }) => outcome_json(&mut out, "notKept", Some(&reason)),
             Err(e) => outcome_json(&mut out, "ignored", Some(&format!("mpchat could not take the message: {e}"))),
         }
         out.push('}');

@@ -20,8 +20,10 @@ async function page(conn: unknown, WebIM: unknown): Promise<void> {
   const reacted: mpchat.Record = await chat.react(conn, sent.id, '👍', true)
   const recalled: boolean = (await chat.recall(conn, sent.id)).recalled === true
   const mineToo: boolean | undefined = reacted.reactions?.some((r: mpchat.Reaction) => r.mine && r.count > 0 && r.reaction === '👍')
+  const fetched: mpchat.Record[] = await chat.fetchOlder(conn, 'group:g1', { limit: 20 })
+  const oldestFirst: number = (fetched[0]?.time ?? 0) + (await chat.fetchOlder(conn, 'single:bob')).length
   const change: mpchat.ChangeResult = chat.receiveEdit({}) ?? chat.receiveReactions({})
-  const changed: string = change.outcome + (change.reason ?? '') + (change.record?.edited?.by ?? '') + edits + String(mineToo)
+  const changed: string = change.outcome + (change.reason ?? '') + (change.record?.edited?.by ?? '') + edits + String(mineToo) + oldestFirst
   const killed: number = chat.openReport().failedSends
   const detach: () => void = chat.attach(conn, { style: 'listen' })
   const result = chat.receive({})
