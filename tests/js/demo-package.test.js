@@ -47,7 +47,7 @@ test('every page and component has its four files and is built with Component()'
   const folders = componentFolders()
   assert.deepEqual(folders.sort(), [
     'components/emoji-picker/index', 'components/emoji-text/index', 'components/input-bar/index',
-    'components/message-bubble/index', 'components/message-menu/index', 'pages/chat/index', 'pages/conversations/index', 'pages/login/index',
+    'components/member-picker/index', 'components/message-bubble/index', 'components/message-menu/index', 'pages/chat/index', 'pages/conversations/index', 'pages/login/index',
     'pages/search/index',
   ])
   for (const base of folders) {

@@ -99,7 +99,7 @@ test('chat page: pulling down loads older pages through history({before, limit})
   const historyCalls = ctx.chat.calls.filter(c => c[0] === 'history').map(c => c[2])
   assert.deepEqual(historyCalls, [{ before: undefined, limit: 20 }, { before: 'r25', limit: 20 }, { before: 'r5', limit: 20 }])
   assert.equal(page.data.hasMore, false)
-  assert.match(h.textOf(page), /没有更早的消息了/)
+  assert.match(h.textOf(page), /没有更多消息了/)
 })
 
 test('chat page: a record published for the open conversation appears without reloading; detaching unsubscribes', async () => {

@@ -1,14 +1,15 @@
 // One chat page for one-to-one, group and chat-room conversations (`?conversation=group:g1`).
-// Shows the newest page of history, loads older pages on pull-down, renders new records the moment the
-// chat publishes them (and drops those removed from the phone), and sends what the input bar emits: a new
-// message, a reply quoting another (menu.js), or the new text of an edited one. typing.js shows when a
+// Shows the newest page of history, loads older pages on pull-down (older.js: the phone's, then the
+// server's), renders new records the moment the chat publishes them (and drops those removed from the
+// phone), and sends what the input bar emits: a new message, a reply quoting another (menu.js), or the new
+// text of an edited one; in groups with the members picked after '@' (mentions.js). typing.js shows when a
 // one-to-one peer is typing.
 const context = require('../../lib/chat-context.js')
 const present = require('../../lib/present.js')
 const menu = require('./menu.js')
 const typing = require('./typing.js')
-
-const PAGE_SIZE = 20
+const older = require('./older.js')
+const mentions = require('./mentions.js')
 
 Component({
   properties: {
@@ -24,6 +25,7 @@ Component({
     menu: null, // the long-press menu open: present.menuFor()
     compose: null, // the quote or edit waiting for the next send: { mode, id, label }
     typing: false, // the one-to-one peer is typing
+    members: null, // the @ picker open: [{ id, name }], 所有人 first
   },
   lifetimes: {
     attached() {
@@ -33,7 +35,7 @@ Component({
       this.close()
     },
   },
-  methods: Object.assign({}, menu, typing, {
+  methods: Object.assign({}, menu, typing, older, mentions, {
     onLoad(query) {
       if (query && query.conversation) this.open(decodeURIComponent(query.conversation))
     },
@@ -59,9 +61,9 @@ Component({
       const draft = await chat.draft(conversation)
       const bar = this.selectComponent('#input-bar')
       if (draft && bar) bar.setValue(draft)
-      const newest = await chat.history(conversation, { limit: PAGE_SIZE })
+      const newest = await chat.history(conversation, { limit: older.PAGE_SIZE })
       this.merge(newest)
-      this.setData({ hasMore: newest.length === PAGE_SIZE })
+      this.startPaging(newest)
       chat.markRead(conversation)
       this.render(this.lastAnchor())
     },
@@ -74,8 +76,9 @@ Component({
       if (this.off) this.off()
       this.off = null
       this.unwatchTyping()
+      this.forgetMentions()
       this.opened = null
-      if (this.data.menu || this.data.compose) this.setData({ menu: null, compose: null })
+      if (this.data.menu || this.data.compose || this.data.members) this.setData({ menu: null, compose: null, members: null })
     },
 
     // Adds or replaces records by id, keeping time order (oldest first).
@@ -106,6 +109,11 @@ Component({
         this.forget(info && info.cleared ? this.records.filter(r => !this.pending.has(r.id)) : [record])
         return
       }
+      if (!(info && info.previousId) && this.isOlderThanShown(record)) {
+        this.merge([record]) // a page of history from the server: no scrolling, nothing to mark read
+        this.render()
+        return
+      }
       if (info && info.previousId) this.removeRecord(info.previousId)
       if (record.direction === 'out') this.dropPendingFor(record)
       const isNew = !this.recordById(record.id)
@@ -126,27 +134,16 @@ Component({
       this.render()
     },
 
-    // Pull-down on the message list: the page of records just older than the oldest one shown.
-    async loadOlder() {
-      if (!this.data.hasMore || this.loadingOlder || this.records.length === 0) {
-        this.setData({ refreshing: false })
-        return
-      }
-      this.loadingOlder = true
-      const oldest = this.records[0]
-      try {
-        const older = await context.current().chat.history(this.opened, { before: oldest.id, limit: PAGE_SIZE })
-        this.merge(older)
-        this.setData({ hasMore: older.length === PAGE_SIZE, refreshing: false })
-        this.render(`m-${oldest.id}`) // keep the message that was on top in view
-      } finally {
-        this.loadingOlder = false
-      }
+    onInputChange(event) {
+      const value = event.detail.value || ''
+      this.tellTyping(value)
+      this.watchForMention(value)
     },
 
     onSend(event) {
       const text = event.detail.text
       const compose = this.data.compose
+      const mentioned = this.mentionsIn(text)
       if (compose) this.setData({ compose: null })
       if (compose && compose.mode === 'edit') {
         this.saveEdit(compose.id, text)
@@ -155,6 +152,7 @@ Component({
       const { kind, id } = present.parseConversation(this.opened)
       const input = { type: 'txt', chatType: present.CHAT_TYPES[kind], to: id, msg: text }
       if (compose && compose.mode === 'quote') input.quote = compose.id
+      if (mentioned) input.mentions = mentioned
       this.send(input)
     },
 

@@ -31,9 +31,9 @@ module.exports = {
     if (this.data.typing) this.setData({ typing: false })
   },
 
-  // The input changed by the user's hand.
-  onInputChange(event) {
-    if (this.data.kind !== 'single' || !this.opened || !event.detail.value) return
+  // The input changed by the user's hand to `value`.
+  tellTyping(value) {
+    if (this.data.kind !== 'single' || !this.opened || !value) return
     const { chat, conn, WebIM } = context.current()
     try {
       chat.typing(conn, this.opened, { WebIM })
