@@ -98,6 +98,7 @@ function searchStored(storage, plan, query, { limit, before }) {
     }
   }
   let found = []
+  let trimmed = -1 // found's length when last sorted and cut
   const scan = (records) => scanInto(records, found)
   const timeOf = (r) => (r && typeof r.time === 'number' ? r.time : Infinity)
   // Per conversation, `bound` is the newest time its unread records can have: its activity at first,
@@ -110,7 +111,9 @@ function searchStored(storage, plan, query, { limit, before }) {
     const at = heap.top()
     if (!at) break
     if (found.length >= limit) {
-      found = found.sort(newestFirst).slice(0, limit)
+      // Sorted and cut again only when a read added matches: most reads of a rare word add none.
+      if (found.length !== trimmed) found = found.sort(newestFirst).slice(0, limit)
+      trimmed = found.length
       if (at.bound < found[limit - 1].time) break // every unread record is older than the limit-th match
     }
     let oldest = Infinity

@@ -75,6 +75,18 @@ pub fn write_f64(out: &mut String, n: f64) {
     }
 }
 
+/// A JSON array of whole numbers (each below 2^53, as JavaScript holds them exactly).
+pub fn write_numbers(out: &mut String, list: &[u64]) {
+    out.push('[');
+    for (i, n) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_f64(out, *n as f64);
+    }
+    out.push(']');
+}
+
 
 /// An integer-valued number as an id string (`1234` → `"1234"`), for SDKs that send numeric ids.
 pub fn integer_text(n: f64) -> Option<String> {

@@ -15,7 +15,7 @@
 //! Heads, chunks and the state carry `b`, their own size in bytes (key plus value) as ten digits, so a
 //! reader learns what a value costs without measuring it.
 
-use crate::json::{write_f64, write_str};
+use crate::json::{write_f64, write_numbers, write_str};
 use crate::kind::ConversationId;
 use crate::tape::{Kind as TapeKind, Val};
 
@@ -292,17 +292,6 @@ pub fn read_number(value: Option<Val<'_>>) -> Option<u64> {
 /// An unsigned whole number field.
 pub fn read_count(value: Val<'_>, name: &str) -> Option<u64> {
     read_number(value.get(name))
-}
-
-fn write_numbers(out: &mut String, list: &[u64]) {
-    out.push('[');
-    for (i, n) in list.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write_f64(out, *n as f64);
-    }
-    out.push(']');
 }
 
 /// The sealed chunks of a conversation, by sequence number: the multiples of [`SEQ_STEP`] from

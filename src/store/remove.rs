@@ -91,13 +91,10 @@ impl<B: Backend> Store<B> {
     /// Removes every record of `conversation`; the conversation stays known (its head, with unread 0)
     /// and leaves the conversation list until a record comes. Reads all of its records first.
     pub fn clear(&mut self, conversation: &str) -> Result<UpdateOutcome> {
-        self.begin();
-        let name = conversation_name(conversation)?.name();
-        if !self.removable(&name)? {
-            let dropped = self.drop_deferred(&name);
-            return Ok(self.settle(if dropped { UpdateOutcome::Updated } else { UpdateOutcome::NotFound }, None));
-        }
-        self.read_all(&name)?;
+        let name = match self.all_read(conversation)? {
+            Ok(name) => name,
+            Err(outcome) => return Ok(outcome),
+        };
         let dropped = self.drop_deferred(&name);
         if !self.empty(&name) && !dropped {
             return Ok(self.settle(UpdateOutcome::Unchanged, None));
@@ -113,13 +110,10 @@ impl<B: Backend> Store<B> {
     /// write: the conversation is then left cleared (its records go with the next flush), and its
     /// empty head, a few hundred bytes, stays until this is called again.
     pub fn remove_conversation(&mut self, conversation: &str) -> Result<UpdateOutcome> {
-        self.begin();
-        let name = conversation_name(conversation)?.name();
-        if !self.removable(&name)? {
-            let dropped = self.drop_deferred(&name);
-            return Ok(self.settle(if dropped { UpdateOutcome::Updated } else { UpdateOutcome::NotFound }, None));
-        }
-        self.read_all(&name)?;
+        let name = match self.all_read(conversation)? {
+            Ok(name) => name,
+            Err(outcome) => return Ok(outcome),
+        };
         self.drop_deferred(&name);
         self.empty(&name);
         // First the records go, named by no head; then the head.
@@ -140,6 +134,20 @@ impl<B: Backend> Store<B> {
         }
         self.cache.retain(|(of, _)| *of != name);
         Ok(self.settle(UpdateOutcome::Updated, None))
+    }
+
+    /// What clearing and removing a conversation start with: its canonical name once every record of
+    /// it is read, or the outcome already reached when it has no head to change (records of it that
+    /// only waited in memory are dropped: `Updated`; nothing at all: `NotFound`).
+    fn all_read(&mut self, conversation: &str) -> Result<std::result::Result<String, UpdateOutcome>> {
+        self.begin();
+        let name = conversation_name(conversation)?.name();
+        if !self.removable(&name)? {
+            let dropped = self.drop_deferred(&name);
+            return Ok(Err(self.settle(if dropped { UpdateOutcome::Updated } else { UpdateOutcome::NotFound }, None)));
+        }
+        self.read_all(&name)?;
+        Ok(Ok(name))
     }
 
     /// Flushes, then wraps an outcome: a change that did not reach storage becomes `Unsaved`.

@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::*;
 use crate::build::{self, build};
 use crate::emoji::{self, EmojiTable};
 use crate::error::Error;
-use crate::json::{write_f64, write_i64, write_str, Json};
+use crate::json::{write_f64, write_i64, write_numbers, write_str, Json};
 use crate::kind::ConversationId;
 use crate::local::{LocalState, LOCAL_EXTRA};
 use crate::message::{Direction, Record, Status};
@@ -748,16 +748,6 @@ impl ChatCore {
             Some(given) => Some(ConversationId::parse(&given)?.name()),
             None => None,
         };
-        let numbers = |out: &mut String, numbers: &[u64]| {
-            out.push('[');
-            for (j, n) in numbers.iter().enumerate() {
-                if j > 0 {
-                    out.push(',');
-                }
-                write_i64(out, *n as i64);
-            }
-            out.push(']');
-        };
         let (loose_root, chunk_root) = self.store.key_roots();
         let mut out = buffer("[");
         write_str(&mut out, &loose_root);
@@ -775,9 +765,9 @@ impl ChatCore {
                 write_i64(&mut out, n);
             }
             out.push(',');
-            numbers(&mut out, &plan.loose_holes);
+            write_numbers(&mut out, &plan.loose_holes);
             out.push(',');
-            numbers(&mut out, &plan.chunks);
+            write_numbers(&mut out, &plan.chunks);
             out.push(',');
             match plan.sealed_time {
                 Some(time) => write_i64(&mut out, time),

@@ -5,25 +5,10 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const h = require('./fixtures/simulate.js')
-const { createFakeContext } = require('./fixtures/fake-chat.js')
+const { createFakeContext, record } = require('./fixtures/fake-chat.js')
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0)
 const MIN = 60 * 1000
-
-function record(fields) {
-  const conversation = fields.conversation || 'group:g1'
-  const out = fields.from === 'alice'
-  return Object.assign({
-    conversation,
-    kind: conversation.split(':')[0],
-    to: conversation.split(':')[1],
-    direction: out ? 'out' : 'in',
-    type: 'txt',
-    sender: { id: fields.from },
-    status: out ? 'sent' : 'received',
-    ext: {},
-  }, fields)
-}
 
 function setup() {
   const ctx = createFakeContext('alice')

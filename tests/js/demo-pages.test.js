@@ -5,26 +5,10 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const h = require('./fixtures/simulate.js')
-const { createFakeContext } = require('./fixtures/fake-chat.js')
+const { createFakeContext, record } = require('./fixtures/fake-chat.js')
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0) // 12:00 UTC; the fake formatTime prints HH:MM in UTC
 const MIN = 60 * 1000
-
-function record(fields) {
-  const conversation = fields.conversation || 'group:g1'
-  const kind = conversation.split(':')[0]
-  const out = fields.from === 'alice'
-  return Object.assign({
-    conversation,
-    kind,
-    to: conversation.split(':')[1],
-    direction: out ? 'out' : 'in',
-    type: 'txt',
-    sender: { id: fields.from },
-    status: out ? 'sent' : 'received',
-    ext: {},
-  }, fields)
-}
 
 // A fresh fake chat, injected for the pages; wx navigation calls are captured.
 function setup() {

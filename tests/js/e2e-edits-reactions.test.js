@@ -10,43 +10,13 @@ const assert = require('node:assert/strict');
 const path = require('path');
 
 const root = path.join(__dirname, '..', '..');
-const { startServer } = require(path.join(root, 'loopback', 'server.js'));
-const { connectClient } = require(path.join(root, 'loopback', 'client.js'));
 const mpchat = require(path.join(root, 'dist', 'mpchat', 'index.js'));
 const { createWxStorage } = require('./support/wx-storage.js');
 const { SDK, tagged } = require('./support/sdk.js');
+const { openWorld } = require('./support/world.js');
 
 const GUARD = { timeout: 30000 };
 const plain = (value) => JSON.parse(JSON.stringify(value));
-
-async function openWorld(t, { users, groups = {} }) {
-  const server = await startServer({ port: 0, users, groups, chatRooms: {} });
-  const online = new Set();
-  let closing;
-  const close = () => closing || (closing = (async () => {
-    for (const d of [...online]) await leave(d);
-    await server.close();
-  })());
-  t.after(close);
-  t.signal.addEventListener('abort', close);
-
-  async function device(user, { device: deviceId = 'phone', storage = createWxStorage() } = {}) {
-    const chat = await mpchat.createChat({ user, storage, profile: { nickname: user } });
-    let detach;
-    const client = await connectClient(server, { user, device: deviceId, beforeOpen: (conn) => { detach = chat.attach(conn); } });
-    const d = { user, client, chat, storage, detach };
-    online.add(d);
-    return d;
-  }
-
-  async function leave(d) {
-    if (!online.delete(d)) return;
-    d.detach();
-    await d.client.close();
-  }
-
-  return { server, device, leave };
-}
 
 /** The stored record `id` of `conversation` once `ready(record)` holds for it (already, or after a change). */
 function until(chat, conversation, id, ready = () => true) {

@@ -11,11 +11,10 @@ const assert = require('node:assert/strict');
 const path = require('path');
 
 const root = path.join(__dirname, '..', '..');
-const { startServer } = require(path.join(root, 'loopback', 'server.js'));
-const { connectClient } = require(path.join(root, 'loopback', 'client.js'));
 const mpchat = require(path.join(root, 'dist', 'mpchat', 'index.js'));
 const { createWxStorage } = require('./support/wx-storage.js');
 const { SDK } = require('./support/sdk.js');
+const { openWorld: openSharedWorld } = require('./support/world.js');
 
 console.log(`easemob-websdk under test: ${SDK.version} (${SDK.build} build)`);
 
@@ -33,44 +32,8 @@ const PROFILES = {
 /** Records compared as plain data. */
 const plain = (value) => JSON.parse(JSON.stringify(value));
 
-/**
- * A loopback server of the test's own, with `users` and `groups`, closed (with every device still on it)
- * when the test ends or times out. `world.device(user, options)` logs a device in with a chat attached.
- */
-async function openWorld(t, { users, groups = {} }) {
-  const server = await startServer({ port: 0, users, groups, chatRooms: {} }); // web-only releases need the listener
-  const online = new Set();
-  let closing;
-  const close = () => closing || (closing = (async () => {
-    for (const d of [...online]) await leave(d);
-    await server.close();
-  })());
-  t.after(close);
-  t.signal.addEventListener('abort', close);
-
-  /** Logs `user` in on `device`, with `chat` (by default a new one on `storage`) attached before login. */
-  async function device(user, { device: deviceId = 'phone', storage = createWxStorage(), chat } = {}) {
-    const own = chat || await mpchat.createChat({ user, storage, profile: PROFILES[user] });
-    let detach;
-    const client = await connectClient(server, {
-      user,
-      device: deviceId,
-      beforeOpen: (conn) => { detach = own.attach(conn); },
-    });
-    const d = { user, client, chat: own, storage, detach };
-    online.add(d);
-    return d;
-  }
-
-  /** The app on this device quits: its chat lets go of the SDK and the SDK logs out. */
-  async function leave(d) {
-    if (!online.delete(d)) return;
-    d.detach();
-    await d.client.close();
-  }
-
-  return { server, device, leave };
-}
+/** The test's own loopback server and devices (support/world.js), each user with the profile above. */
+const openWorld = (t, options) => openSharedWorld(t, { ...options, profile: (user) => PROFILES[user] });
 
 /** Resolves with the stored record `id` of `conversation` once `chat` has it (already, or on arrival). */
 function arrival(chat, conversation, id) {

@@ -9,39 +9,15 @@ const assert = require('node:assert/strict');
 const path = require('path');
 
 const root = path.join(__dirname, '..', '..');
-const { startServer } = require(path.join(root, 'loopback', 'server.js'));
-const { connectClient } = require(path.join(root, 'loopback', 'client.js'));
 const mpchat = require(path.join(root, 'dist', 'mpchat', 'index.js'));
 const { createWxStorage } = require('./support/wx-storage.js');
 const { SDK, tagged } = require('./support/sdk.js');
+const { openWorld } = require('./support/world.js');
 
 const GUARD = { timeout: 60000 };
 const plain = (value) => JSON.parse(JSON.stringify(value));
 const SENDERS = ['alice', 'bob', 'carol'];
-
-async function openWorld(t) {
-  const server = await startServer({ port: 0, users: ['alice', 'bob', 'carol'], groups: { g1: ['alice', 'bob', 'carol'] }, chatRooms: {} });
-  const online = [];
-  let closing;
-  const close = () => closing || (closing = (async () => {
-    for (const d of online.splice(0)) {
-      d.detach();
-      await d.client.close();
-    }
-    await server.close();
-  })());
-  t.after(close);
-  t.signal.addEventListener('abort', close);
-  async function device(user, { storage = createWxStorage(), limits } = {}) {
-    const chat = await mpchat.createChat({ user, storage, limits, profile: { nickname: user } });
-    let detach;
-    const client = await connectClient(server, { user, beforeOpen: (conn) => { detach = chat.attach(conn); } });
-    const d = { user, client, chat, storage, detach: () => detach() };
-    online.push(d);
-    return d;
-  }
-  return { server, device };
-}
+const WORLD = { users: SENDERS, groups: { g1: SENDERS } };
 
 /** Resolves once `conversation` holds `count` records on `chat`. */
 async function holding(chat, conversation, count) {
@@ -73,7 +49,7 @@ function seed(server, size = 0) {
 }
 
 test(tagged('mpchat fetchOlder: a 300-message group conversation of which the phone holds 40 pages back to its first message', 'history', 'group'), GUARD, async (t) => {
-  const world = await openWorld(t);
+  const world = await openWorld(t, WORLD);
   const { old, recent } = seed(world.server);
   const storage = createWxStorage();
   const bob = await world.device('bob', { storage });
@@ -117,7 +93,7 @@ test(tagged('mpchat fetchOlder: a 300-message group conversation of which the ph
 });
 
 test(tagged('mpchat fetchOlder: paging back through a conversation longer than the whole budget keeps the other conversations', 'history', 'group'), GUARD, async (t) => {
-  const world = await openWorld(t);
+  const world = await openWorld(t, WORLD);
   // About 1 KB a message: 300 KB of group history against a 128 KiB budget.
   const { old, recent } = seed(world.server, 900);
   const others = world.server.pushBacklog('bob', Array.from({ length: 30 }, (_, i) => ({ from: 'carol', msg: `hello ${i} ${'y'.repeat(500)}` })));
