@@ -87,6 +87,24 @@ function createHost(storage, wire, projections) {
         return fail('getStorageSync', err)
       }
     },
+    getRecord(key, keyLength, expect, expectLength) {
+      const [id, conversation, status, direction, time, recalled, mentionsMe] = JSON.parse(wire.at(expect, expectLength))
+      let value
+      try {
+        value = storage.getStorageSync(wire.at(key, keyLength))
+      } catch (err) {
+        return fail('getStorageSync', err)
+      }
+      if (value === '' || value === undefined || value === null) return -1
+      const flag = (v, expected) => (v === undefined ? false : v) === expected
+      const sender = value.sender
+      const same = typeof value === 'object' && value.id === id && value.conversation === conversation &&
+        value.status === status && value.direction === direction && value.time === time &&
+        flag(value.recalled, recalled) && flag(value.mentionsMe, mentionsMe) && typeof value.type === 'string' &&
+        sender !== null && typeof sender === 'object' && typeof sender.id === 'string' &&
+        (value.text === undefined || typeof value.text === 'string')
+      return same ? adopt(value, undefined) : -3
+    },
     read(handle, shape) {
       try {
         wire.writer.length = 0

@@ -8,7 +8,9 @@
 //! JS objects and lets the engine's native JSON do the serialising; natively [`TextBackend`] keeps them
 //! over any string [`KeyValue`] (tests, fuzzing).
 
+use super::RecordMeta;
 use crate::error::Result;
+use crate::kind::ConversationId;
 use crate::message::Status;
 use crate::tape::{Projection, Tape};
 
@@ -109,6 +111,32 @@ pub trait Backend {
     fn get(&mut self, key: &str) -> Result<Option<Doc>>;
     /// A projection of a document.
     fn read(&mut self, doc: Doc, shape: Shape) -> Result<Tape>;
+    /// Reads `key` as [`Backend::get`] does, when it holds the record of `conversation` that `meta`
+    /// indexes (id, time, direction, status and flags agree); `None` when it does not, or is absent.
+    /// Where a document's fields are cheaper to compare than its projection is to read (the shim's
+    /// native objects), a backend compares them in place.
+    fn get_record(
+        &mut self,
+        key: &str,
+        conversation: &ConversationId,
+        meta: &RecordMeta,
+    ) -> Result<Option<Doc>> {
+        let Some(doc) = self.get(key)? else {
+            return Ok(None);
+        };
+        let read = self.read(doc, Shape::Record);
+        let matches = read
+            .as_ref()
+            .ok()
+            .and_then(|tape| RecordMeta::from_val(tape.root(), conversation))
+            .as_ref()
+            == Some(meta);
+        if matches {
+            return Ok(Some(doc));
+        }
+        self.release(doc);
+        read.map(|_| None)
+    }
     /// A new record document from its JSON text (records the core itself builds).
     fn create(&mut self, json: &str) -> Result<Doc>;
     /// The store no longer needs the document.
@@ -152,7 +180,12 @@ mod native {
 
     impl<K: KeyValue> TextBackend<K> {
         pub fn new(kv: K) -> Self {
-            TextBackend { kv, docs: Vec::new(), raw: std::collections::HashMap::new(), free: Vec::new() }
+            TextBackend {
+                kv,
+                docs: Vec::new(),
+                raw: std::collections::HashMap::new(),
+                free: Vec::new(),
+            }
         }
 
         pub fn into_inner(self) -> K {
@@ -219,7 +252,9 @@ mod native {
 
         fn read(&mut self, doc: Doc, shape: Shape) -> Result<Tape> {
             let value = self.doc(doc)?.clone();
-            Ok(Tape::from_json(&value, &shape.projection(), &mut |v| self.adopt(v.clone())))
+            Ok(Tape::from_json(&value, &shape.projection(), &mut |v| {
+                self.adopt(v.clone())
+            }))
         }
 
         fn create(&mut self, json: &str) -> Result<Doc> {
@@ -317,7 +352,12 @@ mod native {
         }
 
         fn keys(&mut self, prefix: &str) -> Result<Vec<String>> {
-            Ok(self.kv.keys()?.into_iter().filter(|k| k.starts_with(prefix)).collect())
+            Ok(self
+                .kv
+                .keys()?
+                .into_iter()
+                .filter(|k| k.starts_with(prefix))
+                .collect())
         }
 
         fn count(&mut self, prefix: &str) -> Result<u64> {

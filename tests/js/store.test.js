@@ -89,6 +89,30 @@ test('history survives a restart: a new chat on the same storage reads what was 
   assert.equal(again.unreadTotal(), 200)
 })
 
+test('a restarted list shows each newest record as stored, even where its head no longer agrees with it', async () => {
+  const storage = createWxStorage()
+  const chat = await open(storage)
+  for (let n = 1; n <= 3; n++) chat.receive(sdk(n, { msg: `第${n}条 [):]` }))
+  for (let n = 4; n <= 6; n++) chat.receive(sdk(n, { to: 'g2' }))
+  chat.receive(sdk(7, { to: 'g3' }))
+  const shown = (list) => list.map((row) => [row.conversation, row.last.id, row.last.status, row.last.text])
+  const before = shown(chat.conversations())
+  assert.deepEqual(shown((await open(storage)).conversations()), before)
+  assert.deepEqual((await open(storage)).conversations()[2].last.segments.map((s) => s.type), ['txt', 'emoji'])
+
+  // Another writer changed g2's newest record after its head was written, and broke g3's.
+  const newestKey = (name) => [...storage.raw.keys()].filter((k) => k.includes(`/r/${name}/`)).sort().at(-1)
+  const g2 = storage.getStorageSync(newestKey('group:g2'))
+  storage.setStorageSync(newestKey('group:g2'), { ...g2, status: 'read', text: 'changed' })
+  storage.setStorageSync(newestKey('group:g3'), { id: '7', note: 'not a record' })
+  const again = await open(storage)
+  const rows = Object.fromEntries(shown(again.conversations()).map((row) => [row[0], row.slice(1)]))
+  assert.deepEqual(rows['group:g2'], ['6', 'read', 'changed'])
+  assert.equal(rows['group:g3'], undefined, 'a conversation whose only record is unreadable is not listed')
+  assert.deepEqual(rows['group:g1'], ['3', 'received', '第3条 [):]'])
+  assert.ok(again.storageReport().skippedCorrupt >= 1)
+})
+
 test('the budget holds: oldest history of the least active conversations goes, with events', async () => {
   const storage = createWxStorage()
   const chat = await open(storage, { limits: { totalBytes: 96 * 1024 } })
