@@ -232,7 +232,10 @@ function createWire(exports) {
     text(length) {
       return this.at(exports.outbox(), length)
     },
-    /** UTF-8 text at an address: Latin-1 through fromCharCode, then the engine's URI decoder. */
+    /**
+     * UTF-8 text at an address: Latin-1 through fromCharCode, then, when the length's top bit says it
+     * is not all ASCII, the engine's URI decoder.
+     */
     at(address, length) {
       views()
       const n = length & 0x7fffffff
@@ -240,7 +243,7 @@ function createWire(exports) {
       for (let i = 0; i < n; i += 8192) {
         latin1 += String.fromCharCode.apply(null, bytes.subarray(address + i, address + Math.min(n, i + 8192)))
       }
-      return (length & 0x80000000) || /[\x80-\xff]/.test(latin1) ? decodeURIComponent(escape(latin1)) : latin1
+      return length & 0x80000000 ? decodeURIComponent(escape(latin1)) : latin1
     },
     json(length) {
       return JSON.parse(this.text(length))

@@ -64,7 +64,8 @@ pub fn send(text: String) -> u32 {
     len | flag
 }
 
-/// A short text lent to the shim for one host call: its address and length.
+/// A short text lent to the shim for one host call: its address and length, the length flagged as
+/// [`send`] flags it.
 pub struct Lent<'a>(&'a str);
 
 impl<'a> Lent<'a> {
@@ -77,6 +78,7 @@ impl<'a> Lent<'a> {
     }
 
     pub fn len(&self) -> u32 {
-        u32::try_from(self.0.len()).unwrap_or(u32::MAX)
+        let len = u32::try_from(self.0.len()).unwrap_or(u32::MAX >> 1) & (u32::MAX >> 1);
+        len | if self.0.is_ascii() { 0 } else { 1 << 31 }
     }
 }
