@@ -47,8 +47,9 @@ test('every page and component has its four files and is built with Component()'
   const folders = componentFolders()
   assert.deepEqual(folders.sort(), [
     'components/emoji-picker/index', 'components/emoji-text/index', 'components/input-bar/index',
-    'components/member-picker/index', 'components/message-bubble/index', 'components/message-menu/index', 'pages/chat/index', 'pages/conversations/index', 'pages/login/index',
-    'pages/search/index',
+    'components/media-panel/index', 'components/member-picker/index', 'components/message-bubble/index',
+    'components/message-menu/index', 'components/voice-button/index', 'pages/chat/index', 'pages/conversations/index',
+    'pages/login/index', 'pages/search/index',
   ])
   for (const base of folders) {
     for (const ext of ['js', 'json', 'wxml', 'wxss']) assert.ok(fs.existsSync(path.join(ROOT, `${base}.${ext}`)), `${base}.${ext}`)
