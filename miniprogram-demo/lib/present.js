@@ -71,9 +71,10 @@ function fileSize(bytes) {
   return kb < 1024 ? `${short(kb)} KB` : `${short(kb / 1024)} MB`
 }
 
-// A video's length as a player shows it: 7 -> '0:07', 75 -> '1:15'.
+// A video's length as a player shows it: 7 -> '0:07', 75 -> '1:15'; '' when unknown.
 function clockLength(seconds) {
-  const s = Math.max(0, Math.round(seconds || 0))
+  if (!(seconds > 0)) return ''
+  const s = Math.round(seconds)
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`
 }
 
@@ -208,5 +209,5 @@ function conversationRow(summary, mpchat, now, name) {
 }
 
 module.exports = {
-  DEFAULT_AVATAR, CHAT_TYPES, parseConversation, messageItems, conversationRow, typeLabel, quoteLine, menuFor,
+  DEFAULT_AVATAR, CHAT_TYPES, parseConversation, messageItems, messageView, conversationRow, typeLabel, quoteLine, menuFor,
 }

@@ -118,6 +118,7 @@ Component({
         this.render()
         return
       }
+      if (this.showProgress(record)) return
       if (info && info.previousId) this.removeRecord(info.previousId)
       if (record.direction === 'out') this.dropPendingFor(record)
       const isNew = !this.recordById(record.id)

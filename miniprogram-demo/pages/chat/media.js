@@ -89,7 +89,7 @@ module.exports = {
       const file = { path: picked.tempFilePath, size: picked.size }
       if (video) Object.assign(file, { width: picked.width, height: picked.height, duration: picked.duration, thumb: picked.thumbTempFilePath })
       else Object.assign(file, await this.imageSize(picked.tempFilePath))
-      inputs.push(this.mediaInput(video ? 'video' : 'img', compact(file)))
+      inputs.push(this.mediaInput(video ? 'video' : 'img', { file: compact(file) }))
     }
     return inputs
   },
@@ -105,26 +105,36 @@ module.exports = {
 
   async pickFiles() {
     const res = await call(wx.chooseMessageFile, { count: ALBUM_COUNT, type: 'all' })
-    return (res.tempFiles || []).map(f => this.mediaInput('file', compact({ path: f.path, name: f.name, size: f.size })))
+    return (res.tempFiles || []).map(f => this.mediaInput('file', { file: compact({ path: f.path, name: f.name, size: f.size }) }))
   },
 
   async pickLocation() {
     const place = await call(wx.chooseLocation, {})
-    const input = this.mediaInput('loc', null)
-    return [Object.assign(input, compact({ lat: place.latitude, lng: place.longitude, addr: place.address, buildingName: place.name }))]
+    return [this.mediaInput('loc', compact({ lat: place.latitude, lng: place.longitude, addr: place.address, buildingName: place.name }))]
   },
 
   // A hold-to-talk recording: { path, duration (s), size }.
   onVoice(event) {
     const { path, duration, size } = event.detail
-    this.send(this.mediaInput('audio', compact({ path, duration, size })))
+    this.send(this.mediaInput('audio', { file: compact({ path, duration, size }) }))
   },
 
-  mediaInput(type, file) {
+  // The chat.send input for this conversation: `fields` are { file } or a location's.
+  mediaInput(type, fields) {
     const { kind, id } = present.parseConversation(this.opened)
-    const input = { type, chatType: present.CHAT_TYPES[kind], to: id }
-    if (file) input.file = file
-    return input
+    return Object.assign({ type, chatType: present.CHAT_TYPES[kind], to: id }, fields)
+  },
+
+  // An upload's progress changes one bubble: only that item is set, not the whole list. False when the
+  // record is not a shown sending message of mine.
+  showProgress(record) {
+    if (record.status !== 'sending' || typeof record.progress !== 'number') return false
+    const index = this.data.items.findIndex(item => item.key === `m-${record.id}`)
+    if (index < 0 || !this.recordById(record.id)) return false
+    this.merge([record])
+    const view = present.messageView(record, context.current().mpchat)
+    this.setData({ [`items[${index}].message`]: view })
+    return true
   },
 
   // A tap on a media bubble.
