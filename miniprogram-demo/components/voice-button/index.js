@@ -2,13 +2,11 @@
 // mp3, at most 60 s; at 60 s the recording is sent as it stands), release to send, slide up to cancel
 // (松开 取消). Shorter than 1 s is dropped with 说话时间太短. Emits `record` with {path, duration (whole
 // seconds), size (bytes)}.
+const { toast } = require('../../lib/toast.js')
+
 const MAX_MS = 60 * 1000
 const MIN_MS = 1000
 const CANCEL_SLIDE_PX = 60 // this far above where the finger went down, releasing cancels
-
-function toast(title) {
-  if (typeof wx.showToast === 'function') wx.showToast({ title, icon: 'none' })
-}
 
 function touchY(event) {
   const touch = (event.touches && event.touches[0]) || (event.changedTouches && event.changedTouches[0])

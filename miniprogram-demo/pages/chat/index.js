@@ -12,6 +12,7 @@ const typing = require('./typing.js')
 const older = require('./older.js')
 const mentions = require('./mentions.js')
 const media = require('./media.js')
+const { toast } = require('../../lib/toast.js')
 
 Component({
   properties: {
@@ -224,7 +225,7 @@ Component({
       try {
         this.showRecord(await chat.resend(conn, failed.id, { WebIM }))
       } catch (err) {
-        if (typeof wx.showToast === 'function') wx.showToast({ title: '重发失败', icon: 'none' })
+        toast('重发失败')
       }
     },
   }),

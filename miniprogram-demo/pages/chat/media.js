@@ -5,15 +5,12 @@
 // the file (downloaded first) or the location on a map. Mixed into the page's methods; `this` is the page.
 const context = require('../../lib/chat-context.js')
 const present = require('../../lib/present.js')
+const { toast } = require('../../lib/toast.js')
 
 const ALBUM_COUNT = 9
 const VIDEO_MAX_S = 60
 // What wx.openDocument opens; it is told the type, since a server URL's name has no extension.
 const DOCUMENT_TYPES = ['doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'pdf']
-
-function toast(title) {
-  if (typeof wx.showToast === 'function') wx.showToast({ title, icon: 'none' })
-}
 
 // A wx API with success/fail callbacks as a promise.
 function call(api, options = {}) {
