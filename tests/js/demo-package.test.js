@@ -59,6 +59,27 @@ test('every page and component has its four files and is built with Component()'
   }
 })
 
+// WeChat refuses these location APIs (fail: "the api need to be declared in the requiredPrivateInfos field")
+// unless app.json declares them.
+const PRIVATE_APIS = ['getLocation', 'getFuzzyLocation', 'onLocationChange', 'chooseAddress', 'choosePoi', 'chooseLocation',
+  'startLocationUpdate', 'startLocationUpdateBackground']
+
+test('every location API the demo calls is declared in app.json requiredPrivateInfos', () => {
+  const called = new Set()
+  const visit = dir => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name)
+      if (entry.isDirectory() && !['mpchat', 'sdk', 'miniprogram_npm'].includes(entry.name)) visit(file)
+      else if (entry.name.endsWith('.js')) {
+        for (const [, api] of fs.readFileSync(file, 'utf8').matchAll(/\bwx\.(\w+)/g)) if (PRIVATE_APIS.includes(api)) called.add(api)
+      }
+    }
+  }
+  visit(ROOT)
+  assert.ok(called.has('chooseLocation'), 'the chat sends locations')
+  assert.deepEqual([...called].sort(), (readJson('app.json').requiredPrivateInfos || []).slice().sort())
+})
+
 test('every image a template names by a fixed path exists in the package', () => {
   for (const base of componentFolders()) {
     const wxml = fs.readFileSync(path.join(ROOT, `${base}.wxml`), 'utf8')
