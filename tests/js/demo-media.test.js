@@ -322,6 +322,17 @@ test('a failed upload shows the failed mark; tapping it sends the same record ag
   assert.deepEqual(h.imageSources(bubbles(page)[0]).slice(1), ['https://files.example/sent-2'])
 })
 
+test('a file left failed in history (the app closed mid-upload) is sent again through chat.resend when its mark is tapped', async () => {
+  const failed = record({ id: 'x1', conversation: 'single:bob', to: 'bob', from: 'alice', time: T0, type: 'file', status: 'failed', body: { url: 'wxfile://tmp/g.pdf', filename: 'g.pdf', file_length: 5000 } })
+  const { ctx, page } = await openChat('single:bob', [failed])
+  assert.equal(h.textOf(bubbles(page)[0]), 'g.pdf 4.9 KB 📄 !')
+  bubbles(page)[0].querySelector('.failed').dispatchEvent('tap')
+  await h.settle()
+  assert.deepEqual(ctx.chat.calls.filter(c => c[0] === 'resend' || c[0] === 'send').map(c => [c[0], c[2], c[3]]), [['resend', 'x1', { WebIM: ctx.WebIM }]])
+  assert.equal(h.textOf(bubbles(page)[0]), 'g.pdf 4.9 KB 📄')
+  assert.equal(page.instance.records[0].body.url, 'https://files.example/sent-1')
+})
+
 // A fake clock for the recorder's timing; restored by the returned function.
 function clockAt(ms) {
   const real = Date.now
