@@ -103,6 +103,8 @@ function nodeToHtml(node, scope, ctx) {
   const attrs = [`class="${classes.join(' ')}"`]
   const id = attrOf(node, 'id')
   if (id) attrs.push(`id="${escapeHtml(id)}"`)
+  const style = attrOf(node, 'style')
+  if (style) attrs.push(`style="${escapeHtml(convertUnits(style))}"`)
   if (tag === 'img') {
     const src = attrOf(node, 'src')
     if (src) attrs.push(`src="${escapeHtml(ctx.images(src))}"`)

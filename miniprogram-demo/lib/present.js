@@ -1,5 +1,6 @@
 // Turns mpchat records and conversation summaries into what the WXML templates show. Pure functions of
-// their inputs plus the mpchat module (for parseEmoji and formatTime), so pages stay thin.
+// their inputs plus the mpchat module (for parseEmoji and formatTime), so pages stay thin. A picture,
+// video, voice, file or location record becomes a `media` view its bubble draws (mediaView).
 const DEFAULT_AVATAR = '/images/default-avatar.png'
 const SEPARATOR_GAP_MS = 5 * 60 * 1000
 const LOCALE = 'zh-CN'
@@ -43,11 +44,73 @@ function segmentsOf(record, mpchat) {
   return mpchat.parseEmoji(record.text || '')
 }
 
+// Pictures and video posters: the longer side at most MEDIA_MAX_RPX (smaller ones keep their size, read as
+// rpx), the shorter at least MEDIA_MIN_RPX (a panorama is cropped); MEDIA_BOX_RPX square when the size is
+// unknown.
+const MEDIA_MAX_RPX = 360
+const MEDIA_MIN_RPX = 100
+const MEDIA_BOX_RPX = 280
+// A voice bubble grows with its length, from VOICE_MIN_RPX at 1 s to VOICE_MAX_RPX at VOICE_LONGEST_S.
+const VOICE_MIN_RPX = 130
+const VOICE_MAX_RPX = 440
+const VOICE_LONGEST_S = 60
+
+function mediaBox(width, height) {
+  if (!(width > 0 && height > 0)) return `width: ${MEDIA_BOX_RPX}rpx; height: ${MEDIA_BOX_RPX}rpx;`
+  const scale = Math.min(1, MEDIA_MAX_RPX / Math.max(width, height))
+  const side = n => Math.max(MEDIA_MIN_RPX, Math.round(n * scale))
+  return `width: ${side(width)}rpx; height: ${side(height)}rpx;`
+}
+
+// 1536 -> '1.5 KB', 3565158 -> '3.4 MB'; '' when unknown.
+function fileSize(bytes) {
+  if (!(bytes >= 0)) return ''
+  if (bytes < 1024) return `${bytes} B`
+  const short = n => String(n >= 100 ? Math.round(n) : Math.round(n * 10) / 10)
+  const kb = bytes / 1024
+  return kb < 1024 ? `${short(kb)} KB` : `${short(kb / 1024)} MB`
+}
+
+// A video's length as a player shows it: 7 -> '0:07', 75 -> '1:15'; '' when unknown.
+function clockLength(seconds) {
+  if (!(seconds > 0)) return ''
+  const s = Math.round(seconds)
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`
+}
+
+function voiceWidth(seconds) {
+  const share = (Math.min(Math.max(seconds, 1), VOICE_LONGEST_S) - 1) / (VOICE_LONGEST_S - 1)
+  return `width: ${Math.round(VOICE_MIN_RPX + (VOICE_MAX_RPX - VOICE_MIN_RPX) * share)}rpx;`
+}
+
+// What the bubble of a media record draws, or null for other types. `kind` picks the template; `progress`
+// (0..100) is set while my message uploads.
+function mediaView(record) {
+  const body = record.body || {}
+  let view = null
+  if (record.type === 'img') {
+    view = { kind: 'image', src: body.thumb || body.url || '', box: mediaBox(body.width, body.height) }
+  } else if (record.type === 'video') {
+    view = { kind: 'video', src: body.thumb || '', box: mediaBox(body.width, body.height), length: clockLength(body.length) }
+  } else if (record.type === 'audio') {
+    const seconds = Math.max(1, Math.round(body.length || 0))
+    view = { kind: 'voice', length: `${seconds}″`, box: voiceWidth(seconds) }
+  } else if (record.type === 'file') {
+    view = { kind: 'file', name: body.filename || '文件', size: fileSize(body.file_length) }
+  } else if (record.type === 'loc') {
+    const addr = body.addr || ''
+    view = { kind: 'location', name: body.buildingName || addr || '位置', addr: body.buildingName ? addr : '' }
+  }
+  if (view && record.status === 'sending' && typeof record.progress === 'number') {
+    view.progress = Math.max(0, Math.min(100, Math.round(record.progress)))
+  }
+  return view
+}
+
 function messageView(record, mpchat) {
   const sender = senderOf(record)
-  const body = record.body || {}
-  const image = record.type === 'img' ? body.thumb || body.url || '' : ''
   const segments = segmentsOf(record, mpchat)
+  const media = record.recalled ? null : mediaView(record)
   return {
     id: record.id,
     mine: record.direction === 'out',
@@ -56,8 +119,8 @@ function messageView(record, mpchat) {
     status: record.status,
     recalled: !!record.recalled,
     segments,
-    image,
-    label: segments || image ? '' : typeLabel(record),
+    media,
+    label: segments || media ? '' : typeLabel(record),
     quote: quoteView(record.quote),
     edited: !!record.edited && !record.recalled,
     reactions: (record.reactions || []).map(r => ({ reaction: r.reaction, count: r.count, mine: !!r.mine })),
@@ -146,5 +209,5 @@ function conversationRow(summary, mpchat, now, name) {
 }
 
 module.exports = {
-  DEFAULT_AVATAR, CHAT_TYPES, parseConversation, messageItems, conversationRow, typeLabel, quoteLine, menuFor,
+  DEFAULT_AVATAR, CHAT_TYPES, parseConversation, messageItems, messageView, conversationRow, typeLabel, quoteLine, menuFor,
 }

@@ -114,19 +114,24 @@ test('input-bar: the text box shows the edited value', async () => {
   assert.equal(h.attr(input, 'value'), 'a[:D]')
 })
 
-test('input-bar: send emits the text and clears the box; blank text is not sent', async () => {
+test('input-bar: send emits the text and clears the box; blank text shows no send key and is not sent', async () => {
   const bar = h.mount('components/input-bar/index')
   const sent = []
   bar.addEventListener('send', e => sent.push(e.detail.text))
   const afterSend = []
+  const keys = []
   for (const value of ['hello [;)]', '   ', 'again']) {
     bar.querySelector('.text').dispatchEvent('input', { detail: { value } })
     await h.settle()
-    bar.querySelector('.send').dispatchEvent('tap')
+    const send = bar.querySelector('.send')
+    keys.push(send ? '发送' : h.textOf(bar.querySelector('.more')))
+    if (send) send.dispatchEvent('tap')
+    else bar.querySelector('.text').dispatchEvent('confirm') // the keyboard's send key
     await h.settle()
     afterSend.push(bar.data.value)
   }
   assert.deepEqual(sent, ['hello [;)]', 'again'])
+  assert.deepEqual(keys, ['发送', '+', '发送'])
   assert.deepEqual(afterSend, ['', '   ', ''])
 })
 

@@ -47,8 +47,9 @@ test('every page and component has its four files and is built with Component()'
   const folders = componentFolders()
   assert.deepEqual(folders.sort(), [
     'components/emoji-picker/index', 'components/emoji-text/index', 'components/input-bar/index',
-    'components/member-picker/index', 'components/message-bubble/index', 'components/message-menu/index', 'pages/chat/index', 'pages/conversations/index', 'pages/login/index',
-    'pages/search/index',
+    'components/media-panel/index', 'components/member-picker/index', 'components/message-bubble/index',
+    'components/message-menu/index', 'components/voice-button/index', 'pages/chat/index', 'pages/conversations/index',
+    'pages/login/index', 'pages/search/index',
   ])
   for (const base of folders) {
     for (const ext of ['js', 'json', 'wxml', 'wxss']) assert.ok(fs.existsSync(path.join(ROOT, `${base}.${ext}`)), `${base}.${ext}`)
@@ -56,6 +57,27 @@ test('every page and component has its four files and is built with Component()'
     assert.match(js, /^Component\(\{/m, base)
     assert.doesNotMatch(js, /^Page\(/m, base)
   }
+})
+
+// WeChat refuses these location APIs (fail: "the api need to be declared in the requiredPrivateInfos field")
+// unless app.json declares them.
+const PRIVATE_APIS = ['getLocation', 'getFuzzyLocation', 'onLocationChange', 'chooseAddress', 'choosePoi', 'chooseLocation',
+  'startLocationUpdate', 'startLocationUpdateBackground']
+
+test('every location API the demo calls is declared in app.json requiredPrivateInfos', () => {
+  const called = new Set()
+  const visit = dir => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name)
+      if (entry.isDirectory() && !['mpchat', 'sdk', 'miniprogram_npm'].includes(entry.name)) visit(file)
+      else if (entry.name.endsWith('.js')) {
+        for (const [, api] of fs.readFileSync(file, 'utf8').matchAll(/\bwx\.(\w+)/g)) if (PRIVATE_APIS.includes(api)) called.add(api)
+      }
+    }
+  }
+  visit(ROOT)
+  assert.ok(called.has('chooseLocation'), 'the chat sends locations')
+  assert.deepEqual([...called].sort(), (readJson('app.json').requiredPrivateInfos || []).slice().sort())
 })
 
 test('every image a template names by a fixed path exists in the package', () => {

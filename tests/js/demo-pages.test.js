@@ -46,7 +46,7 @@ test('chat page: a group chat shows each sender\'s name and avatar (or id and de
     ['Bob morning', ['https://img.example/bob.png', '/images/emoji/ee_1.png']],
     ['carol hi all', ['/images/default-avatar.png']],
     ['已读', ['/images/default-avatar.png', '/images/emoji/ee_2.png', '/images/emoji/ee_35.png']],
-    ['Bob [文件] route.gpx', ['/images/default-avatar.png']],
+    ['Bob route.gpx 📄', ['/images/default-avatar.png']],
   ])
   assert.ok(ctx.chat.calls.some(c => c[0] === 'markRead' && c[1] === 'group:g1'))
 })
@@ -143,7 +143,7 @@ test('chat page: a message shows "sending" until send resolves', async () => {
   assert.deepEqual(bubbles(page).map(b => h.textOf(b)), ['are you there'])
 })
 
-test('chat page: a failed send shows a retry mark; tapping it sends the same input again', async () => {
+test('chat page: a failed send shows a retry mark; tapping it sends the same record again (chat.resend)', async () => {
   const ctx = setup()
   const outcomes = ['failed', 'sent']
   ctx.chat.sendResult = () => ({ status: outcomes.shift() })
@@ -155,9 +155,11 @@ test('chat page: a failed send shows a retry mark; tapping it sends the same inp
 
   bubbles(page)[0].querySelector('.failed').dispatchEvent('tap')
   await h.settle()
-  const inputs = ctx.chat.calls.filter(c => c[0] === 'send').map(c => c[2])
-  const expected = { type: 'txt', chatType: 'groupChat', to: 'g1', msg: 'are we on [(H)]' }
-  assert.deepEqual(inputs, [expected, expected])
+  const calls = ctx.chat.calls.filter(c => c[0] === 'send' || c[0] === 'resend').map(c => [c[0], c[2], c[3]])
+  assert.deepEqual(calls, [
+    ['send', { type: 'txt', chatType: 'groupChat', to: 'g1', msg: 'are we on [(H)]' }, { WebIM: ctx.WebIM }],
+    ['resend', 'local-1', { WebIM: ctx.WebIM }],
+  ])
   assert.deepEqual(bubbles(page).map(b => h.textOf(b)), ['are we on'])
 })
 

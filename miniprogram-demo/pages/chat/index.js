@@ -2,14 +2,17 @@
 // Shows the newest page of history, loads older pages on pull-down (older.js: the phone's, then the
 // server's), renders new records the moment the chat publishes them (and drops those removed from the
 // phone), and sends what the input bar emits: a new message, a reply quoting another (menu.js), or the new
-// text of an edited one; in groups with the members picked after '@' (mentions.js). typing.js shows when a
-// one-to-one peer is typing.
+// text of an edited one; in groups with the members picked after '@' (mentions.js); pictures, video, voice,
+// files and locations (media.js). typing.js shows when a one-to-one peer is typing. A failed message is sent
+// again with chat.resend when tapped.
 const context = require('../../lib/chat-context.js')
 const present = require('../../lib/present.js')
 const menu = require('./menu.js')
 const typing = require('./typing.js')
 const older = require('./older.js')
 const mentions = require('./mentions.js')
+const media = require('./media.js')
+const { toast } = require('../../lib/toast.js')
 
 Component({
   properties: {
@@ -26,6 +29,7 @@ Component({
     compose: null, // the quote or edit waiting for the next send: { mode, id, label }
     typing: false, // the one-to-one peer is typing
     members: null, // the @ picker open: [{ id, name }], 所有人 first
+    playing: '', // the id of the voice message playing
   },
   lifetimes: {
     attached() {
@@ -35,7 +39,7 @@ Component({
       this.close()
     },
   },
-  methods: Object.assign({}, menu, typing, older, mentions, {
+  methods: Object.assign({}, menu, typing, older, mentions, media, {
     onLoad(query) {
       if (query && query.conversation) this.open(decodeURIComponent(query.conversation))
     },
@@ -77,6 +81,7 @@ Component({
       this.off = null
       this.unwatchTyping()
       this.forgetMentions()
+      this.stopVoice()
       this.opened = null
       if (this.data.menu || this.data.compose || this.data.members) this.setData({ menu: null, compose: null, members: null })
     },
@@ -114,6 +119,7 @@ Component({
         this.render()
         return
       }
+      if (this.showProgress(record)) return
       if (info && info.previousId) this.removeRecord(info.previousId)
       if (record.direction === 'out') this.dropPendingFor(record)
       const isNew = !this.recordById(record.id)
@@ -156,7 +162,8 @@ Component({
       this.send(input)
     },
 
-    // Shows the message at once as "sending", then replaces it with the record the chat returns.
+    // Shows the message at once as "sending", then replaces it with the record the chat returns (or
+    // publishes first: the 'sending' record, its upload progress, the settled one).
     async send(input) {
       const { chat, conn, WebIM, user } = context.current()
       this.pendingCount += 1
@@ -169,6 +176,7 @@ Component({
         time: Date.now(),
         type: input.type,
         text: input.msg,
+        body: input.type === 'txt' ? undefined : media.localBody(input),
         sender: { id: user },
         status: 'sending',
       }
@@ -190,9 +198,10 @@ Component({
       this.render(this.lastAnchor())
     },
 
-    // The chat may publish my sent record before send() resolves; it replaces its placeholder.
+    // The chat publishes my record before send() resolves; it replaces its placeholder.
     dropPendingFor(record) {
-      const placeholder = this.records.find(r => this.pending.has(r.id) && r.status === 'sending' && r.text === record.text)
+      const key = media.contentKey(record)
+      const placeholder = this.records.find(r => this.pending.has(r.id) && r.status === 'sending' && media.contentKey(r) === key)
       if (placeholder) this.removeRecord(placeholder.id)
     },
 
@@ -201,16 +210,23 @@ Component({
       this.pending.delete(id)
     },
 
-    // Tapping a failed mark sends the same message again as a new one.
-    onRetry(event) {
-      const id = event.detail.id
-      const failed = this.records.find(r => r.id === id)
+    // Tapping a failed mark: a message the chat stored goes again as the same record (chat.resend, which
+    // uploads a file again); one that never reached the chat (its send threw) is sent anew.
+    async onRetry(event) {
+      const failed = this.recordById(event.detail.id)
       if (!failed || failed.status !== 'failed') return
-      const { kind } = present.parseConversation(this.opened)
-      const input = this.pending.get(id) ||
-        Object.assign({ type: failed.type, chatType: present.CHAT_TYPES[kind], to: failed.to, msg: failed.text }, failed.body)
-      this.removeRecord(id)
-      this.send(input)
+      const input = this.pending.get(failed.id)
+      if (input) {
+        this.removeRecord(failed.id)
+        this.send(input)
+        return
+      }
+      const { chat, conn, WebIM } = context.current()
+      try {
+        this.showRecord(await chat.resend(conn, failed.id, { WebIM }))
+      } catch (err) {
+        toast('重发失败')
+      }
     },
   }),
 })

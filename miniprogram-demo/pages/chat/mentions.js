@@ -4,13 +4,10 @@
 // Mixed into the page's methods; `this` is the page.
 const context = require('../../lib/chat-context.js')
 const present = require('../../lib/present.js')
+const { toast } = require('../../lib/toast.js')
 
 const ALL = { id: 'all', name: '所有人' }
 const PAGE_SIZE = 200
-
-function toast(title) {
-  if (typeof wx.showToast === 'function') wx.showToast({ title, icon: 'none' })
-}
 
 module.exports = {
   // The input changed by the user's hand: an '@' just typed at the end opens the picker.

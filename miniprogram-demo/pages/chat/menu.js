@@ -3,12 +3,9 @@
 // Mixed into the page's methods; `this` is the page.
 const context = require('../../lib/chat-context.js')
 const present = require('../../lib/present.js')
+const { toast } = require('../../lib/toast.js')
 
 const REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢']
-
-function toast(title) {
-  if (typeof wx.showToast === 'function') wx.showToast({ title, icon: 'none' })
-}
 
 module.exports = {
   recordById(id) {

@@ -3,12 +3,9 @@
 // no more, when 没有更多消息了 shows. A failed fetch shows a toast and leaves the list as it was.
 // Mixed into the page's methods; `this` is the page.
 const context = require('../../lib/chat-context.js')
+const { toast } = require('../../lib/toast.js')
 
 const PAGE_SIZE = 20
-
-function toast(title) {
-  if (typeof wx.showToast === 'function') wx.showToast({ title, icon: 'none' })
-}
 
 module.exports = {
   // After the newest page is shown: a short page means the phone holds nothing older.
