@@ -117,6 +117,17 @@ class Chat {
     this._wire.send(values)
   }
 
+  /**
+   * Before an event that names a message by id (a recall, an edit, a reaction): the core reads the
+   * conversations the event's sender, receiver and chat type name until it finds the record, which
+   * this session may not have read.
+   */
+  _seek(id, from, to, chatType) {
+    const text = (v) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '')
+    this._args(text(id), text(from), text(to), text(chatType))
+    this._core.seek()
+  }
+
   /** A stored record as pages get it: a copy, its status with read marks applied, segments parsed. */
   _present(ref) {
     const record = this._host.copy(ref.doc)
@@ -367,7 +378,11 @@ class Chat {
     handlers.onMutedMessage = safely(() => this._outbox.muted(conn))
     handlers.onModifiedMessage = safely((m) => this.receiveEdit(m))
     handlers.onReactionChange = safely((e) => this.receiveReactions(e))
-    handlers.onRecallMessage = safely((e) => e && e.mid && update(() => this._core.recall(), String(e.mid), String(e.from || '')))
+    handlers.onRecallMessage = safely((e) => {
+      if (!e || !e.mid) return
+      this._seek(e.mid, e.from, e.to, e.chatType)
+      update(() => this._core.recall(), String(e.mid), String(e.from || ''))
+    })
     handlers.onReadMessage = safely((e) => e && e.mid && update(() => this._core.read_ack(), String(e.mid)))
     handlers.onDeliveredMessage = safely((e) => e && e.mid && update(() => this._core.delivery_ack(), String(e.mid)))
     handlers.onChannelMessage = safely((e) => {

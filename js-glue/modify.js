@@ -98,6 +98,7 @@ function receiveEdit(chat, message) {
     const info = (message.modifiedInfo && typeof message.modifiedInfo === 'object') ? message.modifiedInfo : {}
     const by = idOf(info.operatorId) || idOf(message.from)
     const time = Number(info.operationTime) > 0 ? Number(info.operationTime) : Date.now()
+    chat._seek(id, message.from, message.to, message.chatType)
     chat._args(id, text, by)
     return result(chat, chat._json(chat._core.edit_event(time, Number(info.operationCount))), id)
   } catch (err) {
@@ -123,6 +124,7 @@ function receiveReactions(chat, event) {
       const count = Number(r.count)
       changed.push([r.reaction, Number.isFinite(count) && count >= 0 ? count : 0, mine])
     }
+    chat._seek(id, '', event.conversationId, event.chatType)
     chat._args(id, changed)
     return result(chat, chat._json(chat._core.reactions_changed()), id)
   } catch (err) {

@@ -44,6 +44,7 @@ mod pending;
 mod read;
 mod remove;
 mod search;
+mod seek;
 mod write;
 
 use rustc_hash::FxHashMap;
@@ -66,6 +67,7 @@ pub use memory::{Fault, Full, MemoryStorage, WX_KEY_LIMIT, WX_TOTAL_LIMIT};
 pub use modify::{clean_reaction, EditRequest, Ignored, MAX_REACTIONS, MAX_REACTION_BYTES};
 pub use pending::ResendRefusal;
 pub use search::SearchPlan;
+pub use seek::candidates;
 
 /// Loose records sealed into a chunk once there are this many…
 const MAX_LOOSE_RECORDS: usize = 32;

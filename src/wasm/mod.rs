@@ -26,8 +26,8 @@ use crate::normalize::{self, conversation_of_ack, normalize, Context, Normalized
 use crate::profile::{ExtKeys, Profile, ProfileCache, ProfilePolicy};
 use crate::quote::Quote;
 use crate::store::{
-    Backend, ConversationSummary, InsertOutcome, MigrationReport, OpenReport, RecordMeta,
-    ResendRefusal, Shape, Shown, Store, StoreOptions, UpdateOutcome,
+    candidates, Backend, ConversationSummary, InsertOutcome, MigrationReport, OpenReport,
+    RecordMeta, ResendRefusal, Shape, Shown, Store, StoreOptions, UpdateOutcome,
 };
 use crate::tape::{Kind, Val};
 use crate::time::{format_time as format_label, Locale, TimeOptions, DEFAULT_UTC_OFFSET_MINUTES};
@@ -760,6 +760,16 @@ impl ChatCore {
         }
         out.push('}');
         Ok(send(out))
+    }
+
+    /// Before an event about a message that this session may not have read (a recall, an edit, a
+    /// reaction): arguments `[id, from, to, chatType]` of the event; reads until the record is found in
+    /// the conversations those name (see `store::seek`).
+    pub fn seek(&mut self) {
+        let args = Self::args();
+        let arg = |i: usize| args.get(i).map_or("", String::as_str);
+        let conversations = candidates(&self.user, arg(1), arg(2), arg(3));
+        self.store.seek(arg(0), &conversations);
     }
 
     /// `onRecallMessage`: arguments `[id, by]`.

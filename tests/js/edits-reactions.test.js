@@ -212,3 +212,37 @@ test('edits and reactions reach records in sealed chunks as well as loose ones',
   }
   assert.equal(again.storageReport().bytesUsed, storage.totalBytes)
 })
+
+test('after a restart, a recall, an edit and a reaction find records this session has not read, loose or sealed', async () => {
+  const storage = createWxStorage()
+  const chat = await mpchat.createChat({ user: 'alice', storage })
+  for (let i = 0; i < 200; i++) {
+    chat.receive({ id: `g${i}`, type: 'txt', chatType: 'groupChat', from: 'bob', to: 'g1', time: 1000 + i, msg: `message ${i} ${'x'.repeat(100)}` })
+  }
+  chat.receive({ id: 's1', type: 'txt', chatType: 'singleChat', from: 'bob', to: 'alice', time: 5000, msg: 'delete me' })
+  chat.receive({ id: 's2', type: 'txt', chatType: 'singleChat', from: 'bob', to: 'alice', time: 5001, msg: 'typo' })
+  const unreadBefore = chat.unreadTotal()
+
+  // Nothing is read after the restart: no list, no history, before the events come.
+  const again = await mpchat.createChat({ user: 'alice', storage })
+  const sdk = fakeSdk()
+  again.attach(sdk.conn)
+  const seen = published(again)
+  sdk.conn.emit('onRecallMessage', { mid: 's1', from: 'bob', to: 'alice' }) // no chatType, as 4.x sends it
+  sdk.conn.emit('onRecallMessage', { mid: 'g199', from: 'bob', to: 'g1' })
+  sdk.conn.emit('onModifiedMessage', { id: 's2', type: 'txt', chatType: 'singleChat', from: 'bob', to: 'alice', msg: 'fixed', modifiedInfo: { operatorId: 'bob', operationCount: 1, operationTime: 6000 } })
+  sdk.conn.emit('onReactionChange', { conversationId: 'g1', messageId: 'g3', reactions: [{ reaction: '🎉', count: 2, userList: ['bob', 'carol'] }] })
+  sdk.conn.emit('onRecallMessage', { mid: 'nowhere', from: 'bob', to: 'g1' })
+  assert.deepEqual(seen.map((r) => r.id).sort(), ['g199', 'g3', 's1', 's2'])
+
+  const third = await mpchat.createChat({ user: 'alice', storage })
+  const byId = (conversation) => Object.fromEntries(third.history(conversation, { limit: 300 }).map((r) => [r.id, r]))
+  const group = byId('group:g1')
+  const single = byId('single:bob')
+  assert.equal(single.s1.recalled, true)
+  assert.equal(single.s1.text, undefined)
+  assert.equal(group.g199.recalled, true)
+  assert.deepEqual([single.s2.text, single.s2.edited.count], ['fixed', 1])
+  assert.deepEqual(group.g3.reactions, [{ reaction: '🎉', count: 2, mine: false }])
+  assert.equal(third.unreadTotal(), unreadBefore - 2, 'the two recalled messages no longer count unread')
+})
