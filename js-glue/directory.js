@@ -168,9 +168,9 @@ class Directory {
       }
       const page = answer && Array.isArray(answer.data) ? answer.data : []
       for (const g of page) {
-        const id = g && (g.groupid ?? g.groupId ?? g.id)
+        const id = g && firstGiven(g.groupid, g.groupId, g.id)
         if (id == null || id === '') continue
-        joined.push({ id: String(id), name: text(g.groupname ?? g.groupName ?? g.name) })
+        joined.push({ id: String(id), name: text(firstGiven(g.groupname, g.groupName, g.name)) })
       }
       if (page.length < JOINED_PAGE_SIZE) break
     }
@@ -202,6 +202,11 @@ class Directory {
     chat._emit('directory', { [groups ? 'groups' : 'users']: result.saved.map((e) => e.id) })
     if (result.outcome === 'unsaved') chat._emit('error', new Error(`mpchat: names and avatars kept for now but not stored: ${result.reason}`))
   }
+}
+
+// The SDK's answers name a group's fields differently by release and call (groupid / groupId / id).
+function firstGiven(...values) {
+  return values.find((v) => v !== undefined && v !== null)
 }
 
 function shown(id, nickname, avatar, source) {
