@@ -95,6 +95,30 @@ export interface Profile {
   avatar?: string
 }
 
+/** A user's display data: from the server ('server'), from their messages' ext ('ext'), or only the id ('id'). */
+export interface UserProfile {
+  id: string
+  nickname?: string
+  avatar?: string
+  source: 'server' | 'ext' | 'id'
+}
+
+export interface GroupProfile {
+  id: string
+  name?: string
+  avatar?: string
+  description?: string
+  source: 'server' | 'id'
+}
+
+/** A group I am in, as refreshGroups lists it. */
+export interface GroupListing {
+  id: string
+  name: string
+  avatar?: string
+  description?: string
+}
+
 export interface EmojiEntry {
   code: string
   file: string
@@ -265,7 +289,17 @@ export interface Chat {
    * published, and resolved oldest first as history() returns records; [] when the server has no more.
    * limit: 1 to 50, default 20. Rejects on SDKs without getHistoryMessages and with the server's refusal. */
   fetchOlder(conn: any, conversation: ConversationName, options?: { limit?: number }): Promise<Record[]>
-  /** An onModifiedMessage event, as attach() passes it on. Never throws. */
+  /** Fetches the server profiles (user attributes nickname, avatarurl; 100 ids per SDK call) of the `ids` not
+   * fetched within `maxAgeMs` (default one day), sanitised and kept across restarts; resolves to profile(id) of
+   * every id. Rejects when the SDK does (or has no fetchUserInfoById / fetchUserDataById), keeping what was known. */
+  refreshProfiles(conn: any, ids: string[], options?: { maxAgeMs?: number }): Promise<UserProfile[]>
+  /** The server profile, else the last profile seen in the user's messages' ext, else the id alone. No wasm crossing. */
+  profile(id: string): UserProfile
+  /** My groups (conn.getJoinedGroups), with the details (conn.getGroupInfo) of those not fetched within
+   * `maxAgeMs` (default one day) fetched, sanitised and kept. `name` is the id when the server has none. */
+  refreshGroups(conn: any, options?: { maxAgeMs?: number }): Promise<GroupListing[]>
+  /** The group's server name and avatar, else the id alone. No wasm crossing. */
+  groupProfile(id: string): GroupProfile
   /** Takes back one of my own sent messages on the server (conn.recallMessage), then marks it recalled in storage. */
   recall(conn: any, recordId: string): Promise<Record>
   receiveEdit(message: unknown): ChangeResult
@@ -279,6 +313,8 @@ export interface Chat {
   on(event: 'error', listener: (error: unknown) => void): () => void
   /** A one-to-one peer is typing: show it for about 5 s, or until their next message. */
   on(event: 'typing', listener: (event: { conversation: ConversationName; from: string }) => void): () => void
+  /** Names and faces arrived from the server (refreshProfiles / refreshGroups): pages showing them render again. */
+  on(event: 'directory', listener: (event: { users?: string[]; groups?: string[] }) => void): () => void
   /** Tells a one-to-one peer I am typing, at most once per 5 s; true when a notice went out. */
   typing(conn: any, conversation: ConversationName, sdk: { WebIM: any }): boolean
   /** How many subscribe/on listeners are registered. */

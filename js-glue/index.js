@@ -11,6 +11,7 @@ const { searchStored } = require('./search.js')
 const { Outbox, createSdkMessage, sendTimeout } = require('./send.js')
 const modify = require('./modify.js')
 const { fetchOlder } = require('./history.js')
+const { Directory } = require('./directory.js')
 
 const DEFAULT_WASM_PATH = '/mpchat/mpchat_bg.wasm.br'
 
@@ -106,6 +107,7 @@ class Chat {
     this._outbox = new Outbox(this, settings.sendTimeoutMs) // send.js
     this._typingSent = new Map() // conversation -> when my last typing notice went out
     this._fetchCursors = new Map() // conversation -> { cursor, done } of fetchOlder (history.js), this session
+    this._directory = new Directory(this) // names and faces from the server (directory.js)
     this.user = options.user
   }
 
@@ -178,6 +180,7 @@ class Chat {
     const doc = this._host.adopt(JSON.parse(json), json)
     const result = this._json(this._core.insert(doc, bytes))
     const record = this._withSegments(JSON.parse(json))
+    if (record.direction === 'in') this._directory.sawSender(record.sender)
     return { ...result, conversation: normalized.conversation, record }
   }
 
@@ -315,6 +318,37 @@ class Chat {
     return fetchOlder(this, conn, conversation, options || {})
   }
 
+  /**
+   * Fetches the server profiles (user attributes: nickname, avatarurl) of the `ids` not fetched within
+   * `maxAgeMs` (default one day), 100 per SDK call, sanitised and kept across restarts. Resolves to
+   * profile(id) of every id; rejects when the SDK does, keeping what was known.
+   */
+  async refreshProfiles(conn, ids, options = {}) {
+    return this._directory.refreshProfiles(conn, ids, options || {})
+  }
+
+  /**
+   * `{ id, nickname?, avatar?, source }`: the server profile ('server'), else the last profile seen in
+   * the user's messages' ext ('ext'), else the id alone ('id'). Costs no wasm crossing.
+   */
+  profile(id) {
+    return this._directory.profile(id)
+  }
+
+  /**
+   * Lists my groups (conn.getJoinedGroups) and fetches the details (conn.getGroupInfo: name, avatar,
+   * description) of those not fetched within `maxAgeMs` (default one day), sanitised and kept across
+   * restarts. Resolves to [{ id, name, avatar?, description? }] (name is the id when the server has none).
+   */
+  async refreshGroups(conn, options = {}) {
+    return this._directory.refreshGroups(conn, options || {})
+  }
+
+  /** `{ id, name?, avatar?, description?, source: 'server' | 'id' }`. Costs no wasm crossing. */
+  groupProfile(id) {
+    return this._directory.groupProfile(id)
+  }
+
   /** An onModifiedMessage event, as attach() passes it on. Never throws. */
   receiveEdit(message) {
     return modify.receiveEdit(this, message)
@@ -409,7 +443,10 @@ class Chat {
     return addListener(this._listeners, String(conversation), listener)
   }
 
-  /** 'evicted': history removed to stay within the storage budget; 'error': a callback failed. */
+  /**
+   * 'evicted': history removed to stay within the storage budget; 'error': a callback failed; 'typing';
+   * 'directory': names and faces arrived ({ users: [id…] } or { groups: [id…] }).
+   */
   on(event, listener) {
     if (typeof listener !== 'function') throw new TypeError('mpchat: on needs a listener function')
     return addListener(this._events, String(event), listener)

@@ -1,8 +1,10 @@
 // The demo app: reads config.js and, after login, keeps one mpchat chat and its Easemob connection in
-// globalData. Pages reach them only through lib/chat-context.js.
+// globalData, and asks the server for the names and faces the pages show. Pages reach them only through
+// lib/chat-context.js.
 const config = require('./config.js')
 const mpchat = require('./mpchat/index.js') // dist/mpchat, copied in by the build
 const WebIM = require('./sdk/easemob-websdk.js') // easemob-websdk's miniProgram build, copied in by the build
+const names = require('./lib/names.js')
 
 App({
   globalData: { config, mpchat, WebIM, chat: null, conn: null, user: null, detach: null },
@@ -33,6 +35,8 @@ App({
       throw err
     }
     Object.assign(this.globalData, { conn, chat, user, detach })
+    // Names and faces from the server, in the background: pages render again when they arrive.
+    names.refreshAll({ chat, conn })
     return chat
   },
 

@@ -13,6 +13,4 @@ module.exports = {
   apiUrl: 'http://127.0.0.1:5280',
   // Own display data sent with every message (ext.userNickname / ext.userAvatar); empty means "use the id".
   profile: { nickname: '', avatar: '' },
-  // Names shown for group and chat-room ids in the conversation list and chat title.
-  names: { g1: '周末爬山群' },
 }

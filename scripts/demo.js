@@ -21,6 +21,7 @@ const PACKAGE_LIMIT = 2 * 1024 * 1024
 const DELIVERY_GUARD_MS = 15000 // only against a hang: a missing delivery fails the demo instead
 
 const GROUP = 'g1'
+const GROUP_NAME = '周末爬山群' // the group's name on the server
 const CAST = {
   alice: { nickname: 'Alice', color: '#4e7fd6' },
   bob: { nickname: '鲍勃', color: '#e58a2e' },
@@ -233,7 +234,7 @@ async function main() {
   const mpchat = require(path.join(DEMO, 'mpchat', 'index.js'))
   const config = require(path.join(DEMO, 'config.js'))
 
-  const server = await startServer({ users: Object.keys(CAST), groups: { [GROUP]: Object.keys(CAST) } })
+  const server = await startServer({ users: Object.keys(CAST), groups: { [GROUP]: { members: Object.keys(CAST), name: GROUP_NAME } } })
   const people = {}
   const chatPages = new Map() // Alice's open chat pages by conversation
   let conversationsPage = null
@@ -252,10 +253,12 @@ async function main() {
       conn: alice.client.conn,
       WebIM: alice.client.WebIM,
       user: 'alice',
-      config, // the demo's own config.js: its names give g1 its title
+      config,
       login: () => Promise.reject(new Error('the demo logs in before the pages open')),
       logout: () => {},
     })
+    // What the demo's app.js does after login: the group's name (its title) and the people's from the server.
+    await require(path.join(DEMO, 'lib', 'names.js')).refreshAll({ chat: alice.chat, conn: alice.client.conn })
     conversationsPage = mountPage(h, 'conversations')
     const openChat = async conversation => {
       if (!chatPages.has(conversation)) {

@@ -4,6 +4,7 @@
 //! `wasm` (wasm32 only) holds every `#[wasm_bindgen]` export and the conversions.
 
 pub mod build;
+pub mod directory;
 pub mod emoji;
 pub mod error;
 pub mod json;

@@ -1,5 +1,7 @@
 // The one place pages and components get mpchat from: the app's globalData in the mini-program, or
 // whatever a test injects. Fields: mpchat (the module), chat, conn, WebIM, user, config, login(), logout().
+const names = require('./names.js')
+
 let injected = null
 
 function inject(context) {
@@ -22,12 +24,10 @@ function current() {
   }
 }
 
-// The name shown for a conversation: a configured group or chat-room name, else the peer or group id.
+// The name shown for a conversation: the peer's or the group's name from the server, else what the
+// peer's messages said, else the id (lib/names.js).
 function displayName(conversation) {
-  const ctx = current()
-  const names = (ctx.config && ctx.config.names) || {}
-  const id = conversation.slice(conversation.indexOf(':') + 1)
-  return names[conversation] || names[id] || id
+  return names.conversationName(current().chat, conversation)
 }
 
 module.exports = { inject, current, displayName }

@@ -1,6 +1,10 @@
-// Turns mpchat records and conversation summaries into what the WXML templates show. Pure functions of
-// their inputs plus the mpchat module (for parseEmoji and formatTime), so pages stay thin. A picture,
-// video, voice, file or location record becomes a `media` view its bubble draws (mediaView).
+// Turns mpchat records and conversation summaries into what the WXML templates show. Functions of their
+// inputs plus the mpchat module (for parseEmoji and formatTime) and the chat's names (lib/names.js), so
+// pages stay thin. A picture, video, voice, file or location record becomes a `media` view its bubble
+// draws (mediaView).
+const context = require('./chat-context.js')
+const names = require('./names.js')
+
 const DEFAULT_AVATAR = '/images/default-avatar.png'
 const SEPARATOR_GAP_MS = 5 * 60 * 1000
 const LOCALE = 'zh-CN'
@@ -22,10 +26,10 @@ function parseConversation(conversation) {
   return { kind: conversation.slice(0, colon), id: conversation.slice(colon + 1) }
 }
 
+// Who sent a record: the server profile, else the message's ext, else the id (lib/names.js).
 function senderOf(record) {
-  const sender = record.sender || {}
-  const id = sender.id || record.from
-  return { id, nickname: sender.nickname || id, avatar: sender.avatar || DEFAULT_AVATAR }
+  const sender = names.sender(context.current().chat, record)
+  return { id: sender.id, nickname: sender.nickname, avatar: sender.avatar || DEFAULT_AVATAR }
 }
 
 // What a non-text record shows in place of its text: a type label with its most telling detail.

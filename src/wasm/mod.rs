@@ -8,6 +8,7 @@
 // Linked for its memcpy, memmove, memset and memcmp (see mem/src/lib.rs).
 use mpchat_mem as _;
 
+mod directory;
 mod host;
 mod modify;
 mod remove;
@@ -173,6 +174,8 @@ pub struct ChatCore {
     profiles: Option<ProfileCache>,
     /// Drafts and pins, read from storage when first needed.
     local: Option<LocalState>,
+    /// Server names and avatars (crate::directory), read from storage when first needed.
+    directory: Option<crate::directory::Directory>,
     /// The stored profiles could not be read yet (see [`ChatCore::profiles`]).
     profiles_unread: bool,
     emoji: EmojiTable,
@@ -326,6 +329,7 @@ impl ChatCore {
             profiles: None,
             profiles_unread: false,
             local: None,
+            directory: None,
             emoji,
             store,
             opened,

@@ -39,17 +39,19 @@ test('the project opens in DevTools with a base library that has WXWebAssembly',
   assert.equal(project.miniprogramRoot, './')
   const [major, minor] = project.libVersion.split('.').map(Number)
   assert.ok(major > 2 || (major === 2 && minor >= 15), `libVersion ${project.libVersion} is below 2.15.0`)
-  assert.deepEqual(readJson('app.json').pages, ['pages/login/index', 'pages/conversations/index', 'pages/chat/index', 'pages/search/index'])
+  assert.deepEqual(readJson('app.json').pages, ['pages/login/index', 'pages/conversations/index', 'pages/chat/index', 'pages/search/index',
+    'pages/contacts/index', 'pages/groups/index'])
   assert.ok(fs.existsSync(path.join(ROOT, readJson('app.json').sitemapLocation)))
 })
 
 test('every page and component has its four files and is built with Component()', () => {
   const folders = componentFolders()
   assert.deepEqual(folders.sort(), [
-    'components/emoji-picker/index', 'components/emoji-text/index', 'components/input-bar/index',
-    'components/media-panel/index', 'components/member-picker/index', 'components/message-bubble/index',
-    'components/message-menu/index', 'components/voice-button/index', 'pages/chat/index', 'pages/conversations/index',
-    'pages/login/index', 'pages/search/index',
+    'components/avatar/index', 'components/directory-list/index', 'components/emoji-picker/index',
+    'components/emoji-text/index', 'components/input-bar/index', 'components/media-panel/index',
+    'components/member-picker/index', 'components/message-bubble/index', 'components/message-menu/index',
+    'components/voice-button/index', 'pages/chat/index', 'pages/contacts/index', 'pages/conversations/index',
+    'pages/groups/index', 'pages/login/index', 'pages/search/index',
   ])
   for (const base of folders) {
     for (const ext of ['js', 'json', 'wxml', 'wxss']) assert.ok(fs.existsSync(path.join(ROOT, `${base}.${ext}`)), `${base}.${ext}`)

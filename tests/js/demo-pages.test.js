@@ -58,7 +58,7 @@ test('chat page: a one-to-one chat shows no sender names, only bubbles', async (
   ])
   const page = h.mount('pages/chat/index', { conversation: 'single:bob' })
   await h.settle()
-  assert.equal(page.data.title, 'bob')
+  assert.equal(page.data.title, 'Bob', 'the name bob\'s messages carry, while the server has given none')
   assert.deepEqual(bubbles(page).map(b => h.textOf(b)), ['ping'])
 })
 

@@ -22,6 +22,13 @@ async function page(conn: unknown, WebIM: unknown): Promise<void> {
   const mineToo: boolean | undefined = reacted.reactions?.some((r: mpchat.Reaction) => r.mine && r.count > 0 && r.reaction === '👍')
   const fetched: mpchat.Record[] = await chat.fetchOlder(conn, 'group:g1', { limit: 20 })
   const oldestFirst: number = (fetched[0]?.time ?? 0) + (await chat.fetchOlder(conn, 'single:bob')).length
+  const people: mpchat.UserProfile[] = await chat.refreshProfiles(conn, ['bob', 'carol'], { maxAgeMs: 60_000 })
+  const bob: mpchat.UserProfile = chat.profile('bob')
+  const bobShown: string = (bob.nickname ?? bob.id) + (bob.avatar ?? '') + bob.source + people.length
+  const groups: mpchat.GroupListing[] = await chat.refreshGroups(conn, { maxAgeMs: 0 })
+  const g1: mpchat.GroupProfile = chat.groupProfile('g1')
+  const groupShown: string = groups[0].name + (g1.name ?? g1.id) + (g1.source === 'server' ? g1.avatar ?? '' : '') + bobShown
+  const offDirectory: () => void = chat.on('directory', ({ users, groups: ids }) => (users ?? ids ?? []).length)
   const change: mpchat.ChangeResult = chat.receiveEdit({}) ?? chat.receiveReactions({})
   const changed: string = change.outcome + (change.reason ?? '') + (change.record?.edited?.by ?? '') + edits + String(mineToo) + oldestFirst
   const killed: number = chat.openReport().failedSends
@@ -51,7 +58,7 @@ async function page(conn: unknown, WebIM: unknown): Promise<void> {
   const left: string = mpchat.deleteLast('a[):]')
   off()
   detach()
-  void [options, status, again, why, killed, outcome, older, unread, used, segments, label, left, removal, cleared]
+  void [options, status, again, why, killed, outcome, older, unread, used, segments, label, left, removal, cleared, groupShown, offDirectory]
 }
 
 void page

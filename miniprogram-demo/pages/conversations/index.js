@@ -1,8 +1,10 @@
-// The conversation list: name, last message (emoji as images) or the draft, time, unread badge and an "@me"
-// marker; pinned conversations first (a long press pins or unpins). Refreshes when shown and whenever any
-// conversation, listed or new, gets a record; also opens a chat by id, and the search page.
+// The conversation list: face and name (from the server, lib/names.js), last message (emoji as images) or
+// the draft, time, unread badge and an "@me" marker; pinned conversations first (a long press pins or
+// unpins). Refreshes when shown, whenever any conversation, listed or new, gets a record, and when names
+// arrive from the server; also opens a chat by id, the contacts, the groups and the search page.
 const context = require('../../lib/chat-context.js')
 const present = require('../../lib/present.js')
+const names = require('../../lib/names.js')
 
 const KINDS = [
   { kind: 'single', label: '单聊' },
@@ -14,12 +16,16 @@ Component({
   data: { rows: [], unreadTotal: 0, kinds: KINDS, newKind: 'single', newId: '' },
   lifetimes: {
     attached() {
-      this.off = context.current().chat.subscribe('*', () => this.refresh())
+      const { chat } = context.current()
+      this.off = chat.subscribe('*', () => this.refresh())
+      this.offNames = chat.on('directory', () => this.refresh())
       this.refresh()
     },
     detached() {
       if (this.off) this.off()
+      if (this.offNames) this.offNames()
       this.off = null
+      this.offNames = null
     },
   },
   methods: {
@@ -31,7 +37,8 @@ Component({
       const { chat, mpchat } = context.current()
       const summaries = await chat.conversations()
       const now = Date.now()
-      const rows = summaries.map(s => present.conversationRow(s, mpchat, now, context.displayName(s.conversation)))
+      const rows = summaries.map(s => Object.assign(present.conversationRow(s, mpchat, now, names.conversationName(chat, s.conversation)),
+        { avatar: names.conversationAvatar(chat, s.conversation) }))
       this.setData({ rows, unreadTotal: await chat.unreadTotal() })
     },
 
@@ -45,6 +52,14 @@ Component({
           this.refresh()
         },
       })
+    },
+
+    openContacts() {
+      wx.navigateTo({ url: '/pages/contacts/index' })
+    },
+
+    openGroups() {
+      wx.navigateTo({ url: '/pages/groups/index' })
     },
 
     openSearch() {
