@@ -104,6 +104,19 @@ test('chat page: the title and the senders\' names and faces come from the serve
   await h.settle()
   assert.equal(single.data.title, 'Bob Server')
   single.detach()
+
+  // An open chat draws its title and senders again when a refresh lands.
+  const open = h.mount('pages/chat/index', { conversation: 'group:g2' })
+  await h.settle()
+  ctx.chat.serverProfiles.carol = { nickname: '卡罗尔' }
+  ctx.chat.serverGroups.g2 = { name: '周六登山队' }
+  await ctx.chat.refreshGroups(ctx.conn, { maxAgeMs: 0 })
+  await ctx.chat.refreshProfiles(ctx.conn, ['carol'], { maxAgeMs: 0 })
+  await h.settle()
+  assert.equal(open.data.title, '周六登山队')
+  assert.deepEqual(open.querySelectorAll('.message').map(b => h.textOf(h.withClass(b, 'name')[0])), ['Bob Server', '卡罗尔', 'dave'])
+  open.detach()
+  assert.equal(ctx.chat.listenerCount(), 0)
   const unknown = h.mount('pages/chat/index', { conversation: 'group:g9' })
   await h.settle()
   assert.equal(unknown.data.title, 'g9')

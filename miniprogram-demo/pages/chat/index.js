@@ -58,6 +58,7 @@ Component({
 
       const { chat, conn } = context.current()
       this.off = chat.subscribe(conversation, (record, info) => this.onRecord(record, info))
+      this.offNames = chat.on('directory', () => this.onNames())
       this.watchTyping(kind)
       if (kind === 'chatroom' && conn && typeof conn.joinChatRoom === 'function') {
         conn.joinChatRoom({ roomId: id }).catch(() => {})
@@ -78,12 +79,24 @@ Component({
       const editing = this.data.compose && this.data.compose.mode === 'edit'
       if (this.opened && bar) context.current().chat.setDraft(this.opened, editing ? '' : bar.data.value)
       if (this.off) this.off()
+      if (this.offNames) this.offNames()
       this.off = null
+      this.offNames = null
       this.unwatchTyping()
       this.forgetMentions()
       this.stopVoice()
       this.opened = null
       if (this.data.menu || this.data.compose || this.data.members) this.setData({ menu: null, compose: null, members: null })
+    },
+
+    // Names and faces arrived from the server: the title and the senders are drawn again.
+    onNames() {
+      const title = context.displayName(this.opened)
+      if (title !== this.data.title) {
+        this.setData({ title })
+        if (typeof wx.setNavigationBarTitle === 'function') wx.setNavigationBarTitle({ title })
+      }
+      this.render()
     },
 
     // Adds or replaces records by id, keeping time order (oldest first).
