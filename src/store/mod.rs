@@ -57,7 +57,7 @@ use crate::tape::Val;
 use conversation::Conversation;
 use layout::{Keys, Mark};
 
-pub use backend::{Backend, Doc, Edited, Patch, Reaction, Shape};
+pub use backend::{Backend, Doc, Edited, Patch, Reaction, Shape, Uploaded};
 #[cfg(not(target_arch = "wasm32"))]
 pub use backend::TextBackend;
 pub use kv::{is_full_error, KeyValue};
