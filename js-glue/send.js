@@ -345,6 +345,10 @@ function createSdkMessage(WebIM, options, id) {
     if (!message.body && typeof options.url === 'string' && FILE_FIELDS.some((k) => options[k] !== undefined && message[k] === undefined)) {
       message.body = uploadedBody(options)
     }
+    // Without a body, 4.0.x sends an image's size only from `size`, which its create does not make.
+    if (options.type === 'img' && !message.body && message.size === undefined && (options.width !== undefined || options.height !== undefined)) {
+      message.size = { width: options.width || 0, height: options.height || 0 }
+    }
     return { message, legacy: false }
   }
   if (!id) {
