@@ -95,6 +95,7 @@ test(tagged('files: a picture, a file and a voice message picked on alice\'s pho
       assert.deepEqual([got.type, got.from, got.direction], [type, 'alice', who === 'pad' ? 'out' : 'in'], `${type} ${who}`);
       for (const [key, value] of Object.entries(fields)) assert.equal(got.body[key], value, `${type} ${who}: ${key}`);
       assert.ok(got.body.url.startsWith(chatfiles), `${type} ${who}: ${got.body.url}`);
+      assert.doesNotMatch(JSON.stringify(got), /secret/i, `${type} ${who}: the file's share secret stays off the phone's storage`);
       const download = await wxCall(wx[who].downloadFile, { url: got.body.url });
       assert.equal(download.statusCode, 200, `${type} ${who}`);
       assert.deepEqual(fs.readFileSync(download.tempFilePath), bytes, `${type} ${who}: the bytes alice picked`);
