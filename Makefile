@@ -21,7 +21,7 @@ test-wasm:
 # The whole JS suite against the newest easemob-websdk, then the end-to-end suites against the oldest (3.6.3).
 test-js:
 	node --test tests/js/
-	EASEMOB_SDK=3.6.3 node --test tests/js/loopback.test.js tests/js/loopback-features.test.js tests/js/e2e.test.js tests/js/e2e-features.test.js tests/js/e2e-edits-reactions.test.js tests/js/e2e-history.test.js tests/js/e2e-directory.test.js
+	EASEMOB_SDK=3.6.3 node --test tests/js/loopback.test.js tests/js/loopback-features.test.js tests/js/e2e.test.js tests/js/e2e-features.test.js tests/js/e2e-edits-reactions.test.js tests/js/e2e-history.test.js tests/js/e2e-directory.test.js tests/js/e2e-media.test.js
 
 # The end-to-end suites against every easemob-websdk release in loopback/sdks.js, and a table of the results.
 compat: build

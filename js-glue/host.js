@@ -192,6 +192,11 @@ function createHost(storage, wire, projections) {
           if (change.reactions.length > 0) record.reactions = change.reactions
           else delete record.reactions
         }
+        if (change.uploaded !== undefined) {
+          if (!record.body || typeof record.body !== 'object') record.body = {}
+          record.body.url = change.uploaded.url
+          if (change.uploaded.thumb !== undefined) record.body.thumb = change.uploaded.thumb
+        }
         json[handle] = undefined
         return before * 0x1000000 + utf8Length(textOf(handle))
       } catch (err) {

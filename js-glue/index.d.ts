@@ -47,8 +47,12 @@ export interface Record {
    * for the last two, its whole conversation) off this phone. */
   removed?: boolean
   /** Why it is 'failed', on the record send() or resend() settles with: the SDK's error (`code` its number,
-   * e.g. 507 for a muted sender), or `code: 'timeout'` when no acknowledgement came within sendTimeoutMs. */
-  error?: { code?: number | string; message: string }
+   * e.g. 507 for a muted sender), `code: 'timeout'` when no acknowledgement came within sendTimeoutMs, or
+   * `code: 'upload'` (with the HTTP `status` when the server answered) when a picked file did not go up. */
+  error?: { code?: number | string; status?: number; message: string }
+  /** On the record a subscribe listener gets while its picked file uploads (send with `file`): 0..100, at
+   * most once per 5%. Never stored. */
+  progress?: number
   /** The sender's ext less the keys mpchat read (profile, mentions, msgQuote). Untrusted display data. */
   ext: { [key: string]: unknown }
   /** The message this one replies to, from ext.msgQuote (Easemob's UIKit convention), sanitised. */
@@ -166,7 +170,35 @@ export interface BuildInput {
   /** The id of a stored record this message replies to: ext.msgQuote is filled from it. */
   quote?: string
   ext?: { [key: string]: unknown }
+  /** A file the phone picked, for img, audio, video and file: mpchat uploads it (see PickedFile). */
+  file?: PickedFile
   [field: string]: unknown
+}
+
+/** What chat.send uploads with wx.uploadFile before sending the server's URL. */
+export interface PickedFile {
+  /** The phone's path of the file: the picker's or the recorder's tempFilePath. */
+  path: string
+  /** The file name receivers see (file, voice, video); the path's last part by default. */
+  name?: string
+  /** Bytes. */
+  size?: number
+  /** Pixels (images). */
+  width?: number
+  height?: number
+  /** Seconds (voice, video). */
+  duration?: number
+  /** A video's poster, a phone path too: uploaded after the video. */
+  thumb?: string
+}
+
+/** The SDK module, and for a send with `file` the wx that uploads it and a progress callback. */
+export interface SendOptions {
+  WebIM: any
+  /** Default: the global wx. */
+  wx?: { uploadFile(options: any): any; getFileSystemManager?(): any }
+  /** Each new percent of the upload of a picked file, 0..100. */
+  onProgress?: (percent: number) => void
 }
 
 export interface NormalizeResult {
@@ -273,10 +305,10 @@ export interface Chat {
   /** Stores the message as 'sending', sends it and resolves once it settled: 'sent' (re-keyed to the server
    * id) or 'failed' (with `error`). A send whose socket dropped is sent again, as the same message, once the
    * SDK is connected again. Rejects only for bad input. */
-  send(conn: any, input: BuildInput, sdk: { WebIM: any }): Promise<Record>
+  send(conn: any, input: BuildInput, sdk: SendOptions): Promise<Record>
   /** Sends a 'failed' record of mine again as the same record (back to 'sending', re-keyed to the server id
    * when acknowledged); rejects for an unknown id, someone else's record, or one that is not 'failed'. */
-  resend(conn: any, recordId: string, sdk?: { WebIM?: any }): Promise<Record>
+  resend(conn: any, recordId: string, sdk?: Partial<SendOptions>): Promise<Record>
   /** Replaces the text of one of my own sent text messages (SDK 4.x modifyMessage), then in storage:
    * record.text, record.edited. Resolves to the updated record; rejects for an unknown id, someone else's
    * message, one that is not a text, recalled or not sent, a text over 64 KiB, or the server's refusal. */

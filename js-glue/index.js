@@ -267,8 +267,9 @@ class Chat {
    * Builds, stores as 'sending', sends through the SDK connection, and settles the record: 'sent' under
    * the server id once the server acknowledges it, 'failed' (with `error`) when the SDK reports a refusal
    * or no acknowledgement came within `sendTimeoutMs`. A send whose socket dropped is sent again, as the
-   * same message, once the SDK is connected again. Resolves to the settled record; rejects only when the
-   * input is wrong (before anything reaches the SDK).
+   * same message, once the SDK is connected again. With `file: { path, … }` (img, audio, video, file) the
+   * picked file is uploaded with wx.uploadFile first, its progress published (media.js). Resolves to the
+   * settled record; rejects only when the input is wrong (before anything is stored or reaches the SDK).
    */
   async send(conn, input, sdk = {}) {
     return this._outbox.send(conn, input, sdk || {})

@@ -3,7 +3,9 @@
 // a socket that drops (the same message goes out again once the SDK is connected again), and the timeout
 // after which a send that heard nothing is 'failed'. The records themselves are the core's: a send stores
 // its record 'sending' (named among the sends in flight, store/pending.rs), then acks or fails it.
+// A file the phone picked goes up first (media.js), and the message is sent once it is on the server.
 'use strict'
+const { fileSend, fileResend } = require('./media.js')
 
 /** How long a send waits for the server's acknowledgement before its record is `failed` (createChat's sendTimeoutMs). */
 const DEFAULT_SEND_TIMEOUT_MS = 15000
@@ -56,9 +58,11 @@ class Outbox {
   }
 
   /** chat.send (index.js): build, store 'sending', send, and resolve once settled. */
-  async send(conn, input, { WebIM } = {}) {
+  async send(conn, input, sdk = {}) {
     checkConnection(conn, 'send')
-    const options = this._chat.build(input)
+    const { WebIM } = sdk
+    const picked = fileSend(this._chat, conn, input, sdk)
+    const options = this._chat.build(picked ? picked.input : input)
     const { message, legacy } = createSdkMessage(WebIM, options)
     if (!message.from) message.from = this._chat.user
     if (!message.time) message.time = Date.now()
@@ -70,6 +74,7 @@ class Outbox {
     if (this._outgoing.has(localId)) throw new Error(`mpchat: message ${JSON.stringify(localId)} is being sent already`)
     this._chat._publish(pending.record)
     this._chat._drainEvictions()
+    if (picked) return this._uploadThenDispatch(conn, WebIM, localId, pending.record, picked.upload)
     return this._dispatch(conn, message, legacy, localId, pending.record)
   }
 
@@ -77,8 +82,9 @@ class Outbox {
    * chat.resend: a 'failed' record of mine goes out again as the same message (the server knows a repeat by
    * its id) — the SDK message kept from its failed send in this session, else one rebuilt from the record.
    */
-  async resend(conn, recordId, { WebIM } = {}) {
+  async resend(conn, recordId, sdk = {}) {
     checkConnection(conn, 'resend')
+    const { WebIM } = sdk
     if (typeof recordId !== 'string' || recordId === '') {
       throw new TypeError('mpchat: resend needs the id of a failed record (a string)')
     }
@@ -86,9 +92,11 @@ class Outbox {
     this._chat._args(recordId)
     const found = this._chat._json(this._chat._core.resend(false))
     let kept = this._kept.get(recordId)
+    let upload = null
     if (!kept) {
-      const stored = this._chat._host.copy(found.record.doc)
-      kept = createSdkMessage(WebIM, this._chat.build(inputOf(stored)), recordId)
+      const input = inputOf(this._chat._host.copy(found.record.doc))
+      upload = fileResend(this._chat, conn, input, sdk)
+      kept = createSdkMessage(WebIM, this._chat.build(input), recordId)
       if (!kept.message.from) kept.message.from = this._chat.user
     }
     this._chat._args(recordId)
@@ -97,7 +105,27 @@ class Outbox {
     const record = started.record ? this._chat._present(started.record) : this._chat._present(found.record)
     this._chat._publish(record)
     this._chat._drainEvictions()
+    if (upload) return this._uploadThenDispatch(conn, WebIM, recordId, record, upload)
     return this._dispatch(conn, kept.message, kept.legacy, recordId, record)
+  }
+
+  /**
+   * A send whose file goes up first (media.js): once it is on the server the message is built again with
+   * its URL (and the share secret receivers download with) and sent; a failed upload fails the record.
+   */
+  async _uploadThenDispatch(conn, WebIM, localId, record, upload) {
+    let message
+    let legacy
+    try {
+      const ready = await upload(record)
+      ;({ message, legacy } = createSdkMessage(WebIM, this._chat.build(ready.input), localId))
+      if (!message.from) message.from = this._chat.user
+      if (ready.secret) (message.body || message).secret = ready.secret
+      record = ready.record
+    } catch (err) {
+      return this._failed(localId, record, err && err.code === 'upload' ? err : sdkError(err))
+    }
+    return this._dispatch(conn, message, legacy, localId, record)
   }
 
   /** Sends a stored 'sending' record's message and resolves once it settles (see send). */
@@ -193,22 +221,27 @@ class Outbox {
   _fail(out, error) {
     out.settled = true
     this._forget(out)
+    this._kept.delete(out.id)
+    this._kept.set(out.id, { message: out.message, legacy: out.legacy })
+    if (this._kept.size > KEPT_MESSAGES) this._kept.delete(this._kept.keys().next().value)
+    out.resolve(this._failed(out.id, out.record, error))
+  }
+
+  /** Record `id` becomes 'failed' with `error`, and is published; returns it. */
+  _failed(id, fallback, error) {
     let settled
     try {
-      this._chat._args(out.id)
+      this._chat._args(id)
       settled = this._chat._json(this._chat._core.fail())
     } catch (err) {
       this._chat._emit('error', err)
       settled = {}
     }
-    const record = settled.record ? this._chat._present(settled.record) : { ...out.record, status: 'failed' }
+    const record = settled.record ? this._chat._present(settled.record) : { ...fallback, status: 'failed' }
     record.error = error
-    this._kept.delete(out.id)
-    this._kept.set(out.id, { message: out.message, legacy: out.legacy })
-    if (this._kept.size > KEPT_MESSAGES) this._kept.delete(this._kept.keys().next().value)
     this._chat._publish(record)
     this._chat._drainEvictions()
-    out.resolve(record)
+    return record
   }
 
   _settle(out, record) {
@@ -311,6 +344,10 @@ function createSdkMessage(WebIM, options, id) {
     // from `body`: give it the body its own upload would have made, so receivers get them too.
     if (!message.body && typeof options.url === 'string' && FILE_FIELDS.some((k) => options[k] !== undefined && message[k] === undefined)) {
       message.body = uploadedBody(options)
+    }
+    // Without a body, 4.0.x sends an image's size only from `size`, which its create does not make.
+    if (options.type === 'img' && !message.body && message.size === undefined && (options.width !== undefined || options.height !== undefined)) {
+      message.size = { width: options.width || 0, height: options.height || 0 }
     }
     return { message, legacy: false }
   }

@@ -342,6 +342,7 @@ function temporaryFiles() {
   const folder = () => dir || (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpchat-wx-')));
   return {
     read: (file) => new Uint8Array(fs.readFileSync(file)),
+    exists: (file) => fs.existsSync(file),
     write(bytes, name, filePath) {
       const target = filePath || path.join(folder(), `${++serial}-${String(name).replace(/[^\w.-]/g, '_').slice(-60)}`);
       fs.writeFileSync(target, bytes);
@@ -401,4 +402,4 @@ async function connectWebClient(server, options = {}) {
   return login(loadWebSdk(sdk), server, sdk, { ...options, url: sdk.web.sockjs ? server.sockJsUrl : server.url });
 }
 
-module.exports = { connectClient, connectWebClient, loadSdk };
+module.exports = { connectClient, connectWebClient, loadSdk, temporaryFiles };

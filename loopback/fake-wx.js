@@ -5,7 +5,8 @@
 // server's in-memory socket) and `http` (normally the loopback server's in-memory HTTP, which answers loopback
 // addresses only). Without `http`, wx.request, wx.uploadFile and wx.downloadFile fail at once.
 // `files` gives wx.uploadFile something to read and wx.downloadFile somewhere to write: {read(path) -> bytes,
-// write(bytes, nameHint) -> a temporary path, userDataPath?}. This module uses no Node built-ins (it also runs
+// write(bytes, nameHint) -> a temporary path, userDataPath?, exists?(path)}; with `exists`, the wx also has
+// getFileSystemManager().accessSync(path), which throws for a path that is not there. This module uses no Node built-ins (it also runs
 // inside JavaScriptCore for the benchmarks).
 //
 // http(request) -> Promise<{statusCode, headers, body: Uint8Array}>, request = {method, url, headers, body}.
@@ -67,6 +68,13 @@ function createFakeWx({ connectSocket, http, files, platform = 'devtools' } = {}
       return connectSocket(opts);
     },
   };
+  if (files && typeof files.exists === 'function') {
+    wx.getFileSystemManager = () => ({
+      accessSync(filePath) {
+        if (!files.exists(String(filePath))) throw new Error(`accessSync:fail no such file or directory, access "${filePath}"`);
+      },
+    });
+  }
 
   // A task whose callbacks run once the transfer settles; abort() before that makes it fail instead.
   function transfer(kind, opts, run) {

@@ -72,7 +72,13 @@ pub struct Listing {
 
 impl Listing {
     /// Sanitises raw server fields; a field that is absent or has nothing usable is left out.
-    pub fn sanitized(name: Option<&str>, avatar: Option<&str>, description: Option<&str>, fetched_at: i64, policy: &ProfilePolicy) -> Self {
+    pub fn sanitized(
+        name: Option<&str>,
+        avatar: Option<&str>,
+        description: Option<&str>,
+        fetched_at: i64,
+        policy: &ProfilePolicy,
+    ) -> Self {
         Listing {
             name: name.and_then(|n| sanitize_nickname(n, policy)),
             avatar: avatar.and_then(|a| sanitize_avatar(a, policy)),
@@ -91,7 +97,11 @@ impl Listing {
         write_str(out, id);
         out.push_str(",\"at\":");
         write_i64(out, self.fetched_at);
-        for (key, value) in [(shelf.name_key(), &self.name), ("avatar", &self.avatar), ("description", &self.description)] {
+        for (key, value) in [
+            (shelf.name_key(), &self.name),
+            ("avatar", &self.avatar),
+            ("description", &self.description),
+        ] {
             if let Some(value) = value {
                 out.push_str(",\"");
                 out.push_str(key);
@@ -148,15 +158,30 @@ impl Directory {
     pub fn from_val(value: Val<'_>, policy: &ProfilePolicy) -> Self {
         let mut directory = Directory::default();
         for shelf in [Shelf::Users, Shelf::Groups] {
-            let Some(list) = value.get(shelf.list_key()) else { continue };
+            let Some(list) = value.get(shelf.list_key()) else {
+                continue;
+            };
             for entry in list.items() {
                 let text = |key: &str| entry.get(key).and_then(Val::as_str);
-                let (Some(id), Some(at)) = (text("id"), entry.get("at").and_then(Val::as_f64)) else { continue };
+                let (Some(id), Some(at)) = (text("id"), entry.get("at").and_then(Val::as_f64))
+                else {
+                    continue;
+                };
                 if !usable_id(&id) || !at.is_finite() {
                     continue;
                 }
-                let description = if shelf == Shelf::Groups { text("description") } else { None };
-                let listing = Listing::sanitized(text(shelf.name_key()).as_deref(), text("avatar").as_deref(), description.as_deref(), at as i64, policy);
+                let description = if shelf == Shelf::Groups {
+                    text("description")
+                } else {
+                    None
+                };
+                let listing = Listing::sanitized(
+                    text(shelf.name_key()).as_deref(),
+                    text("avatar").as_deref(),
+                    description.as_deref(),
+                    at as i64,
+                    policy,
+                );
                 directory.shelf_mut(shelf).insert(id, listing);
             }
         }
@@ -172,14 +197,27 @@ impl Directory {
         let mut put = Put::default();
         for row in rows.items() {
             let field = |i: usize| row.items().nth(i).and_then(Val::as_str);
-            let Some(id) = field(0).filter(|id| usable_id(id)) else { continue };
-            let description = if shelf == Shelf::Groups { field(3) } else { None };
-            let listing = Listing::sanitized(field(1).as_deref(), field(2).as_deref(), description.as_deref(), now, policy);
+            let Some(id) = field(0).filter(|id| usable_id(id)) else {
+                continue;
+            };
+            let description = if shelf == Shelf::Groups {
+                field(3)
+            } else {
+                None
+            };
+            let listing = Listing::sanitized(
+                field(1).as_deref(),
+                field(2).as_deref(),
+                description.as_deref(),
+                now,
+                policy,
+            );
             self.shelf_mut(shelf).insert(id.clone(), listing);
             put.saved.push(id);
         }
         put.forgotten = self.make_room();
-        put.saved.retain(|id| self.shelf(shelf).contains_key(id.as_str()));
+        put.saved
+            .retain(|id| self.shelf(shelf).contains_key(id.as_str()));
         put
     }
 
@@ -188,7 +226,9 @@ impl Directory {
         let mut out = String::from("[");
         let mut first = true;
         for id in ids {
-            let Some(listing) = self.get(shelf, id) else { continue };
+            let Some(listing) = self.get(shelf, id) else {
+                continue;
+            };
             if !first {
                 out.push(',');
             }
@@ -218,7 +258,11 @@ impl Directory {
             };
             let oldest = shelves
                 .iter()
-                .flat_map(|&s| self.shelf(s).iter().map(move |(id, listing)| (s, id, listing.fetched_at)))
+                .flat_map(|&s| {
+                    self.shelf(s)
+                        .iter()
+                        .map(move |(id, listing)| (s, id, listing.fetched_at))
+                })
                 .min_by_key(|(_, _, at)| *at)
                 .map(|(s, id, _)| (s, id.clone()));
             let Some((shelf, id)) = oldest else { break };
@@ -260,7 +304,12 @@ mod tests {
     use serde_json::{json, Value};
 
     fn put(directory: &mut Directory, shelf: Shelf, rows: Value, now: i64) -> Put {
-        directory.put(shelf, Tape::full(&rows).root(), now, &ProfilePolicy::default())
+        directory.put(
+            shelf,
+            Tape::full(&rows).root(),
+            now,
+            &ProfilePolicy::default(),
+        )
     }
 
     fn reread(directory: &Directory, policy: &ProfilePolicy) -> Directory {
@@ -272,7 +321,11 @@ mod tests {
     fn server_names_and_avatars_are_sanitised_like_ext_profiles() {
         let mut directory = Directory::default();
         let rows = json!([
-            ["bob", "\u{202E}Bob\u{200B}  the\nbuilder", "https://a.example/b.png?access_token=x"],
+            [
+                "bob",
+                "\u{202E}Bob\u{200B}  the\nbuilder",
+                "https://a.example/b.png?access_token=x"
+            ],
             ["carol", "   ", "javascript:alert(1)"],
             ["dave", null, null],
             ["", "nobody", null],
@@ -285,7 +338,11 @@ mod tests {
         assert_eq!(bob.avatar.as_deref(), Some("https://a.example/b.png"));
         assert_eq!(bob.fetched_at, 1000);
         let carol = directory.get(Shelf::Users, "carol").unwrap();
-        assert_eq!((carol.name.as_ref(), carol.avatar.as_ref()), (None, None), "kept as asked, with nothing to show");
+        assert_eq!(
+            (carol.name.as_ref(), carol.avatar.as_ref()),
+            (None, None),
+            "kept as asked, with nothing to show"
+        );
         assert_eq!(directory.len(Shelf::Users), 3);
     }
 
@@ -293,10 +350,33 @@ mod tests {
     fn groups_keep_a_one_line_description() {
         let mut directory = Directory::default();
         let long = "很".repeat(MAX_DESCRIPTION_CHARS + 10);
-        put(&mut directory, Shelf::Groups, json!([["g1", "周末爬山", "https://a.example/g.png", "每周六\n早上八点"], ["g2", "G2", null, long]]), 5);
+        put(
+            &mut directory,
+            Shelf::Groups,
+            json!([
+                [
+                    "g1",
+                    "周末爬山",
+                    "https://a.example/g.png",
+                    "每周六\n早上八点"
+                ],
+                ["g2", "G2", null, long]
+            ]),
+            5,
+        );
         let g1 = directory.get(Shelf::Groups, "g1").unwrap();
         assert_eq!(g1.description.as_deref(), Some("每周六 早上八点"));
-        assert_eq!(directory.get(Shelf::Groups, "g2").unwrap().description.as_ref().unwrap().chars().count(), MAX_DESCRIPTION_CHARS);
+        assert_eq!(
+            directory
+                .get(Shelf::Groups, "g2")
+                .unwrap()
+                .description
+                .as_ref()
+                .unwrap()
+                .chars()
+                .count(),
+            MAX_DESCRIPTION_CHARS
+        );
         assert_eq!(
             directory.entries_json(Shelf::Groups, &["g1".into(), "missing".into()]),
             r#"[{"id":"g1","at":5,"name":"周末爬山","avatar":"https://a.example/g.png","description":"每周六 早上八点"}]"#
@@ -306,14 +386,41 @@ mod tests {
     #[test]
     fn survives_its_json_and_the_policy_applies_again_on_reading() {
         let mut directory = Directory::default();
-        let wide = ProfilePolicy { avatar_schemes: vec!["https".into(), "cloud".into()], ..ProfilePolicy::default() };
-        directory.put(Shelf::Users, Tape::full(&json!([["bob", "Bob", "cloud://env/b.png"], ["amy", "Amy", "https://a.example/a.png"]])).root(), 7, &wide);
-        put(&mut directory, Shelf::Groups, json!([["g1", "Hikers", null, null]]), 8);
+        let wide = ProfilePolicy {
+            avatar_schemes: vec!["https".into(), "cloud".into()],
+            ..ProfilePolicy::default()
+        };
+        directory.put(
+            Shelf::Users,
+            Tape::full(&json!([
+                ["bob", "Bob", "cloud://env/b.png"],
+                ["amy", "Amy", "https://a.example/a.png"]
+            ]))
+            .root(),
+            7,
+            &wide,
+        );
+        put(
+            &mut directory,
+            Shelf::Groups,
+            json!([["g1", "Hikers", null, null]]),
+            8,
+        );
         assert_eq!(reread(&directory, &wide), directory);
         let strict = reread(&directory, &ProfilePolicy::default());
-        assert_eq!(strict.get(Shelf::Users, "bob").unwrap().avatar, None, "a scheme the policy no longer allows is dropped");
-        assert_eq!(strict.get(Shelf::Users, "amy").unwrap().avatar.as_deref(), Some("https://a.example/a.png"));
-        assert_eq!(strict.get(Shelf::Groups, "g1").unwrap().name.as_deref(), Some("Hikers"));
+        assert_eq!(
+            strict.get(Shelf::Users, "bob").unwrap().avatar,
+            None,
+            "a scheme the policy no longer allows is dropped"
+        );
+        assert_eq!(
+            strict.get(Shelf::Users, "amy").unwrap().avatar.as_deref(),
+            Some("https://a.example/a.png")
+        );
+        assert_eq!(
+            strict.get(Shelf::Groups, "g1").unwrap().name.as_deref(),
+            Some("Hikers")
+        );
     }
 
     #[test]
@@ -321,20 +428,38 @@ mod tests {
         let planted = json!({"users": [{"id": "bob", "at": 3, "nickname": "\u{202E}Bob"}, {"id": "x"}, {"at": 1}, 5,
             {"id": "amy", "at": 2, "avatar": "http://insecure.example/a.png"}], "groups": "nonsense"});
         let directory = Directory::from_val(Tape::full(&planted).root(), &ProfilePolicy::default());
-        assert_eq!(directory.to_json(), r#"{"users":[{"id":"amy","at":2},{"id":"bob","at":3,"nickname":"Bob"}],"groups":[]}"#);
+        assert_eq!(
+            directory.to_json(),
+            r#"{"users":[{"id":"amy","at":2},{"id":"bob","at":3,"nickname":"Bob"}],"groups":[]}"#
+        );
     }
 
     #[test]
     fn the_least_recently_fetched_are_forgotten_past_the_count() {
         let mut directory = Directory::default();
-        let rows: Vec<Value> = (0..MAX_USERS).map(|i| json!([format!("u{i}"), "x", null])).collect();
+        let rows: Vec<Value> = (0..MAX_USERS)
+            .map(|i| json!([format!("u{i}"), "x", null]))
+            .collect();
         put(&mut directory, Shelf::Users, json!(rows), 10);
-        put(&mut directory, Shelf::Users, json!([["u0", "refetched", null]]), 20);
-        let result = put(&mut directory, Shelf::Users, json!([["new", "N", null]]), 30);
+        put(
+            &mut directory,
+            Shelf::Users,
+            json!([["u0", "refetched", null]]),
+            20,
+        );
+        let result = put(
+            &mut directory,
+            Shelf::Users,
+            json!([["new", "N", null]]),
+            30,
+        );
         assert_eq!(directory.len(Shelf::Users), MAX_USERS);
         assert_eq!(result.saved, ["new"]);
         assert_eq!(result.forgotten.len(), 1);
-        assert_ne!(result.forgotten[0].1, "u0", "refetched just now, so not the oldest");
+        assert_ne!(
+            result.forgotten[0].1, "u0",
+            "refetched just now, so not the oldest"
+        );
         assert!(directory.get(Shelf::Users, "u0").is_some());
     }
 
@@ -343,12 +468,23 @@ mod tests {
         let mut directory = Directory::default();
         let avatar = format!("https://a.example/{}", "p".repeat(900));
         for i in 0..300 {
-            put(&mut directory, Shelf::Users, json!([[format!("user-{i}"), "某".repeat(30), avatar]]), i);
+            put(
+                &mut directory,
+                Shelf::Users,
+                json!([[format!("user-{i}"), "某".repeat(30), avatar]]),
+                i,
+            );
         }
         let json = directory.to_json();
         assert!(json.len() <= MAX_DIRECTORY_BYTES, "{} bytes", json.len());
         assert!(directory.len(Shelf::Users) > 100);
-        assert!(directory.get(Shelf::Users, "user-299").is_some(), "the newest are kept");
-        assert!(directory.get(Shelf::Users, "user-0").is_none(), "the oldest went");
+        assert!(
+            directory.get(Shelf::Users, "user-299").is_some(),
+            "the newest are kept"
+        );
+        assert!(
+            directory.get(Shelf::Users, "user-0").is_none(),
+            "the oldest went"
+        );
     }
 }

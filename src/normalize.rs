@@ -1113,15 +1113,15 @@ mod tests {
             (
                 "img with secrets",
                 base(
-                    json!({"type": "img", "url": "https://a1.easemob.com/o/a/chatfiles/u1?access_token=T0K&x=1",
-                            "thumb": "https://a1.easemob.com/o/a/chatfiles/u1?token=T0K", "secret": "S3C",
+                    json!({"type": "img", "url": "https://a1.easemob.com/o/a/chatfiles/u1?access_token=T0K&x=1&Token=T0K",
+                            "thumb": "https://a1.easemob.com/o/a/chatfiles/u1?em-redirect=true&share-secret=S3C&thumbnail=true", "secret": "S3C",
                             "thumb_secret": "S3C", "accessToken": "T0K", "width": 640, "height": 480,
                             "file_length": 12345, "filetype": "png", "file": {"url": "ignored"}}),
                 ),
                 MsgType::Img,
                 None,
                 Some(json!({"url": "https://a1.easemob.com/o/a/chatfiles/u1?x=1",
-                            "thumb": "https://a1.easemob.com/o/a/chatfiles/u1", "width": 640, "height": 480,
+                            "thumb": "https://a1.easemob.com/o/a/chatfiles/u1?em-redirect=true&thumbnail=true", "width": 640, "height": 480,
                             "file_length": 12345})),
             ),
             (

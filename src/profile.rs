@@ -289,10 +289,11 @@ pub fn sanitize_line(raw: &str, max_chars: usize) -> Option<String> {
     (!out.is_empty()).then(|| out.to_string())
 }
 
-/// Query parameters that carry credentials; they are removed from every URL a record keeps.
-const SECRET_PARAMS: [&str; 3] = ["access_token", "token", "secret"];
+/// Query parameters that carry credentials; they are removed from every URL a record keeps. SDK 4.x puts
+/// a chat file's `share-secret` in the URLs it hands a receiver; the user's token downloads it as well.
+const SECRET_PARAMS: [&str; 4] = ["access_token", "token", "secret", "share-secret"];
 
-/// Removes `access_token`, `token` and `secret` query parameters (any case) from a URL.
+/// Removes `access_token`, `token`, `secret` and `share-secret` query parameters (any case) from a URL.
 pub fn strip_secret_params(url: &str) -> String {
     without_query_params(url, |name| {
         SECRET_PARAMS

@@ -1,12 +1,15 @@
 //! Sends in flight across a crash: a record of mine left `sending` by a killed app is `failed` after the
-//! next open, an acknowledged one never is, whatever write the app died at; and a failed record can be
-//! sent again as the same record.
+//! next open, an acknowledged one never is, whatever write the app died at; a failed record can be
+//! sent again as the same record; and a file of mine being sent takes its server URL once uploaded.
 //! Native only: wasm-pack test runs tests/wasm.rs.
 #![cfg(not(target_arch = "wasm32"))]
 mod store_common;
 
-use mpchat::store::{InsertOutcome, KeyValue, MemoryStorage, ResendRefusal, UpdateOutcome};
-use mpchat::{Error, Record, Status};
+use mpchat::json::Json;
+use mpchat::store::{
+    Ignored, InsertOutcome, KeyValue, MemoryStorage, ResendRefusal, UpdateOutcome,
+};
+use mpchat::{Error, MsgType, Record, Status};
 use store_common::*;
 
 const SENDS_KEY: &str = "mpchat/2/me/x/sends";
@@ -434,5 +437,155 @@ fn killed_at_any_write_of_sends_and_acks_no_acked_record_is_failed_and_none_stay
     assert!(
         failed_some >= 3 && kept_acked >= 10,
         "{failed_some} {kept_acked}"
+    );
+}
+
+/// A file-like record of mine being sent, its body naming the phone's own path.
+fn sending_file(id: &str, time: i64, msg_type: MsgType, path: &str) -> Record {
+    let mut r = sending("single:bob", id, time, "");
+    r.msg_type = msg_type;
+    r.text = None;
+    let mut body = Json::object();
+    body.insert("url", Json::String(path.into()));
+    body.insert("filename", Json::String("f".into()));
+    r.body = Some(body);
+    r
+}
+
+fn body_of<K: KeyValue>(store: &mut TestStore<K>, id: &str) -> (Option<String>, Option<String>) {
+    let record = all_history(store, "single:bob")
+        .into_iter()
+        .find(|r| r.id == id)
+        .expect("record kept");
+    let body = record.body.expect("a body");
+    (
+        body.get("url").and_then(Json::as_str).map(str::to_string),
+        body.get("thumb").and_then(Json::as_str).map(str::to_string),
+    )
+}
+
+#[test]
+fn an_upload_replaces_the_phones_path_while_sending_and_nothing_else() {
+    let mut mem = memory();
+    {
+        let mut store = open(&mut mem);
+        store
+            .insert_sending(sending_file(
+                "local1",
+                10,
+                MsgType::Img,
+                "wxfile://tmp_1.png",
+            ))
+            .unwrap();
+        store
+            .insert_sending(sending_file(
+                "local2",
+                11,
+                MsgType::Video,
+                "http://tmp/2.mp4",
+            ))
+            .unwrap();
+        store
+            .insert_sending(sending_file(
+                "local3",
+                12,
+                MsgType::File,
+                "wxfile://tmp_3.pdf",
+            ))
+            .unwrap();
+        store
+            .insert_sending(sending("single:bob", "local4", 13, "a text"))
+            .unwrap();
+        store
+            .insert(rec("single:bob", "in1", 14, "bob", "theirs"))
+            .unwrap();
+        let up = |store: &mut TestStore<_>, id: &str, url: &str, thumb: Option<&str>| {
+            store.uploaded(id, url, thumb).unwrap()
+        };
+
+        // Secret query parameters never reach a record; a poster is kept for a video only.
+        assert_eq!(
+            up(
+                &mut store,
+                "local1",
+                "https://a1.easemob.com/o/a/chatfiles/u1?secret=S",
+                Some("https://x/t")
+            ),
+            Ok(UpdateOutcome::Updated)
+        );
+        assert_eq!(
+            up(
+                &mut store,
+                "local2",
+                "https://a1.easemob.com/o/a/chatfiles/u2",
+                Some("https://a1.easemob.com/o/a/chatfiles/u3")
+            ),
+            Ok(UpdateOutcome::Updated)
+        );
+        assert_eq!(
+            body_of(&mut store, "local1"),
+            (Some("https://a1.easemob.com/o/a/chatfiles/u1".into()), None)
+        );
+        assert_eq!(
+            body_of(&mut store, "local2"),
+            (
+                Some("https://a1.easemob.com/o/a/chatfiles/u2".into()),
+                Some("https://a1.easemob.com/o/a/chatfiles/u3".into())
+            )
+        );
+
+        // Refused: not a file, not mine, not sending, unknown, no URL. Nothing changes.
+        assert_eq!(
+            up(&mut store, "local4", "https://x/u", None),
+            Err(Ignored::NotFile("txt".into()))
+        );
+        assert_eq!(
+            up(&mut store, "in1", "https://x/u", None),
+            Err(Ignored::NotMine)
+        );
+        assert_eq!(
+            up(&mut store, "nope", "https://x/u", None),
+            Err(Ignored::NotFound)
+        );
+        assert_eq!(up(&mut store, "local3", "", None), Err(Ignored::NoUrl));
+        assert_eq!(store.send_failed("local3").unwrap(), UpdateOutcome::Updated);
+        assert_eq!(
+            up(&mut store, "local3", "https://x/u", None),
+            Err(Ignored::NotSending)
+        );
+        assert_eq!(
+            body_of(&mut store, "local3"),
+            (Some("wxfile://tmp_3.pdf".into()), None)
+        );
+        for why in [
+            Ignored::NotFile("txt".into()),
+            Ignored::NotSending,
+            Ignored::NoUrl,
+        ] {
+            assert!(!why.reason().is_empty());
+        }
+
+        // The acknowledgement keeps the server URL under the server id.
+        assert_eq!(
+            store.send_acked("local1", "srv1", Some(20)).unwrap(),
+            UpdateOutcome::Updated
+        );
+        let accounted = store.report().bytes_used;
+        drop(store);
+        assert_eq!(
+            accounted,
+            mem.bytes_under("mpchat/2/me/"),
+            "byte accounting after uploads"
+        );
+    }
+    // Reopened: the upload read back; the failed one still names the phone's path (resend uploads it).
+    let (mut store, _) = reopen(&mut mem);
+    assert_eq!(
+        body_of(&mut store, "srv1"),
+        (Some("https://a1.easemob.com/o/a/chatfiles/u1".into()), None)
+    );
+    assert_eq!(
+        body_of(&mut store, "local3"),
+        (Some("wxfile://tmp_3.pdf".into()), None)
     );
 }

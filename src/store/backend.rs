@@ -84,6 +84,15 @@ pub struct Patch<'a> {
     pub edit: Option<Edited<'a>>,
     /// The record's reactions become these (`reactions` goes when there are none).
     pub reactions: Option<&'a [Reaction]>,
+    /// My file went up to the server: `body.url` (and a video's `body.thumb`) become its URLs.
+    pub uploaded: Option<Uploaded<'a>>,
+}
+
+/// Where an uploaded file (and a video's poster) now is on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Uploaded<'a> {
+    pub url: &'a str,
+    pub thumb: Option<&'a str>,
 }
 
 /// An edit as the store writes it: the new text, and `edited: {count, time, by}`.
@@ -338,6 +347,17 @@ mod native {
                         .map(|r| serde_json::json!({ "reaction": r.reaction, "count": r.count, "mine": r.mine }))
                         .collect();
                     record.insert("reactions".into(), Value::Array(list));
+                }
+            }
+            if let Some(uploaded) = patch.uploaded {
+                let body = record
+                    .entry("body")
+                    .or_insert_with(|| Value::Object(Default::default()));
+                if let Value::Object(body) = body {
+                    body.insert("url".into(), uploaded.url.into());
+                    if let Some(thumb) = uploaded.thumb {
+                        body.insert("thumb".into(), thumb.into());
+                    }
                 }
             }
             let after = self.text(doc)?.len() as u64;

@@ -60,7 +60,7 @@ use layout::{Keys, Mark};
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use backend::TextBackend;
-pub use backend::{Backend, Doc, Edited, Patch, Reaction, Shape};
+pub use backend::{Backend, Doc, Edited, Patch, Reaction, Shape, Uploaded};
 pub use kv::{is_full_error, KeyValue};
 pub use legacy::legacy_record;
 pub use memory::{Fault, Full, MemoryStorage, WX_KEY_LIMIT, WX_TOTAL_LIMIT};

@@ -1,17 +1,20 @@
-//! Edits and reactions on stored records.
+//! Edits, reactions and uploads on stored records.
 //!
 //! An edit replaces a text record's `text` and sets `edited: {count, time, by}`; reactions are kept on
-//! the record as `reactions: [{reaction, count, mine}]`. The store reads what the record holds now (its
+//! the record as `reactions: [{reaction, count, mine}]`; a file of mine that went up to the server
+//! while its record was `sending` replaces the phone's path in `body.url` (and a video's poster in
+//! `body.thumb`) with the server's URLs. The store reads what the record holds now (its
 //! type, whether it is mine or recalled, how often it was edited, its reactions), decides, and patches
 //! the record where it is, sealed or loose, as a recall does: the budget counts the record's size
 //! before and after.
 
-use super::backend::{Backend, Edited, Patch, Reaction, Shape};
+use super::backend::{Backend, Edited, Patch, Reaction, Shape, Uploaded};
 use super::read::Location;
 use super::{Store, UpdateOutcome};
 use crate::error::Result;
 use crate::message::{Direction, Status};
 use crate::normalize::MAX_TEXT_BYTES;
+use crate::profile::strip_secret_params;
 use crate::tape::Val;
 
 /// Reactions kept on one record (Easemob's own limit per message).
@@ -42,6 +45,12 @@ pub enum Ignored {
     BadReaction,
     /// The record already has [`MAX_REACTIONS`] different reactions.
     TooManyReactions,
+    /// Only image, voice, video and file records carry an uploaded file; this is the record's type.
+    NotFile(String),
+    /// An upload changes a record of mine only while it is `sending`.
+    NotSending,
+    /// An uploaded file's URL is empty.
+    NoUrl,
 }
 
 impl Ignored {
@@ -64,6 +73,9 @@ impl Ignored {
                 "a reaction is a non-empty string of up to {MAX_REACTION_BYTES} bytes without control characters"
             ),
             Ignored::TooManyReactions => format!("the message has {MAX_REACTIONS} different reactions already"),
+            Ignored::NotFile(t) => format!("only image, voice, video and file messages carry an uploaded file; this one is {t:?}"),
+            Ignored::NotSending => "the message is not being sent (only a sending message of mine takes its upload)".into(),
+            Ignored::NoUrl => "the uploaded file's URL is empty".into(),
         }
     }
 }
@@ -93,6 +105,7 @@ struct Current {
     recalled: bool,
     /// On the server: not `sending` or `failed`.
     sent: bool,
+    sending: bool,
     edits: u64,
     reactions: Vec<Reaction>,
 }
@@ -168,6 +181,7 @@ impl<B: Backend> Store<B> {
             msg_type: record.get("type").and_then(Val::as_str).unwrap_or_default(),
             mine: meta.direction == Direction::Out,
             sent: !matches!(meta.status, Status::Sending | Status::Failed),
+            sending: meta.status == Status::Sending,
             recalled: meta.recalled
                 || record
                     .get("recalled")
@@ -371,6 +385,56 @@ impl<B: Backend> Store<B> {
             &target,
             &Patch {
                 reactions: Some(&list),
+                ..Patch::default()
+            },
+        )?))
+    }
+
+    /// My file of record `id` is on the server now: its `body.url` becomes `url` and, for a video whose
+    /// poster went up too, `body.thumb` becomes `thumb` (secret query parameters removed, as from every
+    /// URL a record keeps). Only a file-like record of mine that is `sending`.
+    pub fn uploaded(
+        &mut self,
+        id: &str,
+        url: &str,
+        thumb: Option<&str>,
+    ) -> Result<std::result::Result<UpdateOutcome, Ignored>> {
+        self.begin();
+        let Some((target, current)) = self.current(id)? else {
+            return Ok(self.refuse(Ignored::NotFound));
+        };
+        let refusal = if !current.mine {
+            Some(Ignored::NotMine)
+        } else if current.recalled {
+            Some(Ignored::Recalled)
+        } else if !matches!(
+            current.msg_type.as_str(),
+            "img" | "audio" | "video" | "file"
+        ) {
+            Some(Ignored::NotFile(current.msg_type.clone()))
+        } else if !current.sending {
+            Some(Ignored::NotSending)
+        } else if url.is_empty() {
+            Some(Ignored::NoUrl)
+        } else {
+            None
+        };
+        if let Some(why) = refusal {
+            return Ok(self.refuse(why));
+        }
+        let url = strip_secret_params(url);
+        let thumb = thumb
+            .filter(|t| !t.is_empty() && current.msg_type == "video")
+            .map(strip_secret_params);
+        let uploaded = Uploaded {
+            url: &url,
+            thumb: thumb.as_deref(),
+        };
+        Ok(Ok(self.apply(
+            id,
+            &target,
+            &Patch {
+                uploaded: Some(uploaded),
                 ..Patch::default()
             },
         )?))

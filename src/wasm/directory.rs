@@ -51,7 +51,14 @@ impl ChatCore {
                 out.push(',');
             }
             out.push('[');
-            write_str(&mut out, if *shelf == Shelf::Groups { "groups" } else { "users" });
+            write_str(
+                &mut out,
+                if *shelf == Shelf::Groups {
+                    "groups"
+                } else {
+                    "users"
+                },
+            );
             out.push(',');
             write_str(&mut out, id);
             out.push(']');
@@ -66,7 +73,10 @@ impl ChatCore {
         if self.directory.is_none() {
             let read = self.store.extra(DIRECTORY_EXTRA)?;
             let policy = &self.policy;
-            self.directory = Some(read.map(|t| Directory::from_val(t.root(), policy)).unwrap_or_default());
+            self.directory = Some(
+                read.map(|t| Directory::from_val(t.root(), policy))
+                    .unwrap_or_default(),
+            );
         }
         Ok(self.directory.get_or_insert_with(Directory::default))
     }

@@ -225,7 +225,8 @@ impl Backend for JsBackend {
     }
 }
 
-/// `{"id":…,"time":…,"status":…,"recalledBy":…,"edit":{…},"reactions":[…]}` with the fields the patch sets.
+/// `{"id":…,"time":…,"status":…,"recalledBy":…,"edit":{…},"reactions":[…],"uploaded":{"url","thumb"?}}`
+/// with the fields the patch sets.
 fn patch_json(patch: &Patch<'_>) -> String {
     use crate::json::{write_f64, write_str};
     let mut out = String::from("{");
@@ -280,6 +281,16 @@ fn patch_json(patch: &Patch<'_>) -> String {
             out.push('}');
         }
         out.push(']');
+    }
+    if let Some(uploaded) = patch.uploaded {
+        field(&mut out, "uploaded");
+        out.push_str("{\"url\":");
+        write_str(&mut out, uploaded.url);
+        if let Some(thumb) = uploaded.thumb {
+            out.push_str(",\"thumb\":");
+            write_str(&mut out, thumb);
+        }
+        out.push('}');
     }
     out.push('}');
     out

@@ -1,4 +1,4 @@
-//! The exports for edits and reactions (see `store::modify`). Each answers `{"outcome", "reason"?,
+//! The exports for edits, reactions and uploads (see `store::modify`). Each answers `{"outcome", "reason"?,
 //! "record"?}`: `updated` with the record as it now reads, `unchanged`, `ready` (a check that would
 //! change the record), `notFound` or `ignored` with the reason the change was not made.
 
@@ -121,6 +121,18 @@ impl ChatCore {
             (id, changed)
         });
         let result = self.store.reactions_changed(&id, &changed);
+        self.modified(result, &id, true)
+    }
+
+    /// My file went up to the server while its record was `sending` (`chat.send` of a `file`): arguments
+    /// `[id, url, thumb]` (`thumb` '' when no poster went up). The record's `body.url` (and a video's
+    /// `body.thumb`) change; `ignored` when the record is not a sending file-like record of mine.
+    pub fn uploaded(&mut self) -> Result<u32, JsError> {
+        let args = Self::args();
+        let id = args.first().cloned().unwrap_or_default();
+        let url = args.get(1).cloned().unwrap_or_default();
+        let thumb = args.get(2).cloned().unwrap_or_default();
+        let result = self.store.uploaded(&id, &url, Some(thumb.as_str()));
         self.modified(result, &id, true)
     }
 }

@@ -66,7 +66,7 @@ test('npm pack: the tarball holds the mini-program folder, README, LICENSE and p
   // the CommonJS glue, and the compressed wasm (never the uncompressed one).
   const shim = fs.readdirSync(path.join(repoRoot, 'js-glue'))
   assert.deepEqual(distFiles(), [...shim, 'mpchat_glue.js', 'mpchat_bg.wasm.br'].sort())
-  for (const needed of ['index.js', 'index.d.ts', 'mpchat_glue.js', 'mpchat_bg.wasm.br', 'utf8.js', 'search.js', 'send.js']) {
+  for (const needed of ['index.js', 'index.d.ts', 'mpchat_glue.js', 'mpchat_bg.wasm.br', 'utf8.js', 'search.js', 'send.js', 'media.js']) {
     assert.ok(files.includes(`dist/mpchat/${needed}`), needed)
   }
   for (const file of files) {

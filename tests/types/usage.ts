@@ -15,6 +15,11 @@ async function page(conn: unknown, WebIM: unknown): Promise<void> {
   const status: mpchat.Status = sent.status
   const again: mpchat.Record = await chat.resend(conn, sent.id, { WebIM })
   const why: number | string | undefined = again.error?.code
+  const picked: mpchat.Record = await chat.send(conn, {
+    type: 'video', chatType: 'singleChat', to: 'bob',
+    file: { path: 'wxfile://tmp_1.mp4', name: 'clip.mp4', size: 2048, duration: 12, thumb: 'wxfile://tmp_1.jpg' },
+  }, { WebIM, onProgress: (percent: number) => console.log(percent) })
+  const uploading: number | undefined = picked.progress ?? picked.error?.status
   const edited: mpchat.Record = await chat.edit(conn, sent.id, 'hi again', { WebIM })
   const edits: number = edited.edited?.count ?? 0
   const reacted: mpchat.Record = await chat.react(conn, sent.id, '👍', true)
