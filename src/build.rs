@@ -27,6 +27,7 @@
 //! whether the shim merges the caller's `ext` over mpchat's (see [`Built`]). Natively, `build_value`
 //! does the shim's part on `serde_json` values.
 
+
 use crate::error::{number_text, Error, Result};
 use crate::json::Json;
 use crate::kind::Kind;
@@ -125,9 +126,7 @@ fn presence() -> Projection {
 /// an object's entries as depths); the rest of `ext` as depths (the nesting limit); nothing else.
 pub fn projection() -> Projection {
     let mut fields: Vec<(&str, Projection)> = Vec::new();
-    let decided = [
-        "type", "chatType", "to", "group", "roomType", "mentions", "quote",
-    ];
+    let decided = ["type", "chatType", "to", "group", "roomType", "mentions", "quote"];
     for name in decided {
         fields.push((name, Projection::Full));
     }
@@ -140,10 +139,7 @@ pub fn projection() -> Projection {
         }
     }
     fields.extend(PASS_THROUGH.map(|name| (name, presence())));
-    let ext = Projection::object(
-        [(MENTIONS_KEY, presence()), (QUOTE_KEY, presence())],
-        Projection::Depth,
-    );
+    let ext = Projection::object([(MENTIONS_KEY, presence()), (QUOTE_KEY, presence())], Projection::Depth);
     fields.push(("ext", ext));
     Projection::object(fields, Projection::Skip)
 }
@@ -226,18 +222,10 @@ fn read_quote(input: Val<'_>, quoted: Quoted<'_>) -> Result<Option<Quote>> {
         return Ok(None);
     };
     let id = value.as_str().filter(|id| !id.is_empty()).ok_or_else(|| {
-        Error::input(format!(
-            "`quote` must be the id of a stored record to reply to (got {})",
-            value.describe()
-        ))
+        Error::input(format!("`quote` must be the id of a stored record to reply to (got {})", value.describe()))
     })?;
-    if present(input, "ext")
-        .and_then(|ext| present(ext, QUOTE_KEY))
-        .is_some()
-    {
-        return Err(Error::input(
-            "pass a quote either as `quote` or as ext.msgQuote, not both",
-        ));
+    if present(input, "ext").and_then(|ext| present(ext, QUOTE_KEY)).is_some() {
+        return Err(Error::input("pass a quote either as `quote` or as ext.msgQuote, not both"));
     }
     match quoted(&id)? {
         Some(quote) => Ok(Some(quote)),
@@ -563,10 +551,7 @@ fn mention_list(mentions: Val<'_>) -> Result<Option<Json>> {
                         };
                         Error::input(format!("{SHAPE}; mentions[{index}] is {what}"))
                     })?;
-                if !ids
-                    .iter()
-                    .any(|known: &Json| known.as_str() == Some(id.as_str()))
-                {
+                if !ids.iter().any(|known: &Json| known.as_str() == Some(id.as_str())) {
                     ids.push(Json::String(id));
                 }
             }
@@ -654,26 +639,14 @@ mod tests {
     /// Builds with a store holding one record, `m1`, sent by 鲍勃.
     fn build_quoting(input: Value) -> Result<Value> {
         let tape = tape::Tape::from_json(&input, &projection(), &mut |_| 0);
-        let stored = Quote {
-            id: "m1".into(),
-            preview: "see you".into(),
-            sender: "鲍勃".into(),
-            msg_type: MsgType::Txt,
-        };
+        let stored = Quote { id: "m1".into(), preview: "see you".into(), sender: "鲍勃".into(), msg_type: MsgType::Txt };
         let mut lookups = Vec::new();
         let built = build(tape.root(), &no_profile(), &ExtKeys::default(), &mut |id| {
             lookups.push(id.to_string());
             Ok((id == "m1").then(|| stored.clone()))
         });
-        if let Some(id) = input
-            .get("quote")
-            .and_then(Value::as_str)
-            .filter(|id| !id.is_empty())
-        {
-            assert!(
-                lookups.len() <= 1 && lookups.iter().all(|l| l == id),
-                "the quoted id is looked up once at most"
-            );
+        if let Some(id) = input.get("quote").and_then(Value::as_str).filter(|id| !id.is_empty()) {
+            assert!(lookups.len() <= 1 && lookups.iter().all(|l| l == id), "the quoted id is looked up once at most");
         }
         built.map(|b| serde_json::from_str(&b.options.to_text()).unwrap())
     }
@@ -696,10 +669,7 @@ mod tests {
             assert_eq!(build_quoting(input).unwrap_err().message(), error);
         }
         let both = json!({"type": "txt", "chatType": "singleChat", "to": "bob", "msg": "x", "quote": "m1", "ext": {"msgQuote": {}}});
-        assert_eq!(
-            build_quoting(both).unwrap_err().message(),
-            "pass a quote either as `quote` or as ext.msgQuote, not both"
-        );
+        assert_eq!(build_quoting(both).unwrap_err().message(), "pass a quote either as `quote` or as ext.msgQuote, not both");
         let none = json!({"type": "txt", "chatType": "singleChat", "to": "bob", "msg": "x", "quote": null});
         assert!(build_quoting(none).unwrap().get("ext").is_none());
     }
@@ -1314,10 +1284,7 @@ mod tests {
                 !on_tape(&tape, "SECRET"),
                 "only presence and depth of what is copied cross"
             );
-            let built = build(tape.root(), &alice(), &ExtKeys::default(), &mut |_| {
-                Ok(None)
-            })
-            .unwrap();
+            let built = build(tape.root(), &alice(), &ExtKeys::default(), &mut |_| Ok(None)).unwrap();
             assert_eq!(options(&built), want, "{input}");
             assert_eq!(
                 (built.copy, built.ext_from_input),

@@ -87,6 +87,7 @@ pub fn write_numbers(out: &mut String, list: &[u64]) {
     out.push(']');
 }
 
+
 /// An integer-valued number as an id string (`1234` → `"1234"`), for SDKs that send numeric ids.
 pub fn integer_text(n: f64) -> Option<String> {
     (n.is_finite() && n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15).then(|| {
@@ -215,11 +216,7 @@ impl From<&serde_json::Value> for Json {
             Value::Number(n) => Json::Number(n.as_f64().unwrap_or(f64::NAN)),
             Value::String(s) => Json::String(s.clone()),
             Value::Array(items) => Json::Array(items.iter().map(Json::from).collect()),
-            Value::Object(map) => Json::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), Json::from(v)))
-                    .collect(),
-            ),
+            Value::Object(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), Json::from(v))).collect()),
         }
     }
 }
@@ -249,13 +246,7 @@ mod tests {
 
     #[test]
     fn numbers() {
-        let table = [
-            (0.0, "0"),
-            (-3.0, "-3"),
-            (1767225600000.0, "1767225600000"),
-            (1.5, "1.5"),
-            (f64::NAN, "null"),
-        ];
+        let table = [(0.0, "0"), (-3.0, "-3"), (1767225600000.0, "1767225600000"), (1.5, "1.5"), (f64::NAN, "null")];
         for (n, want) in table {
             let mut out = String::new();
             write_f64(&mut out, n);
@@ -269,10 +260,7 @@ mod tests {
     fn values_round_trip_through_serde_json() {
         let value = serde_json::json!({"a": [1, "x", null, true], "b": {"c": -2.25}});
         let json = Json::from(&value);
-        assert_eq!(
-            serde_json::from_str::<serde_json::Value>(&json.to_text()).unwrap(),
-            value
-        );
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&json.to_text()).unwrap(), value);
         let tape = crate::tape::Tape::full(&value);
         assert_eq!(Json::from_val(tape.root()), json);
     }

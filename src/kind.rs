@@ -36,9 +36,7 @@ impl Kind {
 
     /// Reads mpchat's own name of a kind exactly (`single`, `group`, `chatroom`).
     pub fn from_name(name: &str) -> Option<Kind> {
-        [Kind::Single, Kind::Group, Kind::ChatRoom]
-            .into_iter()
-            .find(|k| k.as_str() == name)
+        [Kind::Single, Kind::Group, Kind::ChatRoom].into_iter().find(|k| k.as_str() == name)
     }
 
     /// Reads any spelling of a kind, case-insensitively: SDK 4.x `singleChat`/`groupChat`/`chatRoom`,
@@ -84,10 +82,7 @@ pub struct ConversationId {
 
 impl ConversationId {
     pub fn new(kind: Kind, id: impl Into<String>) -> Self {
-        ConversationId {
-            kind,
-            id: id.into(),
-        }
+        ConversationId { kind, id: id.into() }
     }
 
     /// Parses `<kind>:<id>`; the id may itself contain `:`. The kind may be any spelling.
@@ -105,9 +100,7 @@ impl ConversationId {
             ))
         })?;
         if id.is_empty() {
-            return Err(Error::input(format!(
-                "conversation {name:?} has an empty id"
-            )));
+            return Err(Error::input(format!("conversation {name:?} has an empty id")));
         }
         Ok(ConversationId::new(kind, id))
     }
@@ -117,9 +110,7 @@ impl ConversationId {
     /// Whether `name` is a conversation name as mpchat writes it (`parse(name)?.name() == name`),
     /// told without allocating: stores check every key they list.
     pub fn is_canonical(name: &str) -> bool {
-        ["single:", "group:", "chatroom:"]
-            .iter()
-            .any(|kind| name.len() > kind.len() && name.starts_with(kind))
+        ["single:", "group:", "chatroom:"].iter().any(|kind| name.len() > kind.len() && name.starts_with(kind))
     }
 
     /// `<kind>:<id>`, built without the formatting machinery (slow where wasm is interpreted).
@@ -146,21 +137,8 @@ mod tests {
     #[test]
     fn canonical_names_are_those_that_parse_back_to_themselves() {
         for name in [
-            "single:bob",
-            "group:g1",
-            "chatroom:r",
-            "single:a:b",
-            "single:",
-            "single",
-            "Single:bob",
-            "singleChat:bob",
-            "group:",
-            ":g1",
-            "chatroom",
-            "room:r",
-            "",
-            "group: ",
-            "群组:g",
+            "single:bob", "group:g1", "chatroom:r", "single:a:b", "single:", "single", "Single:bob", "singleChat:bob",
+            "group:", ":g1", "chatroom", "room:r", "", "group: ", "群组:g",
         ] {
             let round_trip = ConversationId::parse(name).is_ok_and(|id| id.name() == name);
             assert_eq!(ConversationId::is_canonical(name), round_trip, "{name:?}");

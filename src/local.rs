@@ -39,14 +39,10 @@ impl LocalState {
             }
         }
         for (conversation, text) in drafts.map(|d| d.entries()).into_iter().flatten() {
-            let (Ok(name), Some(text)) = (canonical(&conversation.to_string()), text.as_str())
-            else {
+            let (Ok(name), Some(text)) = (canonical(&conversation.to_string()), text.as_str()) else {
                 continue;
             };
-            if !text.is_empty()
-                && text.chars().count() <= MAX_DRAFT_CHARS
-                && state.drafts.len() < MAX_DRAFTS
-            {
+            if !text.is_empty() && text.chars().count() <= MAX_DRAFT_CHARS && state.drafts.len() < MAX_DRAFTS {
                 state.drafts.insert(name, text);
             }
         }
@@ -114,9 +110,7 @@ impl LocalState {
             return Ok(false);
         }
         if self.pinned.len() >= MAX_PINS {
-            return Err(Error::input(format!(
-                "pin: {MAX_PINS} conversations are pinned already; unpin one first"
-            )));
+            return Err(Error::input(format!("pin: {MAX_PINS} conversations are pinned already; unpin one first")));
         }
         self.pinned.insert(name, ());
         Ok(true)
@@ -157,12 +151,8 @@ mod tests {
     #[test]
     fn drafts_and_pins_survive_their_json() {
         let mut state = LocalState::default();
-        assert!(state
-            .set_draft("group:g1", "half \"typed\" 你好 🎉")
-            .unwrap());
-        assert!(!state
-            .set_draft("group:g1", "half \"typed\" 你好 🎉")
-            .unwrap());
+        assert!(state.set_draft("group:g1", "half \"typed\" 你好 🎉").unwrap());
+        assert!(!state.set_draft("group:g1", "half \"typed\" 你好 🎉").unwrap());
         assert!(state.pin("single:bob", true).unwrap());
         assert!(!state.pin("single:bob", true).unwrap());
         let back = reread(&state);
@@ -188,43 +178,25 @@ mod tests {
     fn limits_and_bad_names_are_clear_errors() {
         let mut state = LocalState::default();
         let long = "字".repeat(MAX_DRAFT_CHARS + 1);
-        assert!(state
-            .set_draft("group:g1", &long)
-            .unwrap_err()
-            .to_string()
-            .contains("2000"));
+        assert!(state.set_draft("group:g1", &long).unwrap_err().to_string().contains("2000"));
         assert!(state.set_draft("nonsense", "x").is_err());
         assert!(state.pin("", true).is_err());
         for i in 0..MAX_DRAFTS {
             state.set_draft(&format!("single:u{i}"), "x").unwrap();
         }
-        assert!(state
-            .set_draft("single:one-more", "x")
-            .unwrap_err()
-            .to_string()
-            .contains("clear one"));
-        assert!(
-            state.set_draft("single:u0", "changed").unwrap(),
-            "an existing draft can still change"
-        );
+        assert!(state.set_draft("single:one-more", "x").unwrap_err().to_string().contains("clear one"));
+        assert!(state.set_draft("single:u0", "changed").unwrap(), "an existing draft can still change");
         for i in 0..MAX_PINS {
             state.pin(&format!("group:g{i}"), true).unwrap();
         }
-        assert!(state
-            .pin("group:extra", true)
-            .unwrap_err()
-            .to_string()
-            .contains("unpin one"));
+        assert!(state.pin("group:extra", true).unwrap_err().to_string().contains("unpin one"));
     }
 
     #[test]
     fn a_planted_blob_keeps_only_what_is_valid() {
         let json = r#"{"pins":["group:g1",7,"bad name","group:g1"],"drafts":{"single:bob":"hi","x":"y","group:g2":3,"group:g3":""}}"#;
         let state = LocalState::from_val(Tape::full(&serde_json::from_str(json).unwrap()).root());
-        assert_eq!(
-            state.to_json(),
-            r#"{"pins":["group:g1"],"drafts":{"single:bob":"hi"}}"#
-        );
+        assert_eq!(state.to_json(), r#"{"pins":["group:g1"],"drafts":{"single:bob":"hi"}}"#);
         let nothing = LocalState::from_val(Tape::full(&serde_json::json!([1, 2])).root());
         assert_eq!(nothing, LocalState::default());
     }

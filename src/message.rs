@@ -66,10 +66,7 @@ impl MsgType {
             ("custom", MsgType::Custom),
         ];
         let name = name.trim();
-        NAMES
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, t)| *t)
+        NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, t)| *t)
     }
 }
 
@@ -315,8 +312,7 @@ impl Record {
             from: string("from")?,
             to: string("to")?,
             direction: Direction::from_name(&string("direction")?)?,
-            time: (time.fract() == 0.0 && time.abs() < 9.007_199_254_740_992e15)
-                .then_some(time as i64)?,
+            time: (time.fract() == 0.0 && time.abs() < 9.007_199_254_740_992e15).then_some(time as i64)?,
             msg_type: MsgType::from_name(&string("type")?)?,
             text,
             body,
@@ -352,11 +348,7 @@ mod tests {
             msg_type: MsgType::Txt,
             text: Some("hi".into()),
             body: None,
-            sender: Sender {
-                id: "bob".into(),
-                nickname: Some("Bob".into()),
-                avatar: None,
-            },
+            sender: Sender { id: "bob".into(), nickname: Some("Bob".into()), avatar: None },
             mentions: Some(Mentions::all()),
             mentions_me: true,
             status: Status::Received,
@@ -374,30 +366,17 @@ mod tests {
         assert_eq!(Record::from_val(tape.root()), Some(record.clone()));
         let mut broken = value.clone();
         broken["status"] = "lost".into();
-        assert_eq!(
-            Record::from_val(crate::tape::Tape::full(&broken).root()),
-            None
-        );
+        assert_eq!(Record::from_val(crate::tape::Tape::full(&broken).root()), None);
         let mut with_body = record;
         with_body.text = None;
         with_body.msg_type = MsgType::Loc;
-        with_body.body = Some(Json::from(
-            &serde_json::json!({"lat": 39.9, "addr": "北京"}),
-        ));
+        with_body.body = Some(Json::from(&serde_json::json!({"lat": 39.9, "addr": "北京"})));
         with_body.mentions = Some(Mentions::Users(vec!["me".into()]));
         with_body.recalled = true;
-        with_body.quote = Some(Quote {
-            id: "m0".into(),
-            preview: "[图片]".into(),
-            sender: "Ann".into(),
-            msg_type: MsgType::Img,
-        });
+        with_body.quote = Some(Quote { id: "m0".into(), preview: "[图片]".into(), sender: "Ann".into(), msg_type: MsgType::Img });
         let text = with_body.to_json();
         let back = serde_json::from_str::<serde_json::Value>(&text).unwrap();
-        assert_eq!(
-            Record::from_val(crate::tape::Tape::full(&back).root()),
-            Some(with_body)
-        );
+        assert_eq!(Record::from_val(crate::tape::Tape::full(&back).root()), Some(with_body));
     }
 
     #[test]

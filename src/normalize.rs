@@ -31,11 +31,11 @@ use crate::error::number_text;
 use crate::json::{integer_text, Json};
 use crate::kind::Kind;
 use crate::message::{Direction, Mentions, MsgType, Record, Sender, Status};
+use crate::quote::{Quote, QUOTE_KEY};
 use crate::profile::{
     read_ext_profile, strip_secret_params, ExtKeys, ProfileCache, ProfilePolicy,
     UIKIT_USER_INFO_KEY,
 };
-use crate::quote::{Quote, QUOTE_KEY};
 use crate::tape::{self, Projection, Val};
 
 /// Longest `id`, `from` or `to`, in bytes.
@@ -211,9 +211,7 @@ pub fn normalize(msg: Val<'_>, ctx: &Context) -> Result<Normalized, Ignored> {
     };
     let mentions_me =
         direction == Direction::In && mentions.as_ref().is_some_and(|m| m.includes(ctx.me));
-    let quote = ext
-        .and_then(|e| e.get(QUOTE_KEY))
-        .and_then(|q| Quote::read(q, ctx.policy));
+    let quote = ext.and_then(|e| e.get(QUOTE_KEY)).and_then(|q| Quote::read(q, ctx.policy));
     let conversation = conversation_name(kind, &from, &to, ctx.me);
     let record = Record {
         id,
@@ -1388,18 +1386,10 @@ mod tests {
             (json!(5), json!({})),
         ];
         for (ext, want) in table {
-            let record = run(&with(
-                v4("groupChat", "bob", "g1"),
-                json!({"ext": ext.clone()}),
-            ))
-            .unwrap();
+            let record = run(&with(v4("groupChat", "bob", "g1"), json!({"ext": ext.clone()}))).unwrap();
             assert_eq!(value(&record.ext), want, "{ext}");
             // msgQuote became the record's quote.
-            assert_eq!(
-                record.quote.map(|q| q.id),
-                ext.get("msgQuote").map(|_| "m0".to_string()),
-                "{ext}"
-            );
+            assert_eq!(record.quote.map(|q| q.id), ext.get("msgQuote").map(|_| "m0".to_string()), "{ext}");
         }
         let absent = run(&json!({"id": "m", "type": "txt", "chatType": "singleChat", "from": "bob", "to": ME, "msg": "x", "time": T})).unwrap();
         assert!(absent.ext.is_empty_object());
@@ -1598,13 +1588,7 @@ mod tests {
         assert_eq!(record.mentions, Some(Mentions::Users(vec![ME.into()])));
         assert_eq!(
             consumed_ext_keys(&keys),
-            [
-                "nick",
-                "pic",
-                "ease_chat_uikit_user_info",
-                "em_at_list",
-                "msgQuote"
-            ]
+            ["nick", "pic", "ease_chat_uikit_user_info", "em_at_list", "msgQuote"]
         );
         // The shim copies the text and the ext less the consumed keys, as normalize_value does.
         let whole = normalize_value(&message, &ctx).unwrap();

@@ -20,13 +20,14 @@
 //! - at most `max_nickname_chars` grapheme clusters are kept (never cutting one in half), and a cluster
 //!   of more than 16 code points (stacked combining marks) is reduced to its first code point.
 
+
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::error::{number_text, Error, Result};
+use crate::vecmap::VecMap;
 use crate::json::write_str;
 use crate::message::Sender;
 use crate::tape::{Kind, Val};
-use crate::vecmap::VecMap;
 
 /// The ext key names a chat writes its own profile under and reads others' from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -335,14 +336,8 @@ pub fn sanitize_avatar(raw: &str, policy: &ProfilePolicy) -> Option<String> {
         c.is_whitespace() || is_hidden(c) || matches!(c, '"' | '\'' | '`' | '<' | '>' | '\\')
     };
     // Printable ASCII decides byte by byte; anything else by character.
-    let ascii_forbidden = |b: u8| {
-        !(0x21..0x7F).contains(&b) || matches!(b, b'"' | b'\'' | b'`' | b'<' | b'>' | b'\\')
-    };
-    let unusable = if url.is_ascii() {
-        url.bytes().any(ascii_forbidden)
-    } else {
-        url.chars().any(forbidden)
-    };
+    let ascii_forbidden = |b: u8| !(0x21..0x7F).contains(&b) || matches!(b, b'"' | b'\'' | b'`' | b'<' | b'>' | b'\\');
+    let unusable = if url.is_ascii() { url.bytes().any(ascii_forbidden) } else { url.chars().any(forbidden) };
     if unusable {
         return None;
     }
@@ -375,40 +370,22 @@ pub fn sanitize_avatar(raw: &str, policy: &ProfilePolicy) -> Option<String> {
 ///
 /// `known` is the sender's last sanitised profile: a candidate equal to it is taken as it is, without
 /// decoding or sanitising it again (sanitising what it returned changes nothing).
-pub fn read_ext_profile(
-    ext: Val<'_>,
-    keys: &ExtKeys,
-    policy: &ProfilePolicy,
-    known: Option<&Profile>,
-) -> Profile {
+pub fn read_ext_profile(ext: Val<'_>, keys: &ExtKeys, policy: &ProfilePolicy, known: Option<&Profile>) -> Profile {
     let uikit = ext.get(UIKIT_USER_INFO_KEY);
     let usable = |value: Val<'_>, known: Option<&String>, sanitize: Sanitizer| match known {
         Some(known) if value.is_str(known) => Some(known.clone()),
         _ => value.as_str().and_then(|raw| sanitize(&raw, policy)),
     };
-    let first_usable =
-        |own: &str, uikit_names: &[&str], known: Option<&String>, sanitize: Sanitizer| {
-            if let Some(found) = ext.get(own).and_then(|v| usable(v, known, sanitize)) {
-                return Some(found);
-            }
-            let info = uikit?;
-            uikit_names
-                .iter()
-                .find_map(|name| info.get(name).and_then(|v| usable(v, known, sanitize)))
-        };
+    let first_usable = |own: &str, uikit_names: &[&str], known: Option<&String>, sanitize: Sanitizer| {
+        if let Some(found) = ext.get(own).and_then(|v| usable(v, known, sanitize)) {
+            return Some(found);
+        }
+        let info = uikit?;
+        uikit_names.iter().find_map(|name| info.get(name).and_then(|v| usable(v, known, sanitize)))
+    };
     Profile {
-        nickname: first_usable(
-            &keys.nickname,
-            &["nickname"],
-            known.and_then(|k| k.nickname.as_ref()),
-            sanitize_nickname,
-        ),
-        avatar: first_usable(
-            &keys.avatar,
-            &["avatarURL", "avatarurl"],
-            known.and_then(|k| k.avatar.as_ref()),
-            sanitize_avatar,
-        ),
+        nickname: first_usable(&keys.nickname, &["nickname"], known.and_then(|k| k.nickname.as_ref()), sanitize_nickname),
+        avatar: first_usable(&keys.avatar, &["avatarURL", "avatarurl"], known.and_then(|k| k.avatar.as_ref()), sanitize_avatar),
     }
 }
 
@@ -437,11 +414,7 @@ impl ProfileCache {
     pub const DEFAULT_CAPACITY: usize = 2000;
 
     pub fn with_capacity(capacity: usize) -> Self {
-        ProfileCache {
-            capacity,
-            entries: VecMap::new(),
-            next_stamp: 0,
-        }
+        ProfileCache { capacity, entries: VecMap::new(), next_stamp: 0 }
     }
 
     pub fn len(&self) -> usize {
@@ -467,13 +440,8 @@ impl ProfileCache {
         let stamp = self.next_stamp;
         match self.entries.get_mut(id) {
             Some((known, old_stamp)) => {
-                let news = |given: &Option<String>, known: &Option<String>| {
-                    given.is_some() && given != known
-                };
-                let (nickname, avatar) = (
-                    news(&profile.nickname, &known.nickname),
-                    news(&profile.avatar, &known.avatar),
-                );
+                let news = |given: &Option<String>, known: &Option<String>| given.is_some() && given != known;
+                let (nickname, avatar) = (news(&profile.nickname, &known.nickname), news(&profile.avatar, &known.avatar));
                 if !nickname && !avatar {
                     return false;
                 }
@@ -486,17 +454,12 @@ impl ProfileCache {
                 *old_stamp = stamp;
             }
             None => {
-                self.entries
-                    .insert(id.to_string(), (profile.clone(), stamp));
+                self.entries.insert(id.to_string(), (profile.clone(), stamp));
             }
         }
         self.next_stamp = self.next_stamp.saturating_add(1);
         while self.entries.len() > self.capacity {
-            let oldest = self
-                .entries
-                .iter()
-                .min_by_key(|(_, (_, stamp))| *stamp)
-                .map(|(id, _)| id.clone());
+            let oldest = self.entries.iter().min_by_key(|(_, (_, stamp))| *stamp).map(|(id, _)| id.clone());
             match oldest {
                 Some(oldest) => self.entries.remove(&oldest),
                 None => break,
@@ -509,10 +472,7 @@ impl ProfileCache {
     fn by_age(&self) -> Vec<(&String, &Profile)> {
         let mut listed: Vec<(&String, &(Profile, u64))> = self.entries.iter().collect();
         listed.sort_by_key(|(_, (_, stamp))| *stamp);
-        listed
-            .into_iter()
-            .map(|(id, (profile, _))| (id, profile))
-            .collect()
+        listed.into_iter().map(|(id, (profile, _))| (id, profile)).collect()
     }
 
     /// Adds what this cache holds to `base`, oldest update first (so the newest stay newest there).
@@ -875,43 +835,21 @@ mod tests {
         ];
         for (ext, keys, want) in table {
             let policy = ProfilePolicy::default();
-            assert_eq!(
-                read_ext_profile(tape(&ext).root(), keys, &policy, None),
-                want,
-                "{ext}"
-            );
+            assert_eq!(read_ext_profile(tape(&ext).root(), keys, &policy, None), want, "{ext}");
             // The sender's last profile, when it is what the ext carries, reads the same.
-            assert_eq!(
-                read_ext_profile(tape(&ext).root(), keys, &policy, Some(&want)),
-                want,
-                "{ext}"
-            );
+            assert_eq!(read_ext_profile(tape(&ext).root(), keys, &policy, Some(&want)), want, "{ext}");
         }
     }
 
     #[test]
     fn a_known_profile_is_taken_only_when_the_ext_carries_it_exactly() {
-        let ext =
-            json!({"userNickname": "  Ann\u{200B}  ", "userAvatar": "https://x.example/a.png"});
-        let known = Profile {
-            nickname: Some("  Ann\u{200B}  ".into()),
-            avatar: Some("https://x.example/b.png".into()),
-        };
+        let ext = json!({"userNickname": "  Ann\u{200B}  ", "userAvatar": "https://x.example/a.png"});
+        let known = Profile { nickname: Some("  Ann\u{200B}  ".into()), avatar: Some("https://x.example/b.png".into()) };
         // Raw text equal to an unsanitised "known" value is still sanitised: the cache only ever
         // holds sanitised values, and a stale one that differs never stands in for the ext.
-        let read = read_ext_profile(
-            tape(&ext).root(),
-            &ExtKeys::default(),
-            &ProfilePolicy::default(),
-            Some(&known),
-        );
+        let read = read_ext_profile(tape(&ext).root(), &ExtKeys::default(), &ProfilePolicy::default(), Some(&known));
         assert_eq!(read.avatar.as_deref(), Some("https://x.example/a.png"));
-        let sanitised = read_ext_profile(
-            tape(&ext).root(),
-            &ExtKeys::default(),
-            &ProfilePolicy::default(),
-            None,
-        );
+        let sanitised = read_ext_profile(tape(&ext).root(), &ExtKeys::default(), &ProfilePolicy::default(), None);
         assert_eq!(sanitised.nickname.as_deref(), Some("Ann"));
     }
 

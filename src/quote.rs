@@ -36,38 +36,20 @@ pub struct Quote {
 impl Quote {
     /// The quote of a stored record.
     pub fn of(record: &Record) -> Quote {
-        let sender = record
-            .sender
-            .nickname
-            .clone()
-            .unwrap_or_else(|| record.sender.id.clone());
-        Quote {
-            id: record.id.clone(),
-            preview: preview(record),
-            sender,
-            msg_type: record.msg_type,
-        }
+        let sender = record.sender.nickname.clone().unwrap_or_else(|| record.sender.id.clone());
+        Quote { id: record.id.clone(), preview: preview(record), sender, msg_type: record.msg_type }
     }
 
     /// A received `msgQuote`; `None` unless it names a message id.
     pub fn read(value: Val<'_>, policy: &ProfilePolicy) -> Option<Quote> {
-        let [id, preview, sender, msg_type] =
-            value.fields(["msgID", "msgPreview", "msgSender", "msgType"]);
-        let id = id?
-            .as_str()
-            .filter(|id| !id.trim().is_empty() && id.len() <= MAX_ID_BYTES)?;
-        let line = |v: Option<Val<'_>>, max| {
-            v.and_then(Val::as_str)
-                .and_then(|raw| sanitize_line(&raw, max))
-        };
+        let [id, preview, sender, msg_type] = value.fields(["msgID", "msgPreview", "msgSender", "msgType"]);
+        let id = id?.as_str().filter(|id| !id.trim().is_empty() && id.len() <= MAX_ID_BYTES)?;
+        let line = |v: Option<Val<'_>>, max| v.and_then(Val::as_str).and_then(|raw| sanitize_line(&raw, max));
         Some(Quote {
             id,
             preview: line(preview, RECEIVED_PREVIEW_CHARS).unwrap_or_default(),
             sender: line(sender, policy.max_nickname_chars).unwrap_or_default(),
-            msg_type: msg_type
-                .and_then(Val::as_str)
-                .and_then(|t| MsgType::from_name(&t))
-                .unwrap_or(MsgType::Txt),
+            msg_type: msg_type.and_then(Val::as_str).and_then(|t| MsgType::from_name(&t)).unwrap_or(MsgType::Txt),
         })
     }
 
@@ -122,11 +104,7 @@ pub fn preview(record: &Record) -> String {
     };
     match record.msg_type {
         MsgType::Txt => {
-            let line = record
-                .text
-                .as_deref()
-                .and_then(|t| sanitize_line(t, PREVIEW_CHARS + 1))
-                .unwrap_or_default();
+            let line = record.text.as_deref().and_then(|t| sanitize_line(t, PREVIEW_CHARS + 1)).unwrap_or_default();
             match line.grapheme_indices(true).nth(PREVIEW_CHARS) {
                 Some((cut, _)) => format!("{}…", &line[..cut]),
                 None => line,
@@ -162,11 +140,7 @@ mod tests {
             msg_type,
             text: text.map(Into::into),
             body: body.as_ref().map(Json::from),
-            sender: Sender {
-                id: "bob".into(),
-                nickname: Some("鲍勃".into()),
-                avatar: None,
-            },
+            sender: Sender { id: "bob".into(), nickname: Some("鲍勃".into()), avatar: None },
             mentions: None,
             mentions_me: false,
             status: Status::Received,
@@ -203,42 +177,19 @@ mod tests {
     fn a_quote_names_the_quoted_sender_by_name_else_id() {
         let mut r = record(MsgType::Txt, Some("hi"), None);
         let q = Quote::of(&r);
-        assert_eq!(
-            (
-                q.id.as_str(),
-                q.preview.as_str(),
-                q.sender.as_str(),
-                q.msg_type
-            ),
-            ("m1", "hi", "鲍勃", MsgType::Txt)
-        );
-        assert_eq!(
-            q.to_ext().to_text(),
-            r#"{"msgID":"m1","msgPreview":"hi","msgSender":"鲍勃","msgType":"txt"}"#
-        );
+        assert_eq!((q.id.as_str(), q.preview.as_str(), q.sender.as_str(), q.msg_type), ("m1", "hi", "鲍勃", MsgType::Txt));
+        assert_eq!(q.to_ext().to_text(), r#"{"msgID":"m1","msgPreview":"hi","msgSender":"鲍勃","msgType":"txt"}"#);
         r.sender.nickname = None;
         assert_eq!(Quote::of(&r).sender, "bob");
     }
 
     #[test]
     fn received_quotes_are_sanitised_and_need_an_id() {
-        let read =
-            |v: serde_json::Value| Quote::read(Tape::full(&v).root(), &ProfilePolicy::default());
+        let read = |v: serde_json::Value| Quote::read(Tape::full(&v).root(), &ProfilePolicy::default());
         let q = read(json!({"msgID": "m9", "msgPreview": "a\u{202E}b\n\nc", "msgSender": " \u{200B}Ann ", "msgType": "IMAGE"})).unwrap();
-        assert_eq!(
-            (
-                q.id.as_str(),
-                q.preview.as_str(),
-                q.sender.as_str(),
-                q.msg_type
-            ),
-            ("m9", "ab c", "Ann", MsgType::Img)
-        );
+        assert_eq!((q.id.as_str(), q.preview.as_str(), q.sender.as_str(), q.msg_type), ("m9", "ab c", "Ann", MsgType::Img));
         let q = read(json!({"msgID": "m9", "msgType": "sticker"})).unwrap();
-        assert_eq!(
-            (q.preview.as_str(), q.sender.as_str(), q.msg_type),
-            ("", "", MsgType::Txt)
-        );
+        assert_eq!((q.preview.as_str(), q.sender.as_str(), q.msg_type), ("", "", MsgType::Txt));
         assert_eq!(read(json!({"msgPreview": "no id"})), None);
         assert_eq!(read(json!({"msgID": "  "})), None);
         assert_eq!(read(json!({"msgID": 7})), None);
@@ -250,23 +201,12 @@ mod tests {
 
     #[test]
     fn a_stored_quote_reads_back() {
-        let q = Quote {
-            id: "m1".into(),
-            preview: "hi \"there\"".into(),
-            sender: "鲍勃".into(),
-            msg_type: MsgType::File,
-        };
+        let q = Quote { id: "m1".into(), preview: "hi \"there\"".into(), sender: "鲍勃".into(), msg_type: MsgType::File };
         let mut out = String::new();
         q.write_json(&mut out);
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(
-            v,
-            json!({"id": "m1", "preview": "hi \"there\"", "sender": "鲍勃", "type": "file"})
-        );
+        assert_eq!(v, json!({"id": "m1", "preview": "hi \"there\"", "sender": "鲍勃", "type": "file"}));
         assert_eq!(Quote::from_val(Tape::full(&v).root()), Some(q));
-        assert_eq!(
-            Quote::from_val(Tape::full(&json!({"id": "m1"})).root()),
-            None
-        );
+        assert_eq!(Quote::from_val(Tape::full(&json!({"id": "m1"})).root()), None);
     }
 }

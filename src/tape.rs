@@ -57,10 +57,7 @@ pub enum Projection {
 }
 
 impl Projection {
-    pub fn object<'a>(
-        keys: impl IntoIterator<Item = (&'a str, Projection)>,
-        other: Projection,
-    ) -> Self {
+    pub fn object<'a>(keys: impl IntoIterator<Item = (&'a str, Projection)>, other: Projection) -> Self {
         Projection::Object(
             keys.into_iter().map(|(k, p)| (k.to_string(), p)).collect(),
             Box::new(other),
@@ -138,10 +135,7 @@ pub enum Kind {
     Number(f64),
     String,
     /// A string whose content was left out.
-    Lengths {
-        utf16: u32,
-        utf8: Option<u32>,
-    },
+    Lengths { utf16: u32, utf8: Option<u32> },
     Array,
     Object,
     /// A value left out, with its nesting depth.
@@ -181,9 +175,7 @@ pub fn decode_utf16(units: &[u16]) -> String {
         let bytes: Vec<u8> = units.iter().map(|&u| u as u8).collect();
         return String::from_utf8(bytes).unwrap_or_default();
     }
-    char::decode_utf16(units.iter().copied())
-        .map(|c| c.unwrap_or('\u{FFFD}'))
-        .collect()
+    char::decode_utf16(units.iter().copied()).map(|c| c.unwrap_or('\u{FFFD}')).collect()
 }
 
 /// Bytes of `units` as UTF-8 (a lone surrogate counts as U+FFFD, three bytes).
@@ -192,10 +184,7 @@ fn utf8_len(units: &[u16]) -> u64 {
     let mut i = 0;
     while let Some(&u) = units.get(i) {
         let high = (0xD800..0xDC00).contains(&u);
-        let paired = high
-            && units
-                .get(i + 1)
-                .is_some_and(|l| (0xDC00..0xE000).contains(l));
+        let paired = high && units.get(i + 1).is_some_and(|l| (0xDC00..0xE000).contains(l));
         bytes += match u {
             _ if paired => 4,
             0..=0x7F => 1,
@@ -211,8 +200,7 @@ fn eq_units(units: &[u16], text: &str) -> bool {
     let bytes = text.as_bytes();
     // ASCII (every key the core looks up): one unit per byte.
     if bytes.is_ascii() {
-        return units.len() == bytes.len()
-            && units.iter().zip(bytes).all(|(&u, &b)| u == u16::from(b));
+        return units.len() == bytes.len() && units.iter().zip(bytes).all(|(&u, &b)| u == u16::from(b));
     }
     let mut it = units.iter();
     for u in text.encode_utf16() {
@@ -320,8 +308,7 @@ impl<'t> Val<'t> {
 
     /// The UTF-16 units of a string, undecoded; `None` for anything else.
     pub fn str_units(self) -> Option<&'t [u16]> {
-        (self.tag() == STR)
-            .then(|| units_at(self.tape, self.at + 3, u32_at(self.tape, self.at + 1)))
+        (self.tag() == STR).then(|| units_at(self.tape, self.at + 3, u32_at(self.tape, self.at + 1)))
     }
 
     /// The string, decoded; `None` for anything else (a left-out string included).
@@ -370,8 +357,7 @@ impl<'t> Val<'t> {
             let len = u32_at(self.tape, at) as usize;
             let name = units_at(self.tape, at + 2, len as u32);
             let value = Val::at(self.tape, at.saturating_add(2 + len));
-            if name.len() == bytes.len() && name.iter().zip(bytes).all(|(&u, &b)| u == u16::from(b))
-            {
+            if name.len() == bytes.len() && name.iter().zip(bytes).all(|(&u, &b)| u == u16::from(b)) {
                 return Some(value);
             }
             at = value.end();
@@ -399,23 +385,13 @@ impl<'t> Val<'t> {
     /// Items of an array (nothing for anything else).
     pub fn items(self) -> Items<'t> {
         let (at, end, count) = self.children(ARR);
-        Items {
-            tape: self.tape,
-            at,
-            end,
-            left: count,
-        }
+        Items { tape: self.tape, at, end, left: count }
     }
 
     /// Entries of an object in tape order (nothing for anything else).
     pub fn entries(self) -> Entries<'t> {
         let (at, end, count) = self.children(OBJ);
-        Entries {
-            tape: self.tape,
-            at,
-            end,
-            left: count,
-        }
+        Entries { tape: self.tape, at, end, left: count }
     }
 
     fn children(self, tag: u16) -> (usize, usize, u32) {
@@ -423,9 +399,7 @@ impl<'t> Val<'t> {
             return (0, 0, 0);
         }
         let start = self.at + 5;
-        let end = start
-            .saturating_add(u32_at(self.tape, self.at + 3) as usize)
-            .min(self.tape.len());
+        let end = start.saturating_add(u32_at(self.tape, self.at + 3) as usize).min(self.tape.len());
         (start, end, u32_at(self.tape, self.at + 1))
     }
 
@@ -741,10 +715,7 @@ mod native {
                 let mark = w.open(true);
                 let mut count = 0;
                 for (key, v) in map {
-                    let p = keys
-                        .iter()
-                        .find(|(k, _)| k == key)
-                        .map_or(&**other, |(_, p)| p);
+                    let p = keys.iter().find(|(k, _)| k == key).map_or(&**other, |(_, p)| p);
                     if *p == Projection::Skip {
                         continue;
                     }
@@ -791,8 +762,7 @@ mod tests {
 
     #[test]
     fn reads_back_what_was_written() {
-        let value =
-            json!({"id": "m1", "n": 1.5, "t": true, "z": null, "a": [1, "二", {"k": []}], "e": {}});
+        let value = json!({"id": "m1", "n": 1.5, "t": true, "z": null, "a": [1, "二", {"k": []}], "e": {}});
         let tape = Tape::full(&value);
         let root = tape.root();
         assert!(matches!(root.kind(), Kind::Object));
@@ -817,20 +787,13 @@ mod tests {
         let tape = Tape::full(&value);
         let root = tape.root();
         let shown = |v: Option<Val<'_>>| v.map(Val::to_json);
-        for names in [
-            ["a", "bb", "c", "名", "zz"],
-            ["zz", "名", "c", "bb", "a"],
-            ["c", "a", "zz", "bb", "名"],
-        ] {
+        for names in [["a", "bb", "c", "名", "zz"], ["zz", "名", "c", "bb", "a"], ["c", "a", "zz", "bb", "名"]] {
             let found = root.fields(names);
             for (name, got) in names.iter().zip(found) {
                 assert_eq!(shown(got), shown(root.get(name)), "{name} in {names:?}");
             }
         }
-        assert!(
-            Tape::full(&json!([1, 2])).root().fields(["a"])[0].is_none(),
-            "an array has no fields"
-        );
+        assert!(Tape::full(&json!([1, 2])).root().fields(["a"])[0].is_none(), "an array has no fields");
     }
 
     #[test]
@@ -840,10 +803,7 @@ mod tests {
             [
                 ("msg", Projection::Length),
                 ("id", Projection::Full),
-                (
-                    "ext",
-                    Projection::object([("nick", Projection::Full)], Projection::Depth),
-                ),
+                ("ext", Projection::object([("nick", Projection::Full)], Projection::Depth)),
             ],
             Projection::Skip,
         );
@@ -868,10 +828,7 @@ mod tests {
     fn documents_are_numbered() {
         let value = json!({"r": [{"id": "a"}, {"id": "b"}]});
         let p = Projection::object(
-            [(
-                "r",
-                Projection::Items(Box::new(Projection::Doc(Box::new(Projection::Full)))),
-            )],
+            [("r", Projection::Items(Box::new(Projection::Doc(Box::new(Projection::Full)))))],
             Projection::Skip,
         );
         let mut next = 7;
@@ -886,10 +843,7 @@ mod tests {
             .items()
             .map(|r| (r.doc(), r.get("id").and_then(Val::as_str)))
             .collect();
-        assert_eq!(
-            docs,
-            [(Some(8), Some("a".into())), (Some(9), Some("b".into()))]
-        );
+        assert_eq!(docs, [(Some(8), Some("a".into())), (Some(9), Some("b".into()))]);
     }
 
     #[test]
@@ -913,13 +867,7 @@ mod tests {
         for units in broken {
             let tape = Tape::new(units.to_vec());
             let root = tape.root();
-            let _ = (
-                root.kind(),
-                root.depth(),
-                root.to_json(),
-                root.get("a"),
-                root.as_str(),
-            );
+            let _ = (root.kind(), root.depth(), root.to_json(), root.get("a"), root.as_str());
             let _ = root.items().map(Val::to_json).count();
         }
     }

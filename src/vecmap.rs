@@ -11,9 +11,7 @@ pub struct VecMap<K, V> {
 
 impl<K, V> Default for VecMap<K, V> {
     fn default() -> Self {
-        VecMap {
-            entries: Vec::new(),
-        }
+        VecMap { entries: Vec::new() }
     }
 }
 
@@ -55,10 +53,7 @@ impl<K: Ord, V> VecMap<K, V> {
     /// Sets `key`; returns the value it replaced.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.position(&key) {
-            Ok(at) => self
-                .entries
-                .get_mut(at)
-                .map(|slot| std::mem::replace(&mut slot.1, value)),
+            Ok(at) => self.entries.get_mut(at).map(|slot| std::mem::replace(&mut slot.1, value)),
             Err(at) => {
                 self.entries.insert(at, (key, value));
                 None
@@ -146,17 +141,11 @@ mod tests {
         assert_eq!(map.insert("a".into(), 1), None);
         assert_eq!(map.insert("b".into(), 3), Some(2));
         *map.get_or_insert_with("c".into(), || 0) += 5;
-        assert_eq!(
-            map.keys().map(String::as_str).collect::<Vec<_>>(),
-            ["a", "b", "c"]
-        );
+        assert_eq!(map.keys().map(String::as_str).collect::<Vec<_>>(), ["a", "b", "c"]);
         assert_eq!((map.get("b"), map.get("z"), map.len()), (Some(&3), None, 3));
         assert_eq!(map.remove("a"), Some(1));
         assert!(!map.contains_key("a") && map.contains_key("c"));
         let collected: VecMap<u64, char> = [(3, 'c'), (1, 'a'), (3, 'x')].into_iter().collect();
-        assert_eq!(
-            collected.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
-            [(1, 'a'), (3, 'c')]
-        );
+        assert_eq!(collected.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(), [(1, 'a'), (3, 'c')]);
     }
 }

@@ -18,10 +18,7 @@ use mpchat::profile::Profile;
 /// The inputs kept for `target`, by file; at least one committed seed.
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
-    let mut dirs = vec![
-        root.join("seeds").join(target),
-        root.join("artifacts").join(target),
-    ];
+    let mut dirs = vec![root.join("seeds").join(target), root.join("artifacts").join(target)];
     if std::env::var_os("MPCHAT_FUZZ_CORPUS").is_some() {
         dirs.push(root.join("corpus").join(target));
     }
@@ -30,25 +27,15 @@ fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
         let Ok(listing) = std::fs::read_dir(&dir) else {
             continue;
         };
-        let mut files: Vec<PathBuf> = listing
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.is_file())
-            .collect();
+        let mut files: Vec<PathBuf> = listing.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect();
         files.sort();
         for file in files {
             let data = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             out.push((file, data));
         }
     }
-    let seeds = out
-        .iter()
-        .filter(|(p, _)| p.starts_with(root.join("seeds")))
-        .count();
-    assert!(
-        seeds > 0,
-        "no seed for fuzz target {target} in fuzz/seeds/{target}"
-    );
+    let seeds = out.iter().filter(|(p, _)| p.starts_with(root.join("seeds"))).count();
+    assert!(seeds > 0, "no seed for fuzz target {target} in fuzz/seeds/{target}");
     out
 }
 
@@ -91,10 +78,7 @@ fn normalize_inputs_replay() {
 fn build_message_inputs_replay() {
     replay("build_message", |data| {
         let mut u = Unstructured::new(data);
-        let own = Profile {
-            nickname: u.arbitrary().unwrap_or_default(),
-            avatar: u.arbitrary().unwrap_or_default(),
-        };
+        let own = Profile { nickname: u.arbitrary().unwrap_or_default(), avatar: u.arbitrary().unwrap_or_default() };
         if let Ok(input) = fuzz::message(&mut u) {
             checks::check_build(&input, &own);
         }

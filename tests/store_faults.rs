@@ -5,10 +5,7 @@ mod store_common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mpchat::store::{
-    Fault, Full, InsertOutcome, KeyValue, MemoryStorage, Store, StoreOptions, TextBackend,
-    UpdateOutcome,
-};
+use mpchat::store::{Fault, Full, InsertOutcome, KeyValue, MemoryStorage, Store, StoreOptions, TextBackend, UpdateOutcome};
 use mpchat::Status;
 use store_common::*;
 
@@ -20,184 +17,61 @@ fn corrupted_and_foreign_values_are_skipped_and_reported() {
     {
         let mut store = open(&mut seeded);
         for i in 0..40 {
-            store
-                .insert(sized("group:g", &format!("g{i:02}"), i, "bob", 450))
-                .unwrap();
-            store
-                .insert(rec("single:bob", &format!("b{i:02}"), i, "bob", "x"))
-                .unwrap();
+            store.insert(sized("group:g", &format!("g{i:02}"), i, "bob", 450)).unwrap();
+            store.insert(rec("single:bob", &format!("b{i:02}"), i, "bob", "x")).unwrap();
         }
         store.mute("single:carol", true).unwrap();
     }
     let of = |part: &str| -> Vec<String> {
-        seeded
-            .key_list()
-            .into_iter()
-            .filter(|k| k.starts_with(&format!("{PREFIX}{part}")))
-            .collect()
+        seeded.key_list().into_iter().filter(|k| k.starts_with(&format!("{PREFIX}{part}"))).collect()
     };
-    let (chunk, loose, head) = (
-        of("c/group:g/")[0].clone(),
-        of("r/group:g/")[0].clone(),
-        format!("{PREFIX}h/group:g"),
-    );
+    let (chunk, loose, head) = (of("c/group:g/")[0].clone(), of("r/group:g/")[0].clone(), format!("{PREFIX}h/group:g"));
     let in_chunk = count_records(seeded.peek(&chunk).unwrap());
-    assert_eq!(
-        (in_chunk, of("r/group:g/").len()),
-        (32, 8),
-        "the layout this test plants into"
-    );
+    assert_eq!((in_chunk, of("r/group:g/").len()), (32, 8), "the layout this test plants into");
     let whole_head = seeded.peek(&head).unwrap().to_string();
     let whole_chunk = seeded.peek(&chunk).unwrap().to_string();
     let mut bad_item = serde_json::from_str::<serde_json::Value>(&whole_chunk).unwrap();
     bad_item["r"][0] = serde_json::json!({"id": 5});
     // (what is planted, key, value, group:g records readable, skipped keys, skipped records)
     let table: Vec<(&str, String, String, usize, usize, usize)> = vec![
-        (
-            "truncated head: rebuilt from the records",
-            head.clone(),
-            whole_head[..whole_head.len() / 2].into(),
-            40,
-            1,
-            0,
-        ),
+        ("truncated head: rebuilt from the records", head.clone(), whole_head[..whole_head.len() / 2].into(), 40, 1, 0),
         ("head is a number", head.clone(), "42".into(), 40, 1, 0),
-        (
-            "head of a future format",
-            head.clone(),
-            whole_head.replace(r#""v":2"#, r#""v":3"#),
-            40,
-            1,
-            0,
-        ),
-        (
-            "head of another conversation",
-            head.clone(),
-            whole_head.replace(r#""c":"group:g""#, r#""c":"group:h""#),
-            40,
-            1,
-            0,
-        ),
-        (
-            "a loose record that is not one (found when read)",
-            loose.clone(),
-            r#"{"id":5}"#.into(),
-            39,
-            0,
-            0,
-        ),
-        (
-            "a bad record in a chunk",
-            chunk.clone(),
-            bad_item.to_string(),
-            39,
-            0,
-            1,
-        ),
-        (
-            "a chunk truncated (found when read)",
-            chunk.clone(),
-            whole_chunk[..whole_chunk.len() / 2].into(),
-            8,
-            0,
-            0,
-        ),
-        (
-            "state is an array",
-            format!("{PREFIX}s"),
-            "[1,2]".into(),
-            40,
-            1,
-            0,
-        ),
-        (
-            "foreign key under the prefix",
-            format!("{PREFIX}zzz"),
-            r#"{"a":1}"#.into(),
-            40,
-            1,
-            0,
-        ),
-        (
-            "chunk key with a bad sequence",
-            format!("{PREFIX}c/group:g/012"),
-            "{}".into(),
-            40,
-            1,
-            0,
-        ),
-        (
-            "chunk of an unparsable conversation",
-            format!("{PREFIX}c/nokind/4294967296"),
-            "{}".into(),
-            40,
-            1,
-            0,
-        ),
-        (
-            "another user's garbage",
-            "mpchat/2/you/c/group:g/4294967296".into(),
-            "garbage".into(),
-            40,
-            0,
-            0,
-        ),
+        ("head of a future format", head.clone(), whole_head.replace(r#""v":2"#, r#""v":3"#), 40, 1, 0),
+        ("head of another conversation", head.clone(), whole_head.replace(r#""c":"group:g""#, r#""c":"group:h""#), 40, 1, 0),
+        ("a loose record that is not one (found when read)", loose.clone(), r#"{"id":5}"#.into(), 39, 0, 0),
+        ("a bad record in a chunk", chunk.clone(), bad_item.to_string(), 39, 0, 1),
+        ("a chunk truncated (found when read)", chunk.clone(), whole_chunk[..whole_chunk.len() / 2].into(), 8, 0, 0),
+        ("state is an array", format!("{PREFIX}s"), "[1,2]".into(), 40, 1, 0),
+        ("foreign key under the prefix", format!("{PREFIX}zzz"), r#"{"a":1}"#.into(), 40, 1, 0),
+        ("chunk key with a bad sequence", format!("{PREFIX}c/group:g/012"), "{}".into(), 40, 1, 0),
+        ("chunk of an unparsable conversation", format!("{PREFIX}c/nokind/4294967296"), "{}".into(), 40, 1, 0),
+        ("another user's garbage", "mpchat/2/you/c/group:g/4294967296".into(), "garbage".into(), 40, 0, 0),
     ];
     for (what, key, value, readable, skipped_keys, skipped_records) in table {
         let mut mem = seeded.clone();
         mem.plant(&key, &value);
         let (mut store, report) = open_report(&mut mem, "me");
-        assert_eq!(
-            report.skipped_keys.len(),
-            skipped_keys,
-            "{what}: {:?}",
-            report.skipped_keys
-        );
+        assert_eq!(report.skipped_keys.len(), skipped_keys, "{what}: {:?}", report.skipped_keys);
         let history = all_history(&mut store, "group:g");
         assert_eq!(history.len(), readable, "{what}");
         let found_later = usize::from(what.contains("found when read"));
-        assert_eq!(
-            store.report().skipped_corrupt as usize,
-            skipped_keys + found_later,
-            "{what}"
-        );
-        assert_eq!(
-            store.report().skipped_records,
-            skipped_records as u64,
-            "{what}"
-        );
+        assert_eq!(store.report().skipped_corrupt as usize, skipped_keys + found_later, "{what}");
+        assert_eq!(store.report().skipped_records, skipped_records as u64, "{what}");
         assert_eq!(report.skipped_records, 0, "{what}: opening reads no chunk");
         assert_eq!(store.conversations().unwrap().len(), 2, "{what}");
         assert_eq!(all_history(&mut store, "single:bob").len(), 40, "{what}");
         // The store keeps working: new messages store and read back after reopening.
-        assert_eq!(
-            store
-                .insert(rec("group:g", "new", 1000, "bob", "x"))
-                .unwrap(),
-            InsertOutcome::Stored,
-            "{what}"
-        );
+        assert_eq!(store.insert(rec("group:g", "new", 1000, "bob", "x")).unwrap(), InsertOutcome::Stored, "{what}");
         let accounted = store.report().bytes_used;
         drop(store);
-        assert_eq!(
-            accounted,
-            mem.bytes_under(PREFIX),
-            "{what}: byte accounting"
-        );
+        assert_eq!(accounted, mem.bytes_under(PREFIX), "{what}: byte accounting");
         let mut store = open(&mut mem);
-        assert_eq!(
-            store.history("group:g", None, 1).unwrap()[0].id,
-            "new",
-            "{what}"
-        );
+        assert_eq!(store.history("group:g", None, 1).unwrap()[0].id, "new", "{what}");
     }
 }
 
 fn count_records(chunk: &str) -> usize {
-    serde_json::from_str::<serde_json::Value>(chunk).unwrap()["r"]
-        .as_array()
-        .unwrap()
-        .len()
+    serde_json::from_str::<serde_json::Value>(chunk).unwrap()["r"].as_array().unwrap().len()
 }
 
 #[test]
@@ -343,13 +217,7 @@ enum Step {
     Reopen,
 }
 
-const SWEPT: [&str; 5] = [
-    "group:g1",
-    "group:g2",
-    "single:bob",
-    "single:group_x",
-    "chatroom:r",
-];
+const SWEPT: [&str; 5] = ["group:g1", "group:g2", "single:bob", "single:group_x", "chatroom:r"];
 
 /// 300 messages over five conversations (late ones, sends acknowledged, recalls, reads), with a
 /// restart halfway, so that faults also hit the opening of a store that holds history.
@@ -419,32 +287,20 @@ fn run_step<K: KeyValue>(store: &mut TestStore<K>, step: &Step, promised: &mut P
     let ok = match step {
         Step::Insert(record) => {
             promised.inserts += 1;
-            promised
-                .conversation_of
-                .insert(record.id.clone(), record.conversation.clone());
+            promised.conversation_of.insert(record.id.clone(), record.conversation.clone());
             match store.insert((**record).clone()) {
                 Ok(InsertOutcome::Stored) => {
-                    promised
-                        .stored
-                        .insert(record.id.clone(), record.conversation.clone());
+                    promised.stored.insert(record.id.clone(), record.conversation.clone());
                     true
                 }
                 Ok(InsertOutcome::Duplicate) => true,
                 _ => false,
             }
         }
-        Step::Ack {
-            local,
-            server,
-            time,
-        } => match store.ack_sent(local, server, Some(*time)) {
+        Step::Ack { local, server, time } => match store.ack_sent(local, server, Some(*time)) {
             Ok(UpdateOutcome::Updated | UpdateOutcome::Merged) => {
                 promised.stored.remove(local);
-                let conversation = promised
-                    .conversation_of
-                    .get(local)
-                    .cloned()
-                    .unwrap_or_default();
+                let conversation = promised.conversation_of.get(local).cloned().unwrap_or_default();
                 promised.stored.insert(server.clone(), conversation);
                 promised.gone.insert(local.clone());
                 true
@@ -466,19 +322,11 @@ fn run_step<K: KeyValue>(store: &mut TestStore<K>, step: &Step, promised: &mut P
 /// makes none).
 fn run_scenario(mem: &mut MemoryStorage, steps: &[Step], options: &StoreOptions) -> Promises {
     let mut promised = Promises::default();
-    let mut store = Some(
-        Store::open(TextBackend::new(&mut *mem), "me", options.clone())
-            .expect("opening never fails on a storage fault")
-            .0,
-    );
+    let mut store = Some(Store::open(TextBackend::new(&mut *mem), "me", options.clone()).expect("opening never fails on a storage fault").0);
     for step in steps {
         if let Step::Reopen = step {
             drop(store.take());
-            store = Some(
-                Store::open(TextBackend::new(&mut *mem), "me", options.clone())
-                    .expect("opening never fails on a storage fault")
-                    .0,
-            );
+            store = Some(Store::open(TextBackend::new(&mut *mem), "me", options.clone()).expect("opening never fails on a storage fault").0);
         }
         let Some(current) = store.as_mut() else { break };
         run_step(current, step, &mut promised);
@@ -493,47 +341,22 @@ fn run_scenario(mem: &mut MemoryStorage, steps: &[Step], options: &StoreOptions)
 /// (or its conversation reported evicting at least as many records as are missing), in order, once,
 /// nothing re-keyed came back, nothing is skipped as corrupt, and the byte count is the storage's.
 /// Returns (reported stored, found, missing but reported evicted).
-fn check_store(
-    mem: &mut MemoryStorage,
-    promised: &Promises,
-    options: &StoreOptions,
-    context: &str,
-) -> (u64, u64, u64) {
+fn check_store(mem: &mut MemoryStorage, promised: &Promises, options: &StoreOptions, context: &str) -> (u64, u64, u64) {
     check_heads_name_what_is_there(mem, context);
-    let (mut store, report) =
-        Store::open(TextBackend::new(&mut *mem), "me", options.clone()).unwrap();
-    assert!(
-        report.skipped_keys.is_empty(),
-        "{context}: {:?}",
-        report.skipped_keys
-    );
-    assert_eq!(
-        report.pending, 0,
-        "{context}: a healthy storage leaves nothing pending"
-    );
+    let (mut store, report) = Store::open(TextBackend::new(&mut *mem), "me", options.clone()).unwrap();
+    assert!(report.skipped_keys.is_empty(), "{context}: {:?}", report.skipped_keys);
+    assert_eq!(report.pending, 0, "{context}: a healthy storage leaves nothing pending");
     let mut seen = BTreeSet::new();
     for conversation in SWEPT {
         let history = all_history(&mut store, conversation);
         for pair in history.windows(2) {
-            assert!(
-                (pair[0].time, &pair[0].id) < (pair[1].time, &pair[1].id),
-                "{context}: order in {conversation}"
-            );
+            assert!((pair[0].time, &pair[0].id) < (pair[1].time, &pair[1].id), "{context}: order in {conversation}");
         }
         for record in history {
-            assert!(
-                seen.insert(record.id.clone()),
-                "{context}: duplicate {}",
-                record.id
-            );
+            assert!(seen.insert(record.id.clone()), "{context}: duplicate {}", record.id);
         }
     }
-    let server_id = |local: &str| {
-        format!(
-            "srv{:03}",
-            local.trim_start_matches("local").parse::<i64>().unwrap()
-        )
-    };
+    let server_id = |local: &str| format!("srv{:03}", local.trim_start_matches("local").parse::<i64>().unwrap());
     let mut missing: BTreeMap<&str, u64> = BTreeMap::new();
     let mut found = 0;
     for (id, conversation) in &promised.stored {
@@ -550,26 +373,17 @@ fn check_store(
         assert!(*n <= evicted, "{context}: {n} records of {conversation} reported stored are missing ({evicted} reported evicted)");
     }
     for id in seen.iter().filter(|id| id.starts_with("local")) {
-        assert!(
-            !seen.contains(&server_id(id)),
-            "{context}: both {id} and its server id present"
-        );
+        assert!(!seen.contains(&server_id(id)), "{context}: both {id} and its server id present");
     }
     for id in &promised.gone {
-        assert!(
-            !seen.contains(id),
-            "{context}: {id} was re-keyed and came back"
-        );
+        assert!(!seen.contains(id), "{context}: {id} was re-keyed and came back");
     }
     let accounted = store.report().bytes_used;
     drop(store);
-    assert_eq!(
-        accounted,
-        mem.bytes_under(PREFIX),
-        "{context}: byte accounting"
-    );
+    assert_eq!(accounted, mem.bytes_under(PREFIX), "{context}: byte accounting");
     (promised.stored.len() as u64, found, missing.values().sum())
 }
+
 
 /// How the storage fails at call k of a sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -637,37 +451,20 @@ const TIGHT: u64 = 64 * 1024;
 /// on the healed storage. Prints and returns the figures.
 fn sweep(model: Model, killed: bool, budget: Option<u64>) -> Figures {
     let steps = sweep_scenario();
-    let options = StoreOptions {
-        total_bytes: budget.unwrap_or(StoreOptions::default().total_bytes),
-    };
+    let options = StoreOptions { total_bytes: budget.unwrap_or(StoreOptions::default().total_bytes) };
     let mut clean = MemoryStorage::with_wx_limits();
     let promised = run_scenario(&mut clean, &steps, &options);
-    assert_eq!(
-        promised.stored.len(),
-        120,
-        "every message is stored on a healthy storage"
-    );
+    assert_eq!(promised.stored.len(), 120, "every message is stored on a healthy storage");
     let evicted_clean: u64 = promised.evicted.values().sum();
-    assert_eq!(
-        evicted_clean > 0,
-        budget.is_some(),
-        "the budget makes the scenario evict, and only it"
-    );
+    assert_eq!(evicted_clean > 0, budget.is_some(), "the budget makes the scenario evict, and only it");
     let total_calls = clean.calls();
     assert!(total_calls > 300, "{total_calls}");
     // The scenario does what the sweep is meant to fault: sealing, late messages into sealed chunks.
     let mut unbounded = MemoryStorage::with_wx_limits();
     run_scenario(&mut unbounded, &steps, &StoreOptions::default());
-    let sealed = unbounded
-        .key_list()
-        .iter()
-        .filter(|k| k.contains("/c/"))
-        .count();
+    let sealed = unbounded.key_list().iter().filter(|k| k.contains("/c/")).count();
     assert!(sealed >= 8, "{sealed} chunks");
-    let mut figures = Figures {
-        points: total_calls,
-        ..Figures::default()
-    };
+    let mut figures = Figures { points: total_calls, ..Figures::default() };
     let mut most_evicted = 0;
     for k in 1..=total_calls {
         let mut mem = MemoryStorage::with_wx_limits();
@@ -677,60 +474,36 @@ fn sweep(model: Model, killed: bool, budget: Option<u64>) -> Figures {
         }
         let promised = run_scenario(&mut mem, &steps, &options);
         mem.heal();
-        let context = format!(
-            "{model:?} at call {k}, {}, budget {budget:?}",
-            if killed { "killed" } else { "continued" }
-        );
+        let context = format!("{model:?} at call {k}, {}, budget {budget:?}", if killed { "killed" } else { "continued" });
         let (r, f, e) = check_store(&mut mem, &promised, &options, &context);
         figures.reported += r;
         figures.found += f;
         figures.evicted += e;
         if let (false, Some(lost)) = (killed, model.lost_steps()) {
-            assert!(
-                promised.stored.len() + lost >= promised.inserts,
-                "{context}: lost more than {lost} steps' outcome"
-            );
+            assert!(promised.stored.len() + lost >= promised.inserts, "{context}: lost more than {lost} steps' outcome");
         }
         if !killed && model == Model::Reads {
             // Reads that throw delay records; they do not stop the store.
-            assert!(
-                promised.stored.len() * 10 >= promised.inserts * 9,
-                "{context}: {} of {} stored",
-                promised.stored.len(),
-                promised.inserts
-            );
+            assert!(promised.stored.len() * 10 >= promised.inserts * 9, "{context}: {} of {} stored", promised.stored.len(), promised.inserts);
         }
         let evicted: u64 = promised.evicted.values().sum();
         if budget.is_none() && !matches!(model, Model::Full | Model::Refuse) {
-            assert_eq!(
-                evicted, 0,
-                "{context}: nothing evicted without budget pressure"
-            );
+            assert_eq!(evicted, 0, "{context}: nothing evicted without budget pressure");
         }
         if model == Model::Refuse {
             // Evicting cannot make room in a storage that refuses everything: once it made room for
             // all it was writing and storage still refused, the store stops evicting, so history
             // is not emptied trying: a chunk or two (about 32 records each) per opening of the store.
-            assert!(
-                evicted <= evicted_clean + 100,
-                "{context}: {evicted} records evicted"
-            );
+            assert!(evicted <= evicted_clean + 100, "{context}: {evicted} records evicted");
             most_evicted = most_evicted.max(evicted);
         }
     }
     assert_eq!(figures.reported, figures.found + figures.evicted);
     if budget.is_none() && !matches!(model, Model::Full | Model::Refuse) {
-        assert_eq!(
-            figures.reported, figures.found,
-            "{model:?}: every message reported stored is found"
-        );
+        assert_eq!(figures.reported, figures.found, "{model:?}: every message reported stored is found");
     }
     // A sweep that stores nothing proves nothing: most runs store most messages.
-    let floor = if killed {
-        total_calls * 120 / 4
-    } else {
-        total_calls * 120 / 2
-    };
+    let floor = if killed { total_calls * 120 / 4 } else { total_calls * 120 / 2 };
     assert!(figures.reported >= floor, "{model:?}: {figures:?}");
     println!(
         "fault sweep {model:?}, {}{}: {} fault points, {} messages reported stored, {} found after reopen, {} missing and reported evicted{}",
@@ -749,10 +522,7 @@ fn sweep(model: Model, killed: bool, budget: Option<u64>) -> Figures {
 // seconds. `make test-rust` runs them in release (`cargo test --release --test store_faults`).
 
 #[test]
-#[cfg_attr(
-    debug_assertions,
-    ignore = "fault sweeps run in release: cargo test --release --test store_faults"
-)]
+#[cfg_attr(debug_assertions, ignore = "fault sweeps run in release: cargo test --release --test store_faults")]
 fn fault_sweep_a_call_that_throws() {
     sweep(Model::Throw, false, None);
     sweep(Model::Throw, true, None);
@@ -761,10 +531,7 @@ fn fault_sweep_a_call_that_throws() {
 }
 
 #[test]
-#[cfg_attr(
-    debug_assertions,
-    ignore = "fault sweeps run in release: cargo test --release --test store_faults"
-)]
+#[cfg_attr(debug_assertions, ignore = "fault sweeps run in release: cargo test --release --test store_faults")]
 fn fault_sweep_a_write_that_takes_effect_then_throws() {
     sweep(Model::AfterEffect, false, None);
     sweep(Model::AfterEffect, true, None);
@@ -773,30 +540,21 @@ fn fault_sweep_a_write_that_takes_effect_then_throws() {
 }
 
 #[test]
-#[cfg_attr(
-    debug_assertions,
-    ignore = "fault sweeps run in release: cargo test --release --test store_faults"
-)]
+#[cfg_attr(debug_assertions, ignore = "fault sweeps run in release: cargo test --release --test store_faults")]
 fn fault_sweep_two_faults_in_a_row() {
     sweep(Model::TwoInARow, false, None);
     sweep(Model::TwoInARow, false, Some(TIGHT));
 }
 
 #[test]
-#[cfg_attr(
-    debug_assertions,
-    ignore = "fault sweeps run in release: cargo test --release --test store_faults"
-)]
+#[cfg_attr(debug_assertions, ignore = "fault sweeps run in release: cargo test --release --test store_faults")]
 fn fault_sweep_eight_calls_that_throw() {
     sweep(Model::Run, false, None);
     sweep(Model::Run, false, Some(TIGHT));
 }
 
 #[test]
-#[cfg_attr(
-    debug_assertions,
-    ignore = "fault sweeps run in release: cargo test --release --test store_faults"
-)]
+#[cfg_attr(debug_assertions, ignore = "fault sweeps run in release: cargo test --release --test store_faults")]
 fn fault_sweep_reads_that_throw_from_any_call_on() {
     sweep(Model::Reads, false, None);
     sweep(Model::Reads, true, None);
@@ -804,20 +562,14 @@ fn fault_sweep_reads_that_throw_from_any_call_on() {
 }
 
 #[test]
-#[cfg_attr(
-    debug_assertions,
-    ignore = "fault sweeps run in release: cargo test --release --test store_faults"
-)]
+#[cfg_attr(debug_assertions, ignore = "fault sweeps run in release: cargo test --release --test store_faults")]
 fn fault_sweep_a_storage_that_fills_up_and_stays_full() {
     sweep(Model::Full, false, None);
     sweep(Model::Full, true, None);
 }
 
 #[test]
-#[cfg_attr(
-    debug_assertions,
-    ignore = "fault sweeps run in release: cargo test --release --test store_faults"
-)]
+#[cfg_attr(debug_assertions, ignore = "fault sweeps run in release: cargo test --release --test store_faults")]
 fn fault_sweep_a_storage_that_refuses_every_write() {
     sweep(Model::Refuse, false, None);
     sweep(Model::Refuse, true, None);
@@ -837,12 +589,7 @@ fn reads_that_throw_now_and_then_from_the_first_open() {
         let (reported, found, _) = check_store(&mut mem, &promised, &options, &context);
         assert_eq!(reported, found, "{context}");
         // Reads that throw delay records; they do not stop the store.
-        assert!(
-            promised.stored.len() * 10 >= promised.inserts * 9,
-            "{context}: {} of {} stored",
-            promised.stored.len(),
-            promised.inserts
-        );
+        assert!(promised.stored.len() * 10 >= promised.inserts * 9, "{context}: {} of {} stored", promised.stored.len(), promised.inserts);
         println!("fault sweep flaky reads (every {period}th from read {}): {reported} messages reported stored, {found} found after reopen", phase + 1);
     }
 }
@@ -912,27 +659,22 @@ fn write_amplification_is_bounded_and_flat() {
     assert!(per_message[3] <= per_message[2] * 1.5, "{per_message:?}");
 }
 
+
 #[test]
 fn an_evicted_chunk_goes_only_after_the_head_that_drops_it() {
     // Two conversations under a tight budget: messages to one evict the other's oldest chunks. A
     // crash at any call of such a message leaves no head naming a chunk that is gone while the
     // key count looks right (it would be read as there, its bytes counted, its eviction unreported).
     let budget = 40 * 1024;
-    let options = StoreOptions {
-        total_bytes: budget,
-    };
+    let options = StoreOptions { total_bytes: budget };
     let mut seeded = memory();
     {
         let mut store = open_with(&mut seeded, budget);
         for i in 0..40i64 {
-            store
-                .insert(sized("group:old", &format!("o{i:02}"), i, "bob", 600))
-                .unwrap();
+            store.insert(sized("group:old", &format!("o{i:02}"), i, "bob", 600)).unwrap();
         }
         for i in 0..10i64 {
-            store
-                .insert(sized("group:new", &format!("n{i:02}"), 100 + i, "bob", 600))
-                .unwrap();
+            store.insert(sized("group:new", &format!("n{i:02}"), 100 + i, "bob", 600)).unwrap();
         }
     }
     let mut evicting_calls = 0;
@@ -942,15 +684,9 @@ fn an_evicted_chunk_goes_only_after_the_head_that_drops_it() {
         let mut clean = seeded.clone();
         let calls_before = clean.calls();
         let evicted = {
-            let mut store = Store::open(TextBackend::new(&mut clean), "me", options.clone())
-                .unwrap()
-                .0;
+            let mut store = Store::open(TextBackend::new(&mut clean), "me", options.clone()).unwrap().0;
             assert_eq!(store.insert(record.clone()).unwrap(), InsertOutcome::Stored);
-            store
-                .take_evictions()
-                .iter()
-                .map(|e| e.records)
-                .sum::<u64>()
+            store.take_evictions().iter().map(|e| e.records).sum::<u64>()
         };
         let calls = clean.calls() - calls_before;
         if evicted > 0 {
@@ -963,9 +699,7 @@ fn an_evicted_chunk_goes_only_after_the_head_that_drops_it() {
             let stored = {
                 let store = Store::open(TextBackend::new(&mut mem), "me", options.clone());
                 match store {
-                    Ok((mut store, _)) => {
-                        matches!(store.insert(record.clone()), Ok(InsertOutcome::Stored))
-                    }
+                    Ok((mut store, _)) => matches!(store.insert(record.clone()), Ok(InsertOutcome::Stored)),
                     Err(_) => false,
                 }
             };
@@ -975,25 +709,14 @@ fn an_evicted_chunk_goes_only_after_the_head_that_drops_it() {
             let mut store = open_with(&mut mem, budget);
             let history = all_history(&mut store, "group:new");
             if stored {
-                assert_eq!(
-                    history.last().map(|r| r.id.as_str()),
-                    Some(record.id.as_str()),
-                    "{context}"
-                );
+                assert_eq!(history.last().map(|r| r.id.as_str()), Some(record.id.as_str()), "{context}");
             }
             // What was stored before the message stays: its newest record at least.
             let previous = format!("n{:02}", i - 1);
-            assert!(
-                history.iter().any(|r| r.id == previous),
-                "{context}: {previous} is gone"
-            );
+            assert!(history.iter().any(|r| r.id == previous), "{context}: {previous} is gone");
             let accounted = store.report().bytes_used;
             drop(store);
-            assert_eq!(
-                accounted,
-                mem.bytes_under(PREFIX),
-                "{context}: bytes counted are the bytes on storage"
-            );
+            assert_eq!(accounted, mem.bytes_under(PREFIX), "{context}: bytes counted are the bytes on storage");
         }
         clean.heal();
         seeded = clean;

@@ -11,10 +11,7 @@ use store_common::*;
 const PREFIX: &str = "mpchat/2/me/";
 
 fn stored_state<K: KeyValue>(store: &mut TestStore<K>) -> LocalState {
-    let tape = store
-        .extra(LOCAL_EXTRA)
-        .unwrap()
-        .expect("the blob is stored");
+    let tape = store.extra(LOCAL_EXTRA).unwrap().expect("the blob is stored");
     LocalState::from_val(tape.root())
 }
 
@@ -28,34 +25,21 @@ fn drafts_and_pins_survive_a_restart_and_count_in_the_budget() {
     let mut state = LocalState::default();
     {
         let mut store = open(&mut mem);
-        store
-            .insert(rec("single:bob", "b1", 10, "bob", "hi"))
-            .unwrap();
+        store.insert(rec("single:bob", "b1", 10, "bob", "hi")).unwrap();
         let before = store.report().bytes_used;
         state.set_draft("single:bob", "周末去 🎉 \"爬山\"").unwrap();
         state.pin("group:g1", true).unwrap();
         assert_eq!(save(&mut store, &state), UpdateOutcome::Updated);
-        assert!(
-            store.report().bytes_used > before,
-            "the blob takes room in the budget"
-        );
+        assert!(store.report().bytes_used > before, "the blob takes room in the budget");
     }
     let counted = open(&mut mem).report().bytes_used;
-    assert_eq!(
-        counted,
-        mem.bytes_under(PREFIX),
-        "the budget counts exactly what is stored"
-    );
+    assert_eq!(counted, mem.bytes_under(PREFIX), "the budget counts exactly what is stored");
     let mut store = open(&mut mem);
     let back = stored_state(&mut store);
     assert_eq!(back, state);
     assert_eq!(back.draft("single:bob").unwrap(), "周末去 🎉 \"爬山\"");
     assert!(back.is_pinned("group:g1"));
-    assert_eq!(
-        ids(&all_history(&mut store, "single:bob")),
-        ["b1"],
-        "records are untouched"
-    );
+    assert_eq!(ids(&all_history(&mut store, "single:bob")), ["b1"], "records are untouched");
 }
 
 #[test]

@@ -3,9 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 mod store_common;
 
-use mpchat::store::{
-    InsertOutcome, MemoryStorage, Store, StoreOptions, TextBackend, UpdateOutcome,
-};
+use mpchat::store::{TextBackend, InsertOutcome, MemoryStorage, Store, StoreOptions, UpdateOutcome};
 use mpchat::{Record, Status};
 use store_common::*;
 
@@ -31,16 +29,14 @@ fn keys_never_collide() {
     mem.plant("group_x", r#"["the app's own value"]"#);
     mem.plant("me", r#""app""#);
     for (user, conversation, id) in table {
-        let (mut store, _) =
-            Store::open(TextBackend::new(&mut mem), user, StoreOptions::default()).unwrap();
+        let (mut store, _) = Store::open(TextBackend::new(&mut mem), user, StoreOptions::default()).unwrap();
         assert_eq!(
             store.insert(rec(conversation, id, 1, "peer", id)).unwrap(),
             InsertOutcome::Stored
         );
     }
     for (user, conversation, id) in table {
-        let (mut store, report) =
-            Store::open(TextBackend::new(&mut mem), user, StoreOptions::default()).unwrap();
+        let (mut store, report) = Store::open(TextBackend::new(&mut mem), user, StoreOptions::default()).unwrap();
         assert!(
             report.skipped_keys.is_empty(),
             "{user}: {:?}",
@@ -566,11 +562,7 @@ fn extras_round_trip() {
     drop(store);
     let mut store = open(&mut mem);
     assert_eq!(
-        store
-            .extra("profiles")
-            .unwrap()
-            .map(|t| t.root().to_json())
-            .as_deref(),
+        store.extra("profiles").unwrap().map(|t| t.root().to_json()).as_deref(),
         Some(r#"{"bob":{"nickname":"Bob"}}"#)
     );
     assert!(store.report().bytes_used > 0);
@@ -663,38 +655,21 @@ fn legacy_keys_stay_until_the_import_is_on_storage() {
 fn a_mention_of_me_marks_the_conversation_until_read_even_when_muted() {
     let mut mem = memory();
     let mut store = open(&mut mem);
-    let mention = |id: &str, time: i64| Record {
-        mentions_me: true,
-        ..rec("group:g", id, time, "bob", "@me")
-    };
+    let mention = |id: &str, time: i64| Record { mentions_me: true, ..rec("group:g", id, time, "bob", "@me") };
     let flags = |store: &mut TestStore<&mut MemoryStorage>| -> Vec<(String, bool)> {
         let list = store.conversations().unwrap();
-        list.into_iter()
-            .map(|c| (c.conversation, c.mentions_me))
-            .collect()
+        list.into_iter().map(|c| (c.conversation, c.mentions_me)).collect()
     };
     store.insert(rec("group:g", "m1", 1, "bob", "hi")).unwrap();
     store.insert(rec("group:h", "h1", 2, "bob", "hi")).unwrap();
-    assert_eq!(
-        flags(&mut store),
-        [("group:h".into(), false), ("group:g".into(), false)]
-    );
+    assert_eq!(flags(&mut store), [("group:h".into(), false), ("group:g".into(), false)]);
     store.mute("group:g", true).unwrap();
     store.insert(mention("m2", 3)).unwrap();
-    store
-        .insert(rec("group:g", "m3", 4, "carol", "later message"))
-        .unwrap();
-    assert_eq!(
-        flags(&mut store),
-        [("group:g".into(), true), ("group:h".into(), false)]
-    );
+    store.insert(rec("group:g", "m3", 4, "carol", "later message")).unwrap();
+    assert_eq!(flags(&mut store), [("group:g".into(), true), ("group:h".into(), false)]);
     drop(store);
     let mut store = open(&mut mem);
-    assert_eq!(
-        flags(&mut store)[0],
-        ("group:g".into(), true),
-        "kept across a restart"
-    );
+    assert_eq!(flags(&mut store)[0], ("group:g".into(), true), "kept across a restart");
     store.mark_read("group:g").unwrap();
     assert_eq!(flags(&mut store)[0], ("group:g".into(), false));
 }

@@ -5,9 +5,7 @@ mod store_common;
 
 use std::collections::BTreeMap;
 
-use mpchat::store::{
-    InsertOutcome, MemoryStorage, Store, StoreOptions, TextBackend, UpdateOutcome,
-};
+use mpchat::store::{TextBackend, InsertOutcome, MemoryStorage, Store, StoreOptions, UpdateOutcome};
 use mpchat::Status;
 use proptest::prelude::*;
 use store_common::*;
@@ -88,8 +86,7 @@ fn snapshot(store: &mut TestStore<&mut MemoryStorage>) -> Snapshot {
 
 fn reopen(mem: &mut MemoryStorage) -> TestStore<&mut MemoryStorage> {
     mem.heal();
-    let (store, report) =
-        Store::open(TextBackend::new(mem), "me", StoreOptions::default()).unwrap();
+    let (store, report) = Store::open(TextBackend::new(mem), "me", StoreOptions::default()).unwrap();
     assert!(report.skipped_keys.is_empty(), "{:?}", report.skipped_keys);
     store
 }
@@ -198,9 +195,7 @@ fn unsaved_outcomes_become_durable_with_the_next_operation() {
     // The insert's last call (its head's write) fails: found by a run on a copy.
     let mut probe = mem.clone();
     let mut probe_store = reopen(&mut probe);
-    probe_store
-        .insert(rec("group:g", "m2", 2, "peer", "x"))
-        .unwrap();
+    probe_store.insert(rec("group:g", "m2", 2, "peer", "x")).unwrap();
     drop(probe_store);
     mem.fail_call(probe.calls());
     let mut store = Store::open(TextBackend::new(&mut mem), "me", StoreOptions::default())

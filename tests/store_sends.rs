@@ -23,10 +23,7 @@ fn sending(conversation: &str, id: &str, time: i64, text: &str) -> Record {
 
 /// (id, status) of every record of a conversation.
 fn statuses<K: KeyValue>(store: &mut TestStore<K>, conversation: &str) -> Vec<(String, Status)> {
-    all_history(store, conversation)
-        .into_iter()
-        .map(|r| (r.id, r.status))
-        .collect()
+    all_history(store, conversation).into_iter().map(|r| (r.id, r.status)).collect()
 }
 
 fn s(id: &str, status: Status) -> (String, Status) {
@@ -45,43 +42,22 @@ fn a_send_the_app_was_killed_during_is_failed_at_the_next_open() {
     let mut mem = memory();
     {
         let mut store = open(&mut mem);
-        store
-            .insert(rec("single:bob", "in1", 10, "bob", "hi"))
-            .unwrap();
-        assert_eq!(
-            store
-                .insert_sending(sending("single:bob", "local1", 20, "hello?"))
-                .unwrap(),
-            InsertOutcome::Stored
-        );
-        assert_eq!(
-            store
-                .insert_sending(sending("group:g", "local2", 30, "anyone?"))
-                .unwrap(),
-            InsertOutcome::Stored
-        );
+        store.insert(rec("single:bob", "in1", 10, "bob", "hi")).unwrap();
+        assert_eq!(store.insert_sending(sending("single:bob", "local1", 20, "hello?")).unwrap(), InsertOutcome::Stored);
+        assert_eq!(store.insert_sending(sending("group:g", "local2", 30, "anyone?")).unwrap(), InsertOutcome::Stored);
         assert_eq!(store.sends_in_flight(), vec!["local1", "local2"]);
         // Killed here: no ack, no failure.
     }
     let (mut store, failed) = reopen(&mut mem);
     assert_eq!(failed, 2);
-    assert_eq!(
-        statuses(&mut store, "single:bob"),
-        vec![s("in1", Status::Received), s("local1", Status::Failed)]
-    );
-    assert_eq!(
-        statuses(&mut store, "group:g"),
-        vec![s("local2", Status::Failed)]
-    );
+    assert_eq!(statuses(&mut store, "single:bob"), vec![s("in1", Status::Received), s("local1", Status::Failed)]);
+    assert_eq!(statuses(&mut store, "group:g"), vec![s("local2", Status::Failed)]);
     assert!(store.sends_in_flight().is_empty());
     assert_eq!(mem.peek(SENDS_KEY), Some("[]"));
     // Once settled, nothing is failed again.
     let (mut store, failed) = reopen(&mut mem);
     assert_eq!(failed, 0);
-    assert_eq!(
-        statuses(&mut store, "single:bob"),
-        vec![s("in1", Status::Received), s("local1", Status::Failed)]
-    );
+    assert_eq!(statuses(&mut store, "single:bob"), vec![s("in1", Status::Received), s("local1", Status::Failed)]);
 }
 
 #[test]
@@ -89,31 +65,18 @@ fn acknowledged_and_refused_sends_leave_nothing_in_flight() {
     let mut mem = memory();
     {
         let mut store = open(&mut mem);
-        store
-            .insert_sending(sending("single:bob", "local1", 20, "one"))
-            .unwrap();
-        store
-            .insert_sending(sending("single:bob", "local2", 21, "two"))
-            .unwrap();
-        assert_eq!(
-            store.send_acked("local1", "srv1", Some(25)).unwrap(),
-            UpdateOutcome::Updated
-        );
+        store.insert_sending(sending("single:bob", "local1", 20, "one")).unwrap();
+        store.insert_sending(sending("single:bob", "local2", 21, "two")).unwrap();
+        assert_eq!(store.send_acked("local1", "srv1", Some(25)).unwrap(), UpdateOutcome::Updated);
         assert_eq!(store.send_failed("local2").unwrap(), UpdateOutcome::Updated);
         assert!(store.sends_in_flight().is_empty());
         // A late ack after the shim gave up still turns the record sent.
-        assert_eq!(
-            store.send_acked("local2", "srv2", Some(40)).unwrap(),
-            UpdateOutcome::Updated
-        );
+        assert_eq!(store.send_acked("local2", "srv2", Some(40)).unwrap(), UpdateOutcome::Updated);
     }
     assert_eq!(mem.peek(SENDS_KEY), Some("[]"));
     let (mut store, failed) = reopen(&mut mem);
     assert_eq!(failed, 0);
-    assert_eq!(
-        statuses(&mut store, "single:bob"),
-        vec![s("srv1", Status::Sent), s("srv2", Status::Sent)]
-    );
+    assert_eq!(statuses(&mut store, "single:bob"), vec![s("srv1", Status::Sent), s("srv2", Status::Sent)]);
 }
 
 #[test]
@@ -121,12 +84,8 @@ fn opening_with_no_send_in_flight_reads_no_more_than_before() {
     let mut mem = memory();
     {
         let mut store = open(&mut mem);
-        store
-            .insert(rec("single:bob", "in1", 10, "bob", "hi"))
-            .unwrap();
-        store
-            .insert_sending(sending("single:bob", "local1", 20, "hello"))
-            .unwrap();
+        store.insert(rec("single:bob", "in1", 10, "bob", "hi")).unwrap();
+        store.insert_sending(sending("single:bob", "local1", 20, "hello")).unwrap();
         store.send_acked("local1", "srv1", None).unwrap();
     }
     let start = mem.calls();
@@ -135,26 +94,16 @@ fn opening_with_no_send_in_flight_reads_no_more_than_before() {
     let start = mem.calls();
     let (store, failed) = reopen(&mut mem);
     drop(store);
-    assert_eq!(
-        (failed, mem.calls() - start),
-        (0, plain_open),
-        "an empty list of sends is not read"
-    );
+    assert_eq!((failed, mem.calls() - start), (0, plain_open), "an empty list of sends is not read");
 }
 
 #[test]
 fn resend_takes_only_my_failed_records_and_names_them_again() {
     let mut mem = memory();
     let mut store = open(&mut mem);
-    store
-        .insert(rec("single:bob", "in1", 10, "bob", "hi"))
-        .unwrap();
-    store
-        .insert_sending(sending("single:bob", "local1", 20, "lost"))
-        .unwrap();
-    store
-        .insert_sending(sending("single:bob", "local2", 21, "fine"))
-        .unwrap();
+    store.insert(rec("single:bob", "in1", 10, "bob", "hi")).unwrap();
+    store.insert_sending(sending("single:bob", "local1", 20, "lost")).unwrap();
+    store.insert_sending(sending("single:bob", "local2", 21, "fine")).unwrap();
     store.send_failed("local1").unwrap();
     store.send_acked("local2", "srv2", None).unwrap();
     let table = [
@@ -167,57 +116,21 @@ fn resend_takes_only_my_failed_records_and_names_them_again() {
     for (id, refusal) in table {
         assert_eq!(store.resend_refusal(id).unwrap(), refusal, "{id:?}");
     }
-    assert_eq!(
-        store.resend_started("srv2").unwrap(),
-        Err(ResendRefusal::NotFailed(Status::Sent))
-    );
-    assert_eq!(
-        store.resend_started("local1").unwrap(),
-        Ok(UpdateOutcome::Updated)
-    );
+    assert_eq!(store.resend_started("srv2").unwrap(), Err(ResendRefusal::NotFailed(Status::Sent)));
+    assert_eq!(store.resend_started("local1").unwrap(), Ok(UpdateOutcome::Updated));
     assert_eq!(store.sends_in_flight(), vec!["local1"]);
     // Sending now: a second resend is refused.
-    assert_eq!(
-        store.resend_started("local1").unwrap(),
-        Err(ResendRefusal::NotFailed(Status::Sending))
-    );
-    assert_eq!(
-        statuses(&mut store, "single:bob"),
-        vec![
-            s("in1", Status::Received),
-            s("local1", Status::Sending),
-            s("srv2", Status::Sent)
-        ]
-    );
+    assert_eq!(store.resend_started("local1").unwrap(), Err(ResendRefusal::NotFailed(Status::Sending)));
+    assert_eq!(statuses(&mut store, "single:bob"), vec![s("in1", Status::Received), s("local1", Status::Sending), s("srv2", Status::Sent)]);
     drop(store);
     // Killed during the resend: failed again at the next open, still one record.
     let (mut store, failed) = reopen(&mut mem);
     assert_eq!(failed, 1);
-    assert_eq!(
-        statuses(&mut store, "single:bob"),
-        vec![
-            s("in1", Status::Received),
-            s("local1", Status::Failed),
-            s("srv2", Status::Sent)
-        ]
-    );
+    assert_eq!(statuses(&mut store, "single:bob"), vec![s("in1", Status::Received), s("local1", Status::Failed), s("srv2", Status::Sent)]);
     // Resent after the restart (history has read it) and acknowledged: one record, under the server id.
-    assert_eq!(
-        store.resend_started("local1").unwrap(),
-        Ok(UpdateOutcome::Updated)
-    );
-    assert_eq!(
-        store.send_acked("local1", "srv1", Some(30)).unwrap(),
-        UpdateOutcome::Updated
-    );
-    assert_eq!(
-        statuses(&mut store, "single:bob"),
-        vec![
-            s("in1", Status::Received),
-            s("srv2", Status::Sent),
-            s("srv1", Status::Sent)
-        ]
-    );
+    assert_eq!(store.resend_started("local1").unwrap(), Ok(UpdateOutcome::Updated));
+    assert_eq!(store.send_acked("local1", "srv1", Some(30)).unwrap(), UpdateOutcome::Updated);
+    assert_eq!(statuses(&mut store, "single:bob"), vec![s("in1", Status::Received), s("srv2", Status::Sent), s("srv1", Status::Sent)]);
     assert!(store.sends_in_flight().is_empty());
 }
 
@@ -226,22 +139,13 @@ fn a_send_sealed_into_a_chunk_before_the_crash_is_still_failed() {
     let mut mem = memory();
     {
         let mut store = open(&mut mem);
-        store
-            .insert_sending(sending("single:bob", "local1", 5, "early"))
-            .unwrap();
+        store.insert_sending(sending("single:bob", "local1", 5, "early")).unwrap();
         // Enough received after it that the sending record is sealed into a chunk.
         for i in 0..40 {
-            store
-                .insert(rec("single:bob", &format!("in{i:02}"), 10 + i, "bob", "x"))
-                .unwrap();
+            store.insert(rec("single:bob", &format!("in{i:02}"), 10 + i, "bob", "x")).unwrap();
         }
     }
-    assert!(
-        mem.key_list()
-            .iter()
-            .any(|k| k.starts_with("mpchat/2/me/c/single:bob/")),
-        "the layout this test needs"
-    );
+    assert!(mem.key_list().iter().any(|k| k.starts_with("mpchat/2/me/c/single:bob/")), "the layout this test needs");
     let (mut store, failed) = reopen(&mut mem);
     assert_eq!(failed, 1);
     let history = statuses(&mut store, "single:bob");
@@ -251,26 +155,18 @@ fn a_send_sealed_into_a_chunk_before_the_crash_is_still_failed() {
 
 #[test]
 fn unreadable_lists_of_sends_are_skipped_and_never_stop_opening() {
-    for planted in [
-        "{",
-        "42",
-        r#"[["a"],[1,2,3],["local1","not a conversation",1],["local1","single:bob",1.5]]"#,
-    ] {
+    for planted in ["{", "42", r#"[["a"],[1,2,3],["local1","not a conversation",1],["local1","single:bob",1.5]]"#] {
         let mut mem = memory();
         {
             let mut store = open(&mut mem);
-            store
-                .insert_sending(sending("single:bob", "local1", 20, "hello"))
-                .unwrap();
+            store.insert_sending(sending("single:bob", "local1", 20, "hello")).unwrap();
         }
         mem.plant(SENDS_KEY, planted);
         let mut store = open(&mut mem);
         assert_eq!(store.fail_interrupted_sends().unwrap(), 0, "{planted}");
         assert_eq!(all_history(&mut store, "single:bob").len(), 1, "{planted}");
         // New sends are named again from an empty list.
-        store
-            .insert_sending(sending("single:bob", "local2", 30, "again"))
-            .unwrap();
+        store.insert_sending(sending("single:bob", "local2", 30, "again")).unwrap();
         assert_eq!(store.sends_in_flight(), vec!["local2"], "{planted}");
     }
 }
@@ -336,24 +232,12 @@ fn check_reopened(mem: &mut MemoryStorage, what: &str) -> Vec<(String, Status)> 
     after.extend(statuses(&mut store, "group:g"));
     drop(store);
     let what = format!("{what}: {before:?} became {after:?}");
-    assert_eq!(
-        before.iter().map(|r| &r.0).collect::<Vec<_>>(),
-        after.iter().map(|r| &r.0).collect::<Vec<_>>(),
-        "{what}"
-    );
+    assert_eq!(before.iter().map(|r| &r.0).collect::<Vec<_>>(), after.iter().map(|r| &r.0).collect::<Vec<_>>(), "{what}");
     for ((id, was), (_, now)) in before.iter().zip(&after) {
-        let expected = if *was == Status::Sending {
-            Status::Failed
-        } else {
-            *was
-        };
+        let expected = if *was == Status::Sending { Status::Failed } else { *was };
         assert_eq!(*now, expected, "{what}: {id}");
     }
-    assert_eq!(
-        failed,
-        before.iter().filter(|r| r.1 == Status::Sending).count(),
-        "{what}"
-    );
+    assert_eq!(failed, before.iter().filter(|r| r.1 == Status::Sending).count(), "{what}");
     let (store, failed) = reopen(mem);
     assert_eq!((failed, store.report().skipped_corrupt), (0, 0), "{what}");
     after
@@ -387,10 +271,7 @@ fn a_write_that_throws_anywhere_in_the_session_leaves_no_acked_record_failed_and
 fn killed_at_any_write_of_sends_and_acks_no_acked_record_is_failed_and_none_stays_sending() {
     let writes = {
         let mut probe = memory();
-        let mut counting = DiesAfter {
-            inner: &mut probe,
-            writes: u64::MAX,
-        };
+        let mut counting = DiesAfter { inner: &mut probe, writes: u64::MAX };
         session(&mut open(&mut counting));
         u64::MAX - counting.writes
     };
@@ -399,10 +280,7 @@ fn killed_at_any_write_of_sends_and_acks_no_acked_record_is_failed_and_none_stay
     for k in 0..=writes {
         let mut mem = memory();
         {
-            let mut dying = DiesAfter {
-                inner: &mut mem,
-                writes: k,
-            };
+            let mut dying = DiesAfter { inner: &mut mem, writes: k };
             session(&mut open(&mut dying));
         }
         let before = on_storage(&mut mem);
@@ -411,33 +289,16 @@ fn killed_at_any_write_of_sends_and_acks_no_acked_record_is_failed_and_none_stay
         kept_acked += usize::from(after.iter().any(|r| r.0 == "srvA" && r.1 == Status::Sent));
         // A list killed before the state recorded its size can stay on storage, unread: what it names is
         // not `sending` (the record was never written, or is failed), so it changes nothing.
-        let named: serde_json::Value =
-            serde_json::from_str(mem.peek(SENDS_KEY).unwrap_or("[]")).unwrap();
+        let named: serde_json::Value = serde_json::from_str(mem.peek(SENDS_KEY).unwrap_or("[]")).unwrap();
         for name in named.as_array().unwrap() {
-            assert!(
-                !after
-                    .iter()
-                    .any(|r| r.0 == name[0] && r.1 == Status::Sending),
-                "after {k}: {name}"
-            );
+            assert!(!after.iter().any(|r| r.0 == name[0] && r.1 == Status::Sending), "after {k}: {name}");
         }
         if k == writes {
-            assert_eq!(
-                after,
-                vec![
-                    s("in1", Status::Received),
-                    s("srvA", Status::Sent),
-                    s("b", Status::Failed),
-                    s("srvC", Status::Sent)
-                ]
-            );
+            assert_eq!(after, vec![s("in1", Status::Received), s("srvA", Status::Sent), s("b", Status::Failed), s("srvC", Status::Sent)]);
         }
     }
     // The sweep went through both cases: kills while a record was stored sending, and after an ack landed.
-    assert!(
-        failed_some >= 3 && kept_acked >= 10,
-        "{failed_some} {kept_acked}"
-    );
+    assert!(failed_some >= 3 && kept_acked >= 10, "{failed_some} {kept_acked}");
 }
 
 /// A file-like record of mine being sent, its body naming the phone's own path.

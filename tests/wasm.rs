@@ -4,8 +4,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use mpchat::wasm::{
-    delete_last_default, emoji_default, emoji_joins, emoji_spans_default, format_time, inbox,
-    outbox, store_projections, ChatCore, Host,
+    delete_last_default, emoji_default, emoji_joins, emoji_spans_default, format_time, inbox, outbox,
+    store_projections, ChatCore, Host,
 };
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -68,10 +68,7 @@ fn field(json: &str, name: &str) -> String {
     let key = format!("\"{name}\":");
     json.split_once(&key).map_or(String::new(), |(_, rest)| {
         let rest = rest.trim_start_matches('"');
-        rest.split(['"', ',', '}'])
-            .next()
-            .unwrap_or_default()
-            .to_string()
+        rest.split(['"', ',', '}']).next().unwrap_or_default().to_string()
     })
 }
 
@@ -88,9 +85,7 @@ fn host(fail_sets: bool) -> Host {
 fn open_chat(config: &str, fail_sets: bool) -> Result<Chat, String> {
     let host = host(fail_sets);
     send(config, "1");
-    ChatCore::new(host.clone().into())
-        .map(|core| Chat { core, host })
-        .map_err(|e| error_message(e.into()))
+    ChatCore::new(host.clone().into()).map(|core| Chat { core, host }).map_err(|e| error_message(e.into()))
 }
 
 impl Chat {
@@ -106,10 +101,7 @@ impl Chat {
     /// Normalises and stores `message` as a record of mine being sent (outgoing) or as received.
     fn store(&mut self, message: &str, text: &str, outgoing: bool) -> String {
         let settings = self.settings();
-        let projection = settings
-            .split_once("\"message\":")
-            .map(|(_, p)| p)
-            .unwrap_or_default();
+        let projection = settings.split_once("\"message\":").map(|(_, p)| p).unwrap_or_default();
         let projection = &projection[..projection.find(",\"build\"").unwrap_or(projection.len())];
         send(message, projection);
         let normalized = out(self.core.normalize(true, outgoing));
@@ -117,10 +109,7 @@ impl Chat {
             return normalized;
         }
         // The record is the outcome's last field.
-        let record = normalized
-            .split_once("\"record\":")
-            .and_then(|(_, r)| r.strip_suffix('}'))
-            .unwrap_or_default();
+        let record = normalized.split_once("\"record\":").and_then(|(_, r)| r.strip_suffix('}')).unwrap_or_default();
         let record = record.replace("\"text\":\"\"", &format!("\"text\":\"{text}\""));
         let doc = adopt(&self.host, &record);
         out(self.core.insert(doc, record.len() as f64))
@@ -131,29 +120,19 @@ impl Chat {
         let page = out(self.core.history(20).expect("history"));
         page.split("\"doc\":")
             .skip(1)
-            .map(|rest| {
-                copy_of(
-                    &self.host,
-                    rest.split(',').next().unwrap_or("0").parse().unwrap_or(0),
-                )
-            })
+            .map(|rest| copy_of(&self.host, rest.split(',').next().unwrap_or("0").parse().unwrap_or(0)))
             .collect()
     }
 }
 
-const GROUP_MESSAGE: &str = r#"{"id":"7","type":"txt","chatType":"groupChat","from":"bob","to":"g1","msg":"hi","time":1700000000000,"ext":{"userNickname":"Bob","app":{"k":1}}}"#;
+const GROUP_MESSAGE: &str =
+    r#"{"id":"7","type":"txt","chatType":"groupChat","from":"bob","to":"g1","msg":"hi","time":1700000000000,"ext":{"userNickname":"Bob","app":{"k":1}}}"#;
 
 #[wasm_bindgen_test]
 fn receive_stores_and_history_reads_the_shims_record_back() {
     let mut chat = open_chat(r#"{"user":"alice"}"#, false).unwrap();
-    assert_eq!(
-        field(&chat.receive(GROUP_MESSAGE, "hi"), "outcome"),
-        "stored"
-    );
-    assert_eq!(
-        field(&chat.receive(GROUP_MESSAGE, "hi"), "outcome"),
-        "duplicate"
-    );
+    assert_eq!(field(&chat.receive(GROUP_MESSAGE, "hi"), "outcome"), "stored");
+    assert_eq!(field(&chat.receive(GROUP_MESSAGE, "hi"), "outcome"), "duplicate");
     let history = chat.history("group:g1");
     assert_eq!(history.len(), 1);
     assert_eq!(field(&history[0], "text"), "hi");
@@ -173,13 +152,7 @@ fn a_storage_that_throws_leaves_the_message_unsaved_not_lost() {
 #[wasm_bindgen_test]
 fn normalize_ignores_with_reasons() {
     let mut chat = open_chat(r#"{"user":"alice"}"#, false).unwrap();
-    for bad in [
-        "null",
-        "[]",
-        "\"x\"",
-        r#"{"id":"1"}"#,
-        r#"{"id":"1","type":"txt","from":"b","to":"a","time":1}"#,
-    ] {
+    for bad in ["null", "[]", "\"x\"", r#"{"id":"1"}"#, r#"{"id":"1","type":"txt","from":"b","to":"a","time":1}"#] {
         let result = chat.receive(bad, "");
         assert_eq!(field(&result, "outcome"), "ignored", "{bad}");
         assert!(!field(&result, "reason").is_empty(), "{bad}: {result}");
@@ -188,28 +161,17 @@ fn normalize_ignores_with_reasons() {
 
 #[wasm_bindgen_test]
 fn create_chat_and_build_errors_say_what_to_fix() {
-    for (config, needle) in [
-        ("{}", "user"),
-        (r#"{"user":""}"#, "empty"),
-        (r#"{"user":7}"#, "string"),
-        ("[1]", "object"),
-    ] {
+    for (config, needle) in [("{}", "user"), (r#"{"user":""}"#, "empty"), (r#"{"user":7}"#, "string"), ("[1]", "object")] {
         let message = open_chat(config, false).err().expect("an error");
         assert!(message.contains(needle), "{config}: {message}");
     }
     let mut chat = open_chat(r#"{"user":"alice","profile":{"nickname":"Alice"}}"#, false).unwrap();
-    send(
-        r#"{"type":"txt","chatType":"chatRoom","to":"r1","msg":"hi [):]"}"#,
-        "1",
-    );
+    send(r#"{"type":"txt","chatType":"chatRoom","to":"r1","msg":"hi [):]"}"#, "1");
     let built = out(chat.core.build().unwrap());
     assert_eq!(field(&built, "chatType"), "chatRoom");
     assert_eq!(field(&built, "group"), "groupchat");
     assert_eq!(field(&built, "userNickname"), "Alice");
-    for (input, needle) in [
-        (r#"{"type":"txt","msg":"hi"}"#, "to"),
-        (r#"{"type":"gif","to":"bob"}"#, "gif"),
-    ] {
+    for (input, needle) in [(r#"{"type":"txt","msg":"hi"}"#, "to"), (r#"{"type":"gif","to":"bob"}"#, "gif")] {
         send(input, "1");
         let message = error_message(chat.core.build().err().expect("an error").into());
         assert!(message.contains(needle), "{input}: {message}");
@@ -219,19 +181,9 @@ fn create_chat_and_build_errors_say_what_to_fix() {
 #[wasm_bindgen_test]
 fn emoji_exports() {
     let table = out(emoji_default());
-    assert!(
-        table.starts_with("[[\"[):]\",\"ee_1.png\"],[\"[:D]\",\"ee_2.png\"]"),
-        "{table}"
-    );
+    assert!(table.starts_with("[[\"[):]\",\"ee_1.png\"],[\"[:D]\",\"ee_2.png\"]"), "{table}");
     // U+0301 extends what comes before it; U+0600 (an Arabic number sign) is a prepend mark.
-    assert_eq!(
-        (
-            emoji_joins(0x0301),
-            emoji_joins(0x0600),
-            emoji_joins(0x4E2D)
-        ),
-        (2, 1, 0)
-    );
+    assert_eq!((emoji_joins(0x0301), emoji_joins(0x0600), emoji_joins(0x4E2D)), (2, 1, 0));
     send("\"😀[):]x[:D]\"", "1");
     assert_eq!(out(emoji_spans_default()), "[2,6,0,7,11,1]");
     send("\"a👍🏽\"", "1");
@@ -241,17 +193,9 @@ fn emoji_exports() {
 #[wasm_bindgen_test]
 fn format_time_labels_and_errors() {
     let now = 1_764_129_600_000.0; // 2025-11-26 12:00 UTC+8
-    assert_eq!(
-        out(format_time(now - 3_600_000.0, now, f64::NAN, 0).unwrap()),
-        "11:00"
-    );
-    assert_eq!(
-        out(format_time(now - 86_400_000.0, now, f64::NAN, 1).unwrap()),
-        "Yesterday 12:00"
-    );
-    let err = format_time(f64::NAN, now, f64::NAN, 0)
-        .err()
-        .expect("an error");
+    assert_eq!(out(format_time(now - 3_600_000.0, now, f64::NAN, 0).unwrap()), "11:00");
+    assert_eq!(out(format_time(now - 86_400_000.0, now, f64::NAN, 1).unwrap()), "Yesterday 12:00");
+    let err = format_time(f64::NAN, now, f64::NAN, 0).err().expect("an error");
     assert!(!error_message(err.into()).is_empty());
     let err = format_time(now, now, 5000.0, 0).err().expect("an error");
     assert!(error_message(err.into()).contains("5000"));
@@ -265,53 +209,22 @@ fn a_failed_send_is_resent_as_the_same_record_and_other_records_are_refused_with
     assert_eq!(field(&chat.history("single:bob")[0], "status"), "sending");
     let resend = |chat: &mut Chat, id: &str, commit: bool| {
         send(&format!("[\"{id}\"]"), "1");
-        chat.core
-            .resend(commit)
-            .map(out)
-            .map_err(|e| error_message(e.into()))
+        chat.core.resend(commit).map(out).map_err(|e| error_message(e.into()))
     };
-    let refused = resend(&mut chat, "local1", true)
-        .err()
-        .expect("sending is not failed");
+    let refused = resend(&mut chat, "local1", true).err().expect("sending is not failed");
     assert!(refused.contains("is sending, not failed"), "{refused}");
     send("[\"local1\"]", "1");
     assert_eq!(field(&out(chat.core.fail().unwrap()), "outcome"), "updated");
-    assert_eq!(
-        field(&resend(&mut chat, "local1", false).unwrap(), "outcome"),
-        "unchanged"
-    );
+    assert_eq!(field(&resend(&mut chat, "local1", false).unwrap(), "outcome"), "unchanged");
     assert_eq!(field(&chat.history("single:bob")[0], "status"), "failed");
-    assert_eq!(
-        field(&resend(&mut chat, "local1", true).unwrap(), "outcome"),
-        "updated"
-    );
+    assert_eq!(field(&resend(&mut chat, "local1", true).unwrap(), "outcome"), "updated");
     assert_eq!(field(&chat.history("single:bob")[0], "status"), "sending");
     send("[\"local1\",\"srv1\"]", "1");
-    assert_eq!(
-        field(&out(chat.core.ack(f64::NAN).unwrap()), "outcome"),
-        "updated"
-    );
-    assert_eq!(
-        chat.history("single:bob")
-            .iter()
-            .map(|r| field(r, "id"))
-            .collect::<Vec<_>>(),
-        ["srv1"]
-    );
-    assert_eq!(
-        field(&chat.receive(GROUP_MESSAGE, "hi"), "outcome"),
-        "stored"
-    );
-    for (id, needle) in [
-        ("7", "someone else"),
-        ("srv1", "is sent, not failed"),
-        ("nope", "no record \"nope\""),
-        ("", "no record"),
-    ] {
+    assert_eq!(field(&out(chat.core.ack(f64::NAN).unwrap()), "outcome"), "updated");
+    assert_eq!(chat.history("single:bob").iter().map(|r| field(r, "id")).collect::<Vec<_>>(), ["srv1"]);
+    assert_eq!(field(&chat.receive(GROUP_MESSAGE, "hi"), "outcome"), "stored");
+    for (id, needle) in [("7", "someone else"), ("srv1", "is sent, not failed"), ("nope", "no record \"nope\""), ("", "no record")] {
         let message = resend(&mut chat, id, false).err().expect("refused");
-        assert!(
-            message.starts_with("mpchat: resend: ") && message.contains(needle),
-            "{id}: {message}"
-        );
+        assert!(message.starts_with("mpchat: resend: ") && message.contains(needle), "{id}: {message}");
     }
 }

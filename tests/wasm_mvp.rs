@@ -58,8 +58,5 @@ fn exported_globals_are_rejected() {
     // global (mut i32) = 0, exported as "g"
     module.extend([0x06, 0x06, 0x01, 0x7f, 0x01, 0x41, 0x00, 0x0b]);
     module.extend([0x07, 0x05, 0x01, 0x01, b'g', 0x03, 0x00]);
-    assert_eq!(
-        check_wasm1(&module),
-        Err("exports the global \"g\"".to_string())
-    );
+    assert_eq!(check_wasm1(&module), Err("exports the global \"g\"".to_string()));
 }

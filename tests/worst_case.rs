@@ -40,42 +40,23 @@ fn a_megabyte_of_text_through_the_tokenizer() {
     let text = chunk.repeat(MB / chunk.len() + 1);
     assert!(text.len() >= MB);
     let segments = parse(&table, &text);
-    let codes = segments
-        .iter()
-        .filter(|s| matches!(s, Segment::Emoji { .. }))
-        .count();
+    let codes = segments.iter().filter(|s| matches!(s, Segment::Emoji { .. })).count();
     let repeats = text.len() / chunk.len();
-    assert_eq!(
-        codes,
-        2 * repeats,
-        "two codes per repeat, the bracketed [x] is text"
-    );
+    assert_eq!(codes, 2 * repeats, "two codes per repeat, the bracketed [x] is text");
     check_emoji(&table, &text);
 }
 
 #[test]
 fn a_megabyte_of_text_is_ignored_for_the_text_limit() {
     let json = message(json!({"msg": "a".repeat(MB)}));
-    assert_eq!(
-        normalized(&json).err().as_deref(),
-        Some("text is 1048576 bytes, over the 65536-byte limit")
-    );
+    assert_eq!(normalized(&json).err().as_deref(), Some("text is 1048576 bytes, over the 65536-byte limit"));
     let json = message(json!({"msg": "a".repeat(3 * MB)}));
     assert_eq!(
         normalized(&json).err().as_deref(),
-        Some(
-            format!(
-                "message JSON is {} bytes, over the 2097152-byte limit",
-                json.len()
-            )
-            .as_str()
-        )
+        Some(format!("message JSON is {} bytes, over the 2097152-byte limit", json.len()).as_str())
     );
     let at_limit = message(json!({"msg": "a".repeat(64 * 1024)}));
-    assert_eq!(
-        normalized(&at_limit).map(|r| r.text.map(|t| t.len())),
-        Ok(Some(64 * 1024))
-    );
+    assert_eq!(normalized(&at_limit).map(|r| r.text.map(|t| t.len())), Ok(Some(64 * 1024)));
 }
 
 #[test]
@@ -97,16 +78,8 @@ fn texts_of_only_codes_and_only_brackets() {
     ];
     for (text, emoji, plain, left) in table_rows {
         let segments = parse(&table, text);
-        let found = segments
-            .iter()
-            .filter(|s| matches!(s, Segment::Emoji { .. }))
-            .count();
-        assert_eq!(
-            (found, segments.len() - found),
-            (emoji, plain),
-            "{}",
-            &text[..8]
-        );
+        let found = segments.iter().filter(|s| matches!(s, Segment::Emoji { .. })).count();
+        assert_eq!((found, segments.len() - found), (emoji, plain), "{}", &text[..8]);
         spans_utf16(&table, text, &mut spans);
         assert_eq!(spans.len(), 3 * emoji);
         assert_eq!(delete_last(&table, text).len(), left);
@@ -121,18 +94,13 @@ fn deeply_nested_ext_is_ignored_with_a_reason() {
     let table = [
         (32, Ok(())),
         (100, Err("ext nests deeper than 32 levels")),
-        (
-            100_000,
-            Err("message is not valid JSON: recursion limit exceeded at line 1 column"),
-        ),
+        (100_000, Err("message is not valid JSON: recursion limit exceeded at line 1 column")),
     ];
     for (levels, want) in table {
         let json = message(json!({})).replacen('{', &format!("{{\"ext\":{},", nested(levels)), 1);
         match (normalized(&json), want) {
             (Ok(_), Ok(())) => {}
-            (Err(reason), Err(start)) => {
-                assert!(reason.starts_with(start), "{levels} levels: {reason}")
-            }
+            (Err(reason), Err(start)) => assert!(reason.starts_with(start), "{levels} levels: {reason}"),
             (outcome, want) => panic!("{levels} levels: {outcome:?}, wanted {want:?}"),
         }
     }
@@ -140,36 +108,22 @@ fn deeply_nested_ext_is_ignored_with_a_reason() {
     let deep = (0..100).fold(json!(1), |inner, _| json!({ "k": inner }));
     let input = json!({"type": "txt", "to": "bob", "msg": "hi", "ext": deep});
     let error = build_value(&input, &Profile::default(), &ExtKeys::default()).unwrap_err();
-    assert!(
-        error.message().contains("nests deeper than 32 levels"),
-        "{error}"
-    );
+    assert!(error.message().contains("nests deeper than 32 levels"), "{error}");
 }
 
 #[test]
 fn huge_ext_objects() {
-    let ext = |keys: usize| {
-        Value::Object(
-            (0..keys)
-                .map(|i| (format!("key{i}"), json!("value")))
-                .collect(),
-        )
-    };
+    let ext = |keys: usize| Value::Object((0..keys).map(|i| (format!("key{i}"), json!("value"))).collect());
     // (keys, outcome): under the 128 KiB record limit the ext is kept whole, over it the message is ignored.
     let table: [(usize, Result<usize, &str>); 3] = [
         (1_000, Ok(1_000)),
         (6_000, Ok(6_000)),
-        (
-            20_000,
-            Err("over the 131072-byte limit (ext or body too large)"),
-        ),
+        (20_000, Err("over the 131072-byte limit (ext or body too large)")),
     ];
     for (keys, want) in table {
         let outcome = normalized(&message(json!({"ext": ext(keys)})));
         match (outcome, want) {
-            (Ok(record), Ok(kept)) => {
-                assert!(matches!(record.ext, Json::Object(entries) if entries.len() == kept))
-            }
+            (Ok(record), Ok(kept)) => assert!(matches!(record.ext, Json::Object(entries) if entries.len() == kept)),
             (Err(reason), Err(tail)) => assert!(reason.ends_with(tail), "{keys} keys: {reason}"),
             (outcome, want) => panic!("{keys} keys: {outcome:?}, wanted {want:?}"),
         }
@@ -187,40 +141,17 @@ fn ids_of_ten_thousand_characters() {
             "{field}"
         );
     }
-    let error = build_value(
-        &json!({"type": "txt", "to": long, "msg": "hi"}),
-        &Profile::default(),
-        &ExtKeys::default(),
-    )
-    .unwrap_err();
+    let error = build_value(&json!({"type": "txt", "to": long, "msg": "hi"}), &Profile::default(), &ExtKeys::default()).unwrap_err();
     assert!(error.message().contains("10000 bytes long"), "{error}");
     // The store itself takes a record with such an id and gives it back.
     let mut record = normalized(&message(json!({}))).unwrap();
     record.id = long.clone();
     let mut mem = MemoryStorage::with_wx_limits();
-    let (mut store, _) = Store::open(
-        mpchat::store::TextBackend::new(&mut mem),
-        "me",
-        StoreOptions::default(),
-    )
-    .unwrap();
+    let (mut store, _) = Store::open(mpchat::store::TextBackend::new(&mut mem), "me", StoreOptions::default()).unwrap();
     assert_eq!(store.insert(record).unwrap(), InsertOutcome::Stored);
     drop(store);
-    let (mut store, _) = Store::open(
-        mpchat::store::TextBackend::new(&mut mem),
-        "me",
-        StoreOptions::default(),
-    )
-    .unwrap();
-    assert_eq!(
-        store
-            .history("single:bob", None, 5)
-            .unwrap()
-            .iter()
-            .map(|r| r.id.len())
-            .collect::<Vec<_>>(),
-        [10_000]
-    );
+    let (mut store, _) = Store::open(mpchat::store::TextBackend::new(&mut mem), "me", StoreOptions::default()).unwrap();
+    assert_eq!(store.history("single:bob", None, 5).unwrap().iter().map(|r| r.id.len()).collect::<Vec<_>>(), [10_000]);
 }
 
 #[test]
@@ -251,35 +182,21 @@ fn every_kind_spelling() {
         }
         let outcome = normalized(&message(fields));
         match (outcome, want) {
-            (Ok(record), Ok(conversation)) => assert_eq!(
-                record.conversation, conversation,
-                "{chat_type:?} {legacy:?}"
-            ),
+            (Ok(record), Ok(conversation)) => assert_eq!(record.conversation, conversation, "{chat_type:?} {legacy:?}"),
             (Err(reason), Err(part)) => assert!(reason.contains(part), "{chat_type:?}: {reason}"),
             (outcome, want) => panic!("{chat_type:?} {legacy:?}: {outcome:?}, wanted {want:?}"),
         }
     }
     // Building: every SDK spelling is accepted and written the 4.x way; an unknown one is an error.
     let table = [
-        ("singleChat", Some(Kind::Single)),
-        ("chat", Some(Kind::Single)),
-        ("GROUPCHAT", Some(Kind::Group)),
-        ("groupChat", Some(Kind::Group)),
-        ("chatRoom", Some(Kind::ChatRoom)),
-        ("chatroom", Some(Kind::ChatRoom)),
-        ("dm", None),
-        ("", None),
+        ("singleChat", Some(Kind::Single)), ("chat", Some(Kind::Single)), ("GROUPCHAT", Some(Kind::Group)),
+        ("groupChat", Some(Kind::Group)), ("chatRoom", Some(Kind::ChatRoom)), ("chatroom", Some(Kind::ChatRoom)),
+        ("dm", None), ("", None),
     ];
     for (spelling, kind) in table {
-        let built = build_value(
-            &json!({"type": "txt", "chatType": spelling, "to": "x", "msg": "hi"}),
-            &Profile::default(),
-            &ExtKeys::default(),
-        );
+        let built = build_value(&json!({"type": "txt", "chatType": spelling, "to": "x", "msg": "hi"}), &Profile::default(), &ExtKeys::default());
         assert_eq!(
-            built
-                .ok()
-                .and_then(|b| b["chatType"].as_str().map(str::to_string)),
+            built.ok().and_then(|b| b["chatType"].as_str().map(str::to_string)),
             kind.map(|k| k.sdk_chat_type().to_string()),
             "{spelling:?}"
         );
@@ -290,42 +207,19 @@ fn every_kind_spelling() {
 fn impossible_times() {
     // (time as JSON, record time or ignored reason)
     let table: [(&str, Result<i64, &str>); 9] = [
-        (
-            "-1",
-            Err("time -1 is not a timestamp (negative or too large)"),
-        ),
-        (
-            "-0.5",
-            Err("time -0.5 is not a timestamp (negative or too large)"),
-        ),
-        (
-            "1e300",
-            Err("time 1e+300 is not a timestamp (negative or too large)"),
-        ),
-        (
-            "9007199254740992",
-            Err("time 9007199254740992 is not a timestamp (too large)"),
-        ),
-        (
-            "\"NaN\"",
-            Err("time \"NaN\" is not a timestamp (not a string of digits)"),
-        ),
-        (
-            "\"-5\"",
-            Err("time \"-5\" is not a timestamp (not a string of digits)"),
-        ),
+        ("-1", Err("time -1 is not a timestamp (negative or too large)")),
+        ("-0.5", Err("time -0.5 is not a timestamp (negative or too large)")),
+        ("1e300", Err("time 1e+300 is not a timestamp (negative or too large)")),
+        ("9007199254740992", Err("time 9007199254740992 is not a timestamp (too large)")),
+        ("\"NaN\"", Err("time \"NaN\" is not a timestamp (not a string of digits)")),
+        ("\"-5\"", Err("time \"-5\" is not a timestamp (not a string of digits)")),
         ("null", Err("time null is not a timestamp (wrong type)")),
         ("1.9", Ok(1)),
         ("\" 1700000000000 \"", Ok(1_700_000_000_000)),
     ];
     for (time, want) in table {
-        let json =
-            message(json!({})).replacen("\"time\":1700000000000", &format!("\"time\":{time}"), 1);
-        assert_eq!(
-            normalized(&json).map(|r| r.time).map_err(|e| e),
-            want.map_err(str::to_string),
-            "{time}"
-        );
+        let json = message(json!({})).replacen("\"time\":1700000000000", &format!("\"time\":{time}"), 1);
+        assert_eq!(normalized(&json).map(|r| r.time).map_err(|e| e), want.map_err(str::to_string), "{time}");
     }
     // Labels: a time that is not one is an error, never a panic or a made-up date.
     let opts = TimeOptions::new(1_700_000_000_000);
@@ -349,11 +243,7 @@ fn lone_surrogates_become_replacement_characters() {
     ];
     for (msg, text) in table {
         let json = message(json!({})).replacen("\"msg\":\"hi\"", &format!("\"msg\":{msg}"), 1);
-        assert_eq!(
-            normalized(&json).map(|r| r.text),
-            Ok(Some(text.to_string())),
-            "{msg}"
-        );
+        assert_eq!(normalized(&json).map(|r| r.text), Ok(Some(text.to_string())), "{msg}");
         check_normalize_json(&json);
     }
 }
@@ -365,17 +255,9 @@ fn a_storage_full_of_foreign_keys() {
     for i in 0..6_000 {
         mem.plant(&format!("mpchat/2/me/junk{i}"), "{\"some\":\"thing\"}");
     }
-    let unreadable = [
-        "not json",
-        "{\"v\":3,\"c\":\"group:g\",\"r\":[]}",
-        "{\"v\":2,\"c\":\"group:other\",\"r\":[]}",
-        "{\"v\":2,\"c\":\"gro",
-    ];
+    let unreadable = ["not json", "{\"v\":3,\"c\":\"group:g\",\"r\":[]}", "{\"v\":2,\"c\":\"group:other\",\"r\":[]}", "{\"v\":2,\"c\":\"gro"];
     for i in 0..4_000u64 {
-        mem.plant(
-            &format!("mpchat/2/me/c/group:g{}/{}", i % 50, (i + 1) << 32),
-            unreadable[(i % 4) as usize],
-        );
+        mem.plant(&format!("mpchat/2/me/c/group:g{}/{}", i % 50, (i + 1) << 32), unreadable[(i % 4) as usize]);
     }
     mem.plant("mpchat/2/me/s", "[1,2,3]");
     // Outside the prefix: other users and other code of the app, never touched or reported.
@@ -383,27 +265,10 @@ fn a_storage_full_of_foreign_keys() {
         mem.plant(&format!("mpchat/2/other/c/group:g/{i}"), "x");
         mem.plant(&format!("chat_history_{i}"), "[]");
     }
-    let outside = |mem: &MemoryStorage| {
-        mem.key_list()
-            .into_iter()
-            .filter(|k| !k.starts_with("mpchat/2/me/"))
-            .count()
-    };
-    let (mut store, report) = Store::open(
-        mpchat::store::TextBackend::new(&mut mem),
-        "me",
-        StoreOptions::default(),
-    )
-    .unwrap();
-    assert_eq!(
-        report.skipped_keys.len(),
-        6_000 + 4_000 + 1,
-        "every unreadable key under the prefix is reported"
-    );
-    assert!(report
-        .skipped_keys
-        .iter()
-        .all(|k| k.starts_with("mpchat/2/me/")));
+    let outside = |mem: &MemoryStorage| mem.key_list().into_iter().filter(|k| !k.starts_with("mpchat/2/me/")).count();
+    let (mut store, report) = Store::open(mpchat::store::TextBackend::new(&mut mem), "me", StoreOptions::default()).unwrap();
+    assert_eq!(report.skipped_keys.len(), 6_000 + 4_000 + 1, "every unreadable key under the prefix is reported");
+    assert!(report.skipped_keys.iter().all(|k| k.starts_with("mpchat/2/me/")));
 
     // New messages, some into conversations whose every chunk was unreadable: all kept.
     let base = normalized(&message(json!({}))).unwrap();
@@ -419,30 +284,14 @@ fn a_storage_full_of_foreign_keys() {
     }
     let accounted = store.report().bytes_used;
     drop(store);
-    assert_eq!(
-        accounted,
-        mem.bytes_under("mpchat/2/me/"),
-        "the foreign values are counted"
-    );
-    let (mut store, report) = Store::open(
-        mpchat::store::TextBackend::new(&mut mem),
-        "me",
-        StoreOptions::default(),
-    )
-    .unwrap();
-    assert!(
-        report.skipped_keys.is_empty(),
-        "reported once, then known from the state"
-    );
+    assert_eq!(accounted, mem.bytes_under("mpchat/2/me/"), "the foreign values are counted");
+    let (mut store, report) = Store::open(mpchat::store::TextBackend::new(&mut mem), "me", StoreOptions::default()).unwrap();
+    assert!(report.skipped_keys.is_empty(), "reported once, then known from the state");
     assert_eq!(store.report().bytes_used, accounted);
     for conversation in conversations {
         let history = store.history(conversation, None, 1_000).unwrap();
         assert_eq!(history.len(), 100, "{conversation}");
     }
     drop(store);
-    assert_eq!(
-        outside(&mem),
-        4_000,
-        "keys outside the prefix are left alone"
-    );
+    assert_eq!(outside(&mem), 4_000, "keys outside the prefix are left alone");
 }

@@ -8,12 +8,11 @@ use std::rc::Rc;
 
 use mpchat::build::build_value;
 use mpchat::emoji::{delete_last, parse, spans_utf16, EmojiTable, Segment};
-use mpchat::json::Json;
 use mpchat::normalize::{normalize_json, normalize_value, Context};
 use mpchat::profile::{ExtKeys, Profile, ProfileCache, ProfilePolicy};
+use mpchat::json::Json;
 use mpchat::store::{
-    InsertOutcome, KeyValue, MemoryStorage, Store, StoreOptions, TextBackend, UpdateOutcome,
-    WX_KEY_LIMIT,
+    InsertOutcome, KeyValue, MemoryStorage, Store, StoreOptions, TextBackend, UpdateOutcome, WX_KEY_LIMIT,
 };
 use mpchat::{ConversationId, Direction, MsgType, Record, Result, Sender, Status};
 use serde_json::Value;
@@ -39,9 +38,7 @@ pub fn check_emoji(table: &EmojiTable, text: &str) {
         let len = segment.source().encode_utf16().count() as u32;
         assert!(!segment.source().is_empty(), "empty segment");
         if let Segment::Emoji { code, file } = segment {
-            let entry = index
-                .get(&(*code, *file))
-                .expect("an emoji segment names a table entry");
+            let entry = index.get(&(*code, *file)).expect("an emoji segment names a table entry");
             expected.extend([units, units + len, *entry]);
         }
         units += len;
@@ -59,11 +56,7 @@ pub fn check_emoji(table: &EmojiTable, text: &str) {
             "delete_last({text:?}) = {rest:?} is not a strict prefix"
         );
         if let Some(Segment::Emoji { code, .. }) = segments.last() {
-            assert_eq!(
-                rest.len(),
-                text.len() - code.len(),
-                "a trailing code goes whole"
-            );
+            assert_eq!(rest.len(), text.len() - code.len(), "a trailing code goes whole");
         }
     }
 }
@@ -71,25 +64,14 @@ pub fn check_emoji(table: &EmojiTable, text: &str) {
 /// The emoji tables the tokenizer is checked with: Easemob's, and one with short, nested-looking
 /// and non-ASCII codes.
 pub fn emoji_tables() -> [EmojiTable; 2] {
-    let extra = [
-        ("[a]", "a.png"),
-        ("[ab]", "ab.png"),
-        ("[é]", "e.png"),
-        ("[:)]", "s.png"),
-    ];
-    let custom = EmojiTable::easemob()
-        .with_extra(extra)
-        .expect("valid codes");
+    let extra = [("[a]", "a.png"), ("[ab]", "ab.png"), ("[é]", "e.png"), ("[:)]", "s.png")];
+    let custom = EmojiTable::easemob().with_extra(extra).expect("valid codes");
     [EmojiTable::easemob(), custom]
 }
 
 /// Runs `f` with a normalising context of user [`ME`] with default keys and policy.
 pub fn with_context<T>(f: impl FnOnce(&Context) -> T) -> T {
-    let (keys, policy, profiles) = (
-        ExtKeys::default(),
-        ProfilePolicy::default(),
-        ProfileCache::with_capacity(8),
-    );
+    let (keys, policy, profiles) = (ExtKeys::default(), ProfilePolicy::default(), ProfileCache::with_capacity(8));
     f(&Context {
         me: ME,
         ext_keys: &keys,
@@ -104,8 +86,7 @@ pub fn check_normalize_json(json: &str) {
     with_context(|ctx| match normalize_json(json, ctx) {
         Ok(record) => check_record(&record),
         Err(ignored) => assert!(
-            !(ignored.reason.starts_with("message is not valid JSON")
-                && ignored.reason.contains("surrogate")),
+            !(ignored.reason.starts_with("message is not valid JSON") && ignored.reason.contains("surrogate")),
             "a lone surrogate rejected the message: {}",
             ignored.reason
         ),
@@ -121,42 +102,19 @@ pub fn check_normalize_value(message: &Value) {
         }
         let text = serde_json::to_string(message).expect("a Value serialises");
         let via_text = normalize_json(&text, ctx);
-        assert_eq!(
-            direct.is_ok(),
-            via_text.is_ok(),
-            "value and its JSON text disagree: {direct:?} / {via_text:?}"
-        );
+        assert_eq!(direct.is_ok(), via_text.is_ok(), "value and its JSON text disagree: {direct:?} / {via_text:?}");
     });
 }
 
 /// What every normalised record satisfies.
 pub fn check_record(record: &Record) {
-    assert!(
-        !record.id.is_empty() && record.id.len() <= 256,
-        "id {:?}",
-        record.id
-    );
+    assert!(!record.id.is_empty() && record.id.len() <= 256, "id {:?}", record.id);
     assert!((0..1 << 53).contains(&record.time), "time {}", record.time);
     let conversation = ConversationId::parse(&record.conversation).expect("conversation parses");
-    assert_eq!(
-        conversation.kind, record.kind,
-        "kind agrees with conversation"
-    );
-    assert_eq!(
-        conversation.to_string(),
-        record.conversation,
-        "conversation is canonical"
-    );
-    assert_eq!(
-        record.direction == Direction::Out,
-        record.from == ME,
-        "direction follows from"
-    );
-    assert_eq!(
-        record.text.is_some(),
-        record.msg_type == MsgType::Txt,
-        "only txt has text"
-    );
+    assert_eq!(conversation.kind, record.kind, "kind agrees with conversation");
+    assert_eq!(conversation.to_string(), record.conversation, "conversation is canonical");
+    assert_eq!(record.direction == Direction::Out, record.from == ME, "direction follows from");
+    assert_eq!(record.text.is_some(), record.msg_type == MsgType::Txt, "only txt has text");
     serde_json::from_str::<Value>(&record.to_json()).expect("a record's JSON reads back");
 }
 
@@ -168,10 +126,7 @@ pub fn check_build(input: &Value, own: &Profile) {
         return;
     };
     let fields = built.as_object().expect("build yields an object");
-    let to = fields
-        .get("to")
-        .and_then(Value::as_str)
-        .expect("`to` is a string");
+    let to = fields.get("to").and_then(Value::as_str).expect("`to` is a string");
     assert!(!to.trim().is_empty(), "empty `to`");
     let msg_type = fields
         .get("type")
@@ -243,34 +198,20 @@ impl Msg {
     pub fn record(self, text_bytes: usize) -> Record {
         let conversation = ConversationId::parse(self.conversation()).expect("valid");
         let mine = !matches!(self, Msg::In(_));
-        let peer = if conversation.id == "peer" {
-            "peer"
-        } else {
-            "bob"
-        };
+        let peer = if conversation.id == "peer" { "peer" } else { "bob" };
         let from = if mine { ME } else { peer };
         Record {
             id: self.id(),
             conversation: conversation.to_string(),
             kind: conversation.kind,
             from: from.into(),
-            to: if mine {
-                conversation.id.clone()
-            } else if conversation.id == "peer" {
-                ME.into()
-            } else {
-                conversation.id.clone()
-            },
+            to: if mine { conversation.id.clone() } else if conversation.id == "peer" { ME.into() } else { conversation.id.clone() },
             direction: if mine { Direction::Out } else { Direction::In },
             time: self.time(),
             msg_type: MsgType::Txt,
             text: Some("x".repeat(text_bytes)),
             body: None,
-            sender: Sender {
-                id: from.into(),
-                nickname: None,
-                avatar: None,
-            },
+            sender: Sender { id: from.into(), nickname: None, avatar: None },
             mentions: None,
             mentions_me: false,
             status: match self {
@@ -288,44 +229,19 @@ impl Msg {
 /// One step of a store scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
-    Insert {
-        msg: Msg,
-        text_bytes: usize,
-    },
+    Insert { msg: Msg, text_bytes: usize },
     /// The SDK acknowledged local `l<n>` as `s<n>`, with the server time or without.
-    Ack {
-        n: u8,
-        with_time: bool,
-    },
-    Fail {
-        n: u8,
-    },
-    Recall {
-        msg: Msg,
-    },
-    Delivered {
-        n: u8,
-    },
-    MarkRead {
-        conversation: usize,
-    },
-    PeerReadAll {
-        conversation: usize,
-    },
-    Mute {
-        conversation: usize,
-        on: bool,
-    },
-    History {
-        conversation: usize,
-        before: Option<Msg>,
-        limit: usize,
-    },
+    Ack { n: u8, with_time: bool },
+    Fail { n: u8 },
+    Recall { msg: Msg },
+    Delivered { n: u8 },
+    MarkRead { conversation: usize },
+    PeerReadAll { conversation: usize },
+    Mute { conversation: usize, on: bool },
+    History { conversation: usize, before: Option<Msg>, limit: usize },
     Conversations,
     /// Call number `after` (from 0) of the next step's storage calls throws.
-    Fault {
-        after: u64,
-    },
+    Fault { after: u64 },
     /// Disarms a fault armed by the step before.
     Heal,
     Reopen,
@@ -369,16 +285,12 @@ impl KeyValue for Shared {
 
 /// Opens the store; an open that hits an injected fault is a failed start, retried with the faults healed.
 fn open(shared: &Shared, budget: u64) -> Store<TextBackend<Shared>> {
-    let options = StoreOptions {
-        total_bytes: budget,
-    };
+    let options = StoreOptions { total_bytes: budget };
     match Store::open(TextBackend::new(shared.clone()), ME, options.clone()) {
         Ok((store, _)) => store,
         Err(_) => {
             shared.0.borrow_mut().heal();
-            Store::open(TextBackend::new(shared.clone()), ME, options)
-                .expect("open succeeds on a healthy storage")
-                .0
+            Store::open(TextBackend::new(shared.clone()), ME, options).expect("open succeeds on a healthy storage").0
         }
     }
 }
@@ -388,9 +300,7 @@ pub fn all_history(store: &mut Store<TextBackend<Shared>>, conversation: &str) -
     let mut out: Vec<Record> = Vec::new();
     let mut before: Option<String> = None;
     loop {
-        let page = store
-            .history(conversation, before.as_deref(), 7)
-            .expect("history pages");
+        let page = store.history(conversation, before.as_deref(), 7).expect("history pages");
         let Some(first) = page.first() else { break };
         before = Some(first.id.clone());
         out.splice(0..0, page);
@@ -413,11 +323,8 @@ pub fn run_scenario(scenario: &Scenario) {
     }
     // Storage may start over the budget (planted values, format 1 values opening moves over, each
     // with a head and an envelope of its own); the store never adds to that.
-    let planted_bytes =
-        shared.0.borrow().bytes_under("mpchat/1/me/") + shared.0.borrow().bytes_under(PREFIX);
-    let storage_ceiling = scenario
-        .budget
-        .max(planted_bytes + 1024 * scenario.planted.len() as u64);
+    let planted_bytes = shared.0.borrow().bytes_under("mpchat/1/me/") + shared.0.borrow().bytes_under(PREFIX);
+    let storage_ceiling = scenario.budget.max(planted_bytes + 1024 * scenario.planted.len() as u64);
     // Messages reported stored: id → the ids it may now be known by.
     let mut stored: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
     let mut store = open(&shared, scenario.budget);
@@ -435,28 +342,18 @@ pub fn run_scenario(scenario: &Scenario) {
             Op::Insert { msg, text_bytes } => {
                 // My records being sent go through the list of sends in flight, as the shim stores them.
                 let record = msg.record(*text_bytes);
-                let inserted = if matches!(msg, Msg::Local(_)) {
-                    store.insert_sending(record)
-                } else {
-                    store.insert(record)
-                };
+                let inserted =
+                    if matches!(msg, Msg::Local(_)) { store.insert_sending(record) } else { store.insert(record) };
                 if let Ok(InsertOutcome::Stored) = inserted {
                     let aliases = BTreeSet::from([msg.id()]);
-                    stored
-                        .entry(msg.id())
-                        .or_insert((msg.conversation().to_string(), aliases));
+                    stored.entry(msg.id()).or_insert((msg.conversation().to_string(), aliases));
                 }
             }
             Op::Ack { n, with_time } => {
                 let (local, server) = (Msg::Local(*n), Msg::Server(*n));
                 let time = with_time.then(|| server.time());
                 let outcome = store.send_acked(&local.id(), &server.id(), time);
-                if matches!(
-                    outcome,
-                    Ok(UpdateOutcome::Updated
-                        | UpdateOutcome::Merged
-                        | UpdateOutcome::Unsaved { .. })
-                ) {
+                if matches!(outcome, Ok(UpdateOutcome::Updated | UpdateOutcome::Merged | UpdateOutcome::Unsaved { .. })) {
                     if let Some((_, aliases)) = stored.get_mut(&local.id()) {
                         aliases.insert(server.id());
                     }
@@ -466,15 +363,9 @@ pub fn run_scenario(scenario: &Scenario) {
             Op::Recall { msg } => drop(store.recall(&msg.id(), "peer")),
             Op::Delivered { n } => drop(store.mark_delivered(&Msg::Server(*n).id())),
             Op::MarkRead { conversation } => drop(store.mark_read(CONVERSATIONS[conversation % 3])),
-            Op::PeerReadAll { conversation } => {
-                drop(store.peer_read_all(CONVERSATIONS[conversation % 3]))
-            }
+            Op::PeerReadAll { conversation } => drop(store.peer_read_all(CONVERSATIONS[conversation % 3])),
             Op::Mute { conversation, on } => drop(store.mute(CONVERSATIONS[conversation % 3], *on)),
-            Op::History {
-                conversation,
-                before,
-                limit,
-            } => {
+            Op::History { conversation, before, limit } => {
                 let name = CONVERSATIONS[conversation % 3];
                 let before = before.map(Msg::id);
                 if let Ok(page) = store.history(name, before.as_deref(), *limit) {
@@ -501,10 +392,7 @@ pub fn run_scenario(scenario: &Scenario) {
 }
 
 /// Stops expecting records of conversations the store reported evicting from.
-fn forget_evicted(
-    store: &mut Store<TextBackend<Shared>>,
-    stored: &mut BTreeMap<String, (String, BTreeSet<String>)>,
-) {
+fn forget_evicted(store: &mut Store<TextBackend<Shared>>, stored: &mut BTreeMap<String, (String, BTreeSet<String>)>) {
     for event in store.take_evictions() {
         stored.retain(|_, (conversation, _)| *conversation != event.conversation);
     }
@@ -524,24 +412,11 @@ fn check_store(
         let history = all_history(store, name);
         for pair in history.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);
-            assert!(
-                (a.time, &a.id) < (b.time, &b.id),
-                "{name} out of order {at}: {} then {}",
-                a.id,
-                b.id
-            );
+            assert!((a.time, &a.id) < (b.time, &b.id), "{name} out of order {at}: {} then {}", a.id, b.id);
         }
         for record in &history {
-            assert!(
-                seen.insert(record.id.clone()),
-                "id {} twice {at}",
-                record.id
-            );
-            assert_eq!(
-                record.conversation, name,
-                "record {} in the wrong history {at}",
-                record.id
-            );
+            assert!(seen.insert(record.id.clone()), "id {} twice {at}", record.id);
+            assert_eq!(record.conversation, name, "record {} in the wrong history {at}", record.id);
         }
     }
     for (id, (conversation, aliases)) in stored {
@@ -551,22 +426,11 @@ fn check_store(
         );
     }
     let list = store.conversations().expect("conversations list");
-    let listed_unread = list
-        .iter()
-        .filter(|c| !c.muted)
-        .map(|c| c.unread)
-        .fold(0, u64::saturating_add);
-    assert_eq!(
-        store.unread_total(),
-        listed_unread,
-        "unread total is not the sum of the list {at}"
-    );
+    let listed_unread = list.iter().filter(|c| !c.muted).map(|c| c.unread).fold(0, u64::saturating_add);
+    assert_eq!(store.unread_total(), listed_unread, "unread total is not the sum of the list {at}");
     let report = store.report();
     let on_storage = shared.0.borrow().bytes_under(PREFIX);
-    assert!(
-        on_storage <= storage_ceiling,
-        "{on_storage} bytes on storage, over the budget ({storage_ceiling}) {at}"
-    );
+    assert!(on_storage <= storage_ceiling, "{on_storage} bytes on storage, over the budget ({storage_ceiling}) {at}");
     assert!(
         report.bytes_used <= count_ceiling,
         "{} bytes counted, over the budget ({count_ceiling}) {at}",
@@ -574,9 +438,6 @@ fn check_store(
     );
     // Exact when nothing was planted: no meta of someone else's to trust.
     if report.unsaved == 0 && exact_count {
-        assert_eq!(
-            report.bytes_used, on_storage,
-            "bytes used disagrees with the storage {at}"
-        );
+        assert_eq!(report.bytes_used, on_storage, "bytes used disagrees with the storage {at}");
     }
 }

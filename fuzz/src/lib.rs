@@ -11,118 +11,28 @@ use checks::{Msg, Op, Planted, Scenario, CONVERSATIONS, PREFIX};
 
 /// Keys the SDK shapes, `build` input and `ext` use.
 const KEYS: &[&str] = &[
-    "id",
-    "from",
-    "to",
-    "time",
-    "type",
-    "chatType",
-    "msg",
-    "data",
-    "ext",
-    "url",
-    "file",
-    "filename",
-    "file_length",
-    "length",
-    "width",
-    "height",
-    "thumb",
-    "lat",
-    "lng",
-    "addr",
-    "buildingName",
-    "action",
-    "customEvent",
-    "customExts",
-    "contentsType",
-    "roomType",
-    "group",
-    "mentions",
-    "msgConfig",
-    "priority",
-    "deliverOnlineOnly",
-    "receiverList",
-    "isChatThread",
-    "em_at_list",
-    "userNickname",
-    "userAvatar",
-    "ease_chat_uikit_user_info",
-    "nickname",
-    "avatarURL",
-    "bodies",
-    "sourceMsg",
-    "body",
-    "size",
-    "secret",
-    "token",
+    "id", "from", "to", "time", "type", "chatType", "msg", "data", "ext", "url", "file", "filename",
+    "file_length", "length", "width", "height", "thumb", "lat", "lng", "addr", "buildingName",
+    "action", "customEvent", "customExts", "contentsType", "roomType", "group", "mentions",
+    "msgConfig", "priority", "deliverOnlineOnly", "receiverList", "isChatThread", "em_at_list",
+    "userNickname", "userAvatar", "ease_chat_uikit_user_info", "nickname", "avatarURL", "bodies",
+    "sourceMsg", "body", "size", "secret", "token",
 ];
 
 /// String values the code compares against.
 const STRINGS: &[&str] = &[
-    "",
-    " ",
-    "me",
-    "alice",
-    "bob",
-    "g1",
-    "txt",
-    "img",
-    "audio",
-    "video",
-    "file",
-    "loc",
-    "cmd",
-    "custom",
-    "text",
-    "image",
-    "voice",
-    "location",
-    "combine",
-    "singleChat",
-    "groupChat",
-    "chatRoom",
-    "chat",
-    "groupchat",
-    "chatroom",
-    "single",
-    "group",
-    "room",
-    "ALL",
-    "all",
-    "[):]",
-    "[(H)]",
-    "https://a.example/x.png?token=T0K&x=1",
-    "http://a/b",
-    "javascript:alert(1)",
-    "https://u:p@a.example/",
-    "1700000000000",
-    "-5",
-    "NaN",
-    "1e300",
-    "9007199254740992",
-    "\u{202E}evil",
-    "a\u{0301}",
-    "\u{FFFD}",
-    "\u{1F469}\u{200D}\u{1F4BB}",
+    "", " ", "me", "alice", "bob", "g1", "txt", "img", "audio", "video", "file", "loc", "cmd",
+    "custom", "text", "image", "voice", "location", "combine", "singleChat", "groupChat", "chatRoom",
+    "chat", "groupchat", "chatroom", "single", "group", "room", "ALL", "all", "[):]", "[(H)]",
+    "https://a.example/x.png?token=T0K&x=1", "http://a/b", "javascript:alert(1)",
+    "https://u:p@a.example/", "1700000000000", "-5", "NaN", "1e300", "9007199254740992",
+    "\u{202E}evil", "a\u{0301}", "\u{FFFD}", "\u{1F469}\u{200D}\u{1F4BB}",
 ];
 
 /// Numbers at the edges the code checks.
 const NUMBERS: &[f64] = &[
-    0.0,
-    -1.0,
-    1.5,
-    -0.5,
-    1e300,
-    -1e300,
-    9_007_199_254_740_991.0,
-    9_007_199_254_740_992.0,
-    1_700_000_000_000.0,
-    90.0,
-    90.000001,
-    -180.0,
-    180.5,
-    4_294_967_296.0,
+    0.0, -1.0, 1.5, -0.5, 1e300, -1e300, 9_007_199_254_740_991.0, 9_007_199_254_740_992.0,
+    1_700_000_000_000.0, 90.0, 90.000001, -180.0, 180.5, 4_294_967_296.0,
 ];
 
 fn string(u: &mut Unstructured) -> Result<String> {
@@ -144,11 +54,7 @@ fn number(u: &mut Unstructured) -> Result<Value> {
 
 /// A JSON value at most `depth` containers deep.
 pub fn value(u: &mut Unstructured, depth: usize) -> Result<Value> {
-    let choice = if depth == 0 {
-        u.int_in_range(0..=3)?
-    } else {
-        u.int_in_range(0..=6)?
-    };
+    let choice = if depth == 0 { u.int_in_range(0..=3)? } else { u.int_in_range(0..=6)? };
     Ok(match choice {
         0 => Value::Null,
         1 => Value::Bool(u.arbitrary()?),
@@ -177,11 +83,7 @@ pub fn value(u: &mut Unstructured, depth: usize) -> Result<Value> {
 pub fn object(u: &mut Unstructured, depth: usize) -> Result<Map<String, Value>> {
     let mut map = Map::new();
     for _ in 0..u.int_in_range(0..=10)? {
-        let key = if u.ratio(7, 8)? {
-            (*u.choose(KEYS)?).to_string()
-        } else {
-            u.arbitrary()?
-        };
+        let key = if u.ratio(7, 8)? { (*u.choose(KEYS)?).to_string() } else { u.arbitrary()? };
         map.insert(key, value(u, depth)?);
     }
     Ok(map)
@@ -194,14 +96,7 @@ pub fn message(u: &mut Unstructured) -> Result<Value> {
         map.insert("id".into(), Value::String(string(u)?));
         map.insert("from".into(), Value::String(string(u)?));
         map.insert("to".into(), Value::String(string(u)?));
-        map.insert(
-            "time".into(),
-            if u.arbitrary()? {
-                number(u)?
-            } else {
-                Value::String(string(u)?)
-            },
-        );
+        map.insert("time".into(), if u.arbitrary()? { number(u)? } else { Value::String(string(u)?) });
         map.insert("type".into(), Value::String(string(u)?));
     }
     map.extend(object(u, 4)?);
@@ -224,32 +119,21 @@ fn op(u: &mut Unstructured) -> Result<Op> {
     let n = u.int_in_range(0..=23)?;
     let conversation = u.int_in_range(0..=2)?;
     Ok(match u.int_in_range(0..=19)? {
-        0..=6 => Op::Insert {
-            msg: msg(u)?,
-            text_bytes: *u.choose(&TEXT_BYTES)?,
-        },
-        7 | 8 => Op::Ack {
-            n,
-            with_time: u.arbitrary()?,
-        },
+        0..=6 => Op::Insert { msg: msg(u)?, text_bytes: *u.choose(&TEXT_BYTES)? },
+        7 | 8 => Op::Ack { n, with_time: u.arbitrary()? },
         9 => Op::Fail { n },
         10 => Op::Recall { msg: msg(u)? },
         11 => Op::Delivered { n },
         12 => Op::MarkRead { conversation },
         13 => Op::PeerReadAll { conversation },
-        14 => Op::Mute {
-            conversation,
-            on: u.arbitrary()?,
-        },
+        14 => Op::Mute { conversation, on: u.arbitrary()? },
         15 => Op::History {
             conversation,
             before: if u.arbitrary()? { Some(msg(u)?) } else { None },
             limit: u.int_in_range(0..=10)?,
         },
         16 => Op::Conversations,
-        17 => Op::Fault {
-            after: u.int_in_range(0..=5)?,
-        },
+        17 => Op::Fault { after: u.int_in_range(0..=5)? },
         18 => Op::Heal,
         _ => Op::Reopen,
     })
@@ -267,21 +151,14 @@ fn band_records(u: &mut Unstructured, band: u64) -> Result<Vec<Value>> {
         .collect();
     records.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
     records.dedup_by(|a, b| a.id == b.id);
-    Ok(records
-        .into_iter()
-        .map(|r| serde_json::from_str(&r.to_json()).unwrap_or(Value::Null))
-        .collect())
+    Ok(records.into_iter().map(|r| serde_json::from_str(&r.to_json()).unwrap_or(Value::Null)).collect())
 }
 
 /// `value` with its `b` field set to the size of key plus value, as the store writes it, or a lie.
 fn with_size(u: &mut Unstructured, key: &str, mut value: Value) -> Result<String> {
     value["b"] = Value::String("0".repeat(10));
     let size = key.len() + value.to_string().len();
-    let size = if u.ratio(7, 8)? {
-        size
-    } else {
-        u.int_in_range(0..=100_000)?
-    };
+    let size = if u.ratio(7, 8)? { size } else { u.int_in_range(0..=100_000)? };
     value["b"] = Value::String(format!("{size:010}"));
     Ok(value.to_string())
 }
@@ -290,11 +167,7 @@ fn with_size(u: &mut Unstructured, key: &str, mut value: Value) -> Result<String
 /// sealed chunk, the state, an extra), often wrong in some field; format 1 chunks and state, which
 /// opening migrates; or anything, anywhere. Sometimes cut short, as a crash mid-write would leave it.
 fn planted(u: &mut Unstructured) -> Result<Planted> {
-    let conversation = if u.ratio(7, 8)? {
-        *u.choose(&CONVERSATIONS)?
-    } else {
-        "groupChat:g"
-    };
+    let conversation = if u.ratio(7, 8)? { *u.choose(&CONVERSATIONS)? } else { "groupChat:g" };
     let band = u.int_in_range(0..=4u64)?;
     let seq = (band + 1) << 32;
     let v2 = |suffix: String| format!("{PREFIX}{suffix}");
@@ -311,10 +184,7 @@ fn planted(u: &mut Unstructured) -> Result<Planted> {
                     "readMark": [u.int_in_range(0..=12_500)?, "x"],
                 });
             }
-            (
-                format!("mpchat/1/me/c/{conversation}/{seq:016x}"),
-                chunk.to_string(),
-            )
+            (format!("mpchat/1/me/c/{conversation}/{seq:016x}"), chunk.to_string())
         }
         2 => {
             let key = v2(format!("c/{conversation}/{seq}"));
@@ -324,14 +194,7 @@ fn planted(u: &mut Unstructured) -> Result<Planted> {
         }
         3 => {
             let record = msg(u)?.record(*u.choose(&TEXT_BYTES)?);
-            (
-                v2(format!(
-                    "r/{}/{}",
-                    record.conversation,
-                    u.int_in_range(0..=40)?
-                )),
-                record.to_json(),
-            )
+            (v2(format!("r/{}/{}", record.conversation, u.int_in_range(0..=40)?)), record.to_json())
         }
         4 => {
             let key = v2(format!("h/{conversation}"));
@@ -345,9 +208,7 @@ fn planted(u: &mut Unstructured) -> Result<Planted> {
             (key, text)
         }
         5 => {
-            let muted: Vec<&str> = (0..u.int_in_range(0..=2)?)
-                .map(|_| u.choose(&CONVERSATIONS).copied())
-                .collect::<Result<_>>()?;
+            let muted: Vec<&str> = (0..u.int_in_range(0..=2)?).map(|_| u.choose(&CONVERSATIONS).copied()).collect::<Result<_>>()?;
             if u.arbitrary()? {
                 let state = serde_json::json!({"v": 1, "muted": muted, "evictedRecords": u.arbitrary::<u32>()?});
                 ("mpchat/1/me/state".into(), state.to_string())
@@ -364,15 +225,8 @@ fn planted(u: &mut Unstructured) -> Result<Planted> {
             (if u.arbitrary()? { v2(key) } else { key }, u.arbitrary()?)
         }
     };
-    let keep = if u.ratio(1, 8)? {
-        u.int_in_range(0..=text.len())?
-    } else {
-        text.len()
-    };
-    Ok(Planted {
-        key,
-        value: text.get(..keep).unwrap_or(&text).to_string(),
-    })
+    let keep = if u.ratio(1, 8)? { u.int_in_range(0..=text.len())? } else { text.len() };
+    Ok(Planted { key, value: text.get(..keep).unwrap_or(&text).to_string() })
 }
 
 /// Which of five chunks a planted record of this time belongs in (times run from 0 to 12,500).
@@ -382,22 +236,9 @@ fn time_band(time: i64) -> u64 {
 
 /// A store scenario with a budget of a few KB to a few tens of KB.
 pub fn scenario(u: &mut Unstructured) -> Result<Scenario> {
-    let planted = (0..u.int_in_range(0..=6)?)
-        .map(|_| planted(u))
-        .collect::<Result<_>>()?;
+    let planted = (0..u.int_in_range(0..=6)?).map(|_| planted(u)).collect::<Result<_>>()?;
     let budget = *u.choose(&[6_000u64, 12_000, 30_000, 100_000])?;
-    let quota = if u.arbitrary()? {
-        budget
-    } else {
-        *u.choose(&[4_000u64, 20_000, 1 << 20])?
-    };
-    let ops = (0..u.int_in_range(1..=60)?)
-        .map(|_| op(u))
-        .collect::<Result<_>>()?;
-    Ok(Scenario {
-        planted,
-        budget,
-        quota,
-        ops,
-    })
+    let quota = if u.arbitrary()? { budget } else { *u.choose(&[4_000u64, 20_000, 1 << 20])? };
+    let ops = (0..u.int_in_range(1..=60)?).map(|_| op(u)).collect::<Result<_>>()?;
+    Ok(Scenario { planted, budget, quota, ops })
 }

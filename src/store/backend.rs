@@ -124,22 +124,13 @@ pub trait Backend {
     /// indexes (id, time, direction, status and flags agree); `None` when it does not, or is absent.
     /// Where a document's fields are cheaper to compare than its projection is to read (the shim's
     /// native objects), a backend compares them in place.
-    fn get_record(
-        &mut self,
-        key: &str,
-        conversation: &ConversationId,
-        meta: &RecordMeta,
-    ) -> Result<Option<Doc>> {
+    fn get_record(&mut self, key: &str, conversation: &ConversationId, meta: &RecordMeta) -> Result<Option<Doc>> {
         let Some(doc) = self.get(key)? else {
             return Ok(None);
         };
         let read = self.read(doc, Shape::Record);
-        let matches = read
-            .as_ref()
-            .ok()
-            .and_then(|tape| RecordMeta::from_val(tape.root(), conversation))
-            .as_ref()
-            == Some(meta);
+        let indexed = read.as_ref().ok().and_then(|tape| RecordMeta::from_val(tape.root(), conversation));
+        let matches = indexed.as_ref() == Some(meta);
         if matches {
             return Ok(Some(doc));
         }
@@ -189,12 +180,7 @@ mod native {
 
     impl<K: KeyValue> TextBackend<K> {
         pub fn new(kv: K) -> Self {
-            TextBackend {
-                kv,
-                docs: Vec::new(),
-                raw: std::collections::HashMap::new(),
-                free: Vec::new(),
-            }
+            TextBackend { kv, docs: Vec::new(), raw: std::collections::HashMap::new(), free: Vec::new() }
         }
 
         pub fn into_inner(self) -> K {
@@ -261,9 +247,7 @@ mod native {
 
         fn read(&mut self, doc: Doc, shape: Shape) -> Result<Tape> {
             let value = self.doc(doc)?.clone();
-            Ok(Tape::from_json(&value, &shape.projection(), &mut |v| {
-                self.adopt(v.clone())
-            }))
+            Ok(Tape::from_json(&value, &shape.projection(), &mut |v| self.adopt(v.clone())))
         }
 
         fn create(&mut self, json: &str) -> Result<Doc> {
@@ -350,9 +334,7 @@ mod native {
                 }
             }
             if let Some(uploaded) = patch.uploaded {
-                let body = record
-                    .entry("body")
-                    .or_insert_with(|| Value::Object(Default::default()));
+                let body = record.entry("body").or_insert_with(|| Value::Object(Default::default()));
                 if let Value::Object(body) = body {
                     body.insert("url".into(), uploaded.url.into());
                     if let Some(thumb) = uploaded.thumb {
@@ -372,12 +354,7 @@ mod native {
         }
 
         fn keys(&mut self, prefix: &str) -> Result<Vec<String>> {
-            Ok(self
-                .kv
-                .keys()?
-                .into_iter()
-                .filter(|k| k.starts_with(prefix))
-                .collect())
+            Ok(self.kv.keys()?.into_iter().filter(|k| k.starts_with(prefix)).collect())
         }
 
         fn count(&mut self, prefix: &str) -> Result<u64> {

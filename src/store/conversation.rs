@@ -48,21 +48,11 @@ pub(super) struct Chunk {
 
 impl Chunk {
     pub fn unloaded(stored: Stored) -> Self {
-        Chunk {
-            stored,
-            body: Body::Unloaded,
-            range: None,
-            dirty: false,
-        }
+        Chunk { stored, body: Body::Unloaded, range: None, dirty: false }
     }
 
     pub fn new(entries: Vec<Entry>) -> Self {
-        let mut chunk = Chunk {
-            stored: Stored::Absent,
-            body: Body::Unloaded,
-            range: None,
-            dirty: true,
-        };
+        let mut chunk = Chunk { stored: Stored::Absent, body: Body::Unloaded, range: None, dirty: true };
         chunk.set_entries(entries);
         chunk
     }
@@ -125,11 +115,7 @@ pub(super) struct Conversation {
 impl Conversation {
     pub fn new(id: ConversationId) -> Self {
         Conversation {
-            head: Head {
-                conversation: id.name(),
-                activity: i64::MIN,
-                ..Head::default()
-            },
+            head: Head { conversation: id.name(), activity: i64::MIN, ..Head::default() },
             id,
             head_stored: Stored::Absent,
             head_dirty: true,
@@ -183,20 +169,14 @@ impl Conversation {
             && !meta.recalled
             && meta.status != Status::Read
             && !muted
-            && self
-                .head
-                .read_mark
-                .as_ref()
-                .is_none_or(|m| mark_cmp(meta, m).is_gt())
+            && self.head.read_mark.as_ref().is_none_or(|m| mark_cmp(meta, m).is_gt())
     }
 
     /// A record's status as pages see it: watermarks applied.
     pub fn presented(&self, meta: &RecordMeta) -> Status {
         let under = |mark: &Option<Mark>| mark.as_ref().is_some_and(|m| mark_cmp(meta, m).is_le());
         match meta.direction {
-            Direction::In if meta.status == Status::Received && under(&self.head.read_mark) => {
-                Status::Read
-            }
+            Direction::In if meta.status == Status::Received && under(&self.head.read_mark) => Status::Read,
             Direction::Out
                 if matches!(meta.status, Status::Sent | Status::Delivered)
                     && under(&self.head.peer_read_mark) =>
@@ -209,10 +189,7 @@ impl Conversation {
 
     /// Whether a mark falls among the loose records (after the newest sealed record, which is sealed).
     pub fn is_loose_mark(&self, mark: (i64, &str)) -> bool {
-        self.head
-            .sealed_mark
-            .as_ref()
-            .is_none_or(|m| mark > (m.0, m.1.as_str()))
+        self.head.sealed_mark.as_ref().is_none_or(|m| mark > (m.0, m.1.as_str()))
     }
 
     /// A loose record older than the newest sealed one: placed loose because the chunk it belongs in
@@ -223,11 +200,7 @@ impl Conversation {
 
     /// The newest loose record that is not a stray, when the loose records are in memory.
     pub fn newest_loose_entry(&self) -> Option<&Entry> {
-        self.loose
-            .as_ref()?
-            .iter()
-            .rev()
-            .find(|e| !self.is_stray(&e.meta))
+        self.loose.as_ref()?.iter().rev().find(|e| !self.is_stray(&e.meta))
     }
 
     /// Recomputes which loose record is the newest, and how many are strays.

@@ -62,11 +62,7 @@ impl<B: Backend> Store<B> {
         }
         let state = self.fetched.entry(name.clone()).or_default();
         let room = self.options.total_bytes / 4 * FETCHED_SHARE;
-        let full = self
-            .bytes_used
-            .saturating_add(bytes)
-            .saturating_add(FETCHED_HEADROOM)
-            > room;
+        let full = self.bytes_used.saturating_add(bytes).saturating_add(FETCHED_HEADROOM) > room;
         if state.closed || full {
             state.closed = true;
             self.backend.release(doc);
@@ -83,10 +79,7 @@ impl<B: Backend> Store<B> {
             state.mark = Some(mark);
         }
         let outcome = self.insert_doc(meta, conversation, doc, bytes);
-        if !matches!(
-            outcome,
-            Ok(InsertOutcome::Stored) | Ok(InsertOutcome::Unsaved { .. })
-        ) {
+        if !matches!(outcome, Ok(InsertOutcome::Stored) | Ok(InsertOutcome::Unsaved { .. })) {
             if let Some(state) = self.fetched.get_mut(&name) {
                 state.mark = before;
             }
@@ -103,19 +96,13 @@ impl<B: Backend> Store<B> {
             return Ok(None);
         }
         self.load_loose(&name)?;
-        let mut oldest: Option<Mark> = self
-            .conversations
-            .get(&name)
-            .and_then(|c| c.loose.as_ref()?.first().map(Entry::mark));
+        let mut oldest: Option<Mark> =
+            self.conversations.get(&name).and_then(|c| c.loose.as_ref()?.first().map(Entry::mark));
         for seq in self.seqs(&name) {
             if self.load_chunk(&name, seq).is_err() {
                 continue;
             }
-            if let Some(first) = self
-                .chunk(&name, seq)
-                .and_then(Chunk::entries)
-                .and_then(|es| es.first())
-            {
+            if let Some(first) = self.chunk(&name, seq).and_then(Chunk::entries).and_then(|es| es.first()) {
                 let mark = first.mark();
                 if oldest.as_ref().is_none_or(|o| mark < *o) {
                     oldest = Some(mark);
@@ -128,11 +115,8 @@ impl<B: Backend> Store<B> {
 
     /// Evicts one chunk of fetched history (see the module documentation); false when there is none.
     pub(super) fn evict_fetched(&mut self) -> Result<bool> {
-        let marks: Vec<(String, Mark)> = self
-            .fetched
-            .iter()
-            .filter_map(|(n, f)| Some((n.clone(), f.mark.clone()?)))
-            .collect();
+        let marks: Vec<(String, Mark)> =
+            self.fetched.iter().filter_map(|(n, f)| Some((n.clone(), f.mark.clone()?))).collect();
         for (name, mark) in marks {
             if !self.conversations.contains_key(&name) {
                 self.fetched.remove(&name);
@@ -141,15 +125,11 @@ impl<B: Backend> Store<B> {
             let Some(seq) = self.seqs(&name).first().copied() else {
                 continue;
             };
-            if self.chunk(&name, seq).is_some_and(|c| c.dirty)
-                || self.load_chunk(&name, seq).is_err()
-            {
+            if self.chunk(&name, seq).is_some_and(|c| c.dirty) || self.load_chunk(&name, seq).is_err() {
                 continue;
             }
-            let starts_fetched = self
-                .chunk(&name, seq)
-                .and_then(|c| c.range.as_ref())
-                .is_some_and(|(first, _)| *first <= mark);
+            let starts_fetched =
+                self.chunk(&name, seq).and_then(|c| c.range.as_ref()).is_some_and(|(first, _)| *first <= mark);
             if starts_fetched && self.evict_chunk(&name, seq).is_ok() {
                 if let Some(state) = self.fetched.get_mut(&name) {
                     state.closed = true;

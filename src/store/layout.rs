@@ -185,15 +185,10 @@ impl Keys {
     /// `None` when the key is not this user's (in either format).
     pub fn parse(&self, key: &str) -> Option<KeyName> {
         if let Some(rest) = key.strip_prefix(&self.v1_prefix) {
-            let chunk = rest
-                .strip_prefix("c/")
-                .and_then(|r| r.split_once('/'))
-                .and_then(|(conv, seq)| {
-                    let n = u64::from_str_radix(seq, 16)
-                        .ok()
-                        .filter(|n| format!("{n:016x}") == seq)?;
-                    Some(KeyName::V1Chunk(conversation_part(conv)?, n))
-                });
+            let chunk = rest.strip_prefix("c/").and_then(|r| r.split_once('/')).and_then(|(conv, seq)| {
+                let n = u64::from_str_radix(seq, 16).ok().filter(|n| format!("{n:016x}") == seq)?;
+                Some(KeyName::V1Chunk(conversation_part(conv)?, n))
+            });
             return Some(chunk.unwrap_or(KeyName::V1Other));
         }
         let rest = key.strip_prefix(&self.prefix)?;
@@ -204,13 +199,11 @@ impl Keys {
         } else if let Some(conv) = rest.strip_prefix("h/") {
             conversation_part(conv).map(KeyName::Head)
         } else if let Some(r) = rest.strip_prefix("r/") {
-            r.split_once('/').and_then(|(conv, n)| {
-                Some(KeyName::Loose(conversation_part(conv)?, number_part(n)?))
-            })
+            r.split_once('/')
+                .and_then(|(conv, n)| Some(KeyName::Loose(conversation_part(conv)?, number_part(n)?)))
         } else if let Some(r) = rest.strip_prefix("c/") {
-            r.split_once('/').and_then(|(conv, n)| {
-                Some(KeyName::Chunk(conversation_part(conv)?, number_part(n)?))
-            })
+            r.split_once('/')
+                .and_then(|(conv, n)| Some(KeyName::Chunk(conversation_part(conv)?, number_part(n)?)))
         } else {
             None
         };
@@ -248,10 +241,7 @@ fn set_size(value: &mut String, size: u64) {
         rest /= 10;
     }
     if rest == 0 && value.len() >= AT + SIZE_DIGITS {
-        value.replace_range(
-            AT..AT + SIZE_DIGITS,
-            std::str::from_utf8(&digits).unwrap_or_default(),
-        );
+        value.replace_range(AT..AT + SIZE_DIGITS, std::str::from_utf8(&digits).unwrap_or_default());
     }
 }
 
@@ -362,8 +352,7 @@ impl Sealed {
         } else {
             0
         };
-        main.saturating_sub(self.holes.len() as u64)
-            .saturating_add(self.extra.len() as u64)
+        main.saturating_sub(self.holes.len() as u64).saturating_add(self.extra.len() as u64)
     }
 
     pub fn contains(&self, seq: u64) -> bool {
@@ -453,20 +442,13 @@ impl Sealed {
         let mut items = value.items();
         let first = read_number(items.next())?;
         let last = read_number(items.next())?;
-        let list = |v: Option<Val<'_>>| -> Option<Vec<u64>> {
-            v?.items().map(|n| read_number(Some(n))).collect()
-        };
+        let list = |v: Option<Val<'_>>| -> Option<Vec<u64>> { v?.items().map(|n| read_number(Some(n))).collect() };
         let holes = list(items.next())?;
         let extra = list(items.next())?;
         let main_ok = (first == 0 && last == 0 && holes.is_empty())
             || (first > 0 && first <= last && first % SEQ_STEP == 0 && last % SEQ_STEP == 0);
         let extras_ok = extra.iter().all(|s| s % SEQ_STEP != 0 && *s > 0);
-        let sealed = Sealed {
-            first,
-            last,
-            holes,
-            extra,
-        };
+        let sealed = Sealed { first, last, holes, extra };
         // A head that claims millions of chunks is not one of ours.
         (main_ok && extras_ok && sealed.count() <= 1 << 20).then_some(sealed)
     }
@@ -511,29 +493,15 @@ pub struct Head {
 impl Head {
     /// The value to store under `key`, and its size.
     pub fn encode(&self, key: &str) -> (String, u64) {
-        let changes = Changes {
-            sealed_bytes: self.sealed_bytes,
-            loose_bytes: self.loose_bytes,
-            rewrites: &self.rewrites,
-            loose_rewrites: &self.loose_rewrites,
-        };
+        let (sealed_bytes, loose_bytes) = (self.sealed_bytes, self.loose_bytes);
+        let changes = Changes { sealed_bytes, loose_bytes, rewrites: &self.rewrites, loose_rewrites: &self.loose_rewrites };
         self.encode_with(key, &changes, self.newest.as_ref())
     }
 
     /// [`Head::encode`] with what a flush decided (byte totals, rewrites, the newest loose record's
     /// index as memory holds it), without copying the head.
-    pub fn encode_with(
-        &self,
-        key: &str,
-        changes: &Changes<'_>,
-        newest: Option<&RecordMeta>,
-    ) -> (String, u64) {
-        let Changes {
-            sealed_bytes,
-            loose_bytes,
-            rewrites,
-            loose_rewrites,
-        } = *changes;
+    pub fn encode_with(&self, key: &str, changes: &Changes<'_>, newest: Option<&RecordMeta>) -> (String, u64) {
+        let Changes { sealed_bytes, loose_bytes, rewrites, loose_rewrites } = *changes;
         // One buffer, the size field written last: where wasm runs interpreted, each copy and
         // each growth of a string costs.
         let mut out = envelope_start(256 + self.conversation.len());
@@ -577,11 +545,7 @@ impl Head {
                 write_mark(&mut out, mark);
             }
         }
-        for (field, list) in [
-            (",\"w\":", rewrites),
-            (",\"lw\":", loose_rewrites),
-            (",\"lh\":", &self.loose_holes),
-        ] {
+        for (field, list) in [(",\"w\":", rewrites), (",\"lw\":", loose_rewrites), (",\"lh\":", &self.loose_holes)] {
             if !list.is_empty() {
                 out.push_str(field);
                 write_numbers(&mut out, list);
@@ -600,11 +564,9 @@ impl Head {
     /// Returns the head and its stored size.
     pub fn decode(value: Val<'_>, conversation: &str) -> Option<(Head, u64)> {
         // In the order encode writes them: one pass over the head.
-        let [v, b, c, t, u, f, n, lb, nl, nm, s, sb, sm, rm, pm, mm, w, lw, lh, d] =
-            value.fields([
-                "v", "b", "c", "t", "u", "f", "n", "lb", "nl", "nm", "s", "sb", "sm", "rm", "pm",
-                "mm", "w", "lw", "lh", "d",
-            ]);
+        let [v, b, c, t, u, f, n, lb, nl, nm, s, sb, sm, rm, pm, mm, w, lw, lh, d] = value.fields([
+            "v", "b", "c", "t", "u", "f", "n", "lb", "nl", "nm", "s", "sb", "sm", "rm", "pm", "mm", "w", "lw", "lh", "d",
+        ]);
         if v?.as_f64() != Some(f64::from(FORMAT)) || !c?.is_str(conversation) {
             return None;
         }
@@ -617,17 +579,12 @@ impl Head {
         };
         let numbers = |list: Option<Val<'_>>| match list {
             None => Some(Vec::new()),
-            Some(list) => list
-                .items()
-                .map(|n| read_number(Some(n)))
-                .collect::<Option<Vec<u64>>>(),
+            Some(list) => list.items().map(|n| read_number(Some(n))).collect::<Option<Vec<u64>>>(),
         };
         let (loose_holes, rewrites, loose_rewrites) = (numbers(lh)?, numbers(w)?, numbers(lw)?);
         let activity = match t {
             None => i64::MIN as f64,
-            Some(t) => t
-                .as_f64()
-                .filter(|t| t.fract() == 0.0 && t.abs() < 9.0e15)?,
+            Some(t) => t.as_f64().filter(|t| t.fract() == 0.0 && t.abs() < 9.0e15)?,
         };
         let head = Head {
             conversation: conversation.to_string(),
@@ -656,11 +613,7 @@ impl Head {
         let live = loose_from..head.loose_next;
         let consistent = loose_from <= loose_next
             && loose_next - loose_from <= 1 << 16
-            && head
-                .loose_holes
-                .iter()
-                .chain(&head.loose_rewrites)
-                .all(|n| live.contains(n))
+            && head.loose_holes.iter().chain(&head.loose_rewrites).all(|n| live.contains(n))
             && head.rewrites.iter().all(|s| head.sealed.contains(*s))
             && newest_loose.is_none_or(|n| live.contains(&n) && !head.loose_holes.contains(&n))
             && head.strays <= loose_next - loose_from;
@@ -670,12 +623,7 @@ impl Head {
 
 /// The envelope of a sealed chunk, `{"v":2,"b":…,"c":…,"s":…}`, to which the shim (or the native
 /// backend) adds `"r":[records]` as the last key; and the chunk's size given its records' JSON bytes.
-pub fn chunk_envelope(
-    key: &str,
-    conversation: &str,
-    seq: u64,
-    record_bytes: &[u64],
-) -> (String, u64) {
+pub fn chunk_envelope(key: &str, conversation: &str, seq: u64, record_bytes: &[u64]) -> (String, u64) {
     let mut rest = String::new();
     rest.push_str(",\"c\":");
     write_str(&mut rest, conversation);
@@ -727,31 +675,13 @@ mod tests {
     fn key_names_parse_back() {
         let keys = Keys::new("al/ice");
         let table = [
-            (
-                keys.head("single:a/b"),
-                Some(KeyName::Head("single:a/b".into())),
-            ),
-            (
-                keys.loose("group:g", 7),
-                Some(KeyName::Loose("group:g".into(), 7)),
-            ),
-            (
-                keys.chunk("group:g", 2048),
-                Some(KeyName::Chunk("group:g".into(), 2048)),
-            ),
+            (keys.head("single:a/b"), Some(KeyName::Head("single:a/b".into()))),
+            (keys.loose("group:g", 7), Some(KeyName::Loose("group:g".into(), 7))),
+            (keys.chunk("group:g", 2048), Some(KeyName::Chunk("group:g".into(), 2048))),
             (keys.state(), Some(KeyName::State)),
-            (
-                keys.extra("profiles"),
-                Some(KeyName::Extra("profiles".into())),
-            ),
-            (
-                "mpchat/2/al%2Fice/r/group:g/07".into(),
-                Some(KeyName::Foreign),
-            ),
-            (
-                "mpchat/2/al%2Fice/h/groupChat:g".into(),
-                Some(KeyName::Foreign),
-            ),
+            (keys.extra("profiles"), Some(KeyName::Extra("profiles".into()))),
+            ("mpchat/2/al%2Fice/r/group:g/07".into(), Some(KeyName::Foreign)),
+            ("mpchat/2/al%2Fice/h/groupChat:g".into(), Some(KeyName::Foreign)),
             ("mpchat/2/al%2Fice/junk".into(), Some(KeyName::Foreign)),
             (
                 "mpchat/1/al%2Fice/c/group:g/0000000100000000".into(),
@@ -770,14 +700,8 @@ mod tests {
     fn keys_in_three_parts_are_the_keys() {
         let keys = Keys::new("al/ice");
         let (loose, chunk) = keys.roots();
-        assert_eq!(
-            format!("{loose}{}7", Keys::numbered("single:a/b")),
-            keys.loose("single:a/b", 7)
-        );
-        assert_eq!(
-            format!("{chunk}{}2048", Keys::numbered("group:g")),
-            keys.chunk("group:g", 2048)
-        );
+        assert_eq!(format!("{loose}{}7", Keys::numbered("single:a/b")), keys.loose("single:a/b", 7));
+        assert_eq!(format!("{chunk}{}2048", Keys::numbered("group:g")), keys.chunk("group:g", 2048));
     }
 
     fn tape_of(json: &str) -> Tape {
@@ -798,12 +722,7 @@ mod tests {
             newest_loose: Some(51),
             newest: RecordMeta::from_code("n\"51".into(), 1_767_225_600_000, 8 + 1 + 32),
             loose_holes: vec![44],
-            sealed: Sealed {
-                first: SEQ_STEP,
-                last: 4 * SEQ_STEP,
-                holes: vec![2 * SEQ_STEP],
-                extra: vec![SEQ_STEP + 7],
-            },
+            sealed: Sealed { first: SEQ_STEP, last: 4 * SEQ_STEP, holes: vec![2 * SEQ_STEP], extra: vec![SEQ_STEP + 7] },
             sealed_bytes: 12_345,
             sealed_mark: Some((1_767_225_000_000, "x\"y".into())),
             rewrites: vec![4 * SEQ_STEP],
@@ -814,45 +733,24 @@ mod tests {
         let (text, size) = head.encode(key);
         assert_eq!(size, (key.len() + text.len()) as u64);
         let tape = tape_of(&text);
-        assert_eq!(
-            Head::decode(tape.root(), "group:g"),
-            Some((head.clone(), size))
-        );
+        assert_eq!(Head::decode(tape.root(), "group:g"), Some((head.clone(), size)));
         assert_eq!(Head::decode(tape.root(), "group:h"), None);
-        assert!(
-            text.contains(r#""nl":51,"nm":[1767225600000,"n\"51",41]"#),
-            "{text}"
-        );
+        assert!(text.contains(r#""nl":51,"nm":[1767225600000,"n\"51",41]"#), "{text}");
         // A newest index that does not read leaves the head readable, without it.
         for nm in ["[1,\"a\",64]", "[1,\"\",1]", "[1.5,\"a\",1]", "\"x\""] {
             let broken = text.replacen(r#"[1767225600000,"n\"51",41]"#, nm, 1);
             let decoded = Head::decode(tape_of(&broken).root(), "group:g").map(|(h, _)| h);
-            assert_eq!(
-                decoded,
-                Some(Head {
-                    newest: None,
-                    ..head.clone()
-                }),
-                "{nm}"
-            );
+            assert_eq!(decoded, Some(Head { newest: None, ..head.clone() }), "{nm}");
         }
 
         let chunk_key = "mpchat/2/me/c/group:g/1024";
         let records = [r#"{"id":"a"}"#, r#"{"id":"中文"}"#];
         let bytes: Vec<u64> = records.iter().map(|r| r.len() as u64).collect();
         let (envelope, size) = chunk_envelope(chunk_key, "group:g", 1024, &bytes);
-        let whole = format!(
-            "{},\"r\":[{}]}}",
-            envelope.trim_end_matches('}'),
-            records.join(",")
-        );
+        let whole = format!("{},\"r\":[{}]}}", envelope.trim_end_matches('}'), records.join(","));
         assert_eq!(size, (chunk_key.len() + whole.len()) as u64, "{whole}");
         assert_eq!(chunk_size(tape_of(&whole).root(), "group:g"), Some(size));
-        assert_eq!(
-            chunk_size(tape_of(&envelope).root(), "group:g"),
-            None,
-            "no records array"
-        );
+        assert_eq!(chunk_size(tape_of(&envelope).root(), "group:g"), None, "no records array");
     }
 
     #[test]
@@ -867,10 +765,7 @@ mod tests {
         assert_eq!(sealed.seqs(), [s, s + s / 2, 2 * s, 3 * s, 4 * s, 5 * s]);
         sealed.remove(s);
         sealed.remove(2 * s);
-        assert_eq!(
-            (sealed.first, sealed.last, sealed.holes.clone()),
-            (3 * s, 5 * s, vec![])
-        );
+        assert_eq!((sealed.first, sealed.last, sealed.holes.clone()), (3 * s, 5 * s, vec![]));
         sealed.remove(4 * s);
         assert_eq!(sealed.holes, [4 * s]);
         assert_eq!(sealed.next_seq(), 6 * s);
@@ -881,9 +776,6 @@ mod tests {
             sealed.remove(seq);
         }
         assert_eq!(sealed, Sealed::default());
-        assert_eq!(
-            Sealed::read(tape_of("[4294967296,1000,[],[]]").root()),
-            None
-        );
+        assert_eq!(Sealed::read(tape_of("[4294967296,1000,[],[]]").root()), None);
     }
 }

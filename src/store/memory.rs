@@ -155,6 +155,7 @@ impl MemoryStorage {
         self.bytes_written
     }
 
+
     /// Bytes held by keys starting with `prefix` ("" for all).
     pub fn bytes_under(&self, prefix: &str) -> u64 {
         self.entries
@@ -196,9 +197,7 @@ impl MemoryStorage {
         self.calls = self.calls.saturating_add(1);
         let n = self.calls;
         if self.dead_from.is_some() {
-            return Err(Error::storage(format!(
-                "fail:the process was killed before call {n} ({what})"
-            )));
+            return Err(Error::storage(format!("fail:the process was killed before call {n} ({what})")));
         }
         let read = what == "get" || what == "keys";
         let flaky = read
@@ -226,9 +225,7 @@ impl MemoryStorage {
         if fault == Fault::AfterEffect && !read {
             return Ok(true);
         }
-        Err(Error::storage(format!(
-            "fail:injected fault at call {n} ({what})"
-        )))
+        Err(Error::storage(format!("fail:injected fault at call {n} ({what})")))
     }
 
     /// The quota reached when the storage has filled up, if it has.
@@ -259,10 +256,7 @@ impl MemoryStorage {
 
     fn after(&self, effect: bool, what: &str) -> Result<()> {
         if effect {
-            return Err(Error::storage(format!(
-                "fail:injected fault at call {} ({what}), after it took effect",
-                self.calls
-            )));
+            return Err(Error::storage(format!("fail:injected fault at call {} ({what}), after it took effect", self.calls)));
         }
         Ok(())
     }
@@ -277,10 +271,7 @@ impl KeyValue for MemoryStorage {
     fn set(&mut self, key: &str, value: &str) -> Result<()> {
         let effect = self.call("set")?;
         let size = entry_bytes(key, value);
-        self.full(
-            size,
-            self.entries.get(key).map_or(0, |v| entry_bytes(key, v)),
-        )?;
+        self.full(size, self.entries.get(key).map_or(0, |v| entry_bytes(key, v)))?;
         if self.key_limit.is_some_and(|limit| size > limit) {
             return Err(Error::storage("fail:entry size limit reached"));
         }

@@ -58,13 +58,13 @@ use crate::tape::Val;
 use conversation::Conversation;
 use layout::{Keys, Mark};
 
+pub use backend::{Backend, Doc, Edited, Patch, Reaction, Shape, Uploaded};
 #[cfg(not(target_arch = "wasm32"))]
 pub use backend::TextBackend;
-pub use backend::{Backend, Doc, Edited, Patch, Reaction, Shape, Uploaded};
 pub use kv::{is_full_error, KeyValue};
 pub use legacy::legacy_record;
-pub use memory::{Fault, Full, MemoryStorage, WX_KEY_LIMIT, WX_TOTAL_LIMIT};
 pub use modify::{clean_reaction, EditRequest, Ignored, MAX_REACTIONS, MAX_REACTION_BYTES};
+pub use memory::{Fault, Full, MemoryStorage, WX_KEY_LIMIT, WX_TOTAL_LIMIT};
 pub use pending::ResendRefusal;
 pub use search::SearchPlan;
 pub use seek::candidates;
@@ -91,9 +91,7 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions {
-            total_bytes: 8 * 1024 * 1024,
-        }
+        StoreOptions { total_bytes: 8 * 1024 * 1024 }
     }
 }
 
@@ -142,9 +140,7 @@ pub enum UpdateOutcome {
     Unchanged,
     NotFound,
     /// Applied in memory, not on storage yet; retried with the next operation.
-    Unsaved {
-        reason: String,
-    },
+    Unsaved { reason: String },
 }
 
 impl UpdateOutcome {
@@ -248,31 +244,17 @@ impl RecordMeta {
     pub fn from_val(v: Val<'_>, conversation: &ConversationId) -> Option<Self> {
         // In the order records are written: one pass over the record. Names are matched on the tape,
         // not decoded: a conversation list reads one record per conversation.
-        let [id, conv, kind, direction, time, msg_type, text, _body, sender, mentions_me, status, recalled, _ext] =
-            v.fields([
-                "id",
-                "conversation",
-                "kind",
-                "direction",
-                "time",
-                "type",
-                "text",
-                "body",
-                "sender",
-                "mentionsMe",
-                "status",
-                "recalled",
-                "ext",
+        let [id, conv, kind, direction, time, msg_type, text, _body, sender, mentions_me, status, recalled, _ext] = v
+            .fields([
+                "id", "conversation", "kind", "direction", "time", "type", "text", "body", "sender", "mentionsMe",
+                "status", "recalled", "ext",
             ]);
         let flag = |f: Option<Val<'_>>| f.map_or(Some(false), Val::as_bool);
         let id = id?.as_str().filter(|id| !id.is_empty())?;
         let time = time?.as_f64()?;
         let sender_id = sender?.get("id")?;
         let type_known = one_of(msg_type, MsgType::as_str, &MsgType::ALL).is_some()
-            || msg_type?
-                .as_str()
-                .and_then(|t| MsgType::from_name(&t))
-                .is_some();
+            || msg_type?.as_str().and_then(|t| MsgType::from_name(&t)).is_some();
         let typed = sender_id.is_string()
             && text.is_none_or(Val::is_string)
             && is_name_of(conv?, conversation)
@@ -284,11 +266,7 @@ impl RecordMeta {
         Some(RecordMeta {
             id,
             time: time as i64,
-            direction: one_of(
-                direction,
-                Direction::as_str,
-                &[Direction::In, Direction::Out],
-            )?,
+            direction: one_of(direction, Direction::as_str, &[Direction::In, Direction::Out])?,
             status: one_of(status, Status::as_str, &Status::ALL)?,
             recalled: flag(recalled)?,
             mentions_me: flag(mentions_me)?,
@@ -302,10 +280,7 @@ impl RecordMeta {
     /// Direction, status and flags in one small number, as heads keep a newest record's index:
     /// the status's place in [`Status::ALL`], + 8 when sent by me, + 16 recalled, + 32 mentioning me.
     pub fn code(&self) -> u32 {
-        let status = Status::ALL
-            .iter()
-            .position(|s| *s == self.status)
-            .unwrap_or(0) as u32;
+        let status = Status::ALL.iter().position(|s| *s == self.status).unwrap_or(0) as u32;
         status
             + 8 * u32::from(self.direction == Direction::Out)
             + 16 * u32::from(self.recalled)
@@ -320,11 +295,7 @@ impl RecordMeta {
         Some(RecordMeta {
             id,
             time,
-            direction: if code & 8 != 0 {
-                Direction::Out
-            } else {
-                Direction::In
-            },
+            direction: if code & 8 != 0 { Direction::Out } else { Direction::In },
             status: *Status::ALL.get((code & 7) as usize)?,
             recalled: code & 16 != 0,
             mentions_me: code & 32 != 0,
@@ -340,15 +311,8 @@ fn one_of<T: Copy>(value: Option<Val<'_>>, name: fn(T) -> &'static str, all: &[T
 
 /// Whether `value` is the string `<kind>:<id>` of `conversation`, compared without building it.
 fn is_name_of(value: Val<'_>, conversation: &ConversationId) -> bool {
-    let name = conversation
-        .kind
-        .as_str()
-        .encode_utf16()
-        .chain([u16::from(b':')])
-        .chain(conversation.id.encode_utf16());
-    value
-        .str_units()
-        .is_some_and(|units| units.iter().copied().eq(name))
+    let name = conversation.kind.as_str().encode_utf16().chain([u16::from(b':')]).chain(conversation.id.encode_utf16());
+    value.str_units().is_some_and(|units| units.iter().copied().eq(name))
 }
 
 pub(super) fn mark_cmp(meta: &RecordMeta, mark: &Mark) -> std::cmp::Ordering {
@@ -496,9 +460,7 @@ impl<B: Backend> Store<B> {
     /// Checks a record can be stored.
     fn check(meta: &RecordMeta, conversation: &ConversationId, bytes: u64) -> Result<()> {
         if meta.id.is_empty() {
-            return Err(Error::input(format!(
-                "a record of {conversation} has an empty id"
-            )));
+            return Err(Error::input(format!("a record of {conversation} has an empty id")));
         }
         if bytes > MAX_RECORD_BYTES {
             return Err(Error::input(format!(

@@ -114,8 +114,7 @@ struct Current {
 /// characters.
 pub fn clean_reaction(reaction: &str) -> Option<&str> {
     let r = reaction.trim();
-    (!r.is_empty() && r.len() <= MAX_REACTION_BYTES && !r.chars().any(char::is_control))
-        .then_some(r)
+    (!r.is_empty() && r.len() <= MAX_REACTION_BYTES && !r.chars().any(char::is_control)).then_some(r)
 }
 
 fn count_of(v: Option<Val<'_>>) -> Option<u64> {
@@ -136,17 +135,11 @@ fn reactions_of(record: Val<'_>) -> Vec<Reaction> {
             continue;
         };
         let mine = item.get("mine").and_then(Val::as_bool).unwrap_or(false);
-        let count = count_of(item.get("count"))
-            .unwrap_or(0)
-            .max(u64::from(mine));
+        let count = count_of(item.get("count")).unwrap_or(0).max(u64::from(mine));
         if count == 0 || out.len() >= MAX_REACTIONS || out.iter().any(|r| r.reaction == name) {
             continue;
         }
-        out.push(Reaction {
-            reaction: name,
-            count,
-            mine,
-        });
+        out.push(Reaction { reaction: name, count, mine });
     }
     out
 }
@@ -182,11 +175,7 @@ impl<B: Backend> Store<B> {
             mine: meta.direction == Direction::Out,
             sent: !matches!(meta.status, Status::Sending | Status::Failed),
             sending: meta.status == Status::Sending,
-            recalled: meta.recalled
-                || record
-                    .get("recalled")
-                    .and_then(Val::as_bool)
-                    .unwrap_or(false),
+            recalled: meta.recalled || record.get("recalled").and_then(Val::as_bool).unwrap_or(false),
             edits: count_of(record.get("edited").and_then(|e| e.get("count"))).unwrap_or(0),
             reactions: reactions_of(record),
         };
@@ -242,9 +231,7 @@ impl<B: Backend> Store<B> {
             return Ok(self.refuse(why));
         }
         let count = match request.count.map(|c| c.min(MAX_EDIT_COUNT)) {
-            Some(c) if c <= current.edits => {
-                return Ok(Ok(self.outcome(UpdateOutcome::Unchanged, None)))
-            }
+            Some(c) if c <= current.edits => return Ok(Ok(self.outcome(UpdateOutcome::Unchanged, None))),
             Some(c) => c,
             None => current.edits.saturating_add(1).min(MAX_EDIT_COUNT),
         };
@@ -253,20 +240,8 @@ impl<B: Backend> Store<B> {
             let _ = self.outcome(UpdateOutcome::Unchanged, None);
             return Ok(Ok(UpdateOutcome::Updated));
         }
-        let edit = Edited {
-            text: request.text,
-            count,
-            time: request.time,
-            by: short(request.by, MAX_BY_BYTES),
-        };
-        Ok(Ok(self.apply(
-            id,
-            &target,
-            &Patch {
-                edit: Some(edit),
-                ..Patch::default()
-            },
-        )?))
+        let edit = Edited { text: request.text, count, time: request.time, by: short(request.by, MAX_BY_BYTES) };
+        Ok(Ok(self.apply(id, &target, &Patch { edit: Some(edit), ..Patch::default() })?))
     }
 
     /// `onReactionChange`: the reactions named change to what they say (a count of 0 removes one);
@@ -301,25 +276,16 @@ impl<B: Backend> Store<B> {
                         r.mine = change.mine;
                     }
                 }
-                (None, _) if list.len() < MAX_REACTIONS => list.push(Reaction {
-                    reaction: name.to_string(),
-                    count,
-                    mine: change.mine,
-                }),
+                (None, _) if list.len() < MAX_REACTIONS => {
+                    list.push(Reaction { reaction: name.to_string(), count, mine: change.mine })
+                }
                 (None, _) => {}
             }
         }
         if list == current.reactions {
             return Ok(Ok(self.outcome(UpdateOutcome::Unchanged, None)));
         }
-        Ok(Ok(self.apply(
-            id,
-            &target,
-            &Patch {
-                reactions: Some(&list),
-                ..Patch::default()
-            },
-        )?))
+        Ok(Ok(self.apply(id, &target, &Patch { reactions: Some(&list), ..Patch::default() })?))
     }
 
     /// My own reaction added (`on`) or taken back, once the server took it. With `check_only`, nothing
@@ -347,14 +313,8 @@ impl<B: Backend> Store<B> {
         let mut list = current.reactions.clone();
         let at = list.iter().position(|r| r.reaction == name);
         match (at, on) {
-            (None, true) if list.len() >= MAX_REACTIONS => {
-                return Ok(self.refuse(Ignored::TooManyReactions))
-            }
-            (None, true) => list.push(Reaction {
-                reaction: name.to_string(),
-                count: 1,
-                mine: true,
-            }),
+            (None, true) if list.len() >= MAX_REACTIONS => return Ok(self.refuse(Ignored::TooManyReactions)),
+            (None, true) => list.push(Reaction { reaction: name.to_string(), count: 1, mine: true }),
             (Some(at), true) => {
                 if let Some(r) = list.get_mut(at).filter(|r| !r.mine) {
                     r.count = r.count.saturating_add(1);
@@ -380,14 +340,7 @@ impl<B: Backend> Store<B> {
             let _ = self.outcome(UpdateOutcome::Unchanged, None);
             return Ok(Ok(UpdateOutcome::Updated));
         }
-        Ok(Ok(self.apply(
-            id,
-            &target,
-            &Patch {
-                reactions: Some(&list),
-                ..Patch::default()
-            },
-        )?))
+        Ok(Ok(self.apply(id, &target, &Patch { reactions: Some(&list), ..Patch::default() })?))
     }
 
     /// My file of record `id` is on the server now: its `body.url` becomes `url` and, for a video whose

@@ -24,9 +24,7 @@ use super::backend::{Backend, Shape};
 use super::conversation::{Chunk, Conversation, Entry};
 use super::layout::{chunk_envelope, chunk_size, read_count, read_mark, Head, KeyName, Keys, Mark};
 use super::legacy::{kind_hint, legacy_conversation};
-use super::{
-    legacy_record, Extra, MigrationReport, OpenReport, RecordMeta, Store, StoreOptions, Stored,
-};
+use super::{legacy_record, Extra, MigrationReport, OpenReport, RecordMeta, Store, StoreOptions, Stored};
 use crate::error::{Error, Result};
 use crate::kind::ConversationId;
 use crate::tape::Val;
@@ -90,9 +88,7 @@ impl<B: Backend> Store<B> {
     /// pending, retried by later operations ([`Store::resume`]): opening fails only for bad input.
     pub fn open(backend: B, user: &str, options: StoreOptions) -> Result<(Self, OpenReport)> {
         if user.is_empty() {
-            return Err(Error::input(
-                "the store needs the logged-in user id; got an empty string",
-            ));
+            return Err(Error::input("the store needs the logged-in user id; got an empty string"));
         }
         let mut store = Store {
             backend,
@@ -119,13 +115,7 @@ impl<B: Backend> Store<B> {
             evictions: Vec::new(),
             fetched: Default::default(),
             cache: Vec::new(),
-            pending: Pending {
-                listing: true,
-                state: true,
-                v1: true,
-                count: true,
-                ..Pending::default()
-            },
+            pending: Pending { listing: true, state: true, v1: true, count: true, ..Pending::default() },
             deferred: Vec::new(),
             full_freed: 0,
         };
@@ -137,11 +127,7 @@ impl<B: Backend> Store<B> {
         store.read_state();
         store.verify(&mut report, total, v1);
         store.recount_bytes();
-        report.conversations = store
-            .conversations
-            .values()
-            .filter(|c| c.has_records())
-            .count();
+        report.conversations = store.conversations.values().filter(|c| c.has_records()).count();
         report.skipped_keys = store.skipped_keys.clone();
         report.skipped_records = store.skipped_records;
         report.pending = store.pending.reads();
@@ -158,9 +144,7 @@ impl<B: Backend> Store<B> {
         for key in heads {
             match self.keys.parse(&key) {
                 Some(KeyName::Head(name)) => {
-                    if !self.conversations.contains_key(&name)
-                        && !self.pending.broken.contains_key(&name)
-                    {
+                    if !self.conversations.contains_key(&name) && !self.pending.broken.contains_key(&name) {
                         self.read_head(&key, &name);
                     }
                 }
@@ -178,8 +162,7 @@ impl<B: Backend> Store<B> {
                 self.pending.heads.remove(name);
                 // Counted from here on (opening counts everything again at its end).
                 if let Some(conv) = self.conversations.get(name) {
-                    let bytes =
-                        conv.head_stored.bytes() + conv.head.sealed_bytes + conv.head.loose_bytes;
+                    let bytes = conv.head_stored.bytes() + conv.head.sealed_bytes + conv.head.loose_bytes;
                     self.bytes_used = self.bytes_used.saturating_add(bytes);
                 }
             }
@@ -199,16 +182,12 @@ impl<B: Backend> Store<B> {
         if !self.pending.state {
             return;
         }
-        let before = self.state_stored.bytes()
-            + self.foreign_bytes
-            + self.extras.values().map(|e| e.stored).sum::<u64>();
+        let before = self.state_stored.bytes() + self.foreign_bytes + self.extras.values().map(|e| e.stored).sum::<u64>();
         match self.open_state() {
             Ok(clean) => {
                 self.pending.state = false;
                 self.pending.repair |= !clean;
-                let after = self.state_stored.bytes()
-                    + self.foreign_bytes
-                    + self.extras.values().map(|e| e.stored).sum::<u64>();
+                let after = self.state_stored.bytes() + self.foreign_bytes + self.extras.values().map(|e| e.stored).sum::<u64>();
                 self.bytes_used = self.bytes_used.saturating_sub(before).saturating_add(after);
             }
             Err(_) => {}
@@ -314,9 +293,7 @@ impl<B: Backend> Store<B> {
             return Ok(());
         }
         if self.pending.heads.contains_key(name) {
-            return Err(Error::storage(format!(
-                "the head of {name} could not be read; its records wait in memory"
-            )));
+            return Err(Error::storage(format!("the head of {name} could not be read; its records wait in memory")));
         }
         if self.pending.broken.contains_key(name) {
             return Err(Error::storage(format!(
@@ -335,9 +312,7 @@ impl<B: Backend> Store<B> {
                 self.backend.release(doc);
                 self.read_head(&key, name);
                 if !self.conversations.contains_key(name) {
-                    return Err(Error::storage(format!(
-                        "the head of {name} could not be read; its records wait in memory"
-                    )));
+                    return Err(Error::storage(format!("the head of {name} could not be read; its records wait in memory")));
                 }
             }
         }
@@ -377,8 +352,7 @@ impl<B: Backend> Store<B> {
         for seq in std::mem::take(&mut head.rewrites) {
             let key = self.keys.chunk(name, seq);
             if let Some((doc, tape)) = self.fetch(&key, Shape::Chunk)? {
-                head.sealed_bytes +=
-                    chunk_size(tape.root(), name).unwrap_or_else(|| self.measured(&key, doc));
+                head.sealed_bytes += chunk_size(tape.root(), name).unwrap_or_else(|| self.measured(&key, doc));
                 self.release_all(doc, tape.root());
             }
         }
@@ -389,10 +363,7 @@ impl<B: Backend> Store<B> {
                 self.backend.release(doc);
             }
         }
-        self.conversations.insert(
-            name.to_string(),
-            Box::new(Conversation::opened(id, head, size)),
-        );
+        self.conversations.insert(name.to_string(), Box::new(Conversation::opened(id, head, size)));
         Ok(true)
     }
 
@@ -404,9 +375,7 @@ impl<B: Backend> Store<B> {
         };
         let root = tape.root();
         let size = super::layout::size_field(root, 0).filter(|_| super::layout::is_current(root));
-        let muted: Option<Vec<String>> = root
-            .get("m")
-            .and_then(|m| m.items().map(Val::as_str).collect());
+        let muted: Option<Vec<String>> = root.get("m").and_then(|m| m.items().map(Val::as_str).collect());
         let (Some(size), Some(muted)) = (size, muted) else {
             self.state_stored = Stored::Bytes(self.measured(&key, doc));
             self.backend.release(doc);
@@ -418,27 +387,14 @@ impl<B: Backend> Store<B> {
         self.state_stored = Stored::Bytes(size);
         self.muted = muted.into_iter().map(|m| (m, ())).collect();
         // Added to what this session counted, when the state is read late (see `Pending`).
-        self.evicted_records = self
-            .evicted_records
-            .saturating_add(read_count(root, "er").unwrap_or(0));
-        self.evicted_chunks = self
-            .evicted_chunks
-            .saturating_add(read_count(root, "ec").unwrap_or(0));
+        self.evicted_records = self.evicted_records.saturating_add(read_count(root, "er").unwrap_or(0));
+        self.evicted_chunks = self.evicted_chunks.saturating_add(read_count(root, "ec").unwrap_or(0));
         // Values under the prefix that are not the store's, counted when they were found.
         self.foreign_keys = read_count(root, "fk").unwrap_or(0);
         self.foreign_bytes = read_count(root, "fb").unwrap_or(0);
-        for (name, bytes) in root
-            .get("x")
-            .map(|x| x.entries().collect::<Vec<_>>())
-            .unwrap_or_default()
-        {
-            let bytes = bytes
-                .as_f64()
-                .filter(|n| *n > 0.0 && n.fract() == 0.0)
-                .unwrap_or(0.0) as u64;
-            self.extras
-                .get_or_insert_with(name.to_string(), Extra::default)
-                .stored = bytes;
+        for (name, bytes) in root.get("x").map(|x| x.entries().collect::<Vec<_>>()).unwrap_or_default() {
+            let bytes = bytes.as_f64().filter(|n| *n > 0.0 && n.fract() == 0.0).unwrap_or(0.0) as u64;
+            self.extras.get_or_insert_with(name.to_string(), Extra::default).stored = bytes;
         }
         Ok(true)
     }
@@ -449,9 +405,7 @@ impl<B: Backend> Store<B> {
         keys += self.extras.values().filter(|e| e.stored > 0).count() as u64;
         for conv in self.conversations.values() {
             keys += u64::from(conv.head_stored != Stored::Absent) + conv.head.sealed.count();
-            keys += conv
-                .loose_count()
-                .saturating_sub(conv.head.loose_holes.len() as u64);
+            keys += conv.loose_count().saturating_sub(conv.head.loose_holes.len() as u64);
         }
         keys + self.foreign_keys
     }
@@ -476,27 +430,14 @@ impl<B: Backend> Store<B> {
         let mut foreign = Vec::new();
         for key in keys {
             match self.keys.parse(&key) {
-                Some(KeyName::Head(name)) => {
-                    found.get_or_insert_with(name, Found::default).head = true
-                }
-                Some(KeyName::Loose(name, n)) => {
-                    found.get_or_insert_with(name, Found::default).loose.push(n)
-                }
-                Some(KeyName::Chunk(name, seq)) => found
-                    .get_or_insert_with(name, Found::default)
-                    .chunks
-                    .push(seq),
+                Some(KeyName::Head(name)) => found.get_or_insert_with(name, Found::default).head = true,
+                Some(KeyName::Loose(name, n)) => found.get_or_insert_with(name, Found::default).loose.push(n),
+                Some(KeyName::Chunk(name, seq)) => found.get_or_insert_with(name, Found::default).chunks.push(seq),
                 Some(KeyName::Extra(name)) if !self.extras.contains_key(&name) => {
                     if let Some((doc, _)) = self.fetch(&key, Shape::Whole)? {
                         let stored = self.measured(&key, doc);
                         self.backend.release(doc);
-                        self.extras.insert(
-                            name,
-                            Extra {
-                                stored,
-                                ..Extra::default()
-                            },
-                        );
+                        self.extras.insert(name, Extra { stored, ..Extra::default() });
                         self.state_dirty = true;
                     }
                 }
@@ -507,11 +448,7 @@ impl<B: Backend> Store<B> {
         let listed: Vec<String> = self.conversations.keys().cloned().collect();
         for name in listed.iter().filter(|n| !found.contains_key(*n)) {
             // A head that was read but whose key is gone: nothing of it is left.
-            if self
-                .conversations
-                .get(name)
-                .is_some_and(|c| !c.has_unsaved())
-            {
+            if self.conversations.get(name).is_some_and(|c| !c.has_unsaved()) {
                 if let Some(conv) = self.conversations.remove(name) {
                     for doc in conv.docs() {
                         self.backend.release(doc);
@@ -528,10 +465,7 @@ impl<B: Backend> Store<B> {
             }
             keys.loose.sort_unstable();
             keys.chunks.sort_unstable();
-            if keys.head
-                && !self.conversations.contains_key(&name)
-                && !self.pending.broken.contains_key(&name)
-            {
+            if keys.head && !self.conversations.contains_key(&name) && !self.pending.broken.contains_key(&name) {
                 // A head written since the listing opening made (by another chat on this storage).
                 let key = self.keys.head(&name);
                 self.read_head(&key, &name);
@@ -587,16 +521,9 @@ impl<B: Backend> Store<B> {
                     .map(|n| self.keys.loose(name, *n)),
             )
             .collect();
-        let lost_chunks: Vec<u64> = head
-            .sealed
-            .seqs()
-            .into_iter()
-            .filter(|s| !keys.chunks.contains(s))
-            .collect();
-        let lost_loose: Vec<u64> = live
-            .clone()
-            .filter(|n| !keys.loose.contains(n) && !head.loose_holes.contains(n))
-            .collect();
+        let lost_chunks: Vec<u64> = head.sealed.seqs().into_iter().filter(|s| !keys.chunks.contains(s)).collect();
+        let lost_loose: Vec<u64> =
+            live.clone().filter(|n| !keys.loose.contains(n) && !head.loose_holes.contains(n)).collect();
         for key in &orphans {
             self.backend.remove(key)?;
         }
@@ -614,8 +541,7 @@ impl<B: Backend> Store<B> {
         for seq in head.sealed.seqs() {
             let key = self.keys.chunk(name, seq);
             if let Some((doc, tape)) = self.fetch(&key, Shape::Chunk)? {
-                sealed_bytes +=
-                    chunk_size(tape.root(), name).unwrap_or_else(|| self.measured(&key, doc));
+                sealed_bytes += chunk_size(tape.root(), name).unwrap_or_else(|| self.measured(&key, doc));
                 self.release_all(doc, tape.root());
             }
         }
@@ -629,10 +555,7 @@ impl<B: Backend> Store<B> {
         }
         head.sealed_bytes = sealed_bytes;
         head.loose_bytes = loose_bytes;
-        if head
-            .newest_loose
-            .is_some_and(|n| head.loose_holes.contains(&n))
-        {
+        if head.newest_loose.is_some_and(|n| head.loose_holes.contains(&n)) {
             head.newest_loose = None;
         }
         if head.sealed.count() == 0 && live.into_iter().all(|n| head.loose_holes.contains(&n)) {
@@ -644,14 +567,7 @@ impl<B: Backend> Store<B> {
         if let Some(conv) = self.conversations.get_mut(name) {
             conv.head = head;
             conv.head_dirty = true;
-            let held: Vec<super::Doc> = conv
-                .loose
-                .take()
-                .into_iter()
-                .flatten()
-                .map(|e| e.doc)
-                .chain(conv.newest.take().map(|e| e.doc))
-                .collect();
+            let held: Vec<super::Doc> = conv.loose.take().into_iter().flatten().map(|e| e.doc).chain(conv.newest.take().map(|e| e.doc)).collect();
             conv.unread_loose.clear();
             for doc in held {
                 self.backend.release(doc);
@@ -662,11 +578,7 @@ impl<B: Backend> Store<B> {
 
     /// Releases a read value's document and those of the records inside it.
     fn release_all(&mut self, doc: super::Doc, root: Val<'_>) {
-        for handle in root
-            .get("r")
-            .map(|r| r.items().filter_map(|i| i.doc()).collect())
-            .unwrap_or_else(Vec::new)
-        {
+        for handle in root.get("r").map(|r| r.items().filter_map(|i| i.doc()).collect()).unwrap_or_else(Vec::new) {
             self.backend.release(handle);
         }
         self.backend.release(doc);
@@ -705,11 +617,7 @@ impl<B: Backend> Store<B> {
                 Some(size) => {
                     let records: Vec<RecordMeta> = root
                         .get("r")
-                        .map(|r| {
-                            r.items()
-                                .filter_map(|i| RecordMeta::from_val(i, &id))
-                                .collect()
-                        })
+                        .map(|r| r.items().filter_map(|i| RecordMeta::from_val(i, &id)).collect())
                         .unwrap_or_default();
                     metas.extend(records);
                     conv.head.sealed.insert(seq);
@@ -763,14 +671,7 @@ impl<B: Backend> Store<B> {
                     seen.insert(meta.id.clone());
                     metas.push(meta.clone());
                     conv.head.loose_bytes += size;
-                    loose.push(Entry {
-                        meta,
-                        doc,
-                        bytes: None,
-                        loose: Some(n),
-                        dirty: false,
-                        written: Some(size),
-                    });
+                    loose.push(Entry { meta, doc, bytes: None, loose: Some(n), dirty: false, written: Some(size) });
                 }
                 None => {
                     self.backend.release(doc);
@@ -783,9 +684,7 @@ impl<B: Backend> Store<B> {
         if let (Some(first), Some(last)) = (keys.loose.first(), keys.loose.last()) {
             conv.head.loose_from = *first;
             conv.head.loose_next = last + 1;
-            conv.head.loose_holes = (*first..=*last)
-                .filter(|n| !loose.iter().any(|e| e.loose == Some(*n)))
-                .collect();
+            conv.head.loose_holes = (*first..=*last).filter(|n| !loose.iter().any(|e| e.loose == Some(*n))).collect();
         }
         let muted = self.muted.contains_key(name);
         metas.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
@@ -794,8 +693,7 @@ impl<B: Backend> Store<B> {
         }
         loose.sort_by(|a, b| (a.meta.time, &a.meta.id).cmp(&(b.meta.time, &b.meta.id)));
         for e in &loose {
-            self.index
-                .insert(e.meta.id.clone(), (name.to_string(), e.meta.time));
+            self.index.insert(e.meta.id.clone(), (name.to_string(), e.meta.time));
         }
         conv.loose = Some(loose);
         conv.note_newest_loose();
@@ -816,6 +714,7 @@ impl<B: Backend> Store<B> {
     }
 }
 
+
 /// Moving format 1 over.
 impl<B: Backend> Store<B> {
     /// Converts every format 1 conversation: each chunk is copied (same records) to a format 2 chunk,
@@ -828,9 +727,7 @@ impl<B: Backend> Store<B> {
         let mut state = None;
         for key in self.backend.keys(self.keys.v1_prefix())? {
             match self.keys.parse(&key) {
-                Some(KeyName::V1Chunk(name, seq)) => {
-                    chunks.get_or_insert_with(name, Vec::new).push(seq)
-                }
+                Some(KeyName::V1Chunk(name, seq)) => chunks.get_or_insert_with(name, Vec::new).push(seq),
                 _ if key.ends_with("/state") => state = Some(key),
                 _ => others.push(key),
             }
@@ -908,12 +805,7 @@ impl<B: Backend> Store<B> {
         Ok(())
     }
 
-    fn migrate_v1_conversation(
-        &mut self,
-        name: &str,
-        seqs: &[u64],
-        adopted: &[u64],
-    ) -> Result<bool> {
+    fn migrate_v1_conversation(&mut self, name: &str, seqs: &[u64], adopted: &[u64]) -> Result<bool> {
         let Ok(id) = ConversationId::parse(name) else {
             return Ok(false);
         };
@@ -929,12 +821,7 @@ impl<B: Backend> Store<B> {
             if let Some((doc, tape)) = self.fetch(&key, Shape::Chunk)? {
                 let root = tape.root();
                 if let Some(size) = chunk_size(root, name) {
-                    metas.extend(
-                        root.get("r")
-                            .into_iter()
-                            .flat_map(|r| r.items())
-                            .filter_map(|i| RecordMeta::from_val(i, &id)),
-                    );
+                    metas.extend(root.get("r").into_iter().flat_map(|r| r.items()).filter_map(|i| RecordMeta::from_val(i, &id)));
                     conv.head.sealed.insert(seq);
                     conv.head.sealed_bytes += size;
                     chunks.insert(seq, Chunk::unloaded(Stored::Bytes(size)));
@@ -952,12 +839,8 @@ impl<B: Backend> Store<B> {
                 continue;
             };
             let root = tape.root();
-            let is_v1 = root.get("v").and_then(Val::as_f64) == Some(1.0)
-                && root.get("c").is_some_and(|c| c.is_str(name));
-            let items: Vec<Val<'_>> = root
-                .get("r")
-                .map(|r| r.items().collect())
-                .unwrap_or_default();
+            let is_v1 = root.get("v").and_then(Val::as_f64) == Some(1.0) && root.get("c").is_some_and(|c| c.is_str(name));
+            let items: Vec<Val<'_>> = root.get("r").map(|r| r.items().collect()).unwrap_or_default();
             let mut entries = Vec::new();
             for item in items {
                 let Some(handle) = item.doc() else { continue };
@@ -1043,11 +926,7 @@ impl<B: Backend> Store<B> {
 }
 
 fn v1_chunk_key(keys: &Keys, name: &str, seq: u64) -> String {
-    format!(
-        "{}c/{}/{seq:016x}",
-        keys.v1_prefix(),
-        super::layout::escape(name)
-    )
+    format!("{}c/{}/{seq:016x}", keys.v1_prefix(), super::layout::escape(name))
 }
 
 /// Importing history kept the old ways.

@@ -4,8 +4,8 @@ use super::backend::{Backend, Doc, Patch, Shape};
 use super::conversation::{Conversation, Entry};
 use super::read::Location;
 use super::{
-    conversation_name, entry_bytes, raise, Extra, InsertOutcome, RecordMeta, Removal, Store,
-    UpdateOutcome, MAX_EXTRA_BYTES,
+    conversation_name, entry_bytes, raise, Extra, InsertOutcome, RecordMeta, Removal, Store, UpdateOutcome,
+    MAX_EXTRA_BYTES,
 };
 use crate::error::{Error, Result};
 use crate::kind::ConversationId;
@@ -44,12 +44,7 @@ impl<B: Backend> Store<B> {
                     self.backend.release(doc);
                     return Ok(InsertOutcome::Duplicate);
                 }
-                self.deferred.push(super::Deferred {
-                    meta,
-                    conversation: conversation.clone(),
-                    doc,
-                    bytes,
-                });
+                self.deferred.push(super::Deferred { meta, conversation: conversation.clone(), doc, bytes });
                 // Whatever else waits to be written still goes.
                 self.finish(None);
                 return Ok(InsertOutcome::Unsaved { reason });
@@ -111,20 +106,10 @@ impl<B: Backend> Store<B> {
         }
         self.ready(name)?;
         if !self.conversations.contains_key(name) {
-            self.conversations.insert(
-                name.to_string(),
-                Box::new(Conversation::new(conversation.clone())),
-            );
+            self.conversations.insert(name.to_string(), Box::new(Conversation::new(conversation.clone())));
         }
         let index_meta = meta.clone();
-        let entry = Entry {
-            meta,
-            doc,
-            bytes: Some(bytes),
-            loose: None,
-            dirty: false,
-            written: None,
-        };
+        let entry = Entry { meta, doc, bytes: Some(bytes), loose: None, dirty: false, written: None };
         if !self.place(name, entry)? {
             return Ok(false);
         }
@@ -132,8 +117,7 @@ impl<B: Backend> Store<B> {
         if let Some(conv) = self.conversations.get_mut(name) {
             conv.note_record(&index_meta, muted);
         }
-        self.index
-            .insert(index_meta.id, (name.to_string(), index_meta.time));
+        self.index.insert(index_meta.id, (name.to_string(), index_meta.time));
         Ok(true)
     }
 
@@ -141,12 +125,7 @@ impl<B: Backend> Store<B> {
     /// False when a record with its id is there already.
     fn place(&mut self, name: &str, entry: Entry) -> Result<bool> {
         let mark = (entry.meta.time, entry.meta.id.clone());
-        let is_loose = |store: &Self| {
-            store
-                .conversations
-                .get(name)
-                .is_some_and(|c| c.is_loose_mark((mark.0, &mark.1)))
-        };
+        let is_loose = |store: &Self| store.conversations.get(name).is_some_and(|c| c.is_loose_mark((mark.0, &mark.1)));
         if is_loose(self) {
             // Reading the loose records indexes their ids: a repeat among them is in the index.
             self.load_loose(name)?;
@@ -162,11 +141,7 @@ impl<B: Backend> Store<B> {
         }
         // Strays (loose records older than the newest sealed one) are read first: a repeat of one
         // is then in the index.
-        if self
-            .conversations
-            .get(name)
-            .is_some_and(|c| c.head.strays > 0)
-        {
+        if self.conversations.get(name).is_some_and(|c| c.head.strays > 0) {
             self.load_loose(name)?;
             if self.index.contains_key(&entry.meta.id) {
                 return Ok(false);
@@ -198,12 +173,7 @@ impl<B: Backend> Store<B> {
 
     /// The SDK acknowledged my message: the `sending` record `local_id` becomes `server_id` with status
     /// `sent` (and the server's time when given). If `server_id` is already stored, the two are merged.
-    pub fn ack_sent(
-        &mut self,
-        local_id: &str,
-        server_id: &str,
-        server_time: Option<i64>,
-    ) -> Result<UpdateOutcome> {
+    pub fn ack_sent(&mut self, local_id: &str, server_id: &str, server_time: Option<i64>) -> Result<UpdateOutcome> {
         self.begin();
         let Some(loc) = self.find(local_id)? else {
             let change = |meta: &RecordMeta| Patch {
@@ -230,17 +200,9 @@ impl<B: Backend> Store<B> {
             }
         };
         let outcome = if let Some(existing) = existing {
-            let status = self
-                .entry_at(&existing)
-                .and_then(|e| raise(e.meta.status, Status::Sent));
+            let status = self.entry_at(&existing).and_then(|e| raise(e.meta.status, Status::Sent));
             if let Some(status) = status {
-                self.patch_at(
-                    &existing,
-                    &Patch {
-                        status: Some(status),
-                        ..Patch::default()
-                    },
-                )?;
+                self.patch_at(&existing, &Patch { status: Some(status), ..Patch::default() })?;
             }
             // A patch changes nothing's place, so `loc` still names the sending record.
             if let Some(taken) = self.take_entry(&loc)? {
@@ -256,16 +218,11 @@ impl<B: Backend> Store<B> {
             };
             self.patch_at(&loc, &patch)?;
             let stays = matches!(loc, Location::Loose(..))
-                && self
-                    .conversations
-                    .get(&name)
-                    .is_some_and(|c| c.is_loose_mark((time, server_id)));
+                && self.conversations.get(&name).is_some_and(|c| c.is_loose_mark((time, server_id)));
             if stays {
                 if let Some(conv) = self.conversations.get_mut(&name) {
                     if let Some(loose) = conv.loose.as_mut() {
-                        loose.sort_by(|a, b| {
-                            (a.meta.time, &a.meta.id).cmp(&(b.meta.time, &b.meta.id))
-                        });
+                        loose.sort_by(|a, b| (a.meta.time, &a.meta.id).cmp(&(b.meta.time, &b.meta.id)));
                     }
                     conv.note_newest_loose();
                 }
@@ -278,8 +235,7 @@ impl<B: Backend> Store<B> {
                     self.backend.release(doc);
                 }
             }
-            self.index
-                .insert(server_id.to_string(), (name.clone(), time));
+            self.index.insert(server_id.to_string(), (name.clone(), time));
             UpdateOutcome::Updated
         };
         self.index.remove(local_id);
@@ -288,18 +244,12 @@ impl<B: Backend> Store<B> {
 
     /// The send of `local_id` failed.
     pub fn mark_failed(&mut self, local_id: &str) -> Result<UpdateOutcome> {
-        self.update(local_id, |e| {
-            (e.meta.status == Status::Sending).then_some(Status::Failed)
-        })
+        self.update(local_id, |e| (e.meta.status == Status::Sending).then_some(Status::Failed))
     }
 
     /// Changes a record that waits in memory for its conversation (see `Deferred`): it is placed as
     /// changed. `Unsaved` when it was changed, `NotFound` when no record waits under `id`.
-    pub(super) fn patch_deferred<'p>(
-        &mut self,
-        id: &str,
-        change: impl FnOnce(&RecordMeta) -> Patch<'p>,
-    ) -> Result<UpdateOutcome> {
+    pub(super) fn patch_deferred<'p>(&mut self, id: &str, change: impl FnOnce(&RecordMeta) -> Patch<'p>) -> Result<UpdateOutcome> {
         let Some(at) = self.deferred.iter().position(|d| d.meta.id == id) else {
             return Ok(UpdateOutcome::NotFound);
         };
@@ -324,28 +274,20 @@ impl<B: Backend> Store<B> {
             waiting.bytes = after;
         }
         Ok(UpdateOutcome::Unsaved {
-            reason: format!(
-                "record {id} waits in memory for its conversation, which could not be read yet"
-            ),
+            reason: format!("record {id} waits in memory for its conversation, which could not be read yet"),
         })
     }
 
     /// `onDeliveredMessage`: my message reached the peer.
     pub fn mark_delivered(&mut self, id: &str) -> Result<UpdateOutcome> {
         self.update(id, |e| {
-            (e.meta.direction == crate::Direction::Out)
-                .then(|| raise(e.meta.status, Status::Delivered))
-                .flatten()
+            (e.meta.direction == crate::Direction::Out).then(|| raise(e.meta.status, Status::Delivered)).flatten()
         })
     }
 
     /// `onReadMessage`: the peer read my message.
     pub fn mark_read_by_peer(&mut self, id: &str) -> Result<UpdateOutcome> {
-        self.update(id, |e| {
-            (e.meta.direction == crate::Direction::Out)
-                .then(|| raise(e.meta.status, Status::Read))
-                .flatten()
-        })
+        self.update(id, |e| (e.meta.direction == crate::Direction::Out).then(|| raise(e.meta.status, Status::Read)).flatten())
     }
 
     /// `onRecallMessage`: the record becomes a recall notice (text and body gone, `ext.recalledBy` set);
@@ -369,13 +311,7 @@ impl<B: Backend> Store<B> {
                 conv.head_dirty = true;
             }
         }
-        self.patch_at(
-            &loc,
-            &Patch {
-                recalled_by: Some(by),
-                ..Patch::default()
-            },
-        )?;
+        self.patch_at(&loc, &Patch { recalled_by: Some(by), ..Patch::default() })?;
         Ok(self.outcome(UpdateOutcome::Updated, Some(&name)))
     }
 
@@ -427,15 +363,9 @@ impl<B: Backend> Store<B> {
         self.resume();
         if self.pending.state {
             // The muted list is in the state: changed before it is read, the change would be lost.
-            return Err(Error::storage(
-                "the muted conversations could not be read from storage yet; try again",
-            ));
+            return Err(Error::storage("the muted conversations could not be read from storage yet; try again"));
         }
-        let changed = if on {
-            self.muted.insert(name, ()).is_none()
-        } else {
-            self.muted.remove(&name).is_some()
-        };
+        let changed = if on { self.muted.insert(name, ()).is_none() } else { self.muted.remove(&name).is_some() };
         if !changed {
             return Ok(self.outcome(UpdateOutcome::Unchanged, None));
         }
@@ -451,9 +381,7 @@ impl<B: Backend> Store<B> {
                 json.len()
             )));
         }
-        let slot = self
-            .extras
-            .get_or_insert_with(name.to_string(), Extra::default);
+        let slot = self.extras.get_or_insert_with(name.to_string(), Extra::default);
         if slot.pending.is_none() && slot.written.as_deref() == Some(json) {
             return Ok(self.outcome(UpdateOutcome::Unchanged, None));
         }
@@ -464,13 +392,9 @@ impl<B: Backend> Store<B> {
     /// Sets an extra blob to be written with the next flush, without flushing now.
     pub fn stage_extra(&mut self, name: &str, json: &str) -> Result<()> {
         if json.len() > MAX_EXTRA_BYTES {
-            return Err(Error::input(format!(
-                "extra {name:?} is over {MAX_EXTRA_BYTES} bytes"
-            )));
+            return Err(Error::input(format!("extra {name:?} is over {MAX_EXTRA_BYTES} bytes")));
         }
-        self.extras
-            .get_or_insert_with(name.to_string(), Extra::default)
-            .pending = Some(json.to_string());
+        self.extras.get_or_insert_with(name.to_string(), Extra::default).pending = Some(json.to_string());
         Ok(())
     }
 
@@ -479,9 +403,7 @@ impl<B: Backend> Store<B> {
     /// read yet): a caller then writes no new version of it, which would replace what is stored.
     pub fn extra(&mut self, name: &str) -> Result<Option<Tape>> {
         if self.pending.state {
-            return Err(Error::storage(
-                "the state, which lists extras, could not be read yet",
-            ));
+            return Err(Error::storage("the state, which lists extras, could not be read yet"));
         }
         if !self.extras.get(name).is_some_and(|e| e.stored > 0) {
             return Ok(None);
@@ -495,42 +417,22 @@ impl<B: Backend> Store<B> {
     }
 
     /// Applies `change` to the status of record `id`; `change` gives the new status, if any.
-    pub(super) fn update(
-        &mut self,
-        id: &str,
-        change: impl FnOnce(&Entry) -> Option<Status>,
-    ) -> Result<UpdateOutcome> {
+    pub(super) fn update(&mut self, id: &str, change: impl FnOnce(&Entry) -> Option<Status>) -> Result<UpdateOutcome> {
         self.begin();
         let Some(loc) = self.find(id)? else {
             // A record waiting in memory for its conversation is changed there.
             let Some(waiting) = self.deferred.iter().find(|d| d.meta.id == id) else {
                 return Ok(self.outcome(UpdateOutcome::NotFound, None));
             };
-            let probe = Entry {
-                meta: waiting.meta.clone(),
-                doc: waiting.doc,
-                bytes: None,
-                loose: None,
-                dirty: false,
-                written: None,
-            };
+            let probe = Entry { meta: waiting.meta.clone(), doc: waiting.doc, bytes: None, loose: None, dirty: false, written: None };
             let status = change(&probe);
-            let outcome = self.patch_deferred(id, |_| Patch {
-                status,
-                ..Patch::default()
-            })?;
+            let outcome = self.patch_deferred(id, |_| Patch { status, ..Patch::default() })?;
             return Ok(self.outcome(outcome, None));
         };
         let Some(status) = self.entry_at(&loc).and_then(change) else {
             return Ok(self.outcome(UpdateOutcome::Unchanged, None));
         };
-        self.patch_at(
-            &loc,
-            &Patch {
-                status: Some(status),
-                ..Patch::default()
-            },
-        )?;
+        self.patch_at(&loc, &Patch { status: Some(status), ..Patch::default() })?;
         let name = loc.conversation().to_string();
         Ok(self.outcome(UpdateOutcome::Updated, Some(&name)))
     }
@@ -578,11 +480,7 @@ impl<B: Backend> Store<B> {
                     e.written = loose_key.as_deref().map(|k| entry_bytes(k, before));
                 }
                 e.dirty = true;
-                conv.head.loose_bytes = conv
-                    .head
-                    .loose_bytes
-                    .saturating_sub(before)
-                    .saturating_add(after);
+                conv.head.loose_bytes = conv.head.loose_bytes.saturating_sub(before).saturating_add(after);
                 conv.head_dirty = true;
             }
             Location::Sealed(name, seq, at) => {
@@ -627,12 +525,7 @@ impl<B: Backend> Store<B> {
                 conv.note_newest_loose();
                 conv.head_dirty = true;
                 if let Some(bytes) = on_storage {
-                    self.removals.push(Removal {
-                        key,
-                        bytes,
-                        after_heads: true,
-                        evicted: false,
-                    });
+                    self.removals.push(Removal { key, bytes, after_heads: true, evicted: false });
                 }
                 Ok(Some(entry))
             }
@@ -640,25 +533,17 @@ impl<B: Backend> Store<B> {
                 let Some(chunk) = self.chunk_mut(name, *seq) else {
                     return Ok(None);
                 };
-                let entry = chunk
-                    .edit(|es| (*at < es.len()).then(|| es.remove(*at)))
-                    .flatten();
+                let entry = chunk.edit(|es| (*at < es.len()).then(|| es.remove(*at))).flatten();
                 let emptied = chunk.entries().is_some_and(Vec::is_empty);
                 if emptied {
                     let key = self.keys.chunk(name, *seq);
                     if let Some(conv) = self.conversations.get_mut(name) {
                         if let Some(old) = conv.chunks.as_mut().and_then(|c| c.remove(seq)) {
                             conv.head.sealed.remove(*seq);
-                            conv.head.sealed_bytes =
-                                conv.head.sealed_bytes.saturating_sub(old.stored.bytes());
+                            conv.head.sealed_bytes = conv.head.sealed_bytes.saturating_sub(old.stored.bytes());
                             conv.head_dirty = true;
                             if old.stored != super::Stored::Absent {
-                                self.removals.push(Removal {
-                                    key,
-                                    bytes: old.stored.bytes(),
-                                    after_heads: true,
-                                    evicted: false,
-                                });
+                                self.removals.push(Removal { key, bytes: old.stored.bytes(), after_heads: true, evicted: false });
                             }
                         }
                     }
@@ -669,16 +554,10 @@ impl<B: Backend> Store<B> {
     }
 
     /// Flushes, then wraps an outcome: a change that did not reach storage becomes `Unsaved`.
-    pub(super) fn outcome(
-        &mut self,
-        outcome: UpdateOutcome,
-        protect: Option<&str>,
-    ) -> UpdateOutcome {
+    pub(super) fn outcome(&mut self, outcome: UpdateOutcome, protect: Option<&str>) -> UpdateOutcome {
         let unsaved = self.finish(protect);
         match (outcome, unsaved) {
-            (UpdateOutcome::Updated | UpdateOutcome::Merged, Some(reason)) => {
-                UpdateOutcome::Unsaved { reason }
-            }
+            (UpdateOutcome::Updated | UpdateOutcome::Merged, Some(reason)) => UpdateOutcome::Unsaved { reason },
             (o, _) => o,
         }
     }

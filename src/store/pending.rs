@@ -127,12 +127,7 @@ impl<B: Backend> Store<B> {
     }
 
     /// The server acknowledged `local_id` as `server_id` ([`Store::ack_sent`]); then its name goes.
-    pub fn send_acked(
-        &mut self,
-        local_id: &str,
-        server_id: &str,
-        server_time: Option<i64>,
-    ) -> Result<UpdateOutcome> {
+    pub fn send_acked(&mut self, local_id: &str, server_id: &str, server_time: Option<i64>) -> Result<UpdateOutcome> {
         let outcome = self.ack_sent(local_id, server_id, server_time)?;
         self.unname_send(local_id);
         Ok(outcome)
@@ -151,25 +146,17 @@ impl<B: Backend> Store<B> {
     }
 
     /// Sends record `id` again: named first, then its status goes from `failed` back to `sending`.
-    pub fn resend_started(
-        &mut self,
-        id: &str,
-    ) -> Result<std::result::Result<UpdateOutcome, ResendRefusal>> {
+    pub fn resend_started(&mut self, id: &str) -> Result<std::result::Result<UpdateOutcome, ResendRefusal>> {
         let (conversation, time) = match self.resend_target(id)? {
             Ok(found) => found,
             Err(refusal) => return Ok(Err(refusal)),
         };
         self.name_send(id, &conversation, time);
-        let outcome = self.update(id, |e| {
-            (e.meta.status == Status::Failed).then_some(Status::Sending)
-        })?;
+        let outcome = self.update(id, |e| (e.meta.status == Status::Failed).then_some(Status::Sending))?;
         Ok(Ok(outcome))
     }
 
-    fn resend_target(
-        &mut self,
-        id: &str,
-    ) -> Result<std::result::Result<(String, i64), ResendRefusal>> {
+    fn resend_target(&mut self, id: &str) -> Result<std::result::Result<(String, i64), ResendRefusal>> {
         if id.is_empty() {
             return Ok(Err(ResendRefusal::NotFound));
         }
@@ -183,10 +170,7 @@ impl<B: Backend> Store<B> {
             return Ok(Err(ResendRefusal::NotMine));
         }
         if entry.meta.status != Status::Failed {
-            let shown = self
-                .conversations
-                .get(loc.conversation())
-                .map_or(entry.meta.status, |c| c.presented(&entry.meta));
+            let shown = self.conversations.get(loc.conversation()).map_or(entry.meta.status, |c| c.presented(&entry.meta));
             return Ok(Err(ResendRefusal::NotFailed(shown)));
         }
         Ok(Ok((loc.conversation().to_string(), entry.meta.time)))
@@ -212,14 +196,9 @@ impl<B: Backend> Store<B> {
                     ) else {
                         continue;
                     };
-                    let canonical = ConversationId::parse(&conversation)
-                        .is_ok_and(|c| c.name() == conversation);
+                    let canonical = ConversationId::parse(&conversation).is_ok_and(|c| c.name() == conversation);
                     if !id.is_empty() && canonical && time.fract() == 0.0 && time.abs() <= 9.0e15 {
-                        named.push(Named {
-                            id,
-                            conversation,
-                            time: time as i64,
-                        });
+                        named.push(Named { id, conversation, time: time as i64 });
                     }
                 }
             }
@@ -229,21 +208,14 @@ impl<B: Backend> Store<B> {
             let Some(loc) = self.find_in(&n.conversation, n.time, &n.id)? else {
                 continue;
             };
-            if self
-                .entry_at(&loc)
-                .is_some_and(|e| e.meta.status == Status::Sending)
-            {
-                self.index
-                    .insert(n.id.clone(), (n.conversation.clone(), n.time));
+            if self.entry_at(&loc).is_some_and(|e| e.meta.status == Status::Sending) {
+                self.index.insert(n.id.clone(), (n.conversation.clone(), n.time));
                 if self.mark_failed(&n.id)? != UpdateOutcome::NotFound {
                     failed += 1;
                 }
             }
         }
-        self.sends = Sends {
-            list: Vec::new(),
-            ready: true,
-        };
+        self.sends = Sends { list: Vec::new(), ready: true };
         if !named.is_empty() {
             self.write_sends();
         }
@@ -271,11 +243,7 @@ impl<B: Backend> Store<B> {
         if self.sends.list.len() >= MAX_SENDS {
             self.sends.list.remove(0);
         }
-        self.sends.list.push(Named {
-            id: id.to_string(),
-            conversation: conversation.to_string(),
-            time,
-        });
+        self.sends.list.push(Named { id: id.to_string(), conversation: conversation.to_string(), time });
         self.write_sends();
     }
 

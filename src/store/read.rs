@@ -4,8 +4,8 @@ use super::backend::{Backend, Doc, Shape};
 use super::conversation::{Body, Chunk, Conversation, Entry};
 use super::layout::{chunk_size, Mark};
 use super::{
-    conversation_name, entry_bytes, mark_cmp, ConversationSummary, RecordMeta, Removal, Shown,
-    StorageReport, Store, Stored, CACHED_CHUNKS,
+    conversation_name, entry_bytes, mark_cmp, ConversationSummary, RecordMeta, Removal, Shown, StorageReport,
+    Store, Stored, CACHED_CHUNKS,
 };
 use crate::error::{Error, Result};
 use crate::message::Record;
@@ -65,8 +65,7 @@ impl<B: Backend> Store<B> {
 
     fn index_entries(&mut self, name: &str, entries: &[Entry]) {
         for e in entries {
-            self.index
-                .insert(e.meta.id.clone(), (name.to_string(), e.meta.time));
+            self.index.insert(e.meta.id.clone(), (name.to_string(), e.meta.time));
         }
     }
 
@@ -95,14 +94,7 @@ impl<B: Backend> Store<B> {
                 continue;
             };
             match RecordMeta::from_val(tape.root(), &id) {
-                Some(meta) => entries.push(Entry {
-                    meta,
-                    doc,
-                    bytes: None,
-                    loose: Some(n),
-                    dirty: false,
-                    written: None,
-                }),
+                Some(meta) => entries.push(Entry { meta, doc, bytes: None, loose: Some(n), dirty: false, written: None }),
                 None => {
                     unreadable.push((n, self.measured(&key, doc)));
                     self.backend.release(doc);
@@ -147,19 +139,11 @@ impl<B: Backend> Store<B> {
             if let Some(total) = recount {
                 let counted = conv.head.loose_bytes;
                 conv.head.loose_bytes = total;
-                self.bytes_used = self
-                    .bytes_used
-                    .saturating_sub(counted)
-                    .saturating_add(total);
+                self.bytes_used = self.bytes_used.saturating_sub(counted).saturating_add(total);
                 for (n, size) in unreadable {
                     conv.head.loose_holes.push(n);
                     conv.head.loose_bytes = conv.head.loose_bytes.saturating_sub(size);
-                    self.removals.push(Removal {
-                        key: self.keys.loose(name, n),
-                        bytes: size,
-                        after_heads: true,
-                        evicted: false,
-                    });
+                    self.removals.push(Removal { key: self.keys.loose(name, n), bytes: size, after_heads: true, evicted: false });
                 }
                 conv.note_newest_loose();
                 conv.head_dirty = true;
@@ -172,11 +156,7 @@ impl<B: Backend> Store<B> {
     /// (while it could not be read) goes; so does one that is not a record. Only at the start of an
     /// operation ([`Store::resume`]): it moves the loose records, and so their places.
     pub(super) fn retry_loose(&mut self, name: &str) {
-        let Some(conv) = self
-            .conversations
-            .get_mut(name)
-            .filter(|c| c.loose.is_some())
-        else {
+        let Some(conv) = self.conversations.get_mut(name).filter(|c| c.loose.is_some()) else {
             self.pending.loose.remove(name);
             return;
         };
@@ -192,14 +172,9 @@ impl<B: Backend> Store<B> {
                     continue;
                 }
             };
-            let meta = fetched
-                .as_ref()
-                .and_then(|(_, tape)| RecordMeta::from_val(tape.root(), &id));
+            let meta = fetched.as_ref().and_then(|(_, tape)| RecordMeta::from_val(tape.root(), &id));
             let known = meta.as_ref().is_some_and(|m| {
-                self.conversations
-                    .get(name)
-                    .and_then(|c| c.loose.as_ref())
-                    .is_some_and(|l| l.iter().any(|e| e.meta.id == m.id))
+                self.conversations.get(name).and_then(|c| c.loose.as_ref()).is_some_and(|l| l.iter().any(|e| e.meta.id == m.id))
             });
             let Some((doc, _)) = fetched else {
                 // Gone from storage: a hole.
@@ -212,17 +187,9 @@ impl<B: Backend> Store<B> {
             };
             match meta {
                 Some(meta) if !known => {
-                    self.index
-                        .insert(meta.id.clone(), (name.to_string(), meta.time));
+                    self.index.insert(meta.id.clone(), (name.to_string(), meta.time));
                     if let Some(conv) = self.conversations.get_mut(name) {
-                        let entry = Entry {
-                            meta,
-                            doc,
-                            bytes: None,
-                            loose: Some(n),
-                            dirty: false,
-                            written: None,
-                        };
+                        let entry = Entry { meta, doc, bytes: None, loose: Some(n), dirty: false, written: None };
                         let mark = entry.mark();
                         if let Some(loose) = conv.loose.as_mut() {
                             let at = loose.partition_point(|e| mark_cmp(&e.meta, &mark).is_lt());
@@ -240,9 +207,7 @@ impl<B: Backend> Store<B> {
                     let muted = self.muted.contains_key(name);
                     if let Some(conv) = self.conversations.get_mut(name) {
                         // The copy kept was counted unread when it came again.
-                        if other.as_ref().is_some_and(|m| conv.counts_unread(m, muted))
-                            && conv.head.unread > 0
-                        {
+                        if other.as_ref().is_some_and(|m| conv.counts_unread(m, muted)) && conv.head.unread > 0 {
                             conv.head.unread -= 1;
                         }
                         conv.head.loose_holes.push(n);
@@ -250,12 +215,7 @@ impl<B: Backend> Store<B> {
                         conv.head.loose_bytes = conv.head.loose_bytes.saturating_sub(size);
                         conv.head_dirty = true;
                     }
-                    self.removals.push(Removal {
-                        key,
-                        bytes: size,
-                        after_heads: true,
-                        evicted: false,
-                    });
+                    self.removals.push(Removal { key, bytes: size, after_heads: true, evicted: false });
                 }
             }
         }
@@ -272,11 +232,7 @@ impl<B: Backend> Store<B> {
         let Some(conv) = self.conversations.get(name) else {
             return Ok(());
         };
-        let (Some(n), true, true) = (
-            conv.head.newest_loose,
-            conv.loose.is_none(),
-            conv.newest.is_none(),
-        ) else {
+        let (Some(n), true, true) = (conv.head.newest_loose, conv.loose.is_none(), conv.newest.is_none()) else {
             return Ok(());
         };
         let id = conv.id.clone();
@@ -284,17 +240,9 @@ impl<B: Backend> Store<B> {
         // The head's index of it, when the record agrees, spares decoding it; else it is read whole.
         if let Some(meta) = conv.head.newest.clone() {
             if let Ok(Some(doc)) = self.backend.get_record(&key, &id, &meta) {
-                self.index
-                    .insert(meta.id.clone(), (name.to_string(), meta.time));
+                self.index.insert(meta.id.clone(), (name.to_string(), meta.time));
                 if let Some(conv) = self.conversations.get_mut(name) {
-                    conv.newest = Some(Entry {
-                        meta,
-                        doc,
-                        bytes: None,
-                        loose: Some(n),
-                        dirty: false,
-                        written: None,
-                    });
+                    conv.newest = Some(Entry { meta, doc, bytes: None, loose: Some(n), dirty: false, written: None });
                 }
                 return Ok(());
             }
@@ -308,17 +256,9 @@ impl<B: Backend> Store<B> {
             self.skip(key);
             return Ok(());
         };
-        self.index
-            .insert(meta.id.clone(), (name.to_string(), meta.time));
+        self.index.insert(meta.id.clone(), (name.to_string(), meta.time));
         if let Some(conv) = self.conversations.get_mut(name) {
-            conv.newest = Some(Entry {
-                meta,
-                doc,
-                bytes: None,
-                loose: Some(n),
-                dirty: false,
-                written: None,
-            });
+            conv.newest = Some(Entry { meta, doc, bytes: None, loose: Some(n), dirty: false, written: None });
         }
         Ok(())
     }
@@ -328,12 +268,7 @@ impl<B: Backend> Store<B> {
         if let Some(conv) = self.conversations.get_mut(name) {
             if conv.chunks.is_none() {
                 conv.chunks = Some(
-                    conv.head
-                        .sealed
-                        .seqs()
-                        .into_iter()
-                        .map(|seq| (seq, Chunk::unloaded(Stored::Unknown)))
-                        .collect(),
+                    conv.head.sealed.seqs().into_iter().map(|seq| (seq, Chunk::unloaded(Stored::Unknown))).collect(),
                 );
             }
         }
@@ -354,20 +289,13 @@ impl<B: Backend> Store<B> {
     }
 
     pub(super) fn chunk_mut(&mut self, name: &str, seq: u64) -> Option<&mut Chunk> {
-        self.conversations
-            .get_mut(name)?
-            .chunks
-            .as_mut()?
-            .get_mut(&seq)
+        self.conversations.get_mut(name)?.chunks.as_mut()?.get_mut(&seq)
     }
 
     /// Reads sealed chunk `seq` into memory unless it is there.
     pub(super) fn load_chunk(&mut self, name: &str, seq: u64) -> Result<()> {
         self.ensure_chunks(name);
-        if !self
-            .chunk(name, seq)
-            .is_some_and(|c| matches!(c.body, Body::Unloaded))
-        {
+        if !self.chunk(name, seq).is_some_and(|c| matches!(c.body, Body::Unloaded)) {
             return Ok(());
         }
         let Some(id) = self.conversations.get(name).map(|c| c.id.clone()) else {
@@ -382,10 +310,7 @@ impl<B: Backend> Store<B> {
             }
             Some((doc, tape)) => {
                 let root = tape.root();
-                let records: Vec<Val<'_>> = root
-                    .get("r")
-                    .map(|r| r.items().collect())
-                    .unwrap_or_default();
+                let records: Vec<Val<'_>> = root.get("r").map(|r| r.items().collect()).unwrap_or_default();
                 match chunk_size(root, name) {
                     Some(written) => {
                         let items = records.len();
@@ -395,14 +320,9 @@ impl<B: Backend> Store<B> {
                                 continue;
                             };
                             match RecordMeta::from_val(item, &id) {
-                                Some(meta) => entries.push(Entry {
-                                    meta,
-                                    doc: handle,
-                                    bytes: None,
-                                    loose: None,
-                                    dirty: false,
-                                    written: None,
-                                }),
+                                Some(meta) => {
+                                    entries.push(Entry { meta, doc: handle, bytes: None, loose: None, dirty: false, written: None })
+                                }
                                 None => {
                                     self.backend.release(handle);
                                     self.skipped_records += 1;
@@ -411,22 +331,13 @@ impl<B: Backend> Store<B> {
                         }
                         // A chunk with items that are not records was not left as the store wrote it:
                         // its size field cannot be trusted, so it is measured.
-                        let size = if entries.len() == items {
-                            written
-                        } else {
-                            self.measured(&key, doc)
-                        };
+                        let size = if entries.len() == items { written } else { self.measured(&key, doc) };
                         if size != written {
                             if let Some(conv) = self.conversations.get_mut(name) {
-                                conv.head.sealed_bytes = conv
-                                    .head
-                                    .sealed_bytes
-                                    .saturating_sub(written)
-                                    .saturating_add(size);
+                                conv.head.sealed_bytes = conv.head.sealed_bytes.saturating_sub(written).saturating_add(size);
                                 conv.head_dirty = true;
                             }
-                            self.bytes_used =
-                                self.bytes_used.saturating_sub(written).saturating_add(size);
+                            self.bytes_used = self.bytes_used.saturating_sub(written).saturating_add(size);
                         }
                         self.backend.release(doc);
                         for dup in sort_dedup(&mut entries) {
@@ -466,24 +377,14 @@ impl<B: Backend> Store<B> {
     /// store wrote (so the head's total, which counted what was written, is off by an unknown amount).
     fn recount_sealed(&mut self, name: &str) -> Result<()> {
         for seq in self.seqs(name) {
-            if self
-                .chunk(name, seq)
-                .is_some_and(|c| c.stored == Stored::Unknown)
-            {
+            if self.chunk(name, seq).is_some_and(|c| c.stored == Stored::Unknown) {
                 self.load_chunk(name, seq)?;
             }
         }
         let seqs = self.seqs(name);
-        let total: u64 = seqs
-            .iter()
-            .filter_map(|&s| self.chunk(name, s))
-            .map(|c| c.stored.bytes())
-            .sum();
+        let total: u64 = seqs.iter().filter_map(|&s| self.chunk(name, s)).map(|c| c.stored.bytes()).sum();
         if let Some(conv) = self.conversations.get_mut(name) {
-            self.bytes_used = self
-                .bytes_used
-                .saturating_sub(conv.head.sealed_bytes)
-                .saturating_add(total);
+            self.bytes_used = self.bytes_used.saturating_sub(conv.head.sealed_bytes).saturating_add(total);
             conv.head.sealed_bytes = total;
             conv.head_dirty = true;
         }
@@ -494,11 +395,8 @@ impl<B: Backend> Store<B> {
     /// it, else the newest. Reads chunks as a binary search needs them; skips unreadable ones.
     pub(super) fn locate_sealed(&mut self, name: &str, mark: (i64, &str)) -> Result<Option<u64>> {
         loop {
-            let candidates: Vec<u64> = self
-                .seqs(name)
-                .into_iter()
-                .filter(|&s| !self.chunk(name, s).is_some_and(Chunk::is_corrupt))
-                .collect();
+            let candidates: Vec<u64> =
+                self.seqs(name).into_iter().filter(|&s| !self.chunk(name, s).is_some_and(Chunk::is_corrupt)).collect();
             let (mut lo, mut hi) = (0usize, candidates.len());
             let mut found_corrupt = false;
             while lo < hi {
@@ -516,11 +414,7 @@ impl<B: Backend> Store<B> {
                     found_corrupt = true;
                     break;
                 }
-                if chunk
-                    .range
-                    .as_ref()
-                    .is_none_or(|(_, last)| (last.0, last.1.as_str()) >= mark)
-                {
+                if chunk.range.as_ref().is_none_or(|(_, last)| (last.0, last.1.as_str()) >= mark) {
                     hi = mid;
                 } else {
                     lo = mid + 1;
@@ -553,10 +447,7 @@ impl<B: Backend> Store<B> {
             return Ok(None);
         };
         self.load_chunk(name, seq)?;
-        let at = self
-            .chunk(name, seq)
-            .and_then(Chunk::entries)
-            .and_then(|es| es.iter().position(|e| e.meta.id == id));
+        let at = self.chunk(name, seq).and_then(Chunk::entries).and_then(|es| es.iter().position(|e| e.meta.id == id));
         Ok(at.map(|at| Location::Sealed(name.to_string(), seq, at)))
     }
 
@@ -576,14 +467,8 @@ impl<B: Backend> Store<B> {
     }
 
     fn shown(&self, name: &str, entry: &Entry) -> Shown {
-        let status = self
-            .conversations
-            .get(name)
-            .map_or(entry.meta.status, |c| c.presented(&entry.meta));
-        Shown {
-            doc: entry.doc,
-            status,
-        }
+        let status = self.conversations.get(name).map_or(entry.meta.status, |c| c.presented(&entry.meta));
+        Shown { doc: entry.doc, status }
     }
 
     /// The record `id` as pages see it, if it was read or written this session.
@@ -592,19 +477,12 @@ impl<B: Backend> Store<B> {
         let Some(loc) = self.find(id)? else {
             return Ok(None);
         };
-        Ok(self
-            .entry_at(&loc)
-            .map(|e| self.shown(loc.conversation(), e)))
+        Ok(self.entry_at(&loc).map(|e| self.shown(loc.conversation(), e)))
     }
 
     /// The `limit` newest records of `conversation` older than the record `before` (or the newest),
     /// oldest first. Records not yet on storage are included.
-    pub fn history_shown(
-        &mut self,
-        conversation: &str,
-        before: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<Shown>> {
+    pub fn history_shown(&mut self, conversation: &str, before: Option<&str>, limit: usize) -> Result<Vec<Shown>> {
         self.begin();
         let name = conversation_name(conversation)?.name();
         if !self.conversations.contains_key(&name) {
@@ -625,27 +503,16 @@ impl<B: Backend> Store<B> {
         self.load_loose(&name)?;
         // Strays (loose records older than the newest sealed one) are merged in by mark at the end;
         // marks are kept only then.
-        let strays = self
-            .conversations
-            .get(&name)
-            .is_some_and(|c| c.head.strays > 0);
+        let strays = self.conversations.get(&name).is_some_and(|c| c.head.strays > 0);
         let mut out: Vec<Shown> = Vec::new();
         let mut marks: Vec<Mark> = Vec::new();
-        let in_loose = self.conversations.get(&name).is_some_and(|c| {
-            bound
-                .as_ref()
-                .is_none_or(|b| c.is_loose_mark((b.0, b.1.as_str())))
-        });
+        let in_loose = self
+            .conversations
+            .get(&name)
+            .is_some_and(|c| bound.as_ref().is_none_or(|b| c.is_loose_mark((b.0, b.1.as_str()))));
         if in_loose {
             if let Some(conv) = self.conversations.get(&name) {
-                for e in conv
-                    .loose
-                    .iter()
-                    .flatten()
-                    .rev()
-                    .filter(|e| !conv.is_stray(&e.meta) && older(e))
-                    .take(limit)
-                {
+                for e in conv.loose.iter().flatten().rev().filter(|e| !conv.is_stray(&e.meta) && older(e)).take(limit) {
                     out.push(self.shown(&name, e));
                     if strays {
                         marks.push(e.mark());
@@ -662,11 +529,7 @@ impl<B: Backend> Store<B> {
             _ => self.seqs(&name).last().copied(),
         };
         if let Some(start) = start {
-            let seqs: Vec<u64> = self
-                .seqs(&name)
-                .into_iter()
-                .filter(|&s| s <= start)
-                .collect();
+            let seqs: Vec<u64> = self.seqs(&name).into_iter().filter(|&s| s <= start).collect();
             for seq in seqs.into_iter().rev() {
                 if out.len() >= limit {
                     break;
@@ -678,12 +541,7 @@ impl<B: Backend> Store<B> {
                 let Some(entries) = self.chunk(&name, seq).and_then(Chunk::entries) else {
                     continue;
                 };
-                for e in entries
-                    .iter()
-                    .rev()
-                    .filter(|e| older(e))
-                    .take(limit - out.len())
-                {
+                for e in entries.iter().rev().filter(|e| older(e)).take(limit - out.len()) {
                     out.push(self.shown(&name, e));
                     if strays {
                         marks.push(e.mark());
@@ -711,12 +569,7 @@ impl<B: Backend> Store<B> {
     ) -> Vec<Shown> {
         let mut all: Vec<(Mark, Shown)> = marks.into_iter().zip(out).collect();
         if let Some(conv) = self.conversations.get(name) {
-            for e in conv
-                .loose
-                .iter()
-                .flatten()
-                .filter(|e| conv.is_stray(&e.meta) && older(e))
-            {
+            for e in conv.loose.iter().flatten().filter(|e| conv.is_stray(&e.meta) && older(e)) {
                 if !all.iter().any(|(m, _)| m.1 == e.meta.id) {
                     all.push((e.mark(), self.shown(name, e)));
                 }
@@ -737,11 +590,7 @@ impl<B: Backend> Store<B> {
             }
             if conv.loose.is_none() && conv.loose_count() > 0 {
                 self.load_loose(name)?;
-                if let Some(e) = self
-                    .conversations
-                    .get(name)
-                    .and_then(|c| c.newest_loose_entry())
-                {
+                if let Some(e) = self.conversations.get(name).and_then(|c| c.newest_loose_entry()) {
                     return Ok(Some(e.clone()));
                 }
             }
@@ -750,20 +599,12 @@ impl<B: Backend> Store<B> {
             if self.load_chunk(name, seq).is_err() {
                 continue;
             }
-            if let Some(e) = self
-                .chunk(name, seq)
-                .and_then(Chunk::entries)
-                .and_then(|es| es.last())
-            {
+            if let Some(e) = self.chunk(name, seq).and_then(Chunk::entries).and_then(|es| es.last()) {
                 return Ok(Some(e.clone()));
             }
         }
         // Only strays are left readable.
-        Ok(self
-            .conversations
-            .get(name)
-            .and_then(|c| c.loose.as_ref()?.last())
-            .cloned())
+        Ok(self.conversations.get(name).and_then(|c| c.loose.as_ref()?.last()).cloned())
     }
 
     /// Conversations holding records, most recent activity first.
@@ -797,11 +638,7 @@ impl<B: Backend> Store<B> {
                 }
             }
         }
-        list.sort_unstable_by(|a, b| {
-            b.updated_at
-                .cmp(&a.updated_at)
-                .then_with(|| a.conversation.cmp(&b.conversation))
-        });
+        list.sort_unstable_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.conversation.cmp(&b.conversation)));
         Ok(list)
     }
 
@@ -810,17 +647,13 @@ impl<B: Backend> Store<B> {
             conversation: name.to_string(),
             id: conv.id.clone(),
             updated_at: last.meta.time,
-            last: Shown {
-                doc: last.doc,
-                status: conv.presented(&last.meta),
-            },
+            last: Shown { doc: last.doc, status: conv.presented(&last.meta) },
             unread: conv.head.unread,
-            mentions_me: conv.head.mention_mark.as_ref().is_some_and(|mention| {
-                conv.head
-                    .read_mark
-                    .as_ref()
-                    .is_none_or(|read| read < mention)
-            }),
+            mentions_me: conv
+                .head
+                .mention_mark
+                .as_ref()
+                .is_some_and(|mention| conv.head.read_mark.as_ref().is_none_or(|read| read < mention)),
             muted: self.muted.contains_key(name),
         }
     }
@@ -836,21 +669,13 @@ impl<B: Backend> Store<B> {
 
     pub fn report(&self) -> StorageReport {
         let mut keys = u64::from(self.state_stored != Stored::Absent) + self.foreign_keys;
-        let mut unsaved =
-            u64::from(self.state_dirty) + self.removals.len() as u64 + self.deferred.len() as u64;
+        let mut unsaved = u64::from(self.state_dirty) + self.removals.len() as u64 + self.deferred.len() as u64;
         for conv in self.conversations.values() {
             keys += u64::from(conv.head_stored != Stored::Absent) + conv.head.sealed.count();
-            keys += conv
-                .loose_count()
-                .saturating_sub(conv.head.loose_holes.len() as u64);
+            keys += conv.loose_count().saturating_sub(conv.head.loose_holes.len() as u64);
             unsaved += u64::from(conv.head_dirty);
             unsaved += conv.loose.iter().flatten().filter(|e| e.dirty).count() as u64;
-            unsaved += conv
-                .chunks
-                .iter()
-                .flat_map(|c| c.values())
-                .filter(|c| c.dirty)
-                .count() as u64;
+            unsaved += conv.chunks.iter().flat_map(|c| c.values()).filter(|c| c.dirty).count() as u64;
         }
         keys += self.extras.values().filter(|e| e.stored > 0).count() as u64;
         unsaved += self.extras.values().filter(|e| e.pending.is_some()).count() as u64;
@@ -858,11 +683,7 @@ impl<B: Backend> Store<B> {
             bytes_used: self.bytes_used,
             total_bytes: self.options.total_bytes,
             keys,
-            conversations: self
-                .conversations
-                .values()
-                .filter(|c| c.has_records())
-                .count(),
+            conversations: self.conversations.values().filter(|c| c.has_records()).count(),
             evicted_records: self.evicted_records,
             evicted_chunks: self.evicted_chunks,
             skipped_corrupt: self.skipped_corrupt,
@@ -887,27 +708,17 @@ impl<B: Backend> Store<B> {
         let mut excess = self.cache.len().saturating_sub(CACHED_CHUNKS * 3 / 4);
         let mut kept = Vec::with_capacity(self.cache.len());
         for (name, seq) in std::mem::take(&mut self.cache) {
-            let unloadable = self
-                .chunk(&name, seq)
-                .is_some_and(|c| !c.dirty && matches!(c.body, Body::Loaded(_)));
+            let unloadable = self.chunk(&name, seq).is_some_and(|c| !c.dirty && matches!(c.body, Body::Loaded(_)));
             if excess > 0 && unloadable {
                 excess -= 1;
                 if let Some(chunk) = self.chunk_mut(&name, seq) {
-                    let docs: Vec<Doc> = chunk
-                        .entries()
-                        .into_iter()
-                        .flatten()
-                        .map(|e| e.doc)
-                        .collect();
+                    let docs: Vec<Doc> = chunk.entries().into_iter().flatten().map(|e| e.doc).collect();
                     chunk.body = Body::Unloaded;
                     for doc in docs {
                         self.backend.release(doc);
                     }
                 }
-            } else if self
-                .chunk(&name, seq)
-                .is_some_and(|c| matches!(c.body, Body::Loaded(_)))
-            {
+            } else if self.chunk(&name, seq).is_some_and(|c| matches!(c.body, Body::Loaded(_))) {
                 kept.push((name, seq));
             }
         }
@@ -934,12 +745,7 @@ impl<B: Backend> Store<B> {
     }
 
     /// [`Store::history_shown`], as records.
-    pub fn history(
-        &mut self,
-        conversation: &str,
-        before: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<Record>> {
+    pub fn history(&mut self, conversation: &str, before: Option<&str>, limit: usize) -> Result<Vec<Record>> {
         let shown = self.history_shown(conversation, before, limit)?;
         self.records_of(shown)
     }

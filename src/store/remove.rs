@@ -39,9 +39,7 @@ impl<B: Backend> Store<B> {
             return Ok(outcome);
         }
         let unreadable = |e: Error| {
-            Error::storage(format!(
-                "record {id:?} could not be read from storage now ({e}); nothing was removed"
-            ))
+            Error::storage(format!("record {id:?} could not be read from storage now ({e}); nothing was removed"))
         };
         let Some(loc) = self.find(id).map_err(unreadable)? else {
             return Ok(self.settle(UpdateOutcome::NotFound, None));
@@ -53,9 +51,7 @@ impl<B: Backend> Store<B> {
         let Some(entry) = self.entry_at(&loc).cloned() else {
             return Ok(self.settle(UpdateOutcome::NotFound, None));
         };
-        let mention = self
-            .mention_without(&name, &entry.meta.mark())
-            .map_err(unreadable)?;
+        let mention = self.mention_without(&name, &entry.meta.mark()).map_err(unreadable)?;
         // Nothing has changed so far; from here on nothing is read.
         let muted = self.muted.contains_key(&name);
         let taken = match &loc {
@@ -130,12 +126,7 @@ impl<B: Backend> Store<B> {
         if let Some(conv) = self.conversations.remove(&name) {
             if conv.head_stored != Stored::Absent {
                 let key = self.keys.head(&name);
-                self.removals.push(Removal {
-                    key,
-                    bytes: conv.head_stored.bytes(),
-                    after_heads: true,
-                    evicted: false,
-                });
+                self.removals.push(Removal { key, bytes: conv.head_stored.bytes(), after_heads: true, evicted: false });
             }
             for doc in conv.docs() {
                 self.backend.release(doc);
@@ -148,22 +139,12 @@ impl<B: Backend> Store<B> {
     /// What clearing and removing a conversation start with: its canonical name once every record of
     /// it is read, or the outcome already reached when it has no head to change (records of it that
     /// only waited in memory are dropped: `Updated`; nothing at all: `NotFound`).
-    fn all_read(
-        &mut self,
-        conversation: &str,
-    ) -> Result<std::result::Result<String, UpdateOutcome>> {
+    fn all_read(&mut self, conversation: &str) -> Result<std::result::Result<String, UpdateOutcome>> {
         self.begin();
         let name = conversation_name(conversation)?.name();
         if !self.removable(&name)? {
             let dropped = self.drop_deferred(&name);
-            return Ok(Err(self.settle(
-                if dropped {
-                    UpdateOutcome::Updated
-                } else {
-                    UpdateOutcome::NotFound
-                },
-                None,
-            )));
+            return Ok(Err(self.settle(if dropped { UpdateOutcome::Updated } else { UpdateOutcome::NotFound }, None)));
         }
         self.read_all(&name)?;
         Ok(Ok(name))
@@ -180,8 +161,7 @@ impl<B: Backend> Store<B> {
     /// Whether `name` is a conversation with a head in memory that can be changed now. An error when
     /// its head cannot be read yet, or its history waits in the previous storage format.
     fn removable(&mut self, name: &str) -> Result<bool> {
-        self.ready(name)
-            .map_err(|e| Error::storage(format!("{e}; nothing was removed")))?;
+        self.ready(name).map_err(|e| Error::storage(format!("{e}; nothing was removed")))?;
         if self.paused_v1.contains_key(name) {
             return Err(Error::storage(format!(
                 "{name}'s older history is still in the previous storage format, which could not be moved for lack \
@@ -193,9 +173,8 @@ impl<B: Backend> Store<B> {
 
     /// Drops the records of `name` waiting in memory for their conversation. True when there were some.
     fn drop_deferred(&mut self, name: &str) -> bool {
-        let (dropped, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.deferred)
-            .into_iter()
-            .partition(|d| d.conversation.name() == name);
+        let (dropped, kept): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.deferred).into_iter().partition(|d| d.conversation.name() == name);
         self.deferred = kept;
         for d in &dropped {
             self.backend.release(d.doc);
@@ -206,16 +185,10 @@ impl<B: Backend> Store<B> {
     /// Reads every record of `name` (its loose records and each sealed chunk) and measures the loose
     /// ones, so that each value's removal frees its exact size. An error when one cannot be read now.
     fn read_all(&mut self, name: &str) -> Result<()> {
-        let unreadable = |e: Error| {
-            Error::storage(format!(
-                "{name} could not be read from storage in full now ({e}); nothing was removed"
-            ))
-        };
+        let unreadable =
+            |e: Error| Error::storage(format!("{name} could not be read from storage in full now ({e}); nothing was removed"));
         self.load_loose(name).map_err(unreadable)?;
-        let unread = self
-            .conversations
-            .get(name)
-            .map_or(0, |c| c.unread_loose.len());
+        let unread = self.conversations.get(name).map_or(0, |c| c.unread_loose.len());
         if unread > 0 {
             return Err(Error::storage(format!(
                 "{unread} record(s) of {name} could not be read from storage now; nothing was removed"
@@ -224,11 +197,7 @@ impl<B: Backend> Store<B> {
         for seq in self.seqs(name) {
             self.load_chunk(name, seq).map_err(unreadable)?;
         }
-        let count = self
-            .conversations
-            .get(name)
-            .and_then(|c| c.loose.as_ref())
-            .map_or(0, Vec::len);
+        let count = self.conversations.get(name).and_then(|c| c.loose.as_ref()).map_or(0, Vec::len);
         for at in 0..count {
             self.measure_loose(name, at)?;
         }
@@ -237,22 +206,14 @@ impl<B: Backend> Store<B> {
 
     /// Learns the size of the loose record at `at` of `name` when it is not known.
     fn measure_loose(&mut self, name: &str, at: usize) -> Result<()> {
-        let Some(e) = self
-            .conversations
-            .get(name)
-            .and_then(|c| c.loose.as_ref()?.get(at))
-        else {
+        let Some(e) = self.conversations.get(name).and_then(|c| c.loose.as_ref()?.get(at)) else {
             return Ok(());
         };
         if e.bytes.is_some() {
             return Ok(());
         }
         let bytes = self.backend.measure(e.doc)?;
-        if let Some(e) = self
-            .conversations
-            .get_mut(name)
-            .and_then(|c| c.loose.as_mut()?.get_mut(at))
-        {
+        if let Some(e) = self.conversations.get_mut(name).and_then(|c| c.loose.as_mut()?.get_mut(at)) {
             e.bytes = Some(bytes);
         }
         Ok(())
@@ -261,34 +222,20 @@ impl<B: Backend> Store<B> {
     /// What `name`'s mention mark becomes once the record at `removed` is gone: `None` when it does
     /// not change, else the newest other unread record that mentions me. Reads the unread records.
     fn mention_without(&mut self, name: &str, removed: &Mark) -> Result<Option<Option<Mark>>> {
-        if self
-            .conversations
-            .get(name)
-            .and_then(|c| c.head.mention_mark.as_ref())
-            != Some(removed)
-        {
+        if self.conversations.get(name).and_then(|c| c.head.mention_mark.as_ref()) != Some(removed) {
             return Ok(None);
         }
         self.load_loose(name)?;
-        let read_mark = self
-            .conversations
-            .get(name)
-            .and_then(|c| c.head.read_mark.clone());
+        let read_mark = self.conversations.get(name).and_then(|c| c.head.read_mark.clone());
         let mentions = |store: &Self, entries: &[Entry]| -> Option<Mark> {
             let conv = store.conversations.get(name)?;
             entries
                 .iter()
-                .filter(|e| {
-                    e.meta.mentions_me && e.mark() != *removed && conv.counts_unread(&e.meta, false)
-                })
+                .filter(|e| e.meta.mentions_me && e.mark() != *removed && conv.counts_unread(&e.meta, false))
                 .map(Entry::mark)
                 .max()
         };
-        let loose = self
-            .conversations
-            .get(name)
-            .and_then(|c| c.loose.clone())
-            .unwrap_or_default();
+        let loose = self.conversations.get(name).and_then(|c| c.loose.clone()).unwrap_or_default();
         let mut newest = mentions(self, &loose);
         for seq in self.seqs(name).into_iter().rev() {
             self.load_chunk(name, seq)?;
@@ -336,12 +283,7 @@ impl<B: Backend> Store<B> {
             conv.head.loose_bytes = 0;
         }
         if let Some(bytes) = on_storage {
-            self.removals.push(Removal {
-                key,
-                bytes,
-                after_heads: true,
-                evicted: false,
-            });
+            self.removals.push(Removal { key, bytes, after_heads: true, evicted: false });
         }
         Some(entry)
     }
@@ -350,9 +292,7 @@ impl<B: Backend> Store<B> {
     /// it, or removed (after the head that no longer names it) when it held only that record.
     fn take_sealed(&mut self, name: &str, seq: u64, at: usize) -> Option<Entry> {
         let chunk = self.chunk_mut(name, seq)?;
-        let entry = chunk
-            .edit(|es| (at < es.len()).then(|| es.remove(at)))
-            .flatten()?;
+        let entry = chunk.edit(|es| (at < es.len()).then(|| es.remove(at))).flatten()?;
         if !chunk.entries().is_some_and(Vec::is_empty) {
             return Some(entry);
         }
@@ -366,12 +306,7 @@ impl<B: Backend> Store<B> {
                 conv.head.sealed_mark = None;
             }
             if old.stored != Stored::Absent {
-                self.removals.push(Removal {
-                    key,
-                    bytes: old.stored.bytes(),
-                    after_heads: true,
-                    evicted: false,
-                });
+                self.removals.push(Removal { key, bytes: old.stored.bytes(), after_heads: true, evicted: false });
             }
         }
         self.cache.retain(|(of, s)| !(of == name && *s == seq));
@@ -419,24 +354,14 @@ impl<B: Backend> Store<B> {
                 (None, true) => None,
             };
             if let Some(bytes) = on_storage {
-                self.removals.push(Removal {
-                    key,
-                    bytes,
-                    after_heads: true,
-                    evicted: false,
-                });
+                self.removals.push(Removal { key, bytes, after_heads: true, evicted: false });
             }
         }
         for (seq, chunk) in chunks.iter() {
             docs.extend(chunk.entries().into_iter().flatten().map(|e| e.doc));
             if chunk.stored != Stored::Absent {
                 let key = self.keys.chunk(name, *seq);
-                self.removals.push(Removal {
-                    key,
-                    bytes: chunk.stored.bytes(),
-                    after_heads: true,
-                    evicted: false,
-                });
+                self.removals.push(Removal { key, bytes: chunk.stored.bytes(), after_heads: true, evicted: false });
             }
         }
         docs.extend(newest.map(|e| e.doc));

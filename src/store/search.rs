@@ -41,9 +41,7 @@ impl<B: Backend> Store<B> {
         let mut convs: Vec<(i64, &String, &super::Conversation)> = self
             .conversations
             .iter()
-            .filter(|(name, c)| {
-                c.has_records() && conversation.is_none_or(|only| only == name.as_str())
-            })
+            .filter(|(name, c)| c.has_records() && conversation.is_none_or(|only| only == name.as_str()))
             .map(|(name, c)| (c.head.activity, name, &**c))
             .collect();
         convs.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
@@ -72,8 +70,6 @@ impl<B: Backend> Store<B> {
     /// The status pages see for a record read from storage directly (a search's): its stored status
     /// with its conversation's watermarks applied.
     pub fn presented_status(&self, conversation: &str, meta: &RecordMeta) -> Status {
-        self.conversations
-            .get(conversation)
-            .map_or(meta.status, |c| c.presented(meta))
+        self.conversations.get(conversation).map_or(meta.status, |c| c.presented(meta))
     }
 }

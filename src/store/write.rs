@@ -4,8 +4,7 @@ use super::backend::{Backend, Doc};
 use super::conversation::{Chunk, Entry};
 use super::layout::{chunk_envelope, sized_value, Changes, SEQ_STEP};
 use super::{
-    entry_bytes, mark_cmp, EvictionEvent, Removal, Store, Stored, MAX_LOOSE_RECORDS,
-    SPLIT_CHUNK_BYTES, TARGET_CHUNK_BYTES,
+    entry_bytes, mark_cmp, EvictionEvent, Removal, Store, Stored, MAX_LOOSE_RECORDS, SPLIT_CHUNK_BYTES, TARGET_CHUNK_BYTES,
 };
 use crate::error::{Error, Result};
 use crate::json::{write_f64, write_str};
@@ -43,12 +42,7 @@ struct Plan {
 
 impl Plan {
     fn all(&self) -> impl Iterator<Item = &Write> {
-        self.evicting
-            .iter()
-            .chain(&self.new)
-            .chain(&self.heads)
-            .chain(&self.rewrites)
-            .chain(&self.state)
+        self.evicting.iter().chain(&self.new).chain(&self.heads).chain(&self.rewrites).chain(&self.state)
     }
 }
 
@@ -77,10 +71,7 @@ impl<B: Backend> Store<B> {
         let n = conv.head.loose_next;
         conv.head.loose_next = n.saturating_add(1);
         let key = self.keys.loose(name, n);
-        conv.head.loose_bytes = conv
-            .head
-            .loose_bytes
-            .saturating_add(entry_bytes(&key, entry.bytes.unwrap_or(0)));
+        conv.head.loose_bytes = conv.head.loose_bytes.saturating_add(entry_bytes(&key, entry.bytes.unwrap_or(0)));
         entry.loose = Some(n);
         entry.dirty = true;
         let loose = conv.loose.get_or_insert_with(Vec::new);
@@ -101,34 +92,19 @@ impl<B: Backend> Store<B> {
             return Ok(());
         };
         let count = conv.loose.as_ref().map_or(0, Vec::len);
-        let strays = conv
-            .loose
-            .iter()
-            .flatten()
-            .filter(|e| conv.is_stray(&e.meta))
-            .count();
+        let strays = conv.loose.iter().flatten().filter(|e| conv.is_stray(&e.meta)).count();
         let full = if strays == 0 {
             count >= MAX_LOOSE_RECORDS || conv.head.loose_bytes >= TARGET_CHUNK_BYTES
         } else {
             // Strays do not count toward a chunk: the others alone must fill one.
-            let bytes: u64 = conv
-                .loose
-                .iter()
-                .flatten()
-                .filter(|e| !conv.is_stray(&e.meta))
-                .map(|e| e.bytes.unwrap_or(0))
-                .sum();
+            let bytes: u64 = conv.loose.iter().flatten().filter(|e| !conv.is_stray(&e.meta)).map(|e| e.bytes.unwrap_or(0)).sum();
             count - strays >= MAX_LOOSE_RECORDS || bytes >= TARGET_CHUNK_BYTES
         };
         if !full || count == strays || !conv.unread_loose.is_empty() {
             return Ok(());
         }
         self.ensure_chunks(name);
-        let Some(mut entries) = self
-            .conversations
-            .get_mut(name)
-            .and_then(|c| c.loose.take())
-        else {
+        let Some(mut entries) = self.conversations.get_mut(name).and_then(|c| c.loose.take()) else {
             return Ok(());
         };
         if let Err(e) = self.measure_all(&mut entries) {
@@ -137,24 +113,19 @@ impl<B: Backend> Store<B> {
             }
             return Err(e);
         }
-        let (mut strays, mut entries): (Vec<Entry>, Vec<Entry>) = match self.conversations.get(name)
-        {
+        let (mut strays, mut entries): (Vec<Entry>, Vec<Entry>) = match self.conversations.get(name) {
             Some(conv) => entries.into_iter().partition(|e| conv.is_stray(&e.meta)),
             None => return Ok(()),
         };
         // A stray whose record a chunk in memory holds too (it came again while that chunk could
         // not be read) is a copy: it goes.
-        let held: rustc_hash::FxHashSet<String> =
-            match self.conversations.get(name).and_then(|c| c.chunks.as_ref()) {
-                Some(chunks) if !strays.is_empty() => chunks
-                    .values()
-                    .flat_map(|c| c.entries().into_iter().flatten())
-                    .map(|e| e.meta.id.clone())
-                    .collect(),
-                _ => Default::default(),
-            };
-        let (copies, kept): (Vec<Entry>, Vec<Entry>) =
-            strays.into_iter().partition(|e| held.contains(&e.meta.id));
+        let held: rustc_hash::FxHashSet<String> = match self.conversations.get(name).and_then(|c| c.chunks.as_ref()) {
+            Some(chunks) if !strays.is_empty() => {
+                chunks.values().flat_map(|c| c.entries().into_iter().flatten()).map(|e| e.meta.id.clone()).collect()
+            }
+            _ => Default::default(),
+        };
+        let (copies, kept): (Vec<Entry>, Vec<Entry>) = strays.into_iter().partition(|e| held.contains(&e.meta.id));
         strays = kept;
         let muted = self.muted.contains_key(name);
         for e in &copies {
@@ -169,39 +140,21 @@ impl<B: Backend> Store<B> {
             // A record that reached storage under its loose key leaves that key behind.
             if let (Some(n), Some(written)) = (e.loose, e.written) {
                 let key = self.keys.loose(name, n);
-                self.removals.push(Removal {
-                    key,
-                    bytes: written,
-                    after_heads: true,
-                    evicted: false,
-                });
+                self.removals.push(Removal { key, bytes: written, after_heads: true, evicted: false });
             }
         }
         // A chunk number still on storage (its removal waits) is not taken again: a head there may
         // name it, and must find what it named until the head that drops it is written.
-        let above = self
-            .removed_seqs(name)
-            .last()
-            .map_or(0, |&s| (s / SEQ_STEP + 1).saturating_mul(SEQ_STEP));
+        let above = self.removed_seqs(name).last().map_or(0, |&s| (s / SEQ_STEP + 1).saturating_mul(SEQ_STEP));
         let Some(conv) = self.conversations.get_mut(name) else {
             return Ok(());
         };
         // Loose records read from storage this session left their keys too.
-        for e in entries
-            .iter()
-            .chain(&strays)
-            .chain(&copies)
-            .filter(|e| !e.dirty && e.written.is_none())
-        {
+        for e in entries.iter().chain(&strays).chain(&copies).filter(|e| !e.dirty && e.written.is_none()) {
             if let (Some(n), Some(bytes)) = (e.loose, e.bytes) {
                 let key = self.keys.loose(name, n);
                 let size = entry_bytes(&key, bytes);
-                self.removals.push(Removal {
-                    key,
-                    bytes: size,
-                    after_heads: true,
-                    evicted: false,
-                });
+                self.removals.push(Removal { key, bytes: size, after_heads: true, evicted: false });
             }
         }
         let seq = conv.head.sealed.next_seq().max(above);
@@ -220,10 +173,7 @@ impl<B: Backend> Store<B> {
             let n = conv.head.loose_next;
             conv.head.loose_next = n.saturating_add(1);
             let key = self.keys.loose(name, n);
-            conv.head.loose_bytes = conv
-                .head
-                .loose_bytes
-                .saturating_add(entry_bytes(&key, e.bytes.unwrap_or(0)));
+            conv.head.loose_bytes = conv.head.loose_bytes.saturating_add(entry_bytes(&key, e.bytes.unwrap_or(0)));
             e.loose = Some(n);
             e.dirty = true;
             e.written = None;
@@ -247,10 +197,7 @@ impl<B: Backend> Store<B> {
         let Some(chunk) = self.chunk_mut(name, seq) else {
             return Ok(false);
         };
-        if chunk
-            .entries()
-            .is_some_and(|es| es.iter().any(|e| e.meta.id == id))
-        {
+        if chunk.entries().is_some_and(|es| es.iter().any(|e| e.meta.id == id)) {
             return Ok(false);
         }
         chunk.edit(|es| {
@@ -300,15 +247,8 @@ impl<B: Backend> Store<B> {
         seqs.sort_unstable();
         seqs.dedup();
         let at = seqs.iter().position(|&s| s == seq).unwrap_or(0);
-        let prev = if at == 0 {
-            0
-        } else {
-            seqs.get(at - 1).copied().unwrap_or(0)
-        };
-        let next = seqs
-            .get(at + 1)
-            .copied()
-            .unwrap_or(seq.saturating_add(SEQ_STEP));
+        let prev = if at == 0 { 0 } else { seqs.get(at - 1).copied().unwrap_or(0) };
+        let next = seqs.get(at + 1).copied().unwrap_or(seq.saturating_add(SEQ_STEP));
         if seq.saturating_sub(prev) < 2 || next.saturating_sub(seq) < 2 {
             return Ok(());
         }
@@ -349,12 +289,7 @@ impl<B: Backend> Store<B> {
         conv.head.sealed_bytes = conv.head.sealed_bytes.saturating_sub(old.stored.bytes());
         conv.head_dirty = true;
         if old.stored != Stored::Absent {
-            self.removals.push(Removal {
-                key,
-                bytes: old.stored.bytes(),
-                after_heads: true,
-                evicted: false,
-            });
+            self.removals.push(Removal { key, bytes: old.stored.bytes(), after_heads: true, evicted: false });
         }
         self.cache.push((name.to_string(), low));
         self.cache.push((name.to_string(), high));
@@ -379,14 +314,9 @@ impl<B: Backend> Store<B> {
                     match self.evict_one(protect) {
                         Ok(true) => {
                             let after: u64 = self.removals.iter().map(|r| r.bytes).sum();
-                            self.full_freed = self
-                                .full_freed
-                                .saturating_add(after.saturating_sub(before))
-                                .max(1);
+                            self.full_freed = self.full_freed.saturating_add(after.saturating_sub(before)).max(1);
                             let retried = self.try_flush(protect);
-                            if retried.as_ref().is_err_and(|e| is_full_error(e.message()))
-                                && self.full_freed >= growth
-                            {
+                            if retried.as_ref().is_err_and(|e| is_full_error(e.message())) && self.full_freed >= growth {
                                 // Room was made for all of it and storage still refuses: no more
                                 // history goes until a flush succeeds.
                                 self.full_freed = u64::MAX;
@@ -419,18 +349,10 @@ impl<B: Backend> Store<B> {
             let plan = self.plan()?;
             // An eviction from a conversation that has other changes to write goes after its head:
             // the budget lets that one chunk through for the length of the flush.
-            let freed: u64 = self
-                .removals
-                .iter()
-                .filter(|r| r.evicted)
-                .map(|r| r.bytes)
-                .sum();
-            let peak = plan
-                .all()
-                .fold(self.bytes_used.saturating_sub(freed), |sum, w| {
-                    sum.saturating_sub(self.stored_of(&w.target))
-                        .saturating_add(w.bytes)
-                });
+            let freed: u64 = self.removals.iter().filter(|r| r.evicted).map(|r| r.bytes).sum();
+            let peak = plan.all().fold(self.bytes_used.saturating_sub(freed), |sum, w| {
+                sum.saturating_sub(self.stored_of(&w.target)).saturating_add(w.bytes)
+            });
             if peak <= self.options.total_bytes {
                 break plan;
             }
@@ -461,17 +383,11 @@ impl<B: Backend> Store<B> {
         let Ok(plan) = self.plan() else {
             return u64::MAX;
         };
-        plan.all().fold(0u64, |sum, w| {
-            sum.saturating_add(w.bytes.saturating_sub(self.stored_of(&w.target)))
-        })
+        plan.all().fold(0u64, |sum, w| sum.saturating_add(w.bytes.saturating_sub(self.stored_of(&w.target))))
     }
 
     fn remove_pending(&mut self, after_heads: bool) -> Result<()> {
-        while let Some(at) = self
-            .removals
-            .iter()
-            .position(|r| r.after_heads == after_heads)
-        {
+        while let Some(at) = self.removals.iter().position(|r| r.after_heads == after_heads) {
             let removal = self.removals.remove(at);
             if let Err(e) = self.backend.remove(&removal.key) {
                 self.removals.insert(at, removal);
@@ -521,13 +437,7 @@ impl<B: Backend> Store<B> {
                 .conversations
                 .get(&name)
                 .and_then(|c| c.chunks.as_ref())
-                .map(|chunks| {
-                    chunks
-                        .iter()
-                        .filter(|(_, c)| c.dirty)
-                        .map(|(s, _)| *s)
-                        .collect()
-                })
+                .map(|chunks| chunks.iter().filter(|(_, c)| c.dirty).map(|(s, _)| *s).collect())
                 .unwrap_or_default();
             let Some(conv) = self.conversations.get(&name) else {
                 continue;
@@ -544,12 +454,7 @@ impl<B: Backend> Store<B> {
                     continue;
                 };
                 let bytes = chunk.record_bytes().unwrap_or_default();
-                let docs: Vec<Doc> = chunk
-                    .entries()
-                    .into_iter()
-                    .flatten()
-                    .map(|e| e.doc)
-                    .collect();
+                let docs: Vec<Doc> = chunk.entries().into_iter().flatten().map(|e| e.doc).collect();
                 let (envelope, size) = chunk_envelope(&key, &name, seq, &bytes);
                 let write = Write {
                     key,
@@ -576,12 +481,7 @@ impl<B: Backend> Store<B> {
                 };
                 let key = self.keys.loose(&name, n);
                 let size = entry_bytes(&key, bytes);
-                let write = Write {
-                    key,
-                    value: Value::Record(e.doc),
-                    bytes: size,
-                    target: Target::Loose(name.clone(), n),
-                };
+                let write = Write { key, value: Value::Record(e.doc), bytes: size, target: Target::Loose(name.clone(), n) };
                 changed = true;
                 if e.written.is_some() {
                     loose_bytes = loose_bytes.saturating_sub(size);
@@ -593,24 +493,14 @@ impl<B: Backend> Store<B> {
             }
             if conv.head_dirty || changed {
                 let key = self.keys.head(&name);
-                let changes = Changes {
-                    sealed_bytes: sealed,
-                    loose_bytes,
-                    rewrites: &rewrites,
-                    loose_rewrites: &loose_rewrites,
-                };
+                let changes = Changes { sealed_bytes: sealed, loose_bytes, rewrites: &rewrites, loose_rewrites: &loose_rewrites };
                 // Loose records in memory name the newest as it is now; else it is as it was read.
                 let newest = match &conv.loose {
                     Some(_) => conv.newest_loose_entry().map(|e| &e.meta),
                     None => conv.head.newest.as_ref(),
                 };
                 let (json, bytes) = conv.head.encode_with(&key, &changes, newest);
-                let write = Write {
-                    key,
-                    value: Value::Json(json),
-                    bytes,
-                    target: Target::Head(name.clone()),
-                };
+                let write = Write { key, value: Value::Json(json), bytes, target: Target::Head(name.clone()) };
                 // Naming only values on storage, it goes before the evicted chunks are removed.
                 match !changed && evicting.contains(&name) {
                     true => plan.evicting.push(write),
@@ -629,8 +519,7 @@ impl<B: Backend> Store<B> {
             .collect();
         if !late.is_empty() {
             for removal in self.removals.iter_mut().filter(|r| !r.after_heads) {
-                if let Some(super::layout::KeyName::Chunk(name, _)) = self.keys.parse(&removal.key)
-                {
+                if let Some(super::layout::KeyName::Chunk(name, _)) = self.keys.parse(&removal.key) {
                     removal.after_heads |= late.contains(&name);
                 }
             }
@@ -645,23 +534,13 @@ impl<B: Backend> Store<B> {
                 let key = self.keys.extra(name);
                 let bytes = entry_bytes(&key, json.len() as u64);
                 extras_changed |= bytes != extra.stored;
-                plan.state.push(Write {
-                    key,
-                    value: Value::Json(json.clone()),
-                    bytes,
-                    target: Target::Extra(name.clone()),
-                });
+                plan.state.push(Write { key, value: Value::Json(json.clone()), bytes, target: Target::Extra(name.clone()) });
             }
         }
         if self.state_dirty || extras_changed {
             let key = self.keys.state();
             let (json, bytes) = sized_value(&key, &self.state_fields(&plan.state));
-            plan.state.push(Write {
-                key,
-                value: Value::Json(json),
-                bytes,
-                target: Target::State,
-            });
+            plan.state.push(Write { key, value: Value::Json(json), bytes, target: Target::State });
         }
         Ok(plan)
     }
@@ -686,10 +565,7 @@ impl<B: Backend> Store<B> {
         out.push_str(",\"x\":{");
         let mut first = true;
         for (name, extra) in self.extras.iter() {
-            let planned = writes
-                .iter()
-                .find(|w| w.target == Target::Extra(name.clone()))
-                .map(|w| w.bytes);
+            let planned = writes.iter().find(|w| w.target == Target::Extra(name.clone())).map(|w| w.bytes);
             let bytes = planned.unwrap_or(extra.stored);
             if bytes == 0 {
                 continue;
@@ -716,10 +592,7 @@ impl<B: Backend> Store<B> {
                 .and_then(|e| e.written)
                 .unwrap_or(0),
             Target::Chunk(name, seq) => self.chunk(name, *seq).map_or(0, |c| c.stored.bytes()),
-            Target::Head(name) => self
-                .conversations
-                .get(name)
-                .map_or(0, |c| c.head_stored.bytes()),
+            Target::Head(name) => self.conversations.get(name).map_or(0, |c| c.head_stored.bytes()),
             Target::Extra(name) => self.extras.get(name).map_or(0, |e| e.stored),
             Target::State => self.state_stored.bytes(),
         }
@@ -731,22 +604,16 @@ impl<B: Backend> Store<B> {
         self.bytes_used = self.bytes_used.saturating_sub(old).saturating_add(bytes);
         match target {
             Target::Loose(name, n) => {
-                if let Some(e) = self
-                    .conversations
-                    .get_mut(&name)
-                    .and_then(|c| c.loose.as_mut()?.iter_mut().find(|e| e.loose == Some(n)))
-                {
+                if let Some(e) = self.conversations.get_mut(&name).and_then(|c| {
+                    c.loose.as_mut()?.iter_mut().find(|e| e.loose == Some(n))
+                }) {
                     e.dirty = false;
                     e.written = Some(bytes);
                 }
             }
             Target::Chunk(name, seq) => {
                 if let Some(conv) = self.conversations.get_mut(&name) {
-                    conv.head.sealed_bytes = conv
-                        .head
-                        .sealed_bytes
-                        .saturating_sub(old)
-                        .saturating_add(bytes);
+                    conv.head.sealed_bytes = conv.head.sealed_bytes.saturating_sub(old).saturating_add(bytes);
                     if let Some(chunk) = conv.chunks.as_mut().and_then(|c| c.get_mut(&seq)) {
                         chunk.stored = Stored::Bytes(bytes);
                         chunk.dirty = false;
@@ -782,18 +649,12 @@ impl<B: Backend> Store<B> {
         if self.evict_fetched()? {
             return Ok(true);
         }
-        let mut by_activity: Vec<(i64, String)> = self
-            .conversations
-            .iter()
-            .map(|(n, c)| (c.head.activity, n.clone()))
-            .collect();
+        let mut by_activity: Vec<(i64, String)> =
+            self.conversations.iter().map(|(n, c)| (c.head.activity, n.clone())).collect();
         by_activity.sort();
         let mut unread = None;
         for (_, name) in &by_activity {
-            let clean = self
-                .seqs(name)
-                .into_iter()
-                .find(|&s| !self.chunk(name, s).is_some_and(|c| c.dirty));
+            let clean = self.seqs(name).into_iter().find(|&s| !self.chunk(name, s).is_some_and(|c| c.dirty));
             if let Some(seq) = clean {
                 // One that cannot be read now (its records must be counted) is passed over.
                 match self.evict_chunk(name, seq) {
@@ -804,10 +665,7 @@ impl<B: Backend> Store<B> {
         }
         for (_, name) in &by_activity {
             let idle = self.conversations.get(name).is_some_and(|c| {
-                !c.has_unsaved()
-                    && c.head_stored != Stored::Absent
-                    && c.head.sealed.count() == 0
-                    && c.unread_loose.is_empty()
+                !c.has_unsaved() && c.head_stored != Stored::Absent && c.head.sealed.count() == 0 && c.unread_loose.is_empty()
             });
             if idle && protect != Some(name.as_str()) {
                 match self.evict_conversation(name) {
@@ -830,36 +688,24 @@ impl<B: Backend> Store<B> {
             return Ok(());
         };
         // Its head can be written before the removal only if it names nothing new (see `Plan`).
-        let after_heads = conv.loose.iter().flatten().any(|e| e.dirty)
-            || conv.chunks.iter().flat_map(|c| c.values()).any(|c| c.dirty);
+        let after_heads =
+            conv.loose.iter().flatten().any(|e| e.dirty) || conv.chunks.iter().flat_map(|c| c.values()).any(|c| c.dirty);
         let Some(chunk) = conv.chunks.as_mut().and_then(|c| c.remove(&seq)) else {
             return Ok(());
         };
         let entries = chunk.entries().cloned().unwrap_or_default();
         // Evicted records leave the unread count too: a badge never counts messages no page can show.
-        let evicted_unread = entries
-            .iter()
-            .filter(|e| conv.counts_unread(&e.meta, muted_off))
-            .count() as u64;
+        let evicted_unread = entries.iter().filter(|e| conv.counts_unread(&e.meta, muted_off)).count() as u64;
         conv.head.sealed.remove(seq);
         conv.head.sealed_bytes = conv.head.sealed_bytes.saturating_sub(chunk.stored.bytes());
         let emptied = !conv.has_records();
-        conv.head.unread = if emptied {
-            0
-        } else {
-            conv.head.unread.saturating_sub(evicted_unread)
-        };
+        conv.head.unread = if emptied { 0 } else { conv.head.unread.saturating_sub(evicted_unread) };
         if emptied {
             conv.head.sealed_mark = None;
         }
         conv.head_dirty = true;
         if chunk.stored != Stored::Absent {
-            self.removals.push(Removal {
-                key: self.keys.chunk(name, seq),
-                bytes: chunk.stored.bytes(),
-                after_heads,
-                evicted: true,
-            });
+            self.removals.push(Removal { key: self.keys.chunk(name, seq), bytes: chunk.stored.bytes(), after_heads, evicted: true });
         }
         self.forget(name, &entries);
         self.count_eviction(name, entries.len() as u64, 1, false);
@@ -870,18 +716,10 @@ impl<B: Backend> Store<B> {
     /// False when one of its records cannot be read now (it would be left behind, uncounted).
     fn evict_conversation(&mut self, name: &str) -> Result<bool> {
         self.load_loose(name)?;
-        if self
-            .conversations
-            .get(name)
-            .is_some_and(|c| !c.unread_loose.is_empty())
-        {
+        if self.conversations.get(name).is_some_and(|c| !c.unread_loose.is_empty()) {
             return Ok(false);
         }
-        let Some(mut entries) = self
-            .conversations
-            .get_mut(name)
-            .and_then(|c| c.loose.take())
-        else {
+        let Some(mut entries) = self.conversations.get_mut(name).and_then(|c| c.loose.take()) else {
             return Ok(false);
         };
         if let Err(e) = self.measure_all(&mut entries) {
@@ -895,24 +733,12 @@ impl<B: Backend> Store<B> {
         };
         // The head goes first: a crash then leaves records without a head, which opening finds
         // (and takes back), never a head naming records that are gone.
-        self.removals.push(Removal {
-            key: self.keys.head(name),
-            bytes: conv.head_stored.bytes(),
-            after_heads: false,
-            evicted: true,
-        });
+        self.removals.push(Removal { key: self.keys.head(name), bytes: conv.head_stored.bytes(), after_heads: false, evicted: true });
         for e in &entries {
             if let Some(n) = e.loose {
                 let key = self.keys.loose(name, n);
-                let bytes = e
-                    .written
-                    .unwrap_or_else(|| entry_bytes(&key, e.bytes.unwrap_or(0)));
-                self.removals.push(Removal {
-                    key,
-                    bytes,
-                    after_heads: false,
-                    evicted: true,
-                });
+                let bytes = e.written.unwrap_or_else(|| entry_bytes(&key, e.bytes.unwrap_or(0)));
+                self.removals.push(Removal { key, bytes, after_heads: false, evicted: true });
             }
         }
         self.forget(name, &entries);
@@ -937,11 +763,7 @@ impl<B: Backend> Store<B> {
         self.evicted_records = self.evicted_records.saturating_add(records);
         self.evicted_chunks = self.evicted_chunks.saturating_add(chunks);
         self.state_dirty = true;
-        self.evictions.push(EvictionEvent {
-            conversation: name.to_string(),
-            records,
-            whole_conversation,
-        });
+        self.evictions.push(EvictionEvent { conversation: name.to_string(), records, whole_conversation });
     }
 
     /// Evictions since the last call, oldest first.

@@ -37,15 +37,7 @@ extern "C" {
     #[wasm_bindgen(method, js_name = setRecord)]
     fn set_record(this: &Host, key: u32, key_len: u32, doc: u32) -> i32;
     #[wasm_bindgen(method, js_name = setChunk)]
-    fn set_chunk(
-        this: &Host,
-        key: u32,
-        key_len: u32,
-        envelope: u32,
-        len: u32,
-        docs: u32,
-        count: u32,
-    ) -> i32;
+    fn set_chunk(this: &Host, key: u32, key_len: u32, envelope: u32, len: u32, docs: u32, count: u32) -> i32;
     #[wasm_bindgen(method)]
     fn remove(this: &Host, key: u32, key_len: u32) -> i32;
     /// Returns the record's JSON bytes before × 2^24 + after, or a negative number.
@@ -80,11 +72,7 @@ impl JsBackend {
         let mut units = vec![0u16; len.max(0) as usize];
         self.0.take(units.as_mut_ptr() as u32);
         let message = Tape::new(units).root().as_str().unwrap_or_default();
-        Error::storage(if message.is_empty() {
-            "the storage call threw".to_string()
-        } else {
-            message
-        })
+        Error::storage(if message.is_empty() { "the storage call threw".to_string() } else { message })
     }
 
     fn status(&self, code: i32) -> Result<()> {
@@ -118,19 +106,9 @@ impl Backend for JsBackend {
         }
     }
 
-    fn get_record(
-        &mut self,
-        key: &str,
-        conversation: &ConversationId,
-        meta: &RecordMeta,
-    ) -> Result<Option<Doc>> {
+    fn get_record(&mut self, key: &str, conversation: &ConversationId, meta: &RecordMeta) -> Result<Option<Doc>> {
         let mut expect = String::from("[");
-        for text in [
-            meta.id.as_str(),
-            &conversation.name(),
-            meta.status.as_str(),
-            meta.direction.as_str(),
-        ] {
+        for text in [meta.id.as_str(), &conversation.name(), meta.status.as_str(), meta.direction.as_str()] {
             write_str(&mut expect, text);
             expect.push(',');
         }
@@ -140,10 +118,7 @@ impl Backend for JsBackend {
         }
         expect.push(']');
         let (key, expect) = (Lent::new(key), Lent::new(&expect));
-        match self
-            .0
-            .get_record(key.ptr(), key.len(), expect.ptr(), expect.len())
-        {
+        match self.0.get_record(key.ptr(), key.len(), expect.ptr(), expect.len()) {
             -1 | -3 => Ok(None),
             n if n < 0 => Err(self.failure()),
             doc => Ok(Some(doc as Doc)),
@@ -168,9 +143,7 @@ impl Backend for JsBackend {
 
     fn set_json(&mut self, key: &str, json: &str) -> Result<()> {
         let (key, json) = (Lent::new(key), Lent::new(json));
-        let code = self
-            .0
-            .set_json(key.ptr(), key.len(), json.ptr(), json.len());
+        let code = self.0.set_json(key.ptr(), key.len(), json.ptr(), json.len());
         self.status(code)
     }
 
@@ -183,14 +156,7 @@ impl Backend for JsBackend {
     fn set_chunk(&mut self, key: &str, envelope: &str, records: &[Doc]) -> Result<()> {
         let (key, envelope) = (Lent::new(key), Lent::new(envelope));
         let count = u32::try_from(records.len()).unwrap_or(u32::MAX);
-        let code = self.0.set_chunk(
-            key.ptr(),
-            key.len(),
-            envelope.ptr(),
-            envelope.len(),
-            records.as_ptr() as u32,
-            count,
-        );
+        let code = self.0.set_chunk(key.ptr(), key.len(), envelope.ptr(), envelope.len(), records.as_ptr() as u32, count);
         self.status(code)
     }
 

@@ -24,11 +24,11 @@ use crate::kind::ConversationId;
 use crate::local::{LocalState, LOCAL_EXTRA};
 use crate::message::{Direction, Record, Status};
 use crate::normalize::{self, conversation_of_ack, normalize, Context, Normalized};
-use crate::profile::{ExtKeys, Profile, ProfileCache, ProfilePolicy};
 use crate::quote::Quote;
+use crate::profile::{ExtKeys, Profile, ProfileCache, ProfilePolicy};
 use crate::store::{
-    candidates, Backend, ConversationSummary, InsertOutcome, MigrationReport, OpenReport,
-    RecordMeta, ResendRefusal, Shape, Shown, Store, StoreOptions, UpdateOutcome,
+    candidates, Backend, ConversationSummary, InsertOutcome, MigrationReport, OpenReport, RecordMeta, ResendRefusal,
+    Shape, Shown, Store, StoreOptions, UpdateOutcome,
 };
 use crate::tape::{Kind, Val};
 use crate::time::{format_time as format_label, Locale, TimeOptions, DEFAULT_UTC_OFFSET_MINUTES};
@@ -84,9 +84,7 @@ pub fn emoji_default() -> u32 {
 /// it (it extends the character before). The shim asks only about non-ASCII neighbours.
 #[wasm_bindgen]
 pub fn emoji_joins(code_point: u32) -> u32 {
-    char::from_u32(code_point).map_or(0, |c| {
-        u32::from(emoji::joins_before(c)) | u32::from(emoji::joins_after(c)) << 1
-    })
+    char::from_u32(code_point).map_or(0, |c| u32::from(emoji::joins_before(c)) | u32::from(emoji::joins_after(c)) << 1)
 }
 
 /// The UTF-16 length of what the delete key leaves of the text on the tape, with Easemob's table.
@@ -125,16 +123,9 @@ fn delete_last_with(table: &EmojiTable) -> u32 {
 
 /// `formatTime(ms, { now, locale, utcOffsetMinutes })`; `locale` 0 for zh-CN, 1 for en.
 #[wasm_bindgen]
-pub fn format_time(
-    ms: f64,
-    now: f64,
-    utc_offset_minutes: f64,
-    locale: u32,
-) -> Result<u32, JsError> {
+pub fn format_time(ms: f64, now: f64, utc_offset_minutes: f64, locale: u32) -> Result<u32, JsError> {
     if !now.is_finite() {
-        return Err(
-            Error::input("formatTime: `now` must be a finite number of milliseconds").into(),
-        );
+        return Err(Error::input("formatTime: `now` must be a finite number of milliseconds").into());
     }
     let offset = if utc_offset_minutes.is_finite() {
         utc_offset_minutes.clamp(-100_000.0, 100_000.0) as i32
@@ -143,11 +134,7 @@ pub fn format_time(
     };
     let options = TimeOptions {
         now: now as i64,
-        locale: if locale == 1 {
-            Locale::En
-        } else {
-            Locale::ZhCn
-        },
+        locale: if locale == 1 { Locale::En } else { Locale::ZhCn },
         utc_offset_minutes: offset,
     };
     Ok(send(format_label(ms, &options)?))
@@ -191,20 +178,13 @@ pub struct ChatCore {
 fn user_id(value: Option<Val<'_>>) -> Result<String, Error> {
     let value = value.filter(|v| !v.is_null());
     match value.map(|v| (v.as_str(), v)) {
-        None => Err(Error::input(
-            "createChat: `user` is required: the logged-in user id",
-        )),
-        Some((Some(s), _)) if s.is_empty() => Err(Error::input(
-            "createChat: `user` is empty; pass the logged-in user id",
-        )),
-        Some((Some(s), _)) if s.len() > MAX_USER_ID_BYTES => Err(Error::input(format!(
-            "createChat: `user` is longer than {MAX_USER_ID_BYTES} bytes"
-        ))),
+        None => Err(Error::input("createChat: `user` is required: the logged-in user id")),
+        Some((Some(s), _)) if s.is_empty() => Err(Error::input("createChat: `user` is empty; pass the logged-in user id")),
+        Some((Some(s), _)) if s.len() > MAX_USER_ID_BYTES => {
+            Err(Error::input(format!("createChat: `user` is longer than {MAX_USER_ID_BYTES} bytes")))
+        }
         Some((Some(s), _)) => Ok(s),
-        Some((None, v)) => Err(Error::input(format!(
-            "createChat: `user` must be a string, got {}",
-            v.to_json()
-        ))),
+        Some((None, v)) => Err(Error::input(format!("createChat: `user` must be a string, got {}", v.to_json()))),
     }
 }
 
@@ -212,9 +192,7 @@ fn user_id(value: Option<Val<'_>>) -> Result<String, Error> {
 fn store_options(limits: Option<Val<'_>>) -> Result<StoreOptions, Error> {
     const MIN: f64 = 64.0 * 1024.0;
     const MAX: f64 = 10.0 * 1024.0 * 1024.0;
-    let total = limits
-        .and_then(|l| l.get("totalBytes"))
-        .filter(|v| !v.is_null());
+    let total = limits.and_then(|l| l.get("totalBytes")).filter(|v| !v.is_null());
     match total.map(|v| v.as_f64()) {
         None => Ok(StoreOptions::default()),
         Some(Some(n)) if (MIN..=MAX).contains(&n) => Ok(StoreOptions { total_bytes: n as u64 }),
@@ -235,26 +213,16 @@ fn emoji_table(option: Option<Val<'_>>) -> Result<EmojiTable, Error> {
             return Ok(None);
         };
         list.items()
-            .map(|e| {
-                match (
-                    e.get("code").and_then(Val::as_str),
-                    e.get("file").and_then(Val::as_str),
-                ) {
-                    (Some(code), Some(file)) => Ok((code, file)),
-                    _ => Err(Error::input(format!(
-                        "emoji option: each `{name}` entry is {{ code, file }}, got {}",
-                        e.to_json()
-                    ))),
-                }
+            .map(|e| match (e.get("code").and_then(Val::as_str), e.get("file").and_then(Val::as_str)) {
+                (Some(code), Some(file)) => Ok((code, file)),
+                _ => Err(Error::input(format!("emoji option: each `{name}` entry is {{ code, file }}, got {}", e.to_json()))),
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
     };
     for (key, _) in option.entries() {
         if !(key.is("table") || key.is("extra")) {
-            return Err(Error::input(format!(
-                "emoji option: unknown field `{key}`; use `table` or `extra`"
-            )));
+            return Err(Error::input(format!("emoji option: unknown field `{key}`; use `table` or `extra`")));
         }
     }
     let base = match entries("table")? {
@@ -298,29 +266,16 @@ impl ChatCore {
         }
         let field = |name: &str| config.get(name).filter(|v| !v.is_null());
         let user = user_id(field("user"))?;
-        let own = field("profile")
-            .map(Profile::from_val)
-            .transpose()?
-            .unwrap_or_default();
-        let ext_keys = field("extKeys")
-            .map(ExtKeys::from_val)
-            .transpose()?
-            .unwrap_or_default();
-        let policy = field("profilePolicy")
-            .map(ProfilePolicy::from_val)
-            .transpose()?
-            .unwrap_or_default();
+        let own = field("profile").map(Profile::from_val).transpose()?.unwrap_or_default();
+        let ext_keys = field("extKeys").map(ExtKeys::from_val).transpose()?.unwrap_or_default();
+        let policy = field("profilePolicy").map(ProfilePolicy::from_val).transpose()?.unwrap_or_default();
         let emoji = emoji_table(field("emoji"))?;
         let options = store_options(field("limits"))?;
         let migrate = field("migrate").and_then(Val::as_bool) == Some(true);
         let (mut store, mut opened) = Store::open(JsBackend(host), &user, options)?;
         // Sends a killed app left `sending` become `failed`; a storage error leaves them for the next try.
         opened.failed_sends = store.fail_interrupted_sends().unwrap_or(0);
-        let migration = if migrate {
-            Some(store.migrate_legacy()?)
-        } else {
-            None
-        };
+        let migration = if migrate { Some(store.migrate_legacy()?) } else { None };
         Ok(ChatCore {
             user,
             own,
@@ -396,13 +351,7 @@ impl ChatCore {
         out.push_str(&build::projection().to_json());
         out.push_str(",\"consumed\":");
         let consumed = normalize::consumed_ext_keys(&self.ext_keys);
-        Json::Array(
-            consumed
-                .iter()
-                .map(|k| Json::String(k.to_string()))
-                .collect(),
-        )
-        .write(&mut out);
+        Json::Array(consumed.iter().map(|k| Json::String(k.to_string())).collect()).write(&mut out);
         out.push_str(",\"emoji\":");
         out.push_str(&emoji_json(&self.emoji));
         out.push('}');
@@ -414,10 +363,7 @@ impl ChatCore {
     fn local(&mut self) -> Result<&mut LocalState, Error> {
         if self.local.is_none() {
             let read = self.store.extra(LOCAL_EXTRA)?;
-            self.local = Some(
-                read.map(|t| LocalState::from_val(t.root()))
-                    .unwrap_or_default(),
-            );
+            self.local = Some(read.map(|t| LocalState::from_val(t.root())).unwrap_or_default());
         }
         Ok(self.local.get_or_insert_with(LocalState::default))
     }
@@ -437,13 +383,8 @@ impl ChatCore {
     /// Arguments `[conversation, text]`: the draft kept for the conversation ('' clears it).
     pub fn set_draft(&mut self) -> Result<u32, JsError> {
         let args = Self::args();
-        let (conversation, text) = (
-            args.first().map_or("", String::as_str),
-            args.get(1).map_or("", String::as_str),
-        );
-        let changed = self
-            .local()
-            .and_then(|local| local.set_draft(conversation, text));
+        let (conversation, text) = (args.first().map_or("", String::as_str), args.get(1).map_or("", String::as_str));
+        let changed = self.local().and_then(|local| local.set_draft(conversation, text));
         self.save_local(changed)
     }
 
@@ -469,9 +410,7 @@ impl ChatCore {
         if self.profiles.is_none() || self.profiles_unread {
             match self.store.extra(PROFILES_EXTRA) {
                 Ok(read) => {
-                    let mut cache = read
-                        .map(|t| ProfileCache::from_val(t.root()))
-                        .unwrap_or_default();
+                    let mut cache = read.map(|t| ProfileCache::from_val(t.root())).unwrap_or_default();
                     if cache.len() > PROFILE_CACHE {
                         cache = ProfileCache::with_capacity(PROFILE_CACHE);
                     }
@@ -487,8 +426,7 @@ impl ChatCore {
                 Err(_) => self.profiles_unread = true,
             }
         }
-        self.profiles
-            .get_or_insert_with(|| ProfileCache::with_capacity(PROFILE_CACHE))
+        self.profiles.get_or_insert_with(|| ProfileCache::with_capacity(PROFILE_CACHE))
     }
 
     /// Normalises the SDK message on the tape. `{"outcome":"ok","conversation","record":{…without
@@ -509,12 +447,7 @@ impl ChatCore {
     /// The id of the oldest record stored for the conversation in the arguments `[conversation]`, or
     /// null: where paging back through the server's history starts.
     pub fn oldest(&mut self) -> Result<u32, JsError> {
-        let conversation = with_tape(|args| {
-            args.items()
-                .next()
-                .and_then(Val::as_str)
-                .unwrap_or_default()
-        });
+        let conversation = with_tape(|args| args.items().next().and_then(Val::as_str).unwrap_or_default());
         let oldest = self.store.oldest_id(&conversation)?;
         let mut out = buffer("");
         match oldest {
@@ -529,12 +462,7 @@ impl ChatCore {
         self.profiles();
         let profiles = self.profiles.take().unwrap_or_default();
         let result = with_tape(|message| {
-            let ctx = Context {
-                me: &self.user,
-                ext_keys: &self.ext_keys,
-                policy: &self.policy,
-                profiles: &profiles,
-            };
+            let ctx = Context { me: &self.user, ext_keys: &self.ext_keys, policy: &self.policy, profiles: &profiles };
             normalize(message, &ctx)
         });
         self.profiles = Some(profiles);
@@ -553,10 +481,7 @@ impl ChatCore {
                 out.push('}');
                 self.pending = None;
             }
-            Ok(Normalized {
-                mut record,
-                text_field,
-            }) => {
+            Ok(Normalized { mut record, text_field }) => {
                 if outgoing {
                     record.status = Status::Sending;
                 }
@@ -592,11 +517,7 @@ impl ChatCore {
         let fetched = std::mem::take(&mut self.pending_fetched);
         let Some(mut record) = self.pending.take() else {
             self.store.backend().release(doc);
-            outcome_json(
-                &mut out,
-                "ignored",
-                Some("mpchat: no message was normalised to store"),
-            );
+            outcome_json(&mut out, "ignored", Some("mpchat: no message was normalised to store"));
             out.push('}');
             return send(out);
         };
@@ -608,10 +529,7 @@ impl ChatCore {
         }
         if record.direction == crate::Direction::In {
             // Taken, not copied: the record is the shim's document from here on, this copy only decides.
-            let profile = Profile {
-                nickname: record.sender.nickname.take(),
-                avatar: record.sender.avatar.take(),
-            };
+            let profile = Profile { nickname: record.sender.nickname.take(), avatar: record.sender.avatar.take() };
             self.profiles();
             if let Some(cache) = self.profiles.as_mut() {
                 if cache.remember(&record.sender.id, &profile) && !self.profiles_unread {
@@ -625,17 +543,9 @@ impl ChatCore {
         let sending = record.direction == crate::Direction::Out && record.status == Status::Sending;
         let inserted = match ConversationId::parse(&record.conversation) {
             // A send of mine: named among the sends in flight before it is stored (store/pending.rs).
-            Ok(conversation) if sending => {
-                self.store
-                    .insert_sending_doc(meta, &conversation, doc, bytes as u64)
-            }
-            Ok(conversation) if fetched => {
-                self.store
-                    .insert_fetched_doc(meta, &conversation, doc, bytes as u64)
-            }
-            Ok(conversation) => self
-                .store
-                .insert_doc(meta, &conversation, doc, bytes as u64),
+            Ok(conversation) if sending => self.store.insert_sending_doc(meta, &conversation, doc, bytes as u64),
+            Ok(conversation) if fetched => self.store.insert_fetched_doc(meta, &conversation, doc, bytes as u64),
+            Ok(conversation) => self.store.insert_doc(meta, &conversation, doc, bytes as u64),
             Err(e) => {
                 self.store.backend().release(doc);
                 Err(e)
@@ -644,17 +554,9 @@ impl ChatCore {
         match inserted {
             Ok(InsertOutcome::Stored) => outcome_json(&mut out, "stored", None),
             Ok(InsertOutcome::Duplicate) => outcome_json(&mut out, "duplicate", None),
-            Ok(InsertOutcome::Unsaved { reason }) => {
-                outcome_json(&mut out, "unsaved", Some(&reason))
-            }
-            Ok(InsertOutcome::NotKept { reason }) => {
-                outcome_json(&mut out, "notKept", Some(&reason))
-            }
-            Err(e) => outcome_json(
-                &mut out,
-                "ignored",
-                Some(&format!("mpchat could not take the message: {e}")),
-            ),
+            Ok(InsertOutcome::Unsaved { reason }) => outcome_json(&mut out, "unsaved", Some(&reason)),
+            Ok(InsertOutcome::NotKept { reason }) => outcome_json(&mut out, "notKept", Some(&reason)),
+            Err(e) => outcome_json(&mut out, "ignored", Some(&format!("mpchat could not take the message: {e}"))),
         }
         out.push('}');
         send(out)
@@ -668,8 +570,7 @@ impl ChatCore {
             _ => None,
         };
         outcome_json(&mut out, outcome.name(), reason);
-        if !matches!(outcome, UpdateOutcome::NotFound | UpdateOutcome::Unchanged) && !id.is_empty()
-        {
+        if !matches!(outcome, UpdateOutcome::NotFound | UpdateOutcome::Unchanged) && !id.is_empty() {
             if let Some(shown) = self.store.get_shown(id)? {
                 out.push_str(",\"record\":");
                 shown_json(&mut out, shown);
@@ -681,21 +582,14 @@ impl ChatCore {
 
     /// The strings of an arguments tape (an array).
     fn args() -> Vec<String> {
-        with_tape(|args| {
-            args.items()
-                .map(|v| v.as_str().unwrap_or_default())
-                .collect()
-        })
+        with_tape(|args| args.items().map(|v| v.as_str().unwrap_or_default()).collect())
     }
 
     /// The server acknowledged my message: arguments `[localId, serverId]`; `time` is the server's
     /// (NaN when unknown).
     pub fn ack(&mut self, time: f64) -> Result<u32, JsError> {
         let args = Self::args();
-        let (local, server) = (
-            args.first().cloned().unwrap_or_default(),
-            args.get(1).cloned().unwrap_or_default(),
-        );
+        let (local, server) = (args.first().cloned().unwrap_or_default(), args.get(1).cloned().unwrap_or_default());
         let time = (time.is_finite() && time > 0.0).then_some(time as i64);
         let outcome = self.store.send_acked(&local, &server, time);
         self.updated(outcome, &server)
@@ -780,9 +674,7 @@ impl ChatCore {
     pub fn recall(&mut self) -> Result<u32, JsError> {
         let args = Self::args();
         let id = args.first().cloned().unwrap_or_default();
-        let outcome = self
-            .store
-            .recall(&id, args.get(1).map_or("", String::as_str));
+        let outcome = self.store.recall(&id, args.get(1).map_or("", String::as_str));
         self.updated(outcome, &id)
     }
 
@@ -812,14 +704,9 @@ impl ChatCore {
     pub fn history(&mut self, limit: u32) -> Result<u32, JsError> {
         let (conversation, before) = with_tape(|args| {
             let mut args = args.items();
-            (
-                args.next().and_then(Val::as_str).unwrap_or_default(),
-                args.next().and_then(Val::as_str),
-            )
+            (args.next().and_then(Val::as_str).unwrap_or_default(), args.next().and_then(Val::as_str))
         });
-        let page = self
-            .store
-            .history_shown(&conversation, before.as_deref(), limit as usize)?;
+        let page = self.store.history_shown(&conversation, before.as_deref(), limit as usize)?;
         let mut out = buffer("[");
         for (i, shown) in page.into_iter().enumerate() {
             if i > 0 {
@@ -887,11 +774,7 @@ impl ChatCore {
             }
             out.push('[');
             write_str(&mut out, &plan.key_part);
-            for n in [
-                plan.activity,
-                plan.loose.start as i64,
-                plan.loose.end as i64,
-            ] {
+            for n in [plan.activity, plan.loose.start as i64, plan.loose.end as i64] {
                 out.push(',');
                 write_i64(&mut out, n);
             }
@@ -930,9 +813,7 @@ impl ChatCore {
                         recalled: false,
                         mentions_me: false,
                     };
-                    self.store
-                        .presented_status(&text(conversation), &meta)
-                        .as_str()
+                    self.store.presented_status(&text(conversation), &meta).as_str()
                 })
                 .collect()
         });
@@ -989,11 +870,7 @@ impl ChatCore {
             out.push_str(",\"records\":");
             write_f64(&mut out, e.records as f64);
             out.push_str(",\"wholeConversation\":");
-            out.push_str(if e.whole_conversation {
-                "true"
-            } else {
-                "false"
-            });
+            out.push_str(if e.whole_conversation { "true" } else { "false" });
             out.push('}');
         }
         out.push(']');
@@ -1009,20 +886,9 @@ impl ChatCore {
         let mut out = buffer("{\"options\":");
         built.options.write(&mut out);
         out.push_str(",\"copy\":");
-        Json::Array(
-            built
-                .copy
-                .iter()
-                .map(|k| Json::String(k.to_string()))
-                .collect(),
-        )
-        .write(&mut out);
+        Json::Array(built.copy.iter().map(|k| Json::String(k.to_string())).collect()).write(&mut out);
         out.push_str(",\"extFromInput\":");
-        out.push_str(if built.ext_from_input {
-            "true"
-        } else {
-            "false"
-        });
+        out.push_str(if built.ext_from_input { "true" } else { "false" });
         out.push('}');
         Ok(send(out))
     }
@@ -1056,11 +922,7 @@ fn summary_json(out: &mut String, row: ConversationSummary<Shown>, local: &Local
     out.push_str(",\"muted\":");
     out.push_str(if row.muted { "true" } else { "false" });
     out.push_str(",\"pinned\":");
-    out.push_str(if local.is_pinned(&row.conversation) {
-        "true"
-    } else {
-        "false"
-    });
+    out.push_str(if local.is_pinned(&row.conversation) { "true" } else { "false" });
     out.push_str(",\"draft\":");
     write_str(out, local.draft(&row.conversation).unwrap_or_default());
     out.push('}');

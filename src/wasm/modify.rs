@@ -43,21 +43,11 @@ impl ChatCore {
         }
     }
 
-    fn edit_with(
-        &mut self,
-        commit: bool,
-        time: f64,
-        count: f64,
-        mine_only: bool,
-    ) -> Result<u32, JsError> {
+    fn edit_with(&mut self, commit: bool, time: f64, count: f64, mine_only: bool) -> Result<u32, JsError> {
         let args = Self::args();
         let id = args.first().cloned().unwrap_or_default();
         let text = args.get(1).cloned().unwrap_or_default();
-        let by = if mine_only {
-            self.user.clone()
-        } else {
-            args.get(2).cloned().unwrap_or_default()
-        };
+        let by = if mine_only { self.user.clone() } else { args.get(2).cloned().unwrap_or_default() };
         let request = EditRequest {
             text: &text,
             by: &by,
@@ -111,11 +101,7 @@ impl ChatCore {
                     ) else {
                         continue;
                     };
-                    changed.push(Reaction {
-                        reaction,
-                        count: count.unwrap_or(0),
-                        mine,
-                    });
+                    changed.push(Reaction { reaction, count: count.unwrap_or(0), mine });
                 }
             }
             (id, changed)

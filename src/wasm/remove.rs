@@ -36,9 +36,7 @@ impl ChatCore {
         let name = ConversationId::parse(conversation)?.name();
         // Drafts and pins are read first: when they cannot be read, nothing is removed.
         self.local().map_err(|e| {
-            Error::storage(format!(
-                "the drafts and pins could not be read from storage now ({e}); nothing was removed"
-            ))
+            Error::storage(format!("the drafts and pins could not be read from storage now ({e}); nothing was removed"))
         })?;
         let records = self.store.remove_conversation(&name)?;
         let forgotten = self.local()?.forget(&name);
@@ -49,12 +47,8 @@ impl ChatCore {
             UpdateOutcome::Unchanged
         };
         Ok(match (records, local) {
-            (UpdateOutcome::Unsaved { reason }, _) | (_, UpdateOutcome::Unsaved { reason }) => {
-                UpdateOutcome::Unsaved { reason }
-            }
-            (UpdateOutcome::NotFound | UpdateOutcome::Unchanged, UpdateOutcome::Unchanged) => {
-                UpdateOutcome::NotFound
-            }
+            (UpdateOutcome::Unsaved { reason }, _) | (_, UpdateOutcome::Unsaved { reason }) => UpdateOutcome::Unsaved { reason },
+            (UpdateOutcome::NotFound | UpdateOutcome::Unchanged, UpdateOutcome::Unchanged) => UpdateOutcome::NotFound,
             _ => UpdateOutcome::Updated,
         })
     }

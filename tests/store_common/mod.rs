@@ -54,15 +54,11 @@ pub fn open<K: KeyValue>(kv: K) -> TestStore<K> {
 }
 
 pub fn open_as<K: KeyValue>(kv: K, user: &str) -> TestStore<K> {
-    Store::open(TextBackend::new(kv), user, StoreOptions::default())
-        .unwrap()
-        .0
+    Store::open(TextBackend::new(kv), user, StoreOptions::default()).unwrap().0
 }
 
 pub fn open_with<K: KeyValue>(kv: K, total_bytes: u64) -> TestStore<K> {
-    Store::open(TextBackend::new(kv), "me", StoreOptions { total_bytes })
-        .unwrap()
-        .0
+    Store::open(TextBackend::new(kv), "me", StoreOptions { total_bytes }).unwrap().0
 }
 
 /// Opens and returns the report too.
@@ -101,18 +97,10 @@ pub fn memory() -> MemoryStorage {
 /// the head lost to a page, and bytes counted that are not there.
 pub fn check_heads_name_what_is_there(mem: &MemoryStorage, context: &str) {
     const PREFIX: &str = "mpchat/2/me/";
-    let keys: std::collections::BTreeSet<String> = mem
-        .key_list()
-        .into_iter()
-        .filter(|k| k.starts_with(PREFIX))
-        .collect();
+    let keys: std::collections::BTreeSet<String> = mem.key_list().into_iter().filter(|k| k.starts_with(PREFIX)).collect();
     let mut named = std::collections::BTreeSet::new();
-    for key in keys
-        .iter()
-        .filter(|k| k.starts_with(&format!("{PREFIX}h/")))
-    {
-        let Ok(head) = serde_json::from_str::<serde_json::Value>(mem.peek(key).unwrap_or(""))
-        else {
+    for key in keys.iter().filter(|k| k.starts_with(&format!("{PREFIX}h/"))) {
+        let Ok(head) = serde_json::from_str::<serde_json::Value>(mem.peek(key).unwrap_or("")) else {
             continue;
         };
         let name = &key[PREFIX.len() + 2..];
@@ -120,11 +108,7 @@ pub fn check_heads_name_what_is_there(mem: &MemoryStorage, context: &str) {
         let number = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
         let s = &head["s"];
         let (first, last) = (number(&s[0]), number(&s[1]));
-        let list = |v: &serde_json::Value| -> Vec<u64> {
-            v.as_array()
-                .map(|a| a.iter().map(number).collect())
-                .unwrap_or_default()
-        };
+        let list = |v: &serde_json::Value| -> Vec<u64> { v.as_array().map(|a| a.iter().map(number).collect()).unwrap_or_default() };
         let (holes, extra) = (list(&s[2]), list(&s[3]));
         if first > 0 {
             let mut seq = first;
@@ -146,17 +130,9 @@ pub fn check_heads_name_what_is_there(mem: &MemoryStorage, context: &str) {
             }
         }
     }
-    let records = |k: &&String| {
-        k.starts_with(&format!("{PREFIX}h/"))
-            || k.starts_with(&format!("{PREFIX}c/"))
-            || k.starts_with(&format!("{PREFIX}r/"))
-    };
+    let records = |k: &&String| k.starts_with(&format!("{PREFIX}h/")) || k.starts_with(&format!("{PREFIX}c/")) || k.starts_with(&format!("{PREFIX}r/"));
     let missing: Vec<&String> = named.iter().filter(|k| !keys.contains(*k)).collect();
-    let unnamed: Vec<&String> = keys
-        .iter()
-        .filter(records)
-        .filter(|k| !named.contains(*k))
-        .collect();
+    let unnamed: Vec<&String> = keys.iter().filter(records).filter(|k| !named.contains(*k)).collect();
     assert!(
         missing.is_empty() || missing.len() != unnamed.len(),
         "{context}: heads name {missing:?}, which are gone, and as many values no head names ({unnamed:?}): the key count cannot tell"
