@@ -119,6 +119,19 @@ test('search: newest first over every conversation, Latin any case, CJK, emoji a
   assert.deepEqual(ids((await open(storage)).search('🎉', { limit: 100 })), naiveSearch(storage, '🎉', { limit: 100 }))
 })
 
+test('search: any case of Latin, including letters that lower-case to ASCII from outside it', async () => {
+  const storage = createWxStorage()
+  const chat = await open(storage)
+  // The Kelvin sign lower-cases to "k", the dotted capital I to "i" and a combining dot.
+  const lines = ['ZEBRA crossing', 'a zebra 9', 'zebr a', '\u212AITE flying', 'kite', 'İce', 'ice', 'Q9 zone', 'q 9']
+  lines.forEach((line, i) => chat.receive(sdk(`z${i}`, { at: i, msg: line })))
+  const ids = (results) => results.map((r) => r.record.id)
+  for (const query of ['zebra', 'ZEBRA 9', 'kite', 'KITE FLY', 'ice', 'i̇ce', 'q9', 'Q9 ZONE', 'a 9', 'zz']) {
+    assert.deepEqual(ids(chat.search(query)), naiveSearch(storage, query), query)
+  }
+  assert.deepEqual(ids(chat.search('kite')), ['z4', 'z3'])
+})
+
 test('search stops early only where no older record can come first: busy and quiet conversations, late arrivals', async () => {
   const storage = createWxStorage()
   const chat = await open(storage)
