@@ -1,7 +1,8 @@
 // Turns a page rendered under miniprogram-simulate into one self-contained HTML file a browser shows the
 // way a phone would: WXML tags become div/span/img, each page's and component's wxss is scoped to it as
-// WeChat scopes component styles (class `x` inside component `c` becomes `c--x`), rpx becomes px at a
-// 375-px-wide phone (1rpx = 0.5px), and images are inlined as data: URIs.
+// WeChat scopes component styles (class `x` inside component `c` becomes `c--x`; a component's element is
+// inline unless its `:host` rule or the page's class on it says otherwise), rpx becomes px at a 375-px-wide
+// phone (1rpx = 0.5px), and images are inlined as data: URIs.
 'use strict'
 
 const fs = require('fs')
@@ -41,8 +42,9 @@ function convertUnits(declarations) {
 }
 
 /**
- * One wxss file as CSS. With a `scope`, every class selector is renamed `scope--class`; without one
- * (app.wxss) selectors stay global and `page` means the document body.
+ * One wxss file as CSS. With a `scope`, every class selector is renamed `scope--class` and `:host` is the
+ * component's element (below the classes the page gives it, as in WeChat); without one (app.wxss)
+ * selectors stay global and `page` means the document body.
  */
 function convertWxss(source, scope) {
   const css = source.replace(/\/\*[\s\S]*?\*\//g, '')
@@ -51,7 +53,7 @@ function convertWxss(source, scope) {
     const renamed = selectors.split(',').map(s => {
       const selector = s.trim()
       if (!scope) return selector.replace(/\bpage\b/g, 'body')
-      return selector.replace(/\.([A-Za-z_-][\w-]*)/g, (_, name) => `.${scope}--${name}`)
+      return selector.replace(/\.([A-Za-z_-][\w-]*)/g, (_, name) => `.${scope}--${name}`).replace(/:host\b/g, `:where(.host-${scope})`)
     })
     rules.push(`${renamed.join(', ')} { ${convertUnits(body.trim())} }`)
   }
@@ -93,7 +95,7 @@ function nodeToHtml(node, scope, ctx) {
   if (typeof node === 'string') return escapeHtml(node)
   if (ctx.components.has(node.tagName)) {
     const inner = node.children.map(child => nodeToHtml(child, node.tagName, ctx)).join('')
-    const classes = [`host-${node.tagName}`, ...classesIn(node, scope)]
+    const classes = ['wx-host', `host-${node.tagName}`, ...classesIn(node, scope)]
     const id = attrOf(node, 'id')
     return `<div class="${classes.join(' ')}"${id ? ` id="${escapeHtml(id)}"` : ''}>${inner}</div>`
   }
@@ -137,6 +139,7 @@ body { -webkit-text-size-adjust: none; }
 .nav-bar { height: ${NAV_BAR_PX}px; line-height: ${NAV_BAR_PX}px; text-align: center; font-size: 17px;
   font-weight: 600; border-bottom: 0.5px solid #e0e0e0; }
 :where(.wx-view, .wx-scroll-view, .wx-swiper, .wx-swiper-item) { display: block; }
+:where(.wx-host) { display: inline; }
 :where(.wx-scroll-view) { overflow-y: auto; }
 :where(.wx-text) { white-space: pre-wrap; }
 :where(.wx-image) { display: inline-block; width: 160px; height: 120px; object-fit: fill; }

@@ -1,52 +1,33 @@
 #!/usr/bin/env node
-// `make demo`: three people chat through the loopback Easemob server with the real SDK and mpchat. Alice
-// uses the demo mini-program's own pages (loaded under miniprogram-simulate): she reads her conversation
-// list, types into the chat page's input bar, taps the emoji picker and the send key. Bob and Carol send
-// with chat.send. The demo prints what Alice's pages show, the size of the demo's main package, and writes
-// demo-out/chat.html and a screenshot of the group chat, demo-out/chat.png.
+// `make demo`: three people plan a hike through the loopback Easemob server with the real SDK and mpchat.
+// Bob and Carol set their names and faces on the server and send with chat.send: text, a photo, a voice
+// message, reactions. Alice uses the demo mini-program's own pages (loaded under miniprogram-simulate): her
+// conversation list (she pins the group), the chat page (she types, taps emoji, quotes and reacts through
+// the long-press menu, sends a photo from the "+" panel, which mpchat uploads to the server, and leaves a
+// draft), her contacts and groups. The demo prints what her pages show and the size of the demo's main
+// package, and renders three pages to HTML and PNG (demo-out/, copied to docs/ for README).
 //
 // A morning's chat is played in seconds: Date runs on a script clock that jumps to each message's minute,
-// so the pages show real time labels and separators.
+// so the pages show real time labels and separators. The scene itself is in demo-scene.js, the picked files
+// and alice's phone in demo-media.js.
 'use strict'
 
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const { spawnSync } = require('child_process')
+const { GROUP, CAST, FRIENDS, AVATAR_HOST, GROUP_FACE, WORLD, SCRIPT } = require('./demo-scene.js')
+const { pickedFiles, givePhone, downloadPictures } = require('./demo-media.js')
 
 const REPO = path.join(__dirname, '..')
 const DEMO = path.join(REPO, 'miniprogram-demo')
 const OUT = path.join(REPO, 'demo-out')
+const DOCS = path.join(REPO, 'docs')
 const PACKAGE_LIMIT = 2 * 1024 * 1024
 const DELIVERY_GUARD_MS = 15000 // only against a hang: a missing delivery fails the demo instead
-
-const GROUP = 'g1'
-const GROUP_NAME = '周末爬山群' // the group's name on the server
-const CAST = {
-  alice: { nickname: 'Alice', color: '#4e7fd6' },
-  bob: { nickname: '鲍勃', color: '#e58a2e' },
-  carol: { nickname: 'Carol', color: '#c65a8e' },
-}
-const AVATAR_HOST = 'https://avatars.mpchat.example/'
-
-// The script. `at` is China time (UTC+8, where mpchat draws its time labels by default) on `day` 0 (today)
-// or -1 (yesterday). Alice's lines are typed: strings go into the text box, codes are tapped on the emoji
-// picker. `leave` closes Alice's chat page (she goes back to her list); `show` prints her list.
-const SCRIPT = [
-  { day: -1, at: '21:02', from: 'carol', group: true, text: '这周末天气不错，去爬山吗？[(H)]' },
-  { day: -1, at: '21:05', from: 'alice', group: true, typed: ['好呀 ', '[:D]', ' 叫上鲍勃'] },
-  { leave: `group:${GROUP}` },
-  { day: 0, at: '09:30', from: 'bob', group: true, text: '早上好 [):] 周六去爬香山，大家几点方便？' },
-  { day: 0, at: '09:31', from: 'carol', group: true, text: '我都可以 [;)] 八点东门见？' },
-  { day: 0, at: '09:47', from: 'bob', group: true, text: '@Alice 记得带上次那根登山杖 [8-)]', mentions: ['alice'] },
-  { show: 'conversations' },
-  { day: 0, at: '09:48', from: 'alice', group: true, typed: ['没问题，八点见 ', '[(*)]'] },
-  { day: 0, at: '09:48', from: 'alice', group: true, typed: ['登山杖在我这儿 👍 我再带点水果'] },
-  { day: 0, at: '09:49', from: 'carol', group: true, text: '太好了，周六见 🎉 [(u)]' },
-  { day: 0, at: '09:56', from: 'bob', text: '在吗？[:p] 上次的照片还没发我' },
-  { show: 'conversations' },
-  { day: 0, at: '09:57', from: 'alice', to: 'bob', typed: ['马上发你 ', '[:-*]'] },
-]
+const SCREEN_WIDTH = 420
+// The height of each screenshot, in px: enough for what the page shows.
+const SCREEN_HEIGHTS = { chat: 900, list: 520, contacts: 330 }
 
 // ---- script clock --------------------------------------------------------------------------------------
 
@@ -79,32 +60,34 @@ function chinaTime(day, at) {
 
 // ---- people --------------------------------------------------------------------------------------------
 
-function avatarUrl(user) {
-  return `${AVATAR_HOST}${user}`
+function avatarUrl(id) {
+  return `${AVATAR_HOST}${id}`
 }
 
-// What an avatar URL of the cast shows: a coloured tile with the nickname's first character.
+// What an avatar URL of the cast or the group shows: a coloured tile with an initial.
 function avatarImage(url) {
   if (!url.startsWith(AVATAR_HOST)) return undefined
-  const person = CAST[url.slice(AVATAR_HOST.length)]
-  if (!person) return undefined
+  const id = url.slice(AVATAR_HOST.length)
+  const face = id === GROUP ? GROUP_FACE : CAST[id] || FRIENDS[id]
+  if (!face || !face.initial) return undefined
   const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="80" height="80" viewBox="0 0 80 80">' +
-    `<rect width="80" height="80" fill="${person.color}"/>` +
+    `<rect width="80" height="80" fill="${face.color}"/>` +
     '<text x="40" y="54" font-size="38" font-family="WenQuanYi Micro Hei, sans-serif" font-weight="bold" ' +
-    `text-anchor="middle" fill="#fff">${Array.from(person.nickname)[0]}</text></svg>`
+    `text-anchor="middle" fill="#fff">${face.initial}</text></svg>`
   return `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`
 }
 
+// Logs `user` in with a chat whose messages carry the user's nickname in ext (the app's config.profile);
+// Alice's carry her face too. Bob and Carol put their nickname and face on the server (user attributes),
+// where Alice's pages look them up.
 async function joinAs(server, mpchat, user) {
   const { connectClient } = require('../loopback/client.js')
   const { createWxStorage } = require('../tests/js/support/wx-storage.js')
   const client = await connectClient(server, { user })
-  const chat = await mpchat.createChat({
-    user,
-    storage: createWxStorage(),
-    profile: { nickname: CAST[user].nickname, avatar: avatarUrl(user) },
-  })
+  const profile = { nickname: CAST[user].nickname, avatar: user === 'alice' ? avatarUrl(user) : undefined }
+  const chat = await mpchat.createChat({ user, storage: createWxStorage(), profile })
   const detach = chat.attach(client.conn)
+  if (user !== 'alice') await client.conn.updateUserInfo({ nickname: CAST[user].nickname, avatarurl: avatarUrl(user) })
   return { user, client, chat, detach }
 }
 
@@ -126,14 +109,22 @@ function recordIn(chat, conversation, match, what) {
   })
 }
 
+// What Bob or Carol send for a step: text, or a file picked on their phone.
+function inputFor(step, to, files) {
+  const input = { chatType: step.group ? 'groupChat' : 'singleChat', to }
+  if (step.photo) return Object.assign(input, { type: 'img', file: files.photo(step.photo.name, step.photo.hour) })
+  if (step.voice) return Object.assign(input, { type: 'audio', file: files.voice(step.voice.name, step.voice.seconds) })
+  return Object.assign(input, { type: 'txt', msg: step.text }, step.mentions ? { mentions: step.mentions } : {})
+}
+
 // ---- Alice's pages -------------------------------------------------------------------------------------
 
 function mountPage(h, name, properties) {
   return h.mount(`pages/${name}/index`, properties)
 }
 
-// Types into the chat page's input bar, tapping the picker for emoji codes, then taps send.
-async function typeAndSend(h, page, mpchat, parts) {
+// Types into the chat page's input bar, tapping the picker for emoji codes; with `send`, taps send.
+async function typeInto(h, page, mpchat, parts, send) {
   const bar = page.querySelector('#input-bar')
   const codes = mpchat.emojiTable().map(e => e.code)
   let value = ''
@@ -151,9 +142,38 @@ async function typeAndSend(h, page, mpchat, parts) {
     value = bar.instance.data.value
   }
   if (bar.querySelector('#picker')) bar.querySelector('.emoji-toggle').dispatchEvent('tap')
-  bar.querySelector('.send').dispatchEvent('tap')
+  if (send) bar.querySelector('.send').dispatchEvent('tap')
   await h.settle()
   return value
+}
+
+// A long press on message `id`'s bubble, then a tap on the menu's `label` (an action or a reaction).
+async function fromMenu(h, page, id, label) {
+  page.querySelector(`#m-${id}`).querySelector('.bubble').dispatchEvent('longpress')
+  await h.settle()
+  const menu = page.querySelector('#menu')
+  const choice = [...menu.querySelectorAll('.action'), ...menu.querySelectorAll('.reaction')].find(n => h.textOf(n) === label)
+  if (!choice) throw new Error(`demo: the menu of ${id} has no ${label}`)
+  choice.dispatchEvent('tap')
+  await h.settle()
+}
+
+// The "+" panel's 相册, answered by the phone with `file`.
+async function pickPhoto(h, page, phone, file) {
+  phone.pick(file)
+  const bar = page.querySelector('#input-bar')
+  bar.querySelector('.more').dispatchEvent('tap')
+  await h.settle()
+  bar.querySelector('#panel').querySelectorAll('.action').find(a => h.textOf(a).endsWith('相册')).dispatchEvent('tap')
+  await h.settle()
+}
+
+// A long press on the list's row of `conversation`; the action sheet's first item (置顶) is tapped.
+async function pinFromList(h, page, conversation) {
+  wx.showActionSheet = options => options.success({ tapIndex: 0 })
+  const rows = page.querySelectorAll('.row')
+  rows[page.data.rows.findIndex(r => r.conversation === conversation)].dispatchEvent('longpress')
+  await h.settle()
 }
 
 // ---- what a person reads -------------------------------------------------------------------------------
@@ -163,6 +183,7 @@ function plainText(segments) {
 }
 
 const STATUS_MARKS = { sending: '(sending)', failed: '(failed)', read: '(read)' }
+const MEDIA_LABELS = { image: () => '[图片]', voice: m => `[语音] ${m.length}`, video: m => `[视频] ${m.length}`, file: m => `[文件] ${m.name}` }
 
 function printChatPage(page, chat, mpchat, heading) {
   const conversation = page.data.conversation
@@ -177,8 +198,11 @@ function printChatPage(page, chat, mpchat, heading) {
     const record = records.get(m.id) || {}
     const time = mpchat.formatTime(record.time, { now: Date.now() })
     const who = m.mine ? `${m.nickname} (me)` : m.nickname
-    const marks = [record.mentionsMe ? '[@me]' : '', m.mine ? STATUS_MARKS[m.status] : ''].filter(Boolean).join(' ')
-    console.log(`  ${time}  ${who}: ${plainText(m.segments) || m.label}${marks ? `   ${marks}` : ''}`)
+    const media = m.media && MEDIA_LABELS[m.media.kind] ? MEDIA_LABELS[m.media.kind](m.media) : ''
+    const reactions = m.reactions.map(r => `${r.reaction}${r.count}`).join(' ')
+    const marks = [record.mentionsMe ? '[@me]' : '', m.mine ? STATUS_MARKS[m.status] : '', reactions].filter(Boolean).join(' ')
+    if (m.quote) console.log(`                 「${m.quote.text}」`)
+    console.log(`  ${time}  ${who}: ${plainText(m.segments) || media || m.label}${marks ? `   ${marks}` : ''}`)
   }
 }
 
@@ -186,9 +210,18 @@ function printConversationList(page) {
   console.log(`\nAlice's conversation list (pages/conversations), ${page.data.unreadTotal} unread:`)
   for (const row of page.data.rows) {
     const unread = row.unread > 0 ? `  [${row.badge} unread]` : ''
+    const pinned = row.pinned ? '  (置顶)' : ''
     const mention = row.mentioned ? '[有人@我] ' : ''
-    const last = plainText(row.segments) || row.label
-    console.log(`  ${row.timeLabel.padStart(5)}  ${row.name}${unread}\n         ${mention}${row.prefix}${last}`)
+    const last = row.draft ? `[草稿] ${plainText(row.draftSegments)}` : `${row.prefix}${plainText(row.segments) || row.label}`
+    console.log(`  ${row.timeLabel.padStart(5)}  ${row.name}${pinned}${unread}\n         ${mention}${last}`)
+  }
+}
+
+function printDirectory(page, heading) {
+  console.log(`\n${heading}`)
+  for (const row of page.data.rows) {
+    const face = row.avatar ? row.avatar : 'a letter'
+    console.log(`  ${row.name} (${row.id})${row.detail ? ` — ${row.detail}` : ''}   face: ${face}`)
   }
 }
 
@@ -203,23 +236,49 @@ function printPackageSize() {
   if (total > PACKAGE_LIMIT) throw new Error('demo: the main package is over WeChat\'s 2 MB limit')
 }
 
-// ---- screenshot ----------------------------------------------------------------------------------------
+// ---- screenshots ---------------------------------------------------------------------------------------
 
-function screenshot(htmlFile, pngFile) {
-  const ensure = spawnSync('bash', [path.join(__dirname, 'ensure-chromium.sh')], { stdio: 'inherit' })
-  if (ensure.status !== 0) throw new Error('demo: could not install Chromium for the screenshot (scripts/ensure-chromium.sh)')
+// Writes demo-out/<name>.html: `page` as it stands now, its server pictures downloaded by Alice's phone.
+async function renderToHtml(name, page, pageName, title, phoneWx) {
+  const { renderPageHtml } = require('./demo-html.js')
+  const pictures = await downloadPictures(page, phoneWx)
+  const htmlFile = path.join(OUT, `${name}.html`)
+  fs.mkdirSync(OUT, { recursive: true })
+  fs.writeFileSync(htmlFile, renderPageHtml({
+    page,
+    pageDir: path.join(DEMO, 'pages', pageName),
+    root: DEMO,
+    title,
+    remoteImage: src => avatarImage(src) || pictures.get(src),
+  }))
+  return htmlFile
+}
+
+function screenshot(htmlFile, pngFile, height) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'mpchat-demo-chromium-'))
   try {
     const run = spawnSync('chromium', [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync', '--hide-scrollbars',
-      `--user-data-dir=${profile}`, '--window-size=420,860', `--screenshot=${pngFile}`, `file://${htmlFile}`,
+      `--user-data-dir=${profile}`, `--window-size=${SCREEN_WIDTH},${height}`, `--screenshot=${pngFile}`, `file://${htmlFile}`,
     ], { encoding: 'utf8', timeout: 120000 })
     if (run.status !== 0 || !fs.existsSync(pngFile)) {
       throw new Error(`demo: chromium gave no screenshot (exit ${run.status}): ${(run.stderr || '').trim().slice(-500)}`)
     }
   } finally {
     fs.rmSync(profile, { recursive: true, force: true })
+  }
+}
+
+// Each rendered page as demo-out/<name>.png, copied to docs/demo-<name>.png (the pictures README shows).
+function screenshotAll(htmlFiles) {
+  const ensure = spawnSync('bash', [path.join(__dirname, 'ensure-chromium.sh')], { stdio: 'inherit' })
+  if (ensure.status !== 0) throw new Error('demo: could not install Chromium for the screenshots (scripts/ensure-chromium.sh)')
+  for (const [name, htmlFile] of htmlFiles) {
+    const pngFile = path.join(OUT, `${name}.png`)
+    screenshot(htmlFile, pngFile, SCREEN_HEIGHTS[name])
+    fs.copyFileSync(pngFile, path.join(DOCS, `demo-${name}.png`))
+    console.log(`Wrote ${path.relative(REPO, htmlFile)}, ${path.relative(REPO, pngFile)} and docs/demo-${name}.png.`)
   }
 }
 
@@ -234,9 +293,12 @@ async function main() {
   const mpchat = require(path.join(DEMO, 'mpchat', 'index.js'))
   const config = require(path.join(DEMO, 'config.js'))
 
-  const server = await startServer({ users: Object.keys(CAST), groups: { [GROUP]: { members: Object.keys(CAST), name: GROUP_NAME } } })
+  const server = await startServer(WORLD)
+  const files = pickedFiles()
   const people = {}
-  const chatPages = new Map() // Alice's open chat pages by conversation
+  const pages = new Map() // Alice's open pages: chat pages by conversation, 'contacts', 'groups'
+  const tagged = new Map() // a step's tag -> the id of the message it sent
+  const htmlFiles = new Map() // screenshot name -> its HTML
   let conversationsPage = null
   try {
     for (const user of Object.keys(CAST)) people[user] = await joinAs(server, mpchat, user)
@@ -244,8 +306,10 @@ async function main() {
     // Only now the page simulator: it gives Node a jsdom `window`, whose localStorage the SDK's login would
     // trip over, as the SDK takes any global window for a browser's.
     const h = require('../tests/js/fixtures/simulate.js')
+    const phone = givePhone(alice.client.wx)
     console.log(`Loopback Easemob server in this process; ${Object.keys(CAST).join(', ')} logged in with easemob-websdk, each with an mpchat chat.`)
-    console.log('Alice uses the demo\'s pages (miniprogram-simulate); Bob and Carol send with chat.send.')
+    console.log('Bob and Carol set their nicknames and avatars on the server (updateUserInfo) and send with chat.send;')
+    console.log('Alice uses the demo\'s pages (miniprogram-simulate).')
 
     h.context.inject({
       mpchat,
@@ -257,77 +321,125 @@ async function main() {
       login: () => Promise.reject(new Error('the demo logs in before the pages open')),
       logout: () => {},
     })
-    // What the demo's app.js does after login: the group's name (its title) and the people's from the server.
+    // What the demo's app.js does after login: the group's name and face, and the people's, from the server.
     await require(path.join(DEMO, 'lib', 'names.js')).refreshAll({ chat: alice.chat, conn: alice.client.conn })
+    const known = [...['bob', 'carol'].map(u => alice.chat.profile(u)), alice.chat.groupProfile(GROUP)]
+    console.log(`From the server, Alice's phone knows ${known.map(p => `${p.id} as ${p.name || p.nickname} (${p.source}, face ${p.avatar ? 'set' : 'none'})`).join(', ')}.`)
     conversationsPage = mountPage(h, 'conversations')
-    const openChat = async conversation => {
-      if (!chatPages.has(conversation)) {
-        const page = mountPage(h, 'chat', { conversation })
-        chatPages.set(conversation, page)
+    const openPage = async (key, name, properties) => {
+      if (!pages.has(key)) {
+        pages.set(key, mountPage(h, name, properties))
         await h.settle()
       }
-      return chatPages.get(conversation)
+      return pages.get(key)
+    }
+    const openChat = conversation => openPage(conversation, 'chat', { conversation })
+    const conversationOf = (step, user) => {
+      if (step.group) return `group:${GROUP}`
+      const to = step.to || 'alice'
+      return `single:${user === step.from ? to : step.from}`
+    }
+
+    // Alice's turn on her chat page: typed text (quoting, with `quote`) or a photo from the "+" panel.
+    const aliceSends = async step => {
+      const conversation = conversationOf(step, 'alice')
+      const page = await openChat(conversation)
+      if (step.picks) {
+        await pickPhoto(h, page, phone, files.photo(step.picks.name, step.picks.hour))
+        return recordIn(alice.chat, conversation, r => r.direction === 'out' && r.type === 'img' && r.status !== 'sending', 'her photo sent')
+      }
+      if (step.quote) await fromMenu(h, page, tagged.get(step.quote), '引用')
+      const text = await typeInto(h, page, mpchat, step.typed, true)
+      return recordIn(alice.chat, conversation, r => r.direction === 'out' && r.text === text && r.status !== 'sending', `her own "${text}"`)
+    }
+
+    const send = async step => {
+      const to = step.group ? GROUP : step.to || 'alice'
+      let sent
+      if (step.from === 'alice') {
+        sent = await aliceSends(step)
+      } else {
+        const { chat, client } = people[step.from]
+        const input = inputFor(step, to, files)
+        sent = await chat.send(client.conn, input, input.file ? { WebIM: client.WebIM, wx: client.wx } : { WebIM: client.WebIM })
+      }
+      if (sent.status === 'failed') throw new Error(`demo: ${step.from}'s message failed: ${JSON.stringify(sent.error)}`)
+      const members = step.group ? Object.keys(CAST) : [step.from, to]
+      const receivers = members.filter(u => u !== step.from)
+      await Promise.all(receivers.map(u => recordIn(people[u].chat, conversationOf(step, u), r => r.id === sent.id, `message ${sent.id}`)))
+      if (step.tag) tagged.set(step.tag, sent.id)
+    }
+
+    // A reaction: Alice's from the long-press menu, the others' with chat.react; done once Alice's page has it.
+    const react = async step => {
+      const conversation = `group:${GROUP}`
+      const id = tagged.get(step.react)
+      let count
+      if (step.by === 'alice') {
+        await fromMenu(h, await openChat(conversation), id, step.reaction)
+      } else {
+        const { chat, client } = people[step.by]
+        const record = await chat.react(client.conn, id, step.reaction)
+        count = record.reactions.find(r => r.reaction === step.reaction).count
+      }
+      const shows = r => r.id === id && (r.reactions || []).some(x => x.reaction === step.reaction && (count ? x.count === count : x.mine))
+      await recordIn(alice.chat, conversation, shows, `${step.by}'s ${step.reaction}`)
+    }
+
+    const show = async step => {
+      await h.settle()
+      let page
+      let rendered = null // [page folder, navigation bar title]
+      if (step.show === 'conversations') {
+        page = conversationsPage
+        printConversationList(page)
+        rendered = ['conversations', '消息']
+      } else if (step.show === 'contacts' || step.show === 'groups') {
+        page = await openPage(step.show, step.show)
+        await h.settle() // the profiles the page asked for
+        printDirectory(page, `Alice's ${step.show} (pages/${step.show}):`)
+        rendered = [step.show, step.show === 'contacts' ? '通讯录' : '群组']
+      } else {
+        page = await openChat(step.show)
+        const members = step.show.startsWith('group:') ? `(${Object.keys(CAST).length})` : ''
+        printChatPage(page, alice.chat, mpchat, `${page.data.title} (${step.show}), as Alice's chat page shows it:`)
+        rendered = ['chat', `${page.data.title}${members}`]
+      }
+      if (step.screenshot) htmlFiles.set(step.screenshot, await renderToHtml(step.screenshot, page, ...rendered, alice.client.wx))
     }
 
     for (const step of SCRIPT) {
+      if (step.at) clock.jumpTo(times.get(step))
       if (step.leave) {
-        chatPages.get(step.leave).detach()
-        chatPages.delete(step.leave)
-        continue
-      }
-      if (step.show === 'conversations') {
-        await h.settle()
-        printConversationList(conversationsPage)
-        continue
-      }
-      clock.jumpTo(times.get(step))
-      const to = step.group ? GROUP : step.to || 'alice'
-      const members = step.group ? Object.keys(CAST) : [step.from, to]
-      const receivers = members.filter(u => u !== step.from)
-      const conversationFor = user => (step.group ? `group:${GROUP}` : `single:${user === step.from ? to : step.from}`)
-      let sent
-      if (step.typed) {
-        const page = await openChat(conversationFor('alice'))
-        const text = await typeAndSend(h, page, mpchat, step.typed)
-        sent = await recordIn(alice.chat, conversationFor('alice'), r => r.direction === 'out' && r.text === text && r.status !== 'sending', `her own "${text}"`)
+        pages.get(step.leave).detach()
+        pages.delete(step.leave)
+      } else if (step.show) {
+        await show(step)
+      } else if (step.pin) {
+        await pinFromList(h, conversationsPage, step.pin)
+      } else if (step.react) {
+        await react(step)
+      } else if (step.draft) {
+        await typeInto(h, await openChat(step.draft), mpchat, step.typed, false)
       } else {
-        const sender = people[step.from]
-        const input = { type: 'txt', chatType: step.group ? 'groupChat' : 'singleChat', to, msg: step.text }
-        if (step.mentions) input.mentions = step.mentions
-        sent = await sender.chat.send(sender.client.conn, input, { WebIM: sender.client.WebIM })
+        await send(step)
       }
-      if (sent.status === 'failed') throw new Error(`demo: ${step.from}'s message failed: ${JSON.stringify(sent.error)}`)
-      await Promise.all(receivers.map(u => recordIn(people[u].chat, conversationFor(u), r => r.id === sent.id, `message ${sent.id}`)))
       await h.settle()
     }
 
-    const groupPage = chatPages.get(`group:${GROUP}`)
-    printChatPage(groupPage, alice.chat, mpchat, `${groupPage.data.title} (group:${GROUP}), as Alice's chat page shows it:`)
-    printChatPage(chatPages.get('single:bob'), alice.chat, mpchat, 'bob (single:bob), as Alice\'s chat page shows it:')
-    const others = ['bob', 'carol'].map(u => `${u} holds ${people[u].chat.history(`group:${GROUP}`, { limit: 100 }).length}`)
-    console.log(`\nIn group:${GROUP} Alice's page shows ${groupPage.data.items.filter(i => i.message).length} messages; ${others.join(', ')}.`)
+    const counts = Object.keys(CAST).map(u => `${u} ${people[u].chat.history(`group:${GROUP}`, { limit: 100 }).length}`)
+    console.log(`\nMessages in group:${GROUP} on each phone: ${counts.join(', ')}.`)
     printPackageSize()
-
-    fs.mkdirSync(OUT, { recursive: true })
-    const { renderPageHtml } = require('./demo-html.js')
-    const htmlFile = path.join(OUT, 'chat.html')
-    fs.writeFileSync(htmlFile, renderPageHtml({
-      page: groupPage,
-      pageDir: path.join(DEMO, 'pages', 'chat'),
-      root: DEMO,
-      title: `${groupPage.data.title}(${Object.keys(CAST).length})`,
-      remoteImage: avatarImage,
-    }))
-    const pngFile = path.join(OUT, 'chat.png')
-    screenshot(htmlFile, pngFile)
-    console.log(`\nWrote ${path.relative(REPO, htmlFile)} and ${path.relative(REPO, pngFile)}.`)
+    console.log('')
+    screenshotAll(htmlFiles)
   } finally {
-    for (const page of [conversationsPage, ...chatPages.values()]) if (page) page.detach()
+    for (const page of [conversationsPage, ...pages.values()]) if (page) page.detach()
     for (const person of Object.values(people)) {
       person.detach()
       await person.client.close()
     }
     await server.close()
+    files.remove()
     clock.restore()
     if (global.window) global.window.close()
   }
