@@ -96,8 +96,12 @@ impl LocalState {
 
     /// The draft of `conversation`, '' when there is none.
     pub fn draft(&self, conversation: &str) -> Result<&str> {
-        let name = canonical(conversation)?;
-        Ok(self.drafts.get(&name).map_or("", String::as_str))
+        Ok(self.draft_of(&canonical(conversation)?))
+    }
+
+    /// The draft of a conversation named canonically (as the store names them), '' when there is none.
+    pub fn draft_of(&self, name: &str) -> &str {
+        self.drafts.get(name).map_or("", String::as_str)
     }
 
     /// Pins or unpins `conversation`. True when something changed.
@@ -129,7 +133,9 @@ impl LocalState {
     /// Orders a conversation list (most recent first) for showing: pinned ones first, each part in
     /// the order it had.
     pub fn order<T>(&self, list: &mut [T], name: impl Fn(&T) -> &str) {
-        list.sort_by_key(|row| !self.is_pinned(name(row)));
+        if !self.pinned.is_empty() {
+            list.sort_by_key(|row| !self.is_pinned(name(row)));
+        }
     }
 }
 

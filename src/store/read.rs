@@ -622,14 +622,21 @@ impl<B: Backend> Store<B> {
         for name in &unread {
             self.newest(name)?;
         }
-        let mut list = Vec::with_capacity(self.conversations.len());
+        // Sorted as references, the rows built after: where wasm is interpreted, moving rows costs.
+        let mut shown = Vec::with_capacity(self.conversations.len());
         // Reading one conversation's chunk may have let another's go from the cache: read it again.
         let mut again = Vec::new();
         for (name, conv) in self.conversations.iter().filter(|(_, c)| c.has_records()) {
             match conv.newest_in_memory() {
-                Some(last) => list.push(self.summary(name, conv, last)),
+                Some(last) => shown.push((last.meta.time, name, conv, last)),
                 None => again.push(name.clone()),
             }
+        }
+        // Most recent first, and by name where times tie: the map's order, which a stable sort keeps.
+        shown.sort_by(|a, b| b.0.cmp(&a.0));
+        let mut list: Vec<_> = shown.into_iter().map(|(_, name, conv, last)| self.summary(name, conv, last)).collect();
+        if again.is_empty() {
+            return Ok(list);
         }
         for name in again {
             if let Some(last) = self.newest(&name)? {

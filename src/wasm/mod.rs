@@ -924,6 +924,6 @@ fn summary_json(out: &mut String, row: ConversationSummary<Shown>, local: &Local
     out.push_str(",\"pinned\":");
     out.push_str(if local.is_pinned(&row.conversation) { "true" } else { "false" });
     out.push_str(",\"draft\":");
-    write_str(out, local.draft(&row.conversation).unwrap_or_default());
+    write_str(out, local.draft_of(&row.conversation));
     out.push('}');
 }
