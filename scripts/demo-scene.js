@@ -39,9 +39,11 @@ const WORLD = {
 //   drawn by scripts/demo-media.js) or a `voice` ({ name, seconds }).
 // - Alice uses her pages: `typed` goes into the chat page's input bar (strings typed, emoji codes tapped on
 //   the picker) and is sent, quoting the message tagged `quote` when given (long press → 引用); `picks` sends
-//   a photo from the "+" panel's 相册; `draft` types without sending.
+//   a photo from the "+" panel's 相册; `edit` changes the text of the message tagged so (long press → 编辑);
+//   `draft` types without sending.
 // - `react` adds `reaction` by `by` to the message tagged so: Alice through the long-press menu, others
 //   with chat.react.
+// - `typing`: that peer types to Alice (chat.typing), and her open chat page says so.
 // - `tag` names a message for later steps; `leave` closes Alice's chat page; `pin` pins a conversation
 //   from her list (long press → 置顶); `show` prints a page (`screenshot` also renders it to docs/).
 const SCRIPT = [
@@ -61,6 +63,7 @@ const SCRIPT = [
   { day: 0, at: '09:49', react: 'fruit', by: 'bob', reaction: '👍' },
   { day: 0, at: '09:49', react: 'fruit', by: 'carol', reaction: '👍' },
   { day: 0, at: '09:49', react: 'summit', by: 'alice', reaction: '❤️' },
+  { day: 0, at: '09:49', edit: 'fruit', typed: ['登山杖在我这儿 👍 水果我来带'] },
   { day: 0, at: '09:50', from: 'carol', group: true, text: '太好了，周六见 🎉 [(u)]' },
   { show: `group:${GROUP}`, screenshot: 'chat' },
   { draft: `group:${GROUP}`, typed: ['周六我开车，顺路接你们'] },
@@ -69,6 +72,8 @@ const SCRIPT = [
   { show: 'conversations', screenshot: 'list' },
   { day: 0, at: '09:57', from: 'alice', to: 'bob', typed: ['马上发你 ', '[:-*]'] },
   { day: 0, at: '09:58', from: 'alice', to: 'bob', picks: { name: 'sunset.png', hour: 'sunset' } },
+  { day: 0, at: '09:59', typing: 'bob' },
+  { day: 0, at: '09:59', from: 'bob', text: '收到！真好看 [(k)]' },
   { show: 'single:bob' },
   { show: 'contacts', screenshot: 'contacts' },
   { show: 'groups' },

@@ -18,12 +18,12 @@ const path = require('path')
 const { spawnSync } = require('child_process')
 const { GROUP, CAST, FRIENDS, AVATAR_HOST, GROUP_FACE, WORLD, SCRIPT } = require('./demo-scene.js')
 const { pickedFiles, givePhone, downloadPictures } = require('./demo-media.js')
+const { printChatPage, printConversationList, printDirectory, printPackageSize } = require('./demo-print.js')
 
 const REPO = path.join(__dirname, '..')
 const DEMO = path.join(REPO, 'miniprogram-demo')
 const OUT = path.join(REPO, 'demo-out')
 const DOCS = path.join(REPO, 'docs')
-const PACKAGE_LIMIT = 2 * 1024 * 1024
 const DELIVERY_GUARD_MS = 15000 // only against a hang: a missing delivery fails the demo instead
 const SCREEN_WIDTH = 420
 // The height of each screenshot, in px: enough for what the page shows.
@@ -109,6 +109,13 @@ function recordIn(chat, conversation, match, what) {
   })
 }
 
+// A file message of `conversation` on `person`'s phone, downloaded from the server as the phone would.
+async function downloadedBy(person, conversation, id) {
+  const record = person.chat.history(conversation, { limit: 100 }).find(r => r.id === id)
+  const res = await new Promise((resolve, reject) => person.client.wx.downloadFile({ url: record.body.url, success: resolve, fail: reject }))
+  return { url: record.body.url, bytes: fs.readFileSync(res.tempFilePath) }
+}
+
 // What Bob or Carol send for a step: text, or a file picked on their phone.
 function inputFor(step, to, files) {
   const input = { chatType: step.group ? 'groupChat' : 'singleChat', to }
@@ -174,66 +181,6 @@ async function pinFromList(h, page, conversation) {
   const rows = page.querySelectorAll('.row')
   rows[page.data.rows.findIndex(r => r.conversation === conversation)].dispatchEvent('longpress')
   await h.settle()
-}
-
-// ---- what a person reads -------------------------------------------------------------------------------
-
-function plainText(segments) {
-  return (segments || []).map(s => (s.type === 'emoji' ? `:${s.data.replace(/\.png$/, '')}:` : s.data)).join('')
-}
-
-const STATUS_MARKS = { sending: '(sending)', failed: '(failed)', read: '(read)' }
-const MEDIA_LABELS = { image: () => '[图片]', voice: m => `[语音] ${m.length}`, video: m => `[视频] ${m.length}`, file: m => `[文件] ${m.name}` }
-
-function printChatPage(page, chat, mpchat, heading) {
-  const conversation = page.data.conversation
-  const records = new Map(chat.history(conversation, { limit: 100 }).map(r => [r.id, r]))
-  console.log(`\n${heading}`)
-  for (const item of page.data.items) {
-    if (item.separator) {
-      console.log(`                ── ${item.separator} ──`)
-      continue
-    }
-    const m = item.message
-    const record = records.get(m.id) || {}
-    const time = mpchat.formatTime(record.time, { now: Date.now() })
-    const who = m.mine ? `${m.nickname} (me)` : m.nickname
-    const media = m.media && MEDIA_LABELS[m.media.kind] ? MEDIA_LABELS[m.media.kind](m.media) : ''
-    const reactions = m.reactions.map(r => `${r.reaction}${r.count}`).join(' ')
-    const marks = [record.mentionsMe ? '[@me]' : '', m.mine ? STATUS_MARKS[m.status] : '', reactions].filter(Boolean).join(' ')
-    if (m.quote) console.log(`                 「${m.quote.text}」`)
-    console.log(`  ${time}  ${who}: ${plainText(m.segments) || media || m.label}${marks ? `   ${marks}` : ''}`)
-  }
-}
-
-function printConversationList(page) {
-  console.log(`\nAlice's conversation list (pages/conversations), ${page.data.unreadTotal} unread:`)
-  for (const row of page.data.rows) {
-    const unread = row.unread > 0 ? `  [${row.badge} unread]` : ''
-    const pinned = row.pinned ? '  (置顶)' : ''
-    const mention = row.mentioned ? '[有人@我] ' : ''
-    const last = row.draft ? `[草稿] ${plainText(row.draftSegments)}` : `${row.prefix}${plainText(row.segments) || row.label}`
-    console.log(`  ${row.timeLabel.padStart(5)}  ${row.name}${pinned}${unread}\n         ${mention}${last}`)
-  }
-}
-
-function printDirectory(page, heading) {
-  console.log(`\n${heading}`)
-  for (const row of page.data.rows) {
-    const face = row.avatar ? row.avatar : 'a letter'
-    console.log(`  ${row.name} (${row.id})${row.detail ? ` — ${row.detail}` : ''}   face: ${face}`)
-  }
-}
-
-function printPackageSize() {
-  const { packageSizes } = require('./demo-package.js')
-  const sizes = packageSizes()
-  const total = sizes.reduce((sum, [, bytes]) => sum + bytes, 0)
-  const kb = bytes => `${(bytes / 1024).toFixed(1)} KB`
-  console.log('\nThe demo\'s main package (what WeChat uploads; README and project files left out):')
-  for (const [name, bytes] of sizes) console.log(`  ${name.padEnd(12)} ${kb(bytes).padStart(9)}`)
-  console.log(`  ${'total'.padEnd(12)} ${kb(total).padStart(9)}  of the 2 MB limit (${((100 * total) / PACKAGE_LIMIT).toFixed(0)}%)`)
-  if (total > PACKAGE_LIMIT) throw new Error('demo: the main package is over WeChat\'s 2 MB limit')
 }
 
 // ---- screenshots ---------------------------------------------------------------------------------------
@@ -341,11 +288,11 @@ async function main() {
     }
 
     // Alice's turn on her chat page: typed text (quoting, with `quote`) or a photo from the "+" panel.
-    const aliceSends = async step => {
+    const aliceSends = async (step, photo) => {
       const conversation = conversationOf(step, 'alice')
       const page = await openChat(conversation)
-      if (step.picks) {
-        await pickPhoto(h, page, phone, files.photo(step.picks.name, step.picks.hour))
+      if (photo) {
+        await pickPhoto(h, page, phone, photo)
         return recordIn(alice.chat, conversation, r => r.direction === 'out' && r.type === 'img' && r.status !== 'sending', 'her photo sent')
       }
       if (step.quote) await fromMenu(h, page, tagged.get(step.quote), '引用')
@@ -356,8 +303,9 @@ async function main() {
     const send = async step => {
       const to = step.group ? GROUP : step.to || 'alice'
       let sent
+      const photo = step.picks ? files.photo(step.picks.name, step.picks.hour) : null
       if (step.from === 'alice') {
-        sent = await aliceSends(step)
+        sent = await aliceSends(step, photo)
       } else {
         const { chat, client } = people[step.from]
         const input = inputFor(step, to, files)
@@ -368,6 +316,30 @@ async function main() {
       const receivers = members.filter(u => u !== step.from)
       await Promise.all(receivers.map(u => recordIn(people[u].chat, conversationOf(step, u), r => r.id === sent.id, `message ${sent.id}`)))
       if (step.tag) tagged.set(step.tag, sent.id)
+      if (photo) {
+        const got = await downloadedBy(people[to], conversationOf(step, to), sent.id)
+        if (!got.bytes.equals(fs.readFileSync(photo.path))) throw new Error(`demo: ${to} downloaded other bytes than Alice picked`)
+        console.log(`\nAlice's photo went up from her chat page's + panel; ${to}'s phone downloads the same ${got.bytes.length} bytes from ${got.url.split('?')[0]}`)
+      }
+    }
+
+    // Alice edits her message from the long-press menu (编辑); done once everyone in the group has the new text.
+    const edit = async step => {
+      const conversation = `group:${GROUP}`
+      const id = tagged.get(step.edit)
+      await fromMenu(h, await openChat(conversation), id, '编辑')
+      const text = await typeInto(h, pages.get(conversation), mpchat, step.typed, true)
+      await Promise.all(Object.keys(CAST).map(u => recordIn(people[u].chat, conversation, r => r.id === id && r.edited && r.text === text, `the edit of ${id}`)))
+    }
+
+    // A peer types to Alice (chat.typing); her open chat page shows it.
+    const typing = async step => {
+      const { chat, client } = people[step.typing]
+      chat.typing(client.conn, 'single:alice', { WebIM: client.WebIM })
+      const page = pages.get(`single:${step.typing}`)
+      for (let i = 0; i < 100 && !page.data.typing; i++) await h.settle()
+      if (!page.data.typing) throw new Error(`demo: Alice's chat page never showed ${step.typing} typing`)
+      console.log(`\n${page.data.title} is typing: Alice's chat page shows 对方正在输入…`)
     }
 
     // A reaction: Alice's from the long-press menu, the others' with chat.react; done once Alice's page has it.
@@ -419,6 +391,10 @@ async function main() {
         await pinFromList(h, conversationsPage, step.pin)
       } else if (step.react) {
         await react(step)
+      } else if (step.edit) {
+        await edit(step)
+      } else if (step.typing) {
+        await typing(step)
       } else if (step.draft) {
         await typeInto(h, await openChat(step.draft), mpchat, step.typed, false)
       } else {
