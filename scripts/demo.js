@@ -9,7 +9,7 @@
 //
 // A morning's chat is played in seconds: Date runs on a script clock that jumps to each message's minute,
 // so the pages show real time labels and separators. The scene itself is in demo-scene.js, the picked files
-// and alice's phone in demo-media.js.
+// and Alice's phone in demo-media.js, the printing in demo-print.js.
 'use strict'
 
 const fs = require('fs')
