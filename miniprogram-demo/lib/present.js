@@ -131,10 +131,18 @@ function messageView(record, mpchat) {
   }
 }
 
-// The line above a reply's bubble: who wrote the quoted message and one line of it.
+// The line above a reply's bubble: who wrote the quoted message and one line of it. The quote names its
+// sender as their message did (a nickname, else the id); an id with a name on the server shows that name.
 function quoteView(quote) {
   if (!quote || !quote.preview) return null
-  return { id: quote.id, text: quote.sender ? `${quote.sender}: ${quote.preview}` : quote.preview }
+  const sender = quote.sender && quoteSender(quote.sender)
+  return { id: quote.id, text: sender ? `${sender}: ${quote.preview}` : quote.preview }
+}
+
+function quoteSender(named) {
+  const chat = context.current().chat
+  const known = chat && typeof chat.profile === 'function' ? chat.profile(named) : null
+  return known && known.source === 'server' && known.nickname ? known.nickname : named
 }
 
 // One line for a record in the bar above the input while quoting it: its sender and text (or type label).

@@ -92,12 +92,16 @@ test('chat page: the title and the senders\' names and faces come from the serve
     record({ id: '1', conversation: 'group:g2', from: 'bob', time: T0, text: 'morning', sender: { id: 'bob', nickname: 'bobby (ext)', avatar: 'https://img.example/old.png' } }),
     record({ id: '2', conversation: 'group:g2', from: 'carol', time: T0 + 1000, text: 'hi', sender: { id: 'carol', nickname: 'Carol' } }),
     record({ id: '3', conversation: 'group:g2', from: 'dave', time: T0 + 2000, text: 'yo' }),
+    record({ id: '4', conversation: 'group:g2', from: 'dave', time: T0 + 3000, text: 'same', quote: { id: '1', preview: 'morning', sender: 'bob', type: 'txt' } }),
+    record({ id: '5', conversation: 'group:g2', from: 'dave', time: T0 + 4000, text: 'ok', quote: { id: '2', preview: 'hi', sender: 'Carol', type: 'txt' } }),
   ])
   const group = h.mount('pages/chat/index', { conversation: 'group:g2' })
   await h.settle()
   assert.equal(group.data.title, '登山队')
   const senders = group.querySelectorAll('.message').map(b => [h.textOf(h.withClass(b, 'name')[0]), h.imageSources(b)[0]])
-  assert.deepEqual(senders, [['Bob Server', BOB_FACE], ['Carol', '/images/default-avatar.png'], ['dave', '/images/default-avatar.png']])
+  assert.deepEqual(senders.slice(0, 3), [['Bob Server', BOB_FACE], ['Carol', '/images/default-avatar.png'], ['dave', '/images/default-avatar.png']])
+  // A quote names its sender by id or by the nickname their message had: an id with a server name shows it.
+  assert.deepEqual(group.querySelectorAll('.message').slice(3).map(b => h.textOf(h.withClass(b, 'quote')[0])), ['Bob Server: morning', 'Carol: hi'])
   group.detach()
 
   const single = h.mount('pages/chat/index', { conversation: 'single:bob' })
@@ -114,7 +118,7 @@ test('chat page: the title and the senders\' names and faces come from the serve
   await ctx.chat.refreshProfiles(ctx.conn, ['carol'], { maxAgeMs: 0 })
   await h.settle()
   assert.equal(open.data.title, '周六登山队')
-  assert.deepEqual(open.querySelectorAll('.message').map(b => h.textOf(h.withClass(b, 'name')[0])), ['Bob Server', '卡罗尔', 'dave'])
+  assert.deepEqual(open.querySelectorAll('.message').map(b => h.textOf(h.withClass(b, 'name')[0])), ['Bob Server', '卡罗尔', 'dave', 'dave', 'dave'])
   open.detach()
   assert.equal(ctx.chat.listenerCount(), 0)
   const unknown = h.mount('pages/chat/index', { conversation: 'group:g9' })

@@ -16,6 +16,8 @@ test('wxss becomes CSS a browser lays out like the phone', () => {
     ['/* note */ .emoji { vertical-align: -8rpx; width: 1rpx; }', 'emoji-text', '.emoji-text--emoji { vertical-align: -4px; width: 0.5px; }'],
     ['.page { height: 100vh; }', 'main', '.main--page { height: calc((100vh - 44px) * 1); }'],
     ['page { font-size: 30rpx; }', undefined, 'body { font-size: 15px; }'],
+    // A component's own :host rule styles its element, below any class the page gives that element.
+    [':host { display: block; width: 96rpx; }', 'avatar', ':where(.host-avatar) { display: block; width: 48px; }'],
   ]
   for (const [wxss, scope, css] of table) assert.equal(convertWxss(wxss, scope), css, wxss)
 })
