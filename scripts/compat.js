@@ -11,7 +11,7 @@ const { SDKS } = require('../loopback/sdks')
 const { COLUMNS } = require('../tests/js/support/sdk')
 
 const ROOT = path.join(__dirname, '..')
-const SUITES = ['tests/js/loopback.test.js', 'tests/js/loopback-features.test.js', 'tests/js/e2e.test.js']
+const SUITES = ['tests/js/loopback.test.js', 'tests/js/loopback-features.test.js', 'tests/js/e2e.test.js', 'tests/js/e2e-media.test.js', 'tests/js/e2e-directory.test.js']
 // A release that leaves a socket open can keep a suite's process alive after its tests; it gets this long.
 const RUN_LIMIT_MS = 10 * 60 * 1000
 
