@@ -104,7 +104,8 @@ class TapeWriter {
 
   /**
    * Writes `value` under `projection` (as src/tape.rs `Projection::to_json` writes it: 0 skip, 1 full,
-   * 'len', 'depth', {k, o} object, {i} items, {d} document) as JSON.stringify would see it: toJSON
+   * 'len', 'depth', {k, o} object, {i} items, {d} document, {f} an object's named fields by place) as
+   * JSON.stringify would see it: toJSON
    * honoured, functions and undefined left out of objects and null in arrays, non-finite numbers null.
    * `adopt(value)` numbers documents. Throws what JSON.stringify would throw (a BigInt, a getter).
    */
@@ -134,8 +135,9 @@ class TapeWriter {
         throw new TypeError('a BigInt cannot be handed to mpchat')
       case 'object':
         if (value === null) return this.tag(NULL)
-        return Array.isArray(value) ? this.array(value, projection, adopt, nesting)
-          : this.object(value, projection, adopt, nesting)
+        if (Array.isArray(value)) return this.array(value, projection, adopt, nesting)
+        return projection !== null && typeof projection === 'object' && projection.f !== undefined
+          ? this.fields(value, projection.f, adopt, nesting) : this.object(value, projection, adopt, nesting)
       default:
         return this.tag(NULL)
     }
@@ -153,6 +155,21 @@ class TapeWriter {
       else this.write(v, item, adopt, nesting + 1)
     }
     this.patch32(mark, items.length)
+    this.patch32(mark + 2, this.length - mark - 4)
+  }
+
+  fields(object, names, adopt, nesting) {
+    this.room(5)
+    this.units[this.length++] = ARR
+    const mark = this.length
+    this.length += 4
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]
+      const v = Object.prototype.hasOwnProperty.call(object, name) ? object[name] : undefined
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') this.tag(NULL)
+      else this.write(v, 1, adopt, nesting + 1)
+    }
+    this.patch32(mark, names.length)
     this.patch32(mark + 2, this.length - mark - 4)
   }
 

@@ -54,6 +54,9 @@ pub enum Projection {
     Items(Box<Projection>),
     /// The value is kept by the shim as a document (`DOC` + handle), then projected as given.
     Doc(Box<Projection>),
+    /// An object as the array of the named entries' values, in full, `null` for one it lacks: no key
+    /// crosses, and the reader finds each value by its place. Anything else is written in full.
+    Fields(&'static [&'static str]),
 }
 
 impl Projection {
@@ -101,6 +104,16 @@ impl Projection {
                 out.push_str("{\"d\":");
                 inner.write_json(out);
                 out.push('}');
+            }
+            Projection::Fields(names) => {
+                out.push_str("{\"f\":[");
+                for (i, name) in names.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    crate::json::write_str(out, name);
+                }
+                out.push_str("]}");
             }
         }
     }
@@ -731,6 +744,16 @@ mod native {
                     write_value(w, v, item, nesting + 1, doc);
                 }
                 w.close(mark, items.len());
+            }
+            (Projection::Fields(names), Value::Object(map)) => {
+                let mark = w.open(false);
+                for name in names.iter() {
+                    match map.get(*name) {
+                        Some(v) => write_value(w, v, &Projection::Full, nesting + 1, doc),
+                        None => w.null(),
+                    }
+                }
+                w.close(mark, names.len());
             }
             (_, Value::Null) => w.null(),
             (_, Value::Bool(b)) => w.bool(*b),

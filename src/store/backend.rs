@@ -27,10 +27,13 @@ pub enum Shape {
     Record,
     /// A sealed chunk (format 1 or 2): the envelope, and each record as a document with its index.
     Chunk,
+    /// A conversation's head, its fields by place ([`super::layout::HEAD_FIELDS`]): opening reads
+    /// one for each conversation, and keys are the costliest part of a tape to write and to match.
+    Head,
 }
 
 impl Shape {
-    pub const ALL: [Shape; 3] = [Shape::Whole, Shape::Record, Shape::Chunk];
+    pub const ALL: [Shape; 4] = [Shape::Whole, Shape::Record, Shape::Chunk, Shape::Head];
 
     pub fn projection(self) -> Projection {
         use Projection::*;
@@ -68,6 +71,7 @@ impl Shape {
                 ],
                 Skip,
             ),
+            Shape::Head => Fields(&super::layout::HEAD_FIELDS),
         }
     }
 }

@@ -454,6 +454,10 @@ impl Sealed {
     }
 }
 
+/// A head's fields, in the order [`Head::encode`] writes them.
+pub const HEAD_FIELDS: [&str; 20] =
+    ["v", "b", "c", "t", "u", "f", "n", "lb", "nl", "nm", "s", "sb", "sm", "rm", "pm", "mm", "w", "lw", "lh", "d"];
+
 /// A conversation's head as stored.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Head {
@@ -560,13 +564,22 @@ impl Head {
         (out, size)
     }
 
-    /// Reads a head of `conversation`; `None` when the value is not a well-formed one.
+    /// Reads a head of `conversation`, whole or as [`Shape::Head`](super::Shape::Head) projects it
+    /// (its fields by place, `null` for one it lacks); `None` when the value is not a well-formed one.
     /// Returns the head and its stored size.
     pub fn decode(value: Val<'_>, conversation: &str) -> Option<(Head, u64)> {
-        // In the order encode writes them: one pass over the head.
-        let [v, b, c, t, u, f, n, lb, nl, nm, s, sb, sm, rm, pm, mm, w, lw, lh, d] = value.fields([
-            "v", "b", "c", "t", "u", "f", "n", "lb", "nl", "nm", "s", "sb", "sm", "rm", "pm", "mm", "w", "lw", "lh", "d",
-        ]);
+        let fields = match value.kind() {
+            TapeKind::Array => {
+                let mut fields = [None; HEAD_FIELDS.len()];
+                for (slot, item) in fields.iter_mut().zip(value.items()) {
+                    *slot = (!item.is_null()).then_some(item);
+                }
+                fields
+            }
+            // In the order encode writes them: one pass over the head.
+            _ => value.fields(HEAD_FIELDS),
+        };
+        let [v, b, c, t, u, f, n, lb, nl, nm, s, sb, sm, rm, pm, mm, w, lw, lh, d] = fields;
         if v?.as_f64() != Some(f64::from(FORMAT)) || !c?.is_str(conversation) {
             return None;
         }
@@ -735,6 +748,11 @@ mod tests {
         let tape = tape_of(&text);
         assert_eq!(Head::decode(tape.root(), "group:g"), Some((head.clone(), size)));
         assert_eq!(Head::decode(tape.root(), "group:h"), None);
+        // By place, as opening reads it: the same head.
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let placed = Tape::from_json(&value, &crate::store::Shape::Head.projection(), &mut |_| 0);
+        assert_eq!(placed.root().len(), HEAD_FIELDS.len());
+        assert_eq!(Head::decode(placed.root(), "group:g"), Some((head.clone(), size)));
         assert!(text.contains(r#""nl":51,"nm":[1767225600000,"n\"51",41]"#), "{text}");
         // A newest index that does not read leaves the head readable, without it.
         for nm in ["[1,\"a\",64]", "[1,\"\",1]", "[1.5,\"a\",1]", "\"x\""] {

@@ -341,7 +341,7 @@ impl<B: Backend> Store<B> {
         let Ok(id) = ConversationId::parse(name) else {
             return Ok(false);
         };
-        let Some((doc, tape)) = self.fetch(key, Shape::Whole)? else {
+        let Some((doc, tape)) = self.fetch(key, Shape::Head)? else {
             return Ok(true);
         };
         self.backend.release(doc);
