@@ -22,9 +22,21 @@ function checkStorage(storage) {
  * @param storage wx, or anything with its four Sync storage methods
  * @param wire the wire of the loaded wasm (wire.js)
  * @param projections the stored shapes' projections, in the core's order
+ * @param statuses a record's statuses by the place the core counts (see `isIndexed`)
  */
-function createHost(storage, wire, projections) {
+function createHost(storage, wire, projections, statuses = []) {
   checkStorage(storage)
+  // Whether a stored value is the record the core indexed (src/store RecordMeta::code: the status's
+  // place, + 8 mine, + 16 recalled, + 32 mentioning me), with the fields a page relies on typed.
+  const isIndexed = (value, conversation, id, time, code) => {
+    if (typeof value !== 'object' || value.id !== id || value.time !== time || value.conversation !== conversation) return false
+    const flag = (v) => (v === undefined ? false : v)
+    const sender = value.sender
+    return value.status === statuses[code & 7] && value.direction === (code & 8 ? 'out' : 'in') &&
+      flag(value.recalled) === ((code & 16) !== 0) && flag(value.mentionsMe) === ((code & 32) !== 0) &&
+      typeof value.type === 'string' && sender !== null && typeof sender === 'object' && typeof sender.id === 'string' &&
+      (value.text === undefined || typeof value.text === 'string')
+  }
   const docs = [] // handle -> JS value
   const json = [] // handle -> its JSON text, when known
   const free = []
@@ -87,8 +99,7 @@ function createHost(storage, wire, projections) {
         return fail('getStorageSync', err)
       }
     },
-    getRecord(key, keyLength, expect, expectLength) {
-      const [id, conversation, status, direction, time, recalled, mentionsMe] = JSON.parse(wire.at(expect, expectLength))
+    getRecord(key, keyLength, name, nameLength, id, idLength, time, code) {
       let value
       try {
         value = storage.getStorageSync(wire.at(key, keyLength))
@@ -96,14 +107,7 @@ function createHost(storage, wire, projections) {
         return fail('getStorageSync', err)
       }
       if (value === '' || value === undefined || value === null) return -1
-      const flag = (v, expected) => (v === undefined ? false : v) === expected
-      const sender = value.sender
-      const same = typeof value === 'object' && value.id === id && value.conversation === conversation &&
-        value.status === status && value.direction === direction && value.time === time &&
-        flag(value.recalled, recalled) && flag(value.mentionsMe, mentionsMe) && typeof value.type === 'string' &&
-        sender !== null && typeof sender === 'object' && typeof sender.id === 'string' &&
-        (value.text === undefined || typeof value.text === 'string')
-      return same ? adopt(value, undefined) : -3
+      return isIndexed(value, wire.at(name, nameLength), wire.at(id, idLength), time, code) ? adopt(value, undefined) : -3
     },
     read(handle, shape) {
       try {

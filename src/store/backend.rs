@@ -124,16 +124,19 @@ pub trait Backend {
     fn get(&mut self, key: &str) -> Result<Option<Doc>>;
     /// A projection of a document.
     fn read(&mut self, doc: Doc, shape: Shape) -> Result<Tape>;
-    /// Reads `key` as [`Backend::get`] does, when it holds the record of `conversation` that `meta`
-    /// indexes (id, time, direction, status and flags agree); `None` when it does not, or is absent.
-    /// Where a document's fields are cheaper to compare than its projection is to read (the shim's
-    /// native objects), a backend compares them in place.
-    fn get_record(&mut self, key: &str, conversation: &ConversationId, meta: &RecordMeta) -> Result<Option<Doc>> {
+    /// Reads `key` as [`Backend::get`] does, when it holds the record of conversation `name` that
+    /// `meta` indexes (id, time, direction, status and flags agree); `None` when it does not, or is
+    /// absent. Where a document's fields are cheaper to compare than its projection is to read (the
+    /// shim's native objects), a backend compares them in place.
+    fn get_record(&mut self, key: &str, name: &str, meta: &RecordMeta) -> Result<Option<Doc>> {
+        let Ok(conversation) = ConversationId::parse(name) else {
+            return Ok(None);
+        };
         let Some(doc) = self.get(key)? else {
             return Ok(None);
         };
         let read = self.read(doc, Shape::Record);
-        let indexed = read.as_ref().ok().and_then(|tape| RecordMeta::from_val(tape.root(), conversation));
+        let indexed = read.as_ref().ok().and_then(|tape| RecordMeta::from_val(tape.root(), &conversation));
         let matches = indexed.as_ref() == Some(meta);
         if matches {
             return Ok(Some(doc));

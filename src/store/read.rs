@@ -235,11 +235,11 @@ impl<B: Backend> Store<B> {
         let (Some(n), true, true) = (conv.head.newest_loose, conv.loose.is_none(), conv.newest.is_none()) else {
             return Ok(());
         };
-        let id = conv.id.clone();
+        let (id, newest) = (conv.id.clone(), conv.head.newest.clone());
         let key = self.keys.loose(name, n);
         // The head's index of it, when the record agrees, spares decoding it; else it is read whole.
-        if let Some(meta) = conv.head.newest.clone() {
-            if let Ok(Some(doc)) = self.backend.get_record(&key, &id, &meta) {
+        if let Some(meta) = newest {
+            if let Ok(Some(doc)) = self.backend.get_record(&key, name, &meta) {
                 self.index.insert(meta.id.clone(), (name.to_string(), meta.time));
                 if let Some(conv) = self.conversations.get_mut(name) {
                     conv.newest = Some(Entry { meta, doc, bytes: None, loose: Some(n), dirty: false, written: None });
@@ -619,8 +619,9 @@ impl<B: Backend> Store<B> {
             .filter(|(_, c)| c.has_records() && c.newest_in_memory().is_none())
             .map(|(n, _)| n.clone())
             .collect();
+        // The newest loose record alone, where that is all it takes; others are looked for below.
         for name in &unread {
-            self.newest(name)?;
+            self.load_newest(name)?;
         }
         // Sorted as references, the rows built after: where wasm is interpreted, moving rows costs.
         let mut shown = Vec::with_capacity(self.conversations.len());

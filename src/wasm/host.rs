@@ -5,8 +5,6 @@ use wasm_bindgen::prelude::*;
 
 use super::wire::Lent;
 use crate::error::{Error, Result};
-use crate::json::{write_f64, write_str};
-use crate::kind::ConversationId;
 use crate::message::Status;
 use crate::store::{Backend, Doc, Patch, RecordMeta, Shape};
 use crate::tape::Tape;
@@ -18,10 +16,12 @@ extern "C" {
     pub type Host;
     #[wasm_bindgen(method)]
     fn get(this: &Host, key: u32, key_len: u32) -> i32;
-    /// `get` when the value is the record `expect` describes, `[id, conversation, status,
-    /// direction, time, recalled, mentionsMe]` in JSON; -3 when it is another value.
+    /// `get` when the value is the record of conversation `name` with this id, time and
+    /// [`RecordMeta::code`]; -3 when it is another value.
     #[wasm_bindgen(method, js_name = getRecord)]
-    fn get_record(this: &Host, key: u32, key_len: u32, expect: u32, expect_len: u32) -> i32;
+    fn get_record(
+        this: &Host, key: u32, key_len: u32, name: u32, name_len: u32, id: u32, id_len: u32, time: f64, code: u32,
+    ) -> i32;
     /// Writes the tape of a document's projection aside; returns its length.
     #[wasm_bindgen(method)]
     fn read(this: &Host, doc: u32, shape: u32) -> i32;
@@ -106,19 +106,10 @@ impl Backend for JsBackend {
         }
     }
 
-    fn get_record(&mut self, key: &str, conversation: &ConversationId, meta: &RecordMeta) -> Result<Option<Doc>> {
-        let mut expect = String::from("[");
-        for text in [meta.id.as_str(), &conversation.name(), meta.status.as_str(), meta.direction.as_str()] {
-            write_str(&mut expect, text);
-            expect.push(',');
-        }
-        write_f64(&mut expect, meta.time as f64);
-        for flag in [meta.recalled, meta.mentions_me] {
-            expect.push_str(if flag { ",true" } else { ",false" });
-        }
-        expect.push(']');
-        let (key, expect) = (Lent::new(key), Lent::new(&expect));
-        match self.0.get_record(key.ptr(), key.len(), expect.ptr(), expect.len()) {
+    fn get_record(&mut self, key: &str, name: &str, meta: &RecordMeta) -> Result<Option<Doc>> {
+        let (key, name, id) = (Lent::new(key), Lent::new(name), Lent::new(&meta.id));
+        let (time, code) = (meta.time as f64, meta.code());
+        match self.0.get_record(key.ptr(), key.len(), name.ptr(), name.len(), id.ptr(), id.len(), time, code) {
             -1 | -3 => Ok(None),
             n if n < 0 => Err(self.failure()),
             doc => Ok(Some(doc as Doc)),

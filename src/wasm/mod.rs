@@ -43,6 +43,21 @@ const PROFILE_CACHE: usize = 256;
 const PROFILES_EXTRA: &str = "profiles";
 const MAX_USER_ID_BYTES: usize = 256;
 
+/// The names of a record's statuses in [`Status::ALL`] order, for the shim's host (the place of a
+/// status in it is what [`RecordMeta::code`] counts).
+#[wasm_bindgen]
+pub fn record_statuses() -> u32 {
+    let mut out = buffer("[");
+    for (i, status) in Status::ALL.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(&mut out, status.as_str());
+    }
+    out.push(']');
+    send(out)
+}
+
 /// The projections of the stored shapes, in [`Shape::ALL`] order, for the shim's host.
 #[wasm_bindgen]
 pub fn store_projections() -> u32 {
