@@ -535,8 +535,25 @@ class Chat {
 
   /** [{ conversation, kind, id, last, unread, mentionsMe, updatedAt, muted }], most recently active first. */
   conversations() {
-    const list = this._json(this._core.conversations())
-    for (const row of list) row.last = this._present(row.last)
+    // The core's rows are [conversation, doc, status, unread, updatedAt, flags, draft?] (src/wasm summary_json).
+    const rows = this._json(this._core.conversations())
+    const list = new Array(rows.length)
+    for (let i = 0; i < rows.length; i++) {
+      const [conversation, doc, status, unread, updatedAt, flags, draft = ''] = rows[i]
+      const colon = conversation.indexOf(':')
+      list[i] = {
+        conversation,
+        kind: conversation.slice(0, colon),
+        id: conversation.slice(colon + 1),
+        last: this._present({ doc, status }),
+        unread,
+        mentionsMe: (flags & 1) !== 0,
+        updatedAt,
+        muted: (flags & 2) !== 0,
+        pinned: (flags & 4) !== 0,
+        draft,
+      }
+    }
     return list
   }
 

@@ -733,7 +733,7 @@ impl ChatCore {
         Ok(send(out))
     }
 
-    /// `[{conversation, kind, id, last: {doc, status}, unread, mentionsMe, updatedAt, muted}]`.
+    /// Rows as [`summary_json`] writes them, most recently active first (pinned ones first).
     pub fn conversations(&mut self) -> Result<u32, JsError> {
         let mut list = self.store.conversations_shown()?;
         // Drafts and pins that cannot be read now are left off this list, not lost.
@@ -919,26 +919,27 @@ impl ChatCore {
     }
 }
 
+/// A row as `[conversation, doc, status, unread, updatedAt, flags, draft?]`, flags 1 mentions me, 2 muted,
+/// 4 pinned: the shim names the fields (index.js `conversations`). Positions, not keys: where wasm is
+/// interpreted, every byte written costs.
 fn summary_json(out: &mut String, row: ConversationSummary<Shown>, local: &LocalState) {
-    out.push_str("{\"conversation\":");
+    out.push('[');
     write_str(out, &row.conversation);
-    out.push_str(",\"kind\":");
-    write_str(out, row.id.kind.as_str());
-    out.push_str(",\"id\":");
-    write_str(out, &row.id.id);
-    out.push_str(",\"last\":");
-    shown_json(out, row.last);
-    out.push_str(",\"unread\":");
+    out.push(',');
+    write_f64(out, f64::from(row.last.doc));
+    out.push(',');
+    write_str(out, row.last.status.as_str());
+    out.push(',');
     write_f64(out, row.unread as f64);
-    out.push_str(",\"mentionsMe\":");
-    out.push_str(if row.mentions_me { "true" } else { "false" });
-    out.push_str(",\"updatedAt\":");
+    out.push(',');
     write_f64(out, row.updated_at as f64);
-    out.push_str(",\"muted\":");
-    out.push_str(if row.muted { "true" } else { "false" });
-    out.push_str(",\"pinned\":");
-    out.push_str(if local.is_pinned(&row.conversation) { "true" } else { "false" });
-    out.push_str(",\"draft\":");
-    write_str(out, local.draft_of(&row.conversation));
-    out.push('}');
+    out.push(',');
+    let pinned = local.is_pinned(&row.conversation);
+    write_f64(out, f64::from(u8::from(row.mentions_me) + 2 * u8::from(row.muted) + 4 * u8::from(pinned)));
+    let draft = local.draft_of(&row.conversation);
+    if !draft.is_empty() {
+        out.push(',');
+        write_str(out, draft);
+    }
+    out.push(']');
 }
