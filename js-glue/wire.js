@@ -104,7 +104,7 @@ class TapeWriter {
 
   /**
    * Writes `value` under `projection` (as src/tape.rs `Projection::to_json` writes it: 0 skip, 1 full,
-   * 'len', 'depth', {k, o} object, {i} items, {d} document, {f} an object's named fields by place) as
+   * 'len', 'depth', {k, o} object, {i} items, {d} document, {f: [[key, p], …]} an object's fields by place) as
    * JSON.stringify would see it: toJSON
    * honoured, functions and undefined left out of objects and null in arrays, non-finite numbers null.
    * `adopt(value)` numbers documents. Throws what JSON.stringify would throw (a BigInt, a getter).
@@ -158,18 +158,18 @@ class TapeWriter {
     this.patch32(mark + 2, this.length - mark - 4)
   }
 
-  fields(object, names, adopt, nesting) {
+  fields(object, fields, adopt, nesting) {
     this.room(5)
     this.units[this.length++] = ARR
     const mark = this.length
     this.length += 4
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i]
+    for (let i = 0; i < fields.length; i++) {
+      const [name, p] = fields[i]
       const v = Object.prototype.hasOwnProperty.call(object, name) ? object[name] : undefined
-      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') this.tag(NULL)
-      else this.write(v, 1, adopt, nesting + 1)
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol' || p === 0) this.tag(NULL)
+      else this.write(v, p, adopt, nesting + 1)
     }
-    this.patch32(mark, names.length)
+    this.patch32(mark, fields.length)
     this.patch32(mark + 2, this.length - mark - 4)
   }
 

@@ -54,9 +54,10 @@ pub enum Projection {
     Items(Box<Projection>),
     /// The value is kept by the shim as a document (`DOC` + handle), then projected as given.
     Doc(Box<Projection>),
-    /// An object as the array of the named entries' values, in full, `null` for one it lacks: no key
-    /// crosses, and the reader finds each value by its place. Anything else is written in full.
-    Fields(&'static [&'static str]),
+    /// An object as the array of the named entries' values, each projected as given, `null` for one
+    /// it lacks: no key crosses, and the reader finds each value by its place. Anything else is
+    /// written in full.
+    Fields(Vec<(String, Projection)>),
 }
 
 impl Projection {
@@ -67,8 +68,13 @@ impl Projection {
         )
     }
 
+    /// [`Projection::Fields`] of `fields`, in that order.
+    pub fn fields<'a>(fields: impl IntoIterator<Item = (&'a str, Projection)>) -> Self {
+        Projection::Fields(fields.into_iter().map(|(k, p)| (k.to_string(), p)).collect())
+    }
+
     /// The projection as the shim reads it: `0` skip, `1` full, `"len"`, `"depth"`,
-    /// `{"k": {key: p}, "o": p}`, `{"i": p}`, `{"d": p}`.
+    /// `{"k": {key: p}, "o": p}`, `{"i": p}`, `{"d": p}`, `{"f": [[key, p], …]}`.
     pub fn to_json(&self) -> String {
         let mut out = String::new();
         self.write_json(&mut out);
@@ -105,13 +111,17 @@ impl Projection {
                 inner.write_json(out);
                 out.push('}');
             }
-            Projection::Fields(names) => {
+            Projection::Fields(fields) => {
                 out.push_str("{\"f\":[");
-                for (i, name) in names.iter().enumerate() {
+                for (i, (name, p)) in fields.iter().enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
+                    out.push('[');
                     crate::json::write_str(out, name);
+                    out.push(',');
+                    p.write_json(out);
+                    out.push(']');
                 }
                 out.push_str("]}");
             }
@@ -745,15 +755,15 @@ mod native {
                 }
                 w.close(mark, items.len());
             }
-            (Projection::Fields(names), Value::Object(map)) => {
+            (Projection::Fields(fields), Value::Object(map)) => {
                 let mark = w.open(false);
-                for name in names.iter() {
-                    match map.get(*name) {
-                        Some(v) => write_value(w, v, &Projection::Full, nesting + 1, doc),
+                for (name, p) in fields {
+                    match map.get(name) {
+                        Some(v) => write_value(w, v, p, nesting + 1, doc),
                         None => w.null(),
                     }
                 }
-                w.close(mark, names.len());
+                w.close(mark, fields.len());
             }
             (_, Value::Null) => w.null(),
             (_, Value::Bool(b)) => w.bool(*b),

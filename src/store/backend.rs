@@ -37,25 +37,17 @@ impl Shape {
 
     pub fn projection(self) -> Projection {
         use Projection::*;
+        // By place (see RecordMeta::from_val): a conversation list or a history page reads many.
         let record = || {
-            Projection::object(
-                [
-                    ("id", Full),
-                    ("conversation", Full),
-                    ("kind", Full),
-                    ("direction", Full),
-                    ("time", Full),
-                    ("type", Full),
-                    ("status", Full),
-                    ("recalled", Full),
-                    ("mentionsMe", Full),
-                    ("sender", Projection::object([("id", Full)], Skip)),
-                    ("text", Length),
-                    ("body", Depth),
-                    ("ext", Depth),
-                ],
-                Skip,
-            )
+            Projection::fields(super::RECORD_FIELDS.map(|name| {
+                let p = match name {
+                    "text" => Length,
+                    "body" | "ext" => Depth,
+                    "sender" => Projection::object([("id", Full)], Skip),
+                    _ => Full,
+                };
+                (name, p)
+            }))
         };
         match self {
             Shape::Whole => Full,
@@ -71,7 +63,7 @@ impl Shape {
                 ],
                 Skip,
             ),
-            Shape::Head => Fields(&super::layout::HEAD_FIELDS),
+            Shape::Head => Projection::fields(super::layout::HEAD_FIELDS.map(|name| (name, Full))),
         }
     }
 }

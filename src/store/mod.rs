@@ -216,6 +216,10 @@ pub struct MigrationReport {
     pub keys_kept: Vec<String>,
 }
 
+/// A stored record's fields that its index is read from, in the order records are written.
+pub(crate) const RECORD_FIELDS: [&str; 13] =
+    ["id", "conversation", "kind", "direction", "time", "type", "text", "body", "sender", "mentionsMe", "status", "recalled", "ext"];
+
 /// What the store knows of each record: enough to order, de-duplicate, count and present it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordMeta {
@@ -242,13 +246,19 @@ impl RecordMeta {
     /// Reads a stored record's index (as [`Shape::Record`] projects it); `None` unless it is a
     /// record of `conversation` with every field a page relies on of the right type.
     pub fn from_val(v: Val<'_>, conversation: &ConversationId) -> Option<Self> {
-        // In the order records are written: one pass over the record. Names are matched on the tape,
-        // not decoded: a conversation list reads one record per conversation.
-        let [id, conv, kind, direction, time, msg_type, text, _body, sender, mentions_me, status, recalled, _ext] = v
-            .fields([
-                "id", "conversation", "kind", "direction", "time", "type", "text", "body", "sender", "mentionsMe",
-                "status", "recalled", "ext",
-            ]);
+        // By place as Shape::Record projects it (a field it lacks, or null, is absent), or whole in the
+        // order records are written: one pass over the record, names matched on the tape.
+        let fields = match v.kind() {
+            crate::tape::Kind::Array => {
+                let mut fields = [None; RECORD_FIELDS.len()];
+                for (slot, item) in fields.iter_mut().zip(v.items()) {
+                    *slot = (!item.is_null()).then_some(item);
+                }
+                fields
+            }
+            _ => v.fields(RECORD_FIELDS),
+        };
+        let [id, conv, kind, direction, time, msg_type, text, _body, sender, mentions_me, status, recalled, _ext] = fields;
         let flag = |f: Option<Val<'_>>| f.map_or(Some(false), Val::as_bool);
         let id = id?.as_str().filter(|id| !id.is_empty())?;
         let time = time?.as_f64()?;
@@ -469,5 +479,44 @@ impl<B: Backend> Store<B> {
             )));
         }
         Ok(())
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::tape::Tape;
+    use serde_json::json;
+
+    #[test]
+    fn a_records_index_reads_the_same_by_place_as_whole() {
+        let bob = ConversationId::parse("single:bob").unwrap();
+        let record = json!({"id": "m1", "conversation": "single:bob", "kind": "single", "from": "bob", "to": "me",
+            "direction": "in", "time": 1_700_000_000_000_i64, "type": "txt", "text": "长 text", "sender": {"id": "bob", "nickname": "B"},
+            "mentionsMe": true, "status": "received", "ext": {"a": {"b": 1}}});
+        let by_place = |value: &serde_json::Value| {
+            let tape = Tape::from_json(value, &Shape::Record.projection(), &mut |_| 0);
+            RecordMeta::from_val(tape.root(), &bob)
+        };
+        let whole = |value: &serde_json::Value| RecordMeta::from_val(Tape::full(value).root(), &bob);
+        let expected = RecordMeta {
+            id: "m1".into(),
+            time: 1_700_000_000_000,
+            direction: Direction::In,
+            status: Status::Received,
+            recalled: false,
+            mentions_me: true,
+        };
+        assert_eq!(by_place(&record), Some(expected.clone()));
+        assert_eq!(whole(&record), Some(expected));
+        // What is not a record of this conversation is refused either way.
+        for (field, value) in [("text", json!(5)), ("sender", json!("bob")), ("kind", json!("group")), ("status", json!("odd"))] {
+            let mut broken = record.clone();
+            broken[field] = value;
+            assert_eq!((by_place(&broken), whole(&broken)), (None, None), "{field}");
+        }
+        let mut no_id = record.clone();
+        no_id.as_object_mut().unwrap().remove("id");
+        assert_eq!((by_place(&no_id), whole(&no_id)), (None, None));
     }
 }
