@@ -47,26 +47,23 @@ const MAX_USER_ID_BYTES: usize = 256;
 /// status in it is what [`RecordMeta::code`] counts).
 #[wasm_bindgen]
 pub fn record_statuses() -> u32 {
-    let mut out = buffer("[");
-    for (i, status) in Status::ALL.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write_str(&mut out, status.as_str());
-    }
-    out.push(']');
-    send(out)
+    send_list(&Status::ALL, |out, status| write_str(out, status.as_str()))
 }
 
 /// The projections of the stored shapes, in [`Shape::ALL`] order, for the shim's host.
 #[wasm_bindgen]
 pub fn store_projections() -> u32 {
+    send_list(&Shape::ALL, |out, shape| out.push_str(&shape.projection().to_json()))
+}
+
+/// `[item, …]` in the outbox, each written by `write`.
+fn send_list<T>(items: &[T], write: impl Fn(&mut String, &T)) -> u32 {
     let mut out = buffer("[");
-    for (i, shape) in Shape::ALL.iter().enumerate() {
+    for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&shape.projection().to_json());
+        write(&mut out, item);
     }
     out.push(']');
     send(out)
