@@ -61,6 +61,18 @@ function createHost(storage, wire, projections, statuses = []) {
     lastError = `${what}: ${describe(err)}`
     return -2
   }
+  // A stored value kept as a document: -1 when the key is absent (wx answers '' for a missing key; mpchat
+  // never stores a bare string), -3 when `accept` refuses it.
+  const getValue = (key, keyLength, accept) => {
+    let value
+    try {
+      value = storage.getStorageSync(wire.at(key, keyLength))
+    } catch (err) {
+      return fail('getStorageSync', err)
+    }
+    if (value === '' || value === undefined || value === null) return -1
+    return accept(value) ? adopt(value, undefined) : -3
+  }
   const allKeys = () => {
     if (keyList === null) keyList = storage.getStorageInfoSync().keys || []
     return keyList
@@ -90,24 +102,10 @@ function createHost(storage, wire, projections, statuses = []) {
       keyList = null
     },
     get(key, keyLength) {
-      const name = wire.at(key, keyLength)
-      try {
-        const value = storage.getStorageSync(name)
-        // wx answers '' for a missing key; mpchat never stores a bare string.
-        return value === '' || value === undefined || value === null ? -1 : adopt(value, undefined)
-      } catch (err) {
-        return fail('getStorageSync', err)
-      }
+      return getValue(key, keyLength, () => true)
     },
     getRecord(key, keyLength, name, nameLength, id, idLength, time, code) {
-      let value
-      try {
-        value = storage.getStorageSync(wire.at(key, keyLength))
-      } catch (err) {
-        return fail('getStorageSync', err)
-      }
-      if (value === '' || value === undefined || value === null) return -1
-      return isIndexed(value, wire.at(name, nameLength), wire.at(id, idLength), time, code) ? adopt(value, undefined) : -3
+      return getValue(key, keyLength, (value) => isIndexed(value, wire.at(name, nameLength), wire.at(id, idLength), time, code))
     },
     read(handle, shape) {
       try {

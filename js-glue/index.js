@@ -611,11 +611,7 @@ class Chat {
    * @returns {{ outcome: 'updated' | 'unchanged' | 'notFound' | 'unsaved', reason?: string }}
    */
   clear(conversation) {
-    const name = String(conversation)
-    this._fetchCursors.delete(name)
-    const before = this._beforeRemoval('clear', () => this._newestRef(name))
-    this._args(name)
-    return this._removed(this._json(this._core.clear()), before, { removed: true, cleared: true })
+    return this._removeWhole('clear', conversation, () => this._core.clear())
   }
 
   /**
@@ -624,11 +620,16 @@ class Chat {
    * @returns {{ outcome: 'updated' | 'notFound' | 'unsaved', reason?: string }}
    */
   removeConversation(conversation) {
+    return this._removeWhole('removeConversation', conversation, () => this._core.remove_conversation())
+  }
+
+  /** clear() and removeConversation(): `run` removes every record of the conversation named by the args. */
+  _removeWhole(call, conversation, run) {
     const name = String(conversation)
     this._fetchCursors.delete(name)
-    const before = this._beforeRemoval('removeConversation', () => this._newestRef(name))
+    const before = this._beforeRemoval(call, () => this._newestRef(name))
     this._args(name)
-    return this._removed(this._json(this._core.remove_conversation()), before, { removed: true, cleared: true })
+    return this._removed(this._json(run()), before, { removed: true, cleared: true })
   }
 
   _newestRef(conversation) {

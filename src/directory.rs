@@ -9,7 +9,7 @@
 //! Stored as `{"users":[{id, at, nickname?, avatar?}], "groups":[{id, at, name?, avatar?, description?}]}`
 //! (`at`: when it was fetched, ms); the shim keeps the same objects as its lookup table.
 
-use crate::json::{write_i64, write_str};
+use crate::json::{write_i64, write_list, write_str};
 use crate::profile::{sanitize_avatar, sanitize_line, sanitize_nickname, ProfilePolicy};
 use crate::tape::Val;
 use crate::vecmap::VecMap;
@@ -283,14 +283,8 @@ impl Directory {
             }
             out.push('"');
             out.push_str(shelf.list_key());
-            out.push_str("\":[");
-            for (j, (id, listing)) in self.shelf(shelf).iter().enumerate() {
-                if j > 0 {
-                    out.push(',');
-                }
-                listing.write_json(&mut out, id, shelf);
-            }
-            out.push(']');
+            out.push_str("\":");
+            write_list(&mut out, self.shelf(shelf).iter(), |out, (id, listing)| listing.write_json(out, id, shelf));
         }
         out.push('}');
         out

@@ -77,14 +77,31 @@ pub fn write_f64(out: &mut String, n: f64) {
 
 /// A JSON array of whole numbers (each below 2^53, as JavaScript holds them exactly).
 pub fn write_numbers(out: &mut String, list: &[u64]) {
+    write_list(out, list, |out, n| write_f64(out, *n as f64));
+}
+
+/// A JSON array: `[`, each item as `write` writes it, commas between, `]`.
+pub fn write_list<T>(out: &mut String, items: impl IntoIterator<Item = T>, mut write: impl FnMut(&mut String, T)) {
     out.push('[');
-    for (i, n) in list.iter().enumerate() {
+    for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        write_f64(out, *n as f64);
+        write(out, item);
     }
     out.push(']');
+}
+
+/// Entries `"name":n` of whole numbers, commas between, without the braces.
+pub fn write_number_fields(out: &mut String, fields: &[(&str, u64)]) {
+    for (i, (name, n)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(out, name);
+        out.push(':');
+        write_f64(out, *n as f64);
+    }
 }
 
 
@@ -174,16 +191,7 @@ impl Json {
             Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Json::Number(n) => write_f64(out, *n),
             Json::String(s) => write_str(out, s),
-            Json::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    item.write(out);
-                }
-                out.push(']');
-            }
+            Json::Array(items) => write_list(out, items, |out, item| item.write(out)),
             Json::Object(entries) => {
                 out.push('{');
                 for (i, (key, value)) in entries.iter().enumerate() {

@@ -6,7 +6,7 @@
 //! Limits keep the blob far under the store's extra limit whatever a page does.
 
 use crate::error::{Error, Result};
-use crate::json::write_str;
+use crate::json::{write_list, write_str};
 use crate::kind::ConversationId;
 use crate::tape::Val;
 use crate::vecmap::VecMap;
@@ -50,14 +50,9 @@ impl LocalState {
     }
 
     pub fn to_json(&self) -> String {
-        let mut out = String::from("{\"pins\":[");
-        for (i, name) in self.pinned.keys().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_str(&mut out, name);
-        }
-        out.push_str("],\"drafts\":{");
+        let mut out = String::from("{\"pins\":");
+        write_list(&mut out, self.pinned.keys(), |out, name| write_str(out, name));
+        out.push_str(",\"drafts\":{");
         for (i, (name, text)) in self.drafts.iter().enumerate() {
             if i > 0 {
                 out.push(',');

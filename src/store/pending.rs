@@ -35,7 +35,7 @@
 use super::backend::{Backend, Doc, Shape};
 use super::{entry_bytes, InsertOutcome, RecordMeta, Store, UpdateOutcome};
 use crate::error::Result;
-use crate::json::{write_i64, write_str};
+use crate::json::{write_i64, write_list, write_str};
 use crate::kind::ConversationId;
 use crate::message::{Direction, Record, Status};
 
@@ -73,20 +73,16 @@ pub enum ResendRefusal {
 }
 
 fn list_json(list: &[Named]) -> String {
-    let mut out = String::from("[");
-    for (i, n) in list.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
+    let mut out = String::new();
+    write_list(&mut out, list, |out, n| {
         out.push('[');
-        write_str(&mut out, &n.id);
+        write_str(out, &n.id);
         out.push(',');
-        write_str(&mut out, &n.conversation);
+        write_str(out, &n.conversation);
         out.push(',');
-        write_i64(&mut out, n.time);
+        write_i64(out, n.time);
         out.push(']');
-    }
-    out.push(']');
+    });
     out
 }
 

@@ -235,7 +235,7 @@ impl<B: Backend> Store<B> {
         let (Some(n), true, true) = (conv.head.newest_loose, conv.loose.is_none(), conv.newest.is_none()) else {
             return Ok(());
         };
-        let (id, newest) = (conv.id.clone(), conv.head.newest.clone());
+        let newest = conv.head.newest.clone();
         let key = self.keys.loose(name, n);
         // The head's index of it, when the record agrees, spares decoding it; else it is read whole.
         if let Some(meta) = newest {
@@ -247,6 +247,9 @@ impl<B: Backend> Store<B> {
                 return Ok(());
             }
         }
+        let Some(id) = self.conversations.get(name).map(|c| c.id.clone()) else {
+            return Ok(());
+        };
         // One that cannot be read now is looked for among all the loose records instead.
         let Ok(Some((doc, tape))) = self.fetch(&key, Shape::Record) else {
             return Ok(());

@@ -1,13 +1,13 @@
 //! Writing: placing records, sealing and splitting chunks, the flush, the budget and eviction.
 
 use super::backend::{Backend, Doc};
-use super::conversation::{Chunk, Entry};
-use super::layout::{chunk_envelope, sized_value, Changes, SEQ_STEP};
+use super::conversation::{Chunk, Conversation, Entry};
+use super::layout::{chunk_envelope, sized_value, Changes, Keys, SEQ_STEP};
 use super::{
     entry_bytes, mark_cmp, EvictionEvent, Removal, Store, Stored, MAX_LOOSE_RECORDS, SPLIT_CHUNK_BYTES, TARGET_CHUNK_BYTES,
 };
 use crate::error::{Error, Result};
-use crate::json::{write_f64, write_str};
+use crate::json::{write_f64, write_list, write_str};
 use crate::store::is_full_error;
 
 /// What a planned write is of.
@@ -68,12 +68,7 @@ impl<B: Backend> Store<B> {
         let Some(conv) = self.conversations.get_mut(name) else {
             return Ok(());
         };
-        let n = conv.head.loose_next;
-        conv.head.loose_next = n.saturating_add(1);
-        let key = self.keys.loose(name, n);
-        conv.head.loose_bytes = conv.head.loose_bytes.saturating_add(entry_bytes(&key, entry.bytes.unwrap_or(0)));
-        entry.loose = Some(n);
-        entry.dirty = true;
+        number_loose(&self.keys, name, conv, &mut entry);
         let loose = conv.loose.get_or_insert_with(Vec::new);
         let mark = entry.mark();
         let at = loose.partition_point(|e| mark_cmp(&e.meta, &mark).is_lt());
@@ -170,12 +165,7 @@ impl<B: Backend> Store<B> {
             e.written = None;
         }
         for e in &mut strays {
-            let n = conv.head.loose_next;
-            conv.head.loose_next = n.saturating_add(1);
-            let key = self.keys.loose(name, n);
-            conv.head.loose_bytes = conv.head.loose_bytes.saturating_add(entry_bytes(&key, e.bytes.unwrap_or(0)));
-            e.loose = Some(n);
-            e.dirty = true;
+            number_loose(&self.keys, name, conv, e);
             e.written = None;
         }
         conv.loose = Some(strays);
@@ -547,14 +537,9 @@ impl<B: Backend> Store<B> {
 
     /// The state's fields after `writes`: muted conversations, eviction counters, extras and their sizes.
     fn state_fields(&self, writes: &[Write]) -> String {
-        let mut out = String::from(",\"m\":[");
-        for (i, name) in self.muted.keys().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_str(&mut out, name);
-        }
-        out.push_str("],\"er\":");
+        let mut out = String::from(",\"m\":");
+        write_list(&mut out, self.muted.keys(), |out, name| write_str(out, name));
+        out.push_str(",\"er\":");
         write_f64(&mut out, self.evicted_records as f64);
         out.push_str(",\"ec\":");
         write_f64(&mut out, self.evicted_chunks as f64);
@@ -770,4 +755,15 @@ impl<B: Backend> Store<B> {
     pub fn take_evictions(&mut self) -> Vec<EvictionEvent> {
         std::mem::take(&mut self.evictions)
     }
+}
+
+/// Gives `entry` the next loose number of `conv` (named `name`), its key's bytes counted: a loose record
+/// to be written under that key.
+fn number_loose(keys: &Keys, name: &str, conv: &mut Conversation, entry: &mut Entry) {
+    let n = conv.head.loose_next;
+    conv.head.loose_next = n.saturating_add(1);
+    let key = keys.loose(name, n);
+    conv.head.loose_bytes = conv.head.loose_bytes.saturating_add(entry_bytes(&key, entry.bytes.unwrap_or(0)));
+    entry.loose = Some(n);
+    entry.dirty = true;
 }

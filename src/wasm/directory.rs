@@ -8,7 +8,7 @@ use super::wire::{buffer, send, with_tape};
 use super::ChatCore;
 use crate::directory::{Directory, Shelf, DIRECTORY_EXTRA};
 use crate::error::Error;
-use crate::json::write_str;
+use crate::json::{write_list, write_str};
 
 #[wasm_bindgen]
 impl ChatCore {
@@ -45,25 +45,15 @@ impl ChatCore {
         }
         out.push_str(",\"saved\":");
         out.push_str(&saved);
-        out.push_str(",\"forgotten\":[");
-        for (i, (shelf, id)) in put.forgotten.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
+        out.push_str(",\"forgotten\":");
+        write_list(&mut out, &put.forgotten, |out, (shelf, id)| {
             out.push('[');
-            write_str(
-                &mut out,
-                if *shelf == Shelf::Groups {
-                    "groups"
-                } else {
-                    "users"
-                },
-            );
+            write_str(out, if *shelf == Shelf::Groups { "groups" } else { "users" });
             out.push(',');
-            write_str(&mut out, id);
+            write_str(out, id);
             out.push(']');
-        }
-        out.push_str("]}");
+        });
+        out.push('}');
         Ok(send(out))
     }
 

@@ -185,7 +185,7 @@ impl Backend for JsBackend {
 /// `{"id":…,"time":…,"status":…,"recalledBy":…,"edit":{…},"reactions":[…],"uploaded":{"url","thumb"?}}`
 /// with the fields the patch sets.
 fn patch_json(patch: &Patch<'_>) -> String {
-    use crate::json::{write_f64, write_str};
+    use crate::json::{write_f64, write_list, write_str};
     let mut out = String::from("{");
     let field = |out: &mut String, name: &str| {
         if out.len() > 1 {
@@ -224,20 +224,15 @@ fn patch_json(patch: &Patch<'_>) -> String {
     }
     if let Some(reactions) = patch.reactions {
         field(&mut out, "reactions");
-        out.push('[');
-        for (i, r) in reactions.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
+        write_list(&mut out, reactions, |out, r| {
             out.push_str("{\"reaction\":");
-            write_str(&mut out, &r.reaction);
+            write_str(out, &r.reaction);
             out.push_str(",\"count\":");
-            write_f64(&mut out, r.count as f64);
+            write_f64(out, r.count as f64);
             out.push_str(",\"mine\":");
             out.push_str(if r.mine { "true" } else { "false" });
             out.push('}');
-        }
-        out.push(']');
+        });
     }
     if let Some(uploaded) = patch.uploaded {
         field(&mut out, "uploaded");

@@ -19,7 +19,7 @@ use wasm_bindgen::prelude::*;
 use crate::build::{self, build};
 use crate::emoji::{self, EmojiTable};
 use crate::error::Error;
-use crate::json::{write_f64, write_i64, write_numbers, write_str, Json};
+use crate::json::{write_f64, write_i64, write_list, write_number_fields, write_numbers, write_str, Json};
 use crate::kind::ConversationId;
 use crate::local::{LocalState, LOCAL_EXTRA};
 use crate::message::{Direction, Record, Status};
@@ -57,15 +57,9 @@ pub fn store_projections() -> u32 {
 }
 
 /// `[item, …]` in the outbox, each written by `write`.
-fn send_list<T>(items: &[T], write: impl Fn(&mut String, &T)) -> u32 {
-    let mut out = buffer("[");
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write(&mut out, item);
-    }
-    out.push(']');
+fn send_list<T>(items: impl IntoIterator<Item = T>, write: impl FnMut(&mut String, T)) -> u32 {
+    let mut out = buffer("");
+    write_list(&mut out, items, write);
     send(out)
 }
 
@@ -116,15 +110,7 @@ fn spans_with(table: &EmojiTable) -> u32 {
     let text = with_tape(|v| v.as_str()).unwrap_or_default();
     let mut spans = Vec::new();
     emoji::spans_utf16(table, &text, &mut spans);
-    let mut out = buffer("[");
-    for (i, n) in spans.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write_f64(&mut out, f64::from(*n));
-    }
-    out.push(']');
-    send(out)
+    send_list(&spans, |out, n| write_f64(out, f64::from(*n)))
 }
 
 fn delete_last_with(table: &EmojiTable) -> u32 {
@@ -330,23 +316,14 @@ impl ChatCore {
         Json::Array(r.skipped_keys.iter().cloned().map(Json::String).collect()).write(&mut out);
         if let Some(m) = &self.migration {
             out.push_str(",\"migration\":{");
-            for (i, (name, n)) in [
+            let counts = [
                 ("keysFound", m.keys_found),
                 ("imported", m.imported),
                 ("duplicates", m.duplicates),
                 ("skipped", m.skipped),
                 ("keysRemoved", m.keys_removed),
-            ]
-            .iter()
-            .enumerate()
-            {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_str(&mut out, name);
-                out.push(':');
-                write_f64(&mut out, *n as f64);
-            }
+            ];
+            write_number_fields(&mut out, &counts.map(|(name, n)| (name, n as u64)));
             out.push_str(",\"keysKept\":");
             Json::Array(m.keys_kept.iter().cloned().map(Json::String).collect()).write(&mut out);
             out.push('}');
@@ -719,15 +696,7 @@ impl ChatCore {
             (args.next().and_then(Val::as_str).unwrap_or_default(), args.next().and_then(Val::as_str))
         });
         let page = self.store.history_shown(&conversation, before.as_deref(), limit as usize)?;
-        let mut out = buffer("[");
-        for (i, shown) in page.into_iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            shown_json(&mut out, shown);
-        }
-        out.push(']');
-        Ok(send(out))
+        Ok(send_list(page, shown_json))
     }
 
     /// Rows as [`summary_json`] writes them, most recently active first (pinned ones first).
@@ -740,15 +709,7 @@ impl ChatCore {
             Err(_) => &unread,
         };
         local.order(&mut list, |row| &row.conversation);
-        let mut out = buffer("[");
-        for (i, row) in list.into_iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            summary_json(&mut out, row, local);
-        }
-        out.push(']');
-        Ok(send(out))
+        Ok(send_list(list, |out, row| summary_json(out, row, local)))
     }
 
     /// Arguments `[conversation]`.
@@ -779,29 +740,26 @@ impl ChatCore {
         write_str(&mut out, &loose_root);
         out.push(',');
         write_str(&mut out, &chunk_root);
-        out.push_str(",[");
-        for (i, plan) in self.store.search_plan(only.as_deref()).iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
+        out.push(',');
+        write_list(&mut out, self.store.search_plan(only.as_deref()), |out, plan| {
             out.push('[');
-            write_str(&mut out, &plan.key_part);
+            write_str(out, &plan.key_part);
             for n in [plan.activity, plan.loose.start as i64, plan.loose.end as i64] {
                 out.push(',');
-                write_i64(&mut out, n);
+                write_i64(out, n);
             }
             out.push(',');
-            write_numbers(&mut out, &plan.loose_holes);
+            write_numbers(out, &plan.loose_holes);
             out.push(',');
-            write_numbers(&mut out, &plan.chunks);
+            write_numbers(out, &plan.chunks);
             out.push(',');
             match plan.sealed_time {
-                Some(time) => write_i64(&mut out, time),
+                Some(time) => write_i64(out, time),
                 None => out.push_str("null"),
             }
             out.push(']');
-        }
-        out.push_str("]]");
+        });
+        out.push(']');
         Ok(send(out))
     }
 
@@ -829,15 +787,7 @@ impl ChatCore {
                 })
                 .collect()
         });
-        let mut out = buffer("[");
-        for (i, status) in statuses.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_str(&mut out, status);
-        }
-        out.push(']');
-        send(out)
+        send_list(&statuses, |out, status| write_str(out, status))
     }
 
     pub fn unread_total(&self) -> f64 {
@@ -858,35 +808,22 @@ impl ChatCore {
             ("skippedRecords", r.skipped_records),
             ("unsaved", r.unsaved),
         ];
-        for (i, (name, n)) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_str(&mut out, name);
-            out.push(':');
-            write_f64(&mut out, *n as f64);
-        }
+        write_number_fields(&mut out, &fields);
         out.push('}');
         send(out)
     }
 
     /// Evictions since the last call: `[{conversation, records, wholeConversation}]`.
     pub fn take_evictions(&mut self) -> u32 {
-        let mut out = buffer("[");
-        for (i, e) in self.store.take_evictions().into_iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
+        send_list(self.store.take_evictions(), |out, e| {
             out.push_str("{\"conversation\":");
-            write_str(&mut out, &e.conversation);
+            write_str(out, &e.conversation);
             out.push_str(",\"records\":");
-            write_f64(&mut out, e.records as f64);
+            write_f64(out, e.records as f64);
             out.push_str(",\"wholeConversation\":");
             out.push_str(if e.whole_conversation { "true" } else { "false" });
             out.push('}');
-        }
-        out.push(']');
-        send(out)
+        })
     }
 
     /// Options for `WebIM.message.create` from the send input on the tape:

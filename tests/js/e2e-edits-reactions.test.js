@@ -14,22 +14,9 @@ const mpchat = require(path.join(root, 'dist', 'mpchat', 'index.js'));
 const { createWxStorage } = require('./support/wx-storage.js');
 const { SDK, tagged } = require('./support/sdk.js');
 const { openWorld } = require('./support/world.js');
+const { plain, arrival } = require('./support/records.js');
 
 const GUARD = { timeout: 30000 };
-const plain = (value) => JSON.parse(JSON.stringify(value));
-
-/** The stored record `id` of `conversation` once `ready(record)` holds for it (already, or after a change). */
-function until(chat, conversation, id, ready = () => true) {
-  return new Promise((resolve) => {
-    const found = () => plain(chat.history(conversation, { limit: 1000 })).find((r) => r.id === id && ready(r));
-    const off = chat.subscribe(conversation, () => {
-      const record = found();
-      if (record) { off(); resolve(record); }
-    });
-    const record = found();
-    if (record) { off(); resolve(record); }
-  });
-}
 
 async function sendText(sender, chatType, to, msg) {
   const record = plain(await sender.chat.send(sender.client.conn, { type: 'txt', chatType, to, msg }, { WebIM: sender.client.WebIM }));
@@ -50,8 +37,8 @@ test(tagged('mpchat edit: alice edits on her phone; bob and her pad store the ne
   const bob = await world.device('bob', { storage: bobStorage });
 
   const sent = await sendText(alice, 'singleChat', 'bob', 'see you at 8');
-  await until(bob.chat, 'single:alice', sent.id);
-  await until(pad.chat, 'single:bob', sent.id);
+  await arrival(bob.chat, 'single:alice', sent.id);
+  await arrival(pad.chat, 'single:bob', sent.id);
 
   const published = [];
   bob.chat.subscribe('single:alice', (r) => published.push(plain(r)));
@@ -61,18 +48,18 @@ test(tagged('mpchat edit: alice edits on her phone; bob and her pad store the ne
   assert.deepEqual(mine.segments.map((s) => s.type), ['txt', 'emoji']);
 
   for (const [who, chat, conversation] of [['bob', bob.chat, 'single:alice'], ['pad', pad.chat, 'single:bob']]) {
-    const seen = await until(chat, conversation, sent.id, (r) => r.edited && r.edited.count === 1);
+    const seen = await arrival(chat, conversation, sent.id, (r) => r.edited && r.edited.count === 1);
     assert.deepEqual([seen.text, seen.edited.by, seen.segments.map((s) => s.type)], ['see you at 9 [):]', 'alice', ['txt', 'emoji']], who);
   }
   assert.ok(published.some((r) => r.id === sent.id && r.text === 'see you at 9 [):]'), 'bob\'s subscriber heard of the edit');
 
   await alice.chat.edit(alice.client.conn, sent.id, 'see you at 10', { WebIM: alice.client.WebIM });
-  const second = await until(bob.chat, 'single:alice', sent.id, (r) => r.edited && r.edited.count === 2);
+  const second = await arrival(bob.chat, 'single:alice', sent.id, (r) => r.edited && r.edited.count === 2);
   assert.equal(second.text, 'see you at 10');
 
   // Only my own messages: bob's message is refused before anything reaches the server.
   const theirs = await sendText(bob, 'singleChat', 'alice', 'not yours to edit');
-  await until(alice.chat, 'single:bob', theirs.id);
+  await arrival(alice.chat, 'single:bob', theirs.id);
   await assert.rejects(alice.chat.edit(alice.client.conn, theirs.id, 'edited anyway', { WebIM: alice.client.WebIM }), /someone else's/);
 
   // bob's app restarts: the edit is what his storage holds.
@@ -92,30 +79,30 @@ test(tagged('mpchat react: alice reacts on her phone; bob and her pad store the 
   const bob = await world.device('bob');
 
   const pizza = await sendText(bob, 'singleChat', 'alice', 'pizza tonight?');
-  await until(alice.chat, 'single:bob', pizza.id);
-  await until(pad.chat, 'single:bob', pizza.id);
+  await arrival(alice.chat, 'single:bob', pizza.id);
+  await arrival(pad.chat, 'single:bob', pizza.id);
 
   const mine = plain(await alice.chat.react(alice.client.conn, pizza.id, '👍', true));
   assert.deepEqual(reactionsOf(mine), [['👍', 1, true]]);
-  const atBob = await until(bob.chat, 'single:alice', pizza.id, (r) => r.reactions);
+  const atBob = await arrival(bob.chat, 'single:alice', pizza.id, (r) => r.reactions);
   assert.deepEqual(reactionsOf(atBob), [['👍', 1, false]]);
-  const atPad = await until(pad.chat, 'single:bob', pizza.id, (r) => r.reactions);
+  const atPad = await arrival(pad.chat, 'single:bob', pizza.id, (r) => r.reactions);
   assert.deepEqual(reactionsOf(atPad), [['👍', 1, true]]);
 
   await bob.chat.react(bob.client.conn, pizza.id, '👍', true);
-  const both = await until(alice.chat, 'single:bob', pizza.id, (r) => r.reactions && r.reactions[0].count === 2);
+  const both = await arrival(alice.chat, 'single:bob', pizza.id, (r) => r.reactions && r.reactions[0].count === 2);
   assert.deepEqual(reactionsOf(both), [['👍', 2, true]]);
 
   await alice.chat.react(alice.client.conn, pizza.id, '👍', false);
-  const taken = await until(pad.chat, 'single:bob', pizza.id, (r) => r.reactions && r.reactions[0].count === 1);
+  const taken = await arrival(pad.chat, 'single:bob', pizza.id, (r) => r.reactions && r.reactions[0].count === 1);
   assert.deepEqual(reactionsOf(taken), [['👍', 1, false]]);
-  const atBobAfter = await until(bob.chat, 'single:alice', pizza.id, (r) => r.reactions && r.reactions[0].count === 1);
+  const atBobAfter = await arrival(bob.chat, 'single:alice', pizza.id, (r) => r.reactions && r.reactions[0].count === 1);
   assert.deepEqual(reactionsOf(atBobAfter), [['👍', 1, true]]);
 
   // In a group, every member's chat stores the reaction.
   const photos = await sendText(alice, 'groupChat', 'g1', 'photos from Saturday');
-  await until(bob.chat, 'group:g1', photos.id);
+  await arrival(bob.chat, 'group:g1', photos.id);
   await bob.chat.react(bob.client.conn, photos.id, '❤️', true);
-  const atAlice = await until(alice.chat, 'group:g1', photos.id, (r) => r.reactions);
+  const atAlice = await arrival(alice.chat, 'group:g1', photos.id, (r) => r.reactions);
   assert.deepEqual(reactionsOf(atAlice), [['❤️', 1, false]]);
 });

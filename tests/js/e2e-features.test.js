@@ -14,6 +14,7 @@ const root = path.join(__dirname, '..', '..');
 const mpchat = require(path.join(root, 'dist', 'mpchat', 'index.js'));
 const { createWxStorage } = require('./support/wx-storage.js');
 const { SDK } = require('./support/sdk.js');
+const { plain, arrival, nextMillisecond, sendSettled } = require('./support/records.js');
 const { openWorld: openSharedWorld } = require('./support/world.js');
 
 console.log(`easemob-websdk under test: ${SDK.version} (${SDK.build} build)`);
@@ -29,53 +30,16 @@ const PROFILES = {
   bob: { nickname: 'Bob', avatar: 'https://img.example/bob.png' },
 };
 
-/** Records compared as plain data. */
-const plain = (value) => JSON.parse(JSON.stringify(value));
-
 /** The test's own loopback server and devices (support/world.js), each user with the profile above. */
 const openWorld = (t, options) => openSharedWorld(t, { ...options, profile: (user) => PROFILES[user] });
-
-/** Resolves with the stored record `id` of `conversation` once `chat` has it (already, or on arrival). */
-function arrival(chat, conversation, id) {
-  return new Promise((resolve) => {
-    const found = () => plain(chat.history(conversation, { limit: 1000 })).find((r) => r.id === id);
-    const off = chat.subscribe(conversation, () => {
-      const record = found();
-      if (record) { off(); resolve(record); }
-    });
-    const record = found();
-    if (record) { off(); resolve(record); }
-  });
-}
 
 /** Every stored record of a conversation, oldest first. */
 const stored = (chat, conversation) => plain(chat.history(conversation, { limit: 1000 }));
 
-/** Waits until Date.now() moves on, so that two messages get distinct server times. */
-async function nextMillisecond() {
-  const start = Date.now();
-  while (Date.now() === start) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/**
- * chat.send, and the record once the server has acked it. An SDK whose send() reports nothing (3.x) acks
- * later, through onReceivedMessage; mpchat then re-keys the record and publishes it under the server id.
- */
+/** sendSettled, a millisecond after the last message: the server orders messages by time. */
 async function send(sender, input) {
   await nextMillisecond();
-  const published = [];
-  const off = sender.chat.subscribe('*', (record, { previousId }) => published.push([plain(record), previousId]));
-  try {
-    const record = plain(await sender.chat.send(sender.client.conn, input, { WebIM: sender.client.WebIM }));
-    if (record.status !== 'sending') return record;
-    for (;;) {
-      const settled = published.find(([r, previousId]) => previousId === record.id && r.status !== 'sending');
-      if (settled) return settled[0];
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  } finally {
-    off();
-  }
+  return sendSettled(sender, input);
 }
 
 /** A text from `sender`, and the record once every `[device, conversation]` in `receivers` has stored it. */

@@ -17,20 +17,10 @@ const { createFakeWx } = require(path.join(root, 'loopback', 'fake-wx.js'));
 const { temporaryFiles } = require(path.join(root, 'loopback', 'client.js'));
 const { tagged } = require('./support/sdk.js');
 const { openWorld } = require('./support/world.js');
+const { plain, arrival } = require('./support/records.js');
 
 const GUARD = { timeout: 60000 };
-const plain = (value) => JSON.parse(JSON.stringify(value));
 const wxCall = (fn, options) => new Promise((resolve, reject) => fn({ ...options, success: resolve, fail: reject }));
-
-/** The record `id` of `conversation` on `chat`, once it has arrived. */
-async function arrived(chat, conversation, id) {
-  for (let i = 0; i < 200; i++) {
-    const found = chat.history(conversation, { limit: 100 }).find((r) => r.id === id);
-    if (found) return plain(found);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`record ${id} never reached ${conversation}`);
-}
 
 /**
  * The world, with alice's phone and pad and bob's phone, a folder for the files alice picks, and the wx each
@@ -91,7 +81,7 @@ test(tagged('files: a picture, a file and a voice message picked on alice\'s pho
     assert.deepEqual([published.at(-1).status, published.at(-1).id], ['sent', sent.id]);
 
     for (const [who, d, conversation] of [['bob', bob, 'single:alice'], ['pad', pad, 'single:bob']]) {
-      const got = await arrived(d.chat, conversation, sent.id);
+      const got = await arrival(d.chat, conversation, sent.id);
       assert.deepEqual([got.type, got.from, got.direction], [type, 'alice', who === 'pad' ? 'out' : 'in'], `${type} ${who}`);
       for (const [key, value] of Object.entries(fields)) assert.equal(got.body[key], value, `${type} ${who}: ${key}`);
       assert.ok(got.body.url.startsWith(chatfiles), `${type} ${who}: ${got.body.url}`);
@@ -117,7 +107,7 @@ test(tagged('files: an upload the server refuses fails the picture; resend uploa
 
   const resent = plain(await alice.chat.resend(alice.client.conn, failed.id, sdk));
   assert.equal(resent.status, 'sent', JSON.stringify(resent.error));
-  const got = await arrived(bob.chat, 'single:alice', resent.id);
+  const got = await arrival(bob.chat, 'single:alice', resent.id);
   assert.deepEqual([got.body.width, got.body.height], [320, 240]);
   const download = await wxCall(wx.bob.downloadFile, { url: got.body.url });
   assert.deepEqual(fs.readFileSync(download.tempFilePath), bytes);

@@ -17,6 +17,8 @@ const mpchat = require(path.join(root, 'dist', 'mpchat', 'index.js'));
 const { createWxStorage } = require('./support/wx-storage.js');
 const { loadLikePhone } = require('./support/phone.js');
 const { SDK, tagged } = require('./support/sdk.js');
+// Values from the phone realm have another realm's prototypes: records are compared as plain data.
+const { plain, arrival, nextMillisecond, sendSettled: send } = require('./support/records.js');
 
 console.log(`easemob-websdk under test: ${SDK.version} (${SDK.build} build)`);
 
@@ -29,8 +31,6 @@ const PROFILES = {
   carol: { nickname: 'Carol', avatar: 'https://img.example/carol.png' },
 };
 
-/** Values from the phone realm have another realm's prototypes; compare them as plain data. */
-const plain = (value) => JSON.parse(JSON.stringify(value));
 
 let server;
 /** name -> { client, chat, detach, name, user, style } */
@@ -49,19 +49,6 @@ async function connectDevice(name, { user, device, chat, style }, on = server) {
   return { name, user, client, chat, detach, style: style || 'handler' };
 }
 
-/** Resolves with the stored record `id` of `conversation` once `chat` has it (already, or on arrival). */
-function arrival(chat, conversation, id, accept = () => true) {
-  return new Promise((resolve) => {
-    const found = () => plain(chat.history(conversation, { limit: 1000 })).find((r) => r.id === id && accept(r));
-    const off = chat.subscribe(conversation, () => {
-      const record = found();
-      if (record) { off(); resolve(record); }
-    });
-    const record = found();
-    if (record) { off(); resolve(record); }
-  });
-}
-
 /** Every stored record of a conversation, oldest first, read page by page. */
 function wholeHistory(chat, conversation, limit = 100) {
   const pages = [];
@@ -76,32 +63,6 @@ function wholeHistory(chat, conversation, limit = 100) {
 }
 
 const count = (chat, conversation, id) => wholeHistory(chat, conversation).filter((r) => r.id === id).length;
-
-/** Waits until Date.now() moves on, so that two messages get distinct server times. */
-async function nextMillisecond() {
-  const start = Date.now();
-  while (Date.now() === start) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/**
- * chat.send, and the record once the server has acked it. An SDK whose send() reports nothing (3.x) acks
- * later, through onReceivedMessage; mpchat then re-keys the record and publishes it under the server id.
- */
-async function send(sender, input) {
-  const published = [];
-  const off = sender.chat.subscribe('*', (record, { previousId }) => published.push([plain(record), previousId]));
-  try {
-    const record = plain(await sender.chat.send(sender.client.conn, input, { WebIM: sender.client.WebIM }));
-    if (record.status !== 'sending') return record;
-    for (;;) {
-      const settled = published.find(([r, previousId]) => previousId === record.id && r.status !== 'sending');
-      if (settled) return settled[0];
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  } finally {
-    off();
-  }
-}
 
 test.before(async () => {
   server = await startServer({
