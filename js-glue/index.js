@@ -539,19 +539,22 @@ class Chat {
     const rows = this._json(this._core.conversations())
     const list = new Array(rows.length)
     for (let i = 0; i < rows.length; i++) {
-      const [conversation, doc, status, unread, updatedAt, flags, draft = ''] = rows[i]
+      // Indexed, not destructured: where JavaScript is interpreted, destructuring runs the iterator protocol.
+      const row = rows[i]
+      const conversation = row[0]
+      const flags = row[5]
       const colon = conversation.indexOf(':')
       list[i] = {
         conversation,
         kind: conversation.slice(0, colon),
         id: conversation.slice(colon + 1),
-        last: this._present({ doc, status }),
-        unread,
+        last: this._present({ doc: row[1], status: row[2] }),
+        unread: row[3],
         mentionsMe: (flags & 1) !== 0,
-        updatedAt,
+        updatedAt: row[4],
         muted: (flags & 2) !== 0,
         pinned: (flags & 4) !== 0,
-        draft,
+        draft: row.length > 6 ? row[6] : '',
       }
     }
     return list

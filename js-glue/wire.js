@@ -163,8 +163,10 @@ class TapeWriter {
     this.units[this.length++] = ARR
     const mark = this.length
     this.length += 4
+    // Indexed, not destructured: where JavaScript is interpreted, destructuring runs the iterator protocol.
     for (let i = 0; i < fields.length; i++) {
-      const [name, p] = fields[i]
+      const name = fields[i][0]
+      const p = fields[i][1]
       const v = Object.prototype.hasOwnProperty.call(object, name) ? object[name] : undefined
       if (v === undefined || typeof v === 'function' || typeof v === 'symbol' || p === 0) this.tag(NULL)
       else this.write(v, p, adopt, nesting + 1)

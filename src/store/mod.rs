@@ -166,7 +166,6 @@ pub struct Shown {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConversationSummary<R> {
     pub conversation: String,
-    pub id: ConversationId,
     pub last: R,
     pub unread: u64,
     /// An unread record mentions me (or everyone): the list shows [有人@我] until I read it.

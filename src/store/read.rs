@@ -656,7 +656,6 @@ impl<B: Backend> Store<B> {
     fn summary(&self, name: &str, conv: &Conversation, last: &Entry) -> ConversationSummary<Shown> {
         ConversationSummary {
             conversation: name.to_string(),
-            id: conv.id.clone(),
             updated_at: last.meta.time,
             last: Shown { doc: last.doc, status: conv.presented(&last.meta) },
             unread: conv.head.unread,
@@ -777,7 +776,6 @@ impl<B: Backend> Store<B> {
             if let Some(last) = self.record_of(row.last)? {
                 out.push(ConversationSummary {
                     conversation: row.conversation,
-                    id: row.id,
                     last,
                     unread: row.unread,
                     mentions_me: row.mentions_me,
