@@ -81,14 +81,19 @@ function createHost(storage, wire, projections, statuses = []) {
     keyList = null
     storage.setStorageSync(key, value)
   }
-  const withPrefix = (prefix) => {
+  // The keys starting with `prefix`, or (`countOnly`) how many there are: thousands of keys, one pass,
+  // nothing built to be counted.
+  const withPrefix = (prefix, countOnly) => {
     const keys = allKeys()
     const out = []
+    let n = 0
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]
-      if (typeof k === 'string' && k.startsWith(prefix)) out.push(k)
+      if (typeof k !== 'string' || !k.startsWith(prefix)) continue
+      if (countOnly) n++
+      else out.push(k)
     }
-    return out
+    return countOnly ? n : out
   }
 
   return {
@@ -215,7 +220,7 @@ function createHost(storage, wire, projections, statuses = []) {
     keys(prefix, length) {
       try {
         // Sorted here, natively: the core wants them in order, and sorting costs it more.
-        const matching = withPrefix(wire.at(prefix, length)).sort()
+        const matching = withPrefix(wire.at(prefix, length), false).sort()
         wire.writer.length = 0
         wire.writer.write(matching, 1)
         return wire.writer.length
@@ -225,7 +230,7 @@ function createHost(storage, wire, projections, statuses = []) {
     },
     count(prefix, length) {
       try {
-        return withPrefix(wire.at(prefix, length)).length
+        return withPrefix(wire.at(prefix, length), true)
       } catch (err) {
         return fail('getStorageInfoSync', err)
       }

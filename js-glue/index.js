@@ -182,7 +182,10 @@ class Chat {
     const result = this._json(this._core.insert(doc, bytes))
     const record = this._withSegments(JSON.parse(json))
     if (record.direction === 'in') this._directory.sawSender(record.sender)
-    return { ...result, conversation: normalized.conversation, record }
+    // The core's result is this call's own object: filled in, not spread into a new one.
+    result.conversation = normalized.conversation
+    result.record = record
+    return result
   }
 
   /** Options for WebIM.message.create (SDK 4.x), legacy fields included. Throws on bad input. */
@@ -463,15 +466,20 @@ class Chat {
   }
 
   _publish(record, previousId) {
+    return this._notify(record, previousId && previousId !== record.id ? { previousId } : {})
+  }
+
+  /** Calls the listeners of the record's conversation, then those of '*', each with its own copy of `info`. */
+  _notify(record, info) {
     let notified = 0
-    const info = previousId && previousId !== record.id ? { previousId } : {}
-    for (const key of [record.conversation, '*']) {
-      const set = this._listeners.get(key)
+    // Two lookups, not a loop over [conversation, '*']: an array and its iterator cost where JS is interpreted.
+    for (let i = 0; i < 2; i++) {
+      const set = this._listeners.get(i === 0 ? record.conversation : '*')
       if (!set) continue
       for (const listener of [...set]) {
         notified++
         try {
-          listener(record, info)
+          listener(record, { ...info })
         } catch (err) {
           this._emit('error', err)
         }
@@ -655,17 +663,7 @@ class Chat {
   _removed(result, record, info) {
     if (record && (result.outcome === 'updated' || result.outcome === 'unsaved')) {
       record.removed = true
-      for (const key of [record.conversation, '*']) {
-        const set = this._listeners.get(key)
-        if (!set) continue
-        for (const listener of [...set]) {
-          try {
-            listener(record, { ...info })
-          } catch (err) {
-            this._emit('error', err)
-          }
-        }
-      }
+      this._notify(record, info)
     }
     this._drainEvictions()
     return result

@@ -43,16 +43,28 @@ impl<K: Ord, V> VecMap<K, V> {
         self.entries.get_mut(at).map(|(_, v)| v)
     }
 
+    /// Like `position`, with one comparison for a key past the last: maps filled in key order (opening
+    /// reads the heads in key order) then never search.
+    fn position_or_end<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
+    where
+        K: Borrow<Q>,
+    {
+        match self.entries.last() {
+            Some((last, _)) if last.borrow() < key => Err(self.entries.len()),
+            _ => self.position(key),
+        }
+    }
+
     pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,
     {
-        self.position(key).is_ok()
+        self.position_or_end(key).is_ok()
     }
 
     /// Sets `key`; returns the value it replaced.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        match self.position(&key) {
+        match self.position_or_end(&key) {
             Ok(at) => self.entries.get_mut(at).map(|slot| std::mem::replace(&mut slot.1, value)),
             Err(at) => {
                 self.entries.insert(at, (key, value));

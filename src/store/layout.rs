@@ -52,6 +52,9 @@ fn push_escaped(out: &mut String, name: &str) {
 
 /// Reverses [`escape`]; `None` for text `escape` cannot have produced.
 pub fn unescape(escaped: &str) -> Option<String> {
+    if !escaped.bytes().any(|b| b == b'%' || b == b'/') {
+        return Some(escaped.to_string());
+    }
     let mut out = String::with_capacity(escaped.len());
     let mut rest = escaped;
     while let Some(at) = rest.find(['%', '/']) {

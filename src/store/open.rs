@@ -158,15 +158,12 @@ impl<B: Backend> Store<B> {
     /// for the repair, which rebuilds it from its records.
     fn read_head(&mut self, key: &str, name: &str) {
         match self.open_head(key, name) {
-            Ok(true) => {
+            Ok(Some(bytes)) => {
                 self.pending.heads.remove(name);
                 // Counted from here on (opening counts everything again at its end).
-                if let Some(conv) = self.conversations.get(name) {
-                    let bytes = conv.head_stored.bytes() + conv.head.sealed_bytes + conv.head.loose_bytes;
-                    self.bytes_used = self.bytes_used.saturating_add(bytes);
-                }
+                self.bytes_used = self.bytes_used.saturating_add(bytes);
             }
-            Ok(false) => {
+            Ok(None) => {
                 self.pending.heads.remove(name);
                 self.pending.broken.insert(name.to_string(), ());
                 self.pending.repair = true;
@@ -336,17 +333,18 @@ impl<B: Backend> Store<B> {
         self.deferred = waiting;
     }
 
-    /// Reads one head; false when it cannot be read (the conversation is then repaired).
-    fn open_head(&mut self, key: &str, name: &str) -> Result<bool> {
+    /// Reads one head: the bytes the conversation holds by it (0 when there is no head), `None` when it
+    /// cannot be read (the conversation is then repaired).
+    fn open_head(&mut self, key: &str, name: &str) -> Result<Option<u64>> {
         let Ok(id) = ConversationId::parse(name) else {
-            return Ok(false);
+            return Ok(None);
         };
         let Some((doc, tape)) = self.fetch(key, Shape::Head)? else {
-            return Ok(true);
+            return Ok(Some(0));
         };
         self.backend.release(doc);
         let Some((mut head, size)) = Head::decode(tape.root(), name) else {
-            return Ok(false);
+            return Ok(None);
         };
         // Values the last flush rewrote after writing this head: whichever version is there counts.
         for seq in std::mem::take(&mut head.rewrites) {
@@ -363,8 +361,9 @@ impl<B: Backend> Store<B> {
                 self.backend.release(doc);
             }
         }
+        let bytes = size.saturating_add(head.sealed_bytes).saturating_add(head.loose_bytes);
         self.conversations.insert(name.to_string(), Box::new(Conversation::opened(id, head, size)));
-        Ok(true)
+        Ok(Some(bytes))
     }
 
     /// Reads the state (muted conversations, eviction counters, extras); false when unreadable.

@@ -2,7 +2,7 @@
 
 use super::backend::{Backend, Doc, Shape};
 use super::conversation::{Body, Chunk, Conversation, Entry};
-use super::layout::{chunk_size, Mark};
+use super::layout::{chunk_size, Keys, Mark};
 use super::{
     conversation_name, entry_bytes, mark_cmp, ConversationSummary, RecordMeta, Removal, Shown, StorageReport,
     Store, Stored, CACHED_CHUNKS,
@@ -10,6 +10,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::message::Record;
 use crate::tape::{Tape, Val};
+use rustc_hash::FxHashMap;
 
 /// Where a record is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,27 +230,14 @@ impl<B: Backend> Store<B> {
 
     /// The newest loose record, read alone when the loose records are not in memory.
     fn load_newest(&mut self, name: &str) -> Result<()> {
-        let Some(conv) = self.conversations.get(name) else {
+        let Some(conv) = self.conversations.get_mut(name) else {
             return Ok(());
         };
-        let (Some(n), true, true) = (conv.head.newest_loose, conv.loose.is_none(), conv.newest.is_none()) else {
+        let Some(n) = take_indexed_newest(&self.keys, &mut self.backend, &mut self.index, name, conv) else {
             return Ok(());
         };
-        let newest = conv.head.newest.clone();
+        let id = conv.id.clone();
         let key = self.keys.loose(name, n);
-        // The head's index of it, when the record agrees, spares decoding it; else it is read whole.
-        if let Some(meta) = newest {
-            if let Ok(Some(doc)) = self.backend.get_record(&key, name, &meta) {
-                self.index.insert(meta.id.clone(), (name.to_string(), meta.time));
-                if let Some(conv) = self.conversations.get_mut(name) {
-                    conv.newest = Some(Entry { meta, doc, bytes: None, loose: Some(n), dirty: false, written: None });
-                }
-                return Ok(());
-            }
-        }
-        let Some(id) = self.conversations.get(name).map(|c| c.id.clone()) else {
-            return Ok(());
-        };
         // One that cannot be read now is looked for among all the loose records instead.
         let Ok(Some((doc, tape))) = self.fetch(&key, Shape::Record) else {
             return Ok(());
@@ -616,13 +604,16 @@ impl<B: Backend> Store<B> {
     /// the rows in one pass over the conversations: a list shown again costs no lookups by name.
     pub fn conversations_shown(&mut self) -> Result<Vec<ConversationSummary<Shown>>> {
         self.begin();
-        let unread: Vec<String> = self
-            .conversations
-            .iter()
-            .filter(|(_, c)| c.has_records() && c.newest_in_memory().is_none())
-            .map(|(n, _)| n.clone())
-            .collect();
-        // The newest loose record alone, where that is all it takes; others are looked for below.
+        // The newest loose record alone, where that is all it takes (taken by the head's index of it in
+        // one walk, with no lookups by name); others are looked for below.
+        let mut unread = Vec::new();
+        for (name, conv) in self.conversations.iter_mut() {
+            if conv.has_records() && conv.newest_in_memory().is_none() {
+                if take_indexed_newest(&self.keys, &mut self.backend, &mut self.index, name, conv).is_some() {
+                    unread.push(name.clone());
+                }
+            }
+        }
         for name in &unread {
             self.load_newest(name)?;
         }
@@ -786,4 +777,31 @@ impl<B: Backend> Store<B> {
         }
         Ok(out)
     }
+}
+
+/// Takes conversation `name`'s newest loose record (when memory lacks it and the loose records) as the
+/// object storage returns, once the host has checked it against the head's index of it: nothing is
+/// decoded. `Some(n)` when the record must be read whole instead (it disagrees, or the head has no
+/// index of it), `n` its loose number; `None` when it is in memory now or there is none to read.
+/// Takes the store's fields apart so the list can call it while walking the conversations.
+fn take_indexed_newest<B: Backend>(
+    keys: &Keys,
+    backend: &mut B,
+    index: &mut FxHashMap<String, (String, i64)>,
+    name: &str,
+    conv: &mut Conversation,
+) -> Option<u64> {
+    let (Some(n), true, true) = (conv.head.newest_loose, conv.loose.is_none(), conv.newest.is_none()) else {
+        return None;
+    };
+    let Some(meta) = conv.head.newest.as_ref() else {
+        return Some(n);
+    };
+    let Ok(Some(doc)) = backend.get_record(&keys.loose(name, n), name, meta) else {
+        return Some(n);
+    };
+    let meta = meta.clone();
+    index.insert(meta.id.clone(), (name.to_string(), meta.time));
+    conv.newest = Some(Entry { meta, doc, bytes: None, loose: Some(n), dirty: false, written: None });
+    None
 }
