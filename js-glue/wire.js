@@ -16,6 +16,7 @@ const OBJ = 7
 const DEPTH = 8
 const DEEP = 9
 const DOC = 10
+const PLACED = 11
 /** Deepest nesting written in full (src/tape.rs MAX_NESTING). */
 const MAX_NESTING = 64
 /** A tape longer than this is refused: every limit of the core is far below it. */
@@ -104,7 +105,7 @@ class TapeWriter {
 
   /**
    * Writes `value` under `projection` (as src/tape.rs `Projection::to_json` writes it: 0 skip, 1 full,
-   * 'len', 'depth', {k, o} object, {i} items, {d} document, {f: [[key, p], …]} an object's fields by place) as
+   * 'len', 'depth', {k, o} object, {i} items, {d} document, {f: [[key, p], …]} an object's fields by place, PLACED) as
    * JSON.stringify would see it: toJSON
    * honoured, functions and undefined left out of objects and null in arrays, non-finite numbers null.
    * `adopt(value)` numbers documents. Throws what JSON.stringify would throw (a BigInt, a getter).
@@ -160,15 +161,17 @@ class TapeWriter {
 
   fields(object, fields, adopt, nesting) {
     this.room(5)
-    this.units[this.length++] = ARR
+    this.units[this.length++] = PLACED
     const mark = this.length
     this.length += 4
     // Indexed, not destructured: where JavaScript is interpreted, destructuring runs the iterator protocol.
     for (let i = 0; i < fields.length; i++) {
       const name = fields[i][0]
       const p = fields[i][1]
-      const v = Object.prototype.hasOwnProperty.call(object, name) ? object[name] : undefined
-      if (v === undefined || typeof v === 'function' || typeof v === 'symbol' || p === 0) this.tag(NULL)
+      // Read first: most named fields are absent, and then no ownership check is made.
+      const v = object[name]
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol' || p === 0 ||
+        !Object.prototype.hasOwnProperty.call(object, name)) this.tag(NULL)
       else this.write(v, p, adopt, nesting + 1)
     }
     this.patch32(mark, fields.length)

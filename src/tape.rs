@@ -16,6 +16,8 @@
 //!   a string whose content was left out;
 //! - `ARR` + count + span + items;  `OBJ` + count + span + (key length, key units, value)*, where span
 //!   is the number of units after the header, so a reader skips a container in one step;
+//! - `PLACED` + count + span + values: an object written by place ([`Projection::Fields`]), the values
+//!   of named fields in a fixed order, `NULL` for one it lacks; it reads as an object;
 //! - `DEPTH` + n: a value left out, n levels deep (0 for a scalar);
 //! - `DOC` + handle, then the value: the shim keeps that JS value and names it by the handle.
 
@@ -32,6 +34,7 @@ pub const OBJ: u16 = 7;
 pub const DEPTH: u16 = 8;
 pub const DEEP: u16 = 9;
 pub const DOC: u16 = 10;
+pub const PLACED: u16 = 11;
 
 /// Deepest nesting written in full; deeper values are `DEEP`. Above every limit the core enforces.
 pub const MAX_NESTING: usize = 64;
@@ -54,9 +57,9 @@ pub enum Projection {
     Items(Box<Projection>),
     /// The value is kept by the shim as a document (`DOC` + handle), then projected as given.
     Doc(Box<Projection>),
-    /// An object as the array of the named entries' values, each projected as given, `null` for one
-    /// it lacks: no key crosses, and the reader finds each value by its place. Anything else is
-    /// written in full.
+    /// An object as the named entries' values (`PLACED`), each projected as given, `null` for one it
+    /// lacks: no key crosses, and the reader finds each value by its place ([`Val::placed`]).
+    /// Anything else is written in full.
     Fields(Vec<(String, Projection)>),
 }
 
@@ -264,7 +267,7 @@ impl<'t> Val<'t> {
             NUM => 5,
             STR => 3 + u32_at(self.tape, self.at + 1) as usize,
             LEN => 5,
-            ARR | OBJ => 5 + u32_at(self.tape, self.at + 3) as usize,
+            ARR | OBJ | PLACED => 5 + u32_at(self.tape, self.at + 3) as usize,
             DEPTH => 2,
             _ => 1,
         };
@@ -301,7 +304,7 @@ impl<'t> Val<'t> {
                 }
             }
             ARR => Kind::Array,
-            OBJ => Kind::Object,
+            OBJ | PLACED => Kind::Object,
             DEPTH => Kind::Depth(unit(self.tape, self.at + 1)),
             DEEP => Kind::Deep,
             _ => Kind::Null,
@@ -407,6 +410,20 @@ impl<'t> Val<'t> {
         found
     }
 
+    /// The fields `names` of an object, by place when it came by place (in the order of `names`), else
+    /// as [`Val::fields`] finds them; all absent for anything but an object. A `null` is absent.
+    pub fn placed<const N: usize>(self, names: [&str; N]) -> [Option<Val<'t>>; N] {
+        if self.tag() != PLACED {
+            return self.fields(names);
+        }
+        let mut found = [None; N];
+        let (at, end, left) = self.children(PLACED);
+        for (slot, item) in found.iter_mut().zip(Items { tape: self.tape, at, end, left }) {
+            *slot = (!item.is_null()).then_some(item);
+        }
+        found
+    }
+
     /// Items of an array (nothing for anything else).
     pub fn items(self) -> Items<'t> {
         let (at, end, count) = self.children(ARR);
@@ -430,7 +447,7 @@ impl<'t> Val<'t> {
 
     pub fn len(self) -> usize {
         match self.tag() {
-            ARR | OBJ => u32_at(self.tape, self.at + 1) as usize,
+            ARR | OBJ | PLACED => u32_at(self.tape, self.at + 1) as usize,
             _ => 0,
         }
     }
@@ -647,7 +664,12 @@ impl Writer {
 
     /// Starts an array or object; returns a mark for [`Writer::close`].
     pub fn open(&mut self, object: bool) -> usize {
-        self.units.push(if object { OBJ } else { ARR });
+        self.open_tagged(if object { OBJ } else { ARR })
+    }
+
+    /// A container of `tag` (`ARR`, `OBJ`, `PLACED`), closed by [`Writer::close`].
+    pub fn open_tagged(&mut self, tag: u16) -> usize {
+        self.units.push(tag);
         let mark = self.units.len();
         self.push_u32(0);
         self.push_u32(0);
@@ -758,7 +780,7 @@ mod native {
                 w.close(mark, items.len());
             }
             (Projection::Fields(fields), Value::Object(map)) => {
-                let mark = w.open(false);
+                let mark = w.open_tagged(PLACED);
                 for (name, p) in fields {
                     match map.get(name) {
                         Some(v) => write_value(w, v, p, nesting + 1, doc),

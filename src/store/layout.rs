@@ -571,18 +571,8 @@ impl Head {
     /// (its fields by place, `null` for one it lacks); `None` when the value is not a well-formed one.
     /// Returns the head and its stored size.
     pub fn decode(value: Val<'_>, conversation: &str) -> Option<(Head, u64)> {
-        let fields = match value.kind() {
-            TapeKind::Array => {
-                let mut fields = [None; HEAD_FIELDS.len()];
-                for (slot, item) in fields.iter_mut().zip(value.items()) {
-                    *slot = (!item.is_null()).then_some(item);
-                }
-                fields
-            }
-            // In the order encode writes them: one pass over the head.
-            _ => value.fields(HEAD_FIELDS),
-        };
-        let [v, b, c, t, u, f, n, lb, nl, nm, s, sb, sm, rm, pm, mm, w, lw, lh, d] = fields;
+        // By place as Shape::Head projects it, or whole in the order encode writes them: one pass.
+        let [v, b, c, t, u, f, n, lb, nl, nm, s, sb, sm, rm, pm, mm, w, lw, lh, d] = value.placed(HEAD_FIELDS);
         if v?.as_f64() != Some(f64::from(FORMAT)) || !c?.is_str(conversation) {
             return None;
         }

@@ -247,17 +247,7 @@ impl RecordMeta {
     pub fn from_val(v: Val<'_>, conversation: &ConversationId) -> Option<Self> {
         // By place as Shape::Record projects it (a field it lacks, or null, is absent), or whole in the
         // order records are written: one pass over the record, names matched on the tape.
-        let fields = match v.kind() {
-            crate::tape::Kind::Array => {
-                let mut fields = [None; RECORD_FIELDS.len()];
-                for (slot, item) in fields.iter_mut().zip(v.items()) {
-                    *slot = (!item.is_null()).then_some(item);
-                }
-                fields
-            }
-            _ => v.fields(RECORD_FIELDS),
-        };
-        let [id, conv, kind, direction, time, msg_type, text, _body, sender, mentions_me, status, recalled, _ext] = fields;
+        let [id, conv, kind, direction, time, msg_type, text, _body, sender, mentions_me, status, recalled, _ext] = v.placed(RECORD_FIELDS);
         let flag = |f: Option<Val<'_>>| f.map_or(Some(false), Val::as_bool);
         let id = id?.as_str().filter(|id| !id.is_empty())?;
         let time = time?.as_f64()?;
