@@ -170,8 +170,12 @@ class TapeWriter {
       const p = fields[i][1]
       // Read first: most named fields are absent, and then no ownership check is made.
       const v = object[name]
-      if (v === undefined || typeof v === 'function' || typeof v === 'symbol' || p === 0 ||
+      const type = typeof v
+      if (v === undefined || type === 'function' || type === 'symbol' || p === 0 ||
         !Object.prototype.hasOwnProperty.call(object, name)) this.tag(NULL)
+      // Numbers and strings in full straight away: most of a head's or a record's fields.
+      else if (type === 'number' && p === 1) this.num(v)
+      else if (type === 'string' && p === 1) this.string(v)
       else this.write(v, p, adopt, nesting + 1)
     }
     this.patch32(mark, fields.length)

@@ -316,8 +316,14 @@ impl<'t> Val<'t> {
         self.doc
     }
 
+    /// As `kind()` is `Kind::Null` (a non-finite number and an unknown tag are null too), from the tag
+    /// and a number's exponent bits alone: nothing is decoded.
     pub fn is_null(self) -> bool {
-        matches!(self.kind(), Kind::Null)
+        match self.tag() {
+            FALSE | TRUE | STR | LEN | ARR | OBJ | PLACED | DEPTH | DEEP => false,
+            NUM => unit(self.tape, self.at + 4) & 0x7ff0 == 0x7ff0,
+            _ => true,
+        }
     }
 
     pub fn as_bool(self) -> Option<bool> {
@@ -816,6 +822,30 @@ mod native {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn null_as_kind_says() {
+        let value = json!([null, 0, -1.5, 1e300, "", "x", [], {}, true, false]);
+        let tape = Tape::full(&value);
+        let mut vals: Vec<Val<'_>> = tape.root().items().collect();
+        // Numbers JavaScript never hands over as numbers, a truncated one, an unknown tag.
+        let odd = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 2.0f64.powi(1023) * 1.5];
+        let raws: Vec<Tape> = odd
+            .iter()
+            .map(|n| {
+                let bits = n.to_bits();
+                Tape::new((0..4).fold(vec![NUM], |mut u, i| {
+                    u.push((bits >> (16 * i)) as u16);
+                    u
+                }))
+            })
+            .chain([Tape::new(vec![NUM, 1]), Tape::new(vec![99])])
+            .collect();
+        vals.extend(raws.iter().map(Tape::root));
+        for v in vals {
+            assert_eq!(v.is_null(), matches!(v.kind(), Kind::Null), "{:?}", v.kind());
+        }
+    }
 
     #[test]
     fn reads_back_what_was_written() {
