@@ -64,7 +64,7 @@ class TapeWriter {
 
   chars(text) {
     const n = text.length
-    this.room(n + 2)
+    if (this.length + n + 2 > this.units.length) this.room(n + 2)
     this.u32(n)
     const units = this.units
     let at = this.length
@@ -73,8 +73,7 @@ class TapeWriter {
   }
 
   string(text) {
-    this.room(3)
-    this.units[this.length++] = STR
+    this.tag(STR)
     this.chars(text)
   }
 
@@ -86,8 +85,9 @@ class TapeWriter {
   }
 
   num(n) {
-    if (!Number.isFinite(n)) return this.tag(NULL)
-    this.room(5)
+    // Not a call to Number.isFinite: `n - n` is 0 for every finite number and NaN otherwise.
+    if (n - n !== 0) return this.tag(NULL)
+    if (this.length + 5 > this.units.length) this.room(5)
     this.number[0] = n
     const u = this.numberUnits
     const units = this.units
@@ -99,7 +99,7 @@ class TapeWriter {
   }
 
   tag(t) {
-    this.room(1)
+    if (this.length >= this.units.length) this.room(1)
     this.units[this.length++] = t
   }
 

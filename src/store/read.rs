@@ -607,6 +607,8 @@ impl<B: Backend> Store<B> {
         // The newest loose record alone, where that is all it takes (taken by the head's index of it in
         // one walk, with no lookups by name); others are looked for below.
         let mut unread = Vec::new();
+        // Room for a newest record each: the index grows once, not by doubling (each growth rehashes).
+        self.index.reserve(self.conversations.len());
         for (name, conv) in self.conversations.iter_mut() {
             if conv.has_records() && conv.newest_in_memory().is_none() {
                 if take_indexed_newest(&self.keys, &mut self.backend, &mut self.index, name, conv).is_some() {
