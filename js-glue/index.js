@@ -150,7 +150,8 @@ class Chat {
     const ext = message.ext
     const kept = {}
     if (ext && typeof ext === 'object' && !Array.isArray(ext)) {
-      for (const key of Object.keys(ext)) if (!this._consumed.has(key)) kept[key] = ext[key]
+      const keys = Object.keys(ext)
+      for (let i = 0; i < keys.length; i++) if (!this._consumed.has(keys[i])) kept[keys[i]] = ext[keys[i]]
     }
     record.ext = kept
     return record
