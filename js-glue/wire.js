@@ -212,9 +212,13 @@ function depthOf(value, above) {
   if (value === null || typeof value !== 'object') return 0
   if (above > MAX_NESTING) return MAX_NESTING + 1
   let deepest = 0
-  const children = Array.isArray(value) ? value : Object.keys(value).map((k) => value[k])
-  for (let i = 0; i < children.length; i++) {
-    const d = depthOf(children[i], above + 1)
+  // No array of the values is built: a record's body and ext are measured on every read.
+  const keys = Array.isArray(value) ? null : Object.keys(value)
+  const n = keys === null ? value.length : keys.length
+  for (let i = 0; i < n; i++) {
+    const child = keys === null ? value[i] : value[keys[i]]
+    if (child === null || typeof child !== 'object') continue
+    const d = depthOf(child, above + 1)
     if (d > deepest) deepest = d
   }
   return deepest + 1

@@ -224,7 +224,7 @@ fn utf8_len(units: &[u16]) -> u64 {
     bytes
 }
 
-fn eq_units(units: &[u16], text: &str) -> bool {
+pub(crate) fn eq_units(units: &[u16], text: &str) -> bool {
     let bytes = text.as_bytes();
     // ASCII (every key the core looks up): one unit per byte.
     if bytes.is_ascii() {

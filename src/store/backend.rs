@@ -42,7 +42,8 @@ impl Shape {
             Projection::fields(super::RECORD_FIELDS.map(|name| {
                 let p = match name {
                     "text" => Length,
-                    "body" | "ext" => Depth,
+                    // Not read from the index (RecordMeta::from_val): nothing crosses.
+                    "body" | "ext" => Skip,
                     "sender" => Projection::object([("id", Full)], Skip),
                     _ => Full,
                 };

@@ -54,7 +54,7 @@ use crate::vecmap::VecMap;
 use crate::error::{Error, Result};
 use crate::kind::ConversationId;
 use crate::message::{Direction, MsgType, Record, Status};
-use crate::tape::Val;
+use crate::tape::{eq_units, Val};
 use conversation::Conversation;
 use layout::{Keys, Mark};
 
@@ -309,9 +309,19 @@ fn one_of<T: Copy>(value: Option<Val<'_>>, name: fn(T) -> &'static str, all: &[T
 }
 
 /// Whether `value` is the string `<kind>:<id>` of `conversation`, compared without building it.
+/// The kind is ASCII, so its units are its bytes: three comparisons, no iterator chain (each record of a
+/// page is checked so, where wasm is interpreted).
 fn is_name_of(value: Val<'_>, conversation: &ConversationId) -> bool {
-    let name = conversation.kind.as_str().encode_utf16().chain([u16::from(b':')]).chain(conversation.id.encode_utf16());
-    value.str_units().is_some_and(|units| units.iter().copied().eq(name))
+    let kind = conversation.kind.as_str();
+    let Some(units) = value.str_units() else {
+        return false;
+    };
+    match (units.get(..kind.len()), units.get(kind.len()), units.get(kind.len() + 1..)) {
+        (Some(head), Some(&colon), Some(id)) => {
+            colon == u16::from(b':') && eq_units(head, kind) && eq_units(id, &conversation.id)
+        }
+        _ => false,
+    }
 }
 
 pub(super) fn mark_cmp(meta: &RecordMeta, mark: &Mark) -> std::cmp::Ordering {
@@ -476,6 +486,26 @@ mod tests {
     use super::*;
     use crate::tape::Tape;
     use serde_json::json;
+
+    #[test]
+    fn a_record_names_its_own_conversation_only() {
+        let table = [
+            ("single:bob", json!("single:bob"), true),
+            ("single:张三", json!("single:张三"), true),
+            ("group:g:1", json!("group:g:1"), true),
+            ("single:bob", json!("single:bo"), false),
+            ("single:bob", json!("single:bob2"), false),
+            ("single:bob", json!("group:bob"), false),
+            ("single:bob", json!("single;bob"), false),
+            ("single:bob", json!("single"), false),
+            ("single:张三", json!("single:张四"), false),
+            ("single:bob", json!(7), false),
+        ];
+        for (conversation, value, want) in table {
+            let id = ConversationId::parse(conversation).unwrap();
+            assert_eq!(is_name_of(Tape::full(&value).root(), &id), want, "{conversation} {value}");
+        }
+    }
 
     #[test]
     fn a_records_index_reads_the_same_by_place_as_whole() {
