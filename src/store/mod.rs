@@ -304,8 +304,9 @@ impl RecordMeta {
 
 /// The one of `all` whose name `value` is, matched on the tape.
 fn one_of<T: Copy>(value: Option<Val<'_>>, name: fn(T) -> &'static str, all: &[T]) -> Option<T> {
-    let value = value?;
-    all.iter().copied().find(|x| value.is_str(name(*x)))
+    // The names are ASCII: one unit a byte, so lengths rule out most before any comparison of units.
+    let units = value?.str_units()?;
+    all.iter().copied().find(|x| name(*x).len() == units.len() && eq_units(units, name(*x)))
 }
 
 /// Whether `value` is the string `<kind>:<id>` of `conversation`, compared without building it.
