@@ -105,9 +105,9 @@ class TapeWriter {
 
   /**
    * Writes `value` under `projection` (as src/tape.rs `Projection::to_json` writes it: 0 skip, 1 full,
-   * 'len', 'depth', {k, o} object, {i} items, {d} document, {f: [[key, p], …]} an object's fields by place, PLACED) as
-   * JSON.stringify would see it: toJSON
-   * honoured, functions and undefined left out of objects and null in arrays, non-finite numbers null.
+   * 'len', 'depth', {k, o} object, {i} items, {d} document, {f: [[key, p], …]} an object's fields by place,
+   * tagged PLACED) as JSON.stringify would see it: toJSON honoured, functions and undefined left out of
+   * objects and null in arrays, non-finite numbers null.
    * `adopt(value)` numbers documents. Throws what JSON.stringify would throw (a BigInt, a getter).
    */
   write(value, projection, adopt, nesting = 0) {
@@ -212,13 +212,9 @@ function depthOf(value, above) {
   if (value === null || typeof value !== 'object') return 0
   if (above > MAX_NESTING) return MAX_NESTING + 1
   let deepest = 0
-  // No array of the values is built: a record's body and ext are measured on every read.
-  const keys = Array.isArray(value) ? null : Object.keys(value)
-  const n = keys === null ? value.length : keys.length
-  for (let i = 0; i < n; i++) {
-    const child = keys === null ? value[i] : value[keys[i]]
-    if (child === null || typeof child !== 'object') continue
-    const d = depthOf(child, above + 1)
+  const children = Array.isArray(value) ? value : Object.keys(value).map((k) => value[k])
+  for (let i = 0; i < children.length; i++) {
+    const d = depthOf(children[i], above + 1)
     if (d > deepest) deepest = d
   }
   return deepest + 1

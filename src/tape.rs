@@ -316,8 +316,8 @@ impl<'t> Val<'t> {
         self.doc
     }
 
-    /// As `kind()` is `Kind::Null` (a non-finite number and an unknown tag are null too), from the tag
-    /// and a number's exponent bits alone: nothing is decoded.
+    /// Whether `kind()` is `Kind::Null` (a non-finite number and an unknown tag are null too), told from
+    /// the tag and a number's exponent bits alone: nothing is decoded.
     pub fn is_null(self) -> bool {
         match self.tag() {
             FALSE | TRUE | STR | LEN | ARR | OBJ | PLACED | DEPTH | DEEP => false,
@@ -824,7 +824,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn null_as_kind_says() {
+    fn is_null_agrees_with_kind() {
         let value = json!([null, 0, -1.5, 1e300, "", "x", [], {}, true, false]);
         let tape = Tape::full(&value);
         let mut vals: Vec<Val<'_>> = tape.root().items().collect();
