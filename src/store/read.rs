@@ -233,10 +233,18 @@ impl<B: Backend> Store<B> {
         let Some(conv) = self.conversations.get_mut(name) else {
             return Ok(());
         };
-        let Some(n) = take_indexed_newest(&self.keys, &mut self.backend, &mut self.index, name, conv) else {
+        match take_indexed_newest(&self.keys, &mut self.backend, &mut self.index, name, conv) {
+            Some(n) => self.read_newest_whole(name, n),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads loose record `n`, the newest of conversation `name`, whole: the head has no index of it, or
+    /// the record disagrees with it.
+    fn read_newest_whole(&mut self, name: &str, n: u64) -> Result<()> {
+        let Some(id) = self.conversations.get(name).map(|c| c.id.clone()) else {
             return Ok(());
         };
-        let id = conv.id.clone();
         let key = self.keys.loose(name, n);
         // One that cannot be read now is looked for among all the loose records instead.
         let Ok(Some((doc, tape))) = self.fetch(&key, Shape::Record) else {
@@ -606,18 +614,19 @@ impl<B: Backend> Store<B> {
         self.begin();
         // The newest loose record alone, where that is all it takes (taken by the head's index of it in
         // one walk, with no lookups by name); others are looked for below.
-        let mut unread = Vec::new();
+        let mut whole = Vec::new();
         // Room for a newest record each: the index grows once, not by doubling (each growth rehashes).
         self.index.reserve(self.conversations.len());
         for (name, conv) in self.conversations.iter_mut() {
             if conv.has_records() && conv.newest_in_memory().is_none() {
-                if take_indexed_newest(&self.keys, &mut self.backend, &mut self.index, name, conv).is_some() {
-                    unread.push(name.clone());
+                if let Some(n) = take_indexed_newest(&self.keys, &mut self.backend, &mut self.index, name, conv) {
+                    whole.push((name.clone(), n));
                 }
             }
         }
-        for name in &unread {
-            self.load_newest(name)?;
+        // Read whole, without asking the host again for what it just refused.
+        for (name, n) in &whole {
+            self.read_newest_whole(name, *n)?;
         }
         // Sorted as references, the rows built after: where wasm is interpreted, moving rows costs.
         let mut shown = Vec::with_capacity(self.conversations.len());
