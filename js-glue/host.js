@@ -112,11 +112,27 @@ function createHost(storage, wire, projections, statuses = []) {
     getRecord(key, keyLength, name, nameLength, id, idLength, time, code) {
       return getValue(key, keyLength, (value) => isIndexed(value, wire.at(name, nameLength), wire.at(id, idLength), time, code))
     },
-    read(handle, shape) {
+    peek(key, keyLength, shape, room, roomLength) {
+      let value
+      try {
+        value = storage.getStorageSync(wire.at(key, keyLength))
+      } catch (err) {
+        return fail('getStorageSync', err)
+      }
+      if (value === '' || value === undefined || value === null) return -1
+      try {
+        wire.writer.length = 0
+        wire.writer.write(value, projections[shape], () => { throw new TypeError('mpchat: a peeked value keeps no document') })
+        return wire.place(room, roomLength)
+      } catch (err) {
+        return fail('reading a stored value', err)
+      }
+    },
+    read(handle, shape, room, roomLength) {
       try {
         wire.writer.length = 0
         wire.writer.write(docs[handle], projections[shape], (value) => adopt(value, undefined))
-        return wire.writer.length
+        return wire.place(room, roomLength)
       } catch (err) {
         return fail('reading a stored value', err)
       }

@@ -254,6 +254,14 @@ function createWire(exports) {
       views()
       units.set(writer.units.subarray(0, writer.length), at >>> 1)
     },
+    /**
+     * The writer's tape copied to `at` when it fits in `room` units (else kept for a copyTo the core
+     * asks for next); returns its length.
+     */
+    place(at, room) {
+      if (writer.length <= room) this.copyTo(at)
+      return writer.length
+    },
     /** The text an export returned the length of (top bit: not ASCII). */
     text(length) {
       return this.at(exports.outbox(), length)

@@ -117,6 +117,16 @@ pub trait Backend {
     fn get(&mut self, key: &str) -> Result<Option<Doc>>;
     /// A projection of a document.
     fn read(&mut self, doc: Doc, shape: Shape) -> Result<Tape>;
+    /// The projection of the value of `key`, kept as no document; `None` when the key is absent. For
+    /// a value read once and dropped (a head at opening): one call where the shim is the backend.
+    fn peek(&mut self, key: &str, shape: Shape) -> Result<Option<Tape>> {
+        let Some(doc) = self.get(key)? else {
+            return Ok(None);
+        };
+        let tape = self.read(doc, shape);
+        self.release(doc);
+        tape.map(Some)
+    }
     /// Reads `key` as [`Backend::get`] does, when it holds the record of conversation `name` that
     /// `meta` indexes (id, time, direction, status and flags agree); `None` when it does not, or is
     /// absent. Where a document's fields are cheaper to compare than its projection is to read (the

@@ -339,10 +339,9 @@ impl<B: Backend> Store<B> {
         let Ok(id) = ConversationId::parse(name) else {
             return Ok(None);
         };
-        let Some((doc, tape)) = self.fetch(key, Shape::Head)? else {
+        let Some(tape) = self.backend.peek(key, Shape::Head)? else {
             return Ok(Some(0));
         };
-        self.backend.release(doc);
         let Some((mut head, size)) = Head::decode(tape.root(), name) else {
             return Ok(None);
         };

@@ -22,9 +22,13 @@ extern "C" {
     fn get_record(
         this: &Host, key: u32, key_len: u32, name: u32, name_len: u32, id: u32, id_len: u32, time: f64, code: u32,
     ) -> i32;
-    /// Writes the tape of a document's projection aside; returns its length.
+    /// `get` and `read` in one, keeping no document: the tape's length, -1 when the key is absent.
     #[wasm_bindgen(method)]
-    fn read(this: &Host, doc: u32, shape: u32) -> i32;
+    fn peek(this: &Host, key: u32, key_len: u32, shape: u32, room: u32, room_len: u32) -> i32;
+    /// Writes the tape of a document's projection to `room` when it fits in `room_len` units, else
+    /// aside for [`Host::take`]; returns its length.
+    #[wasm_bindgen(method)]
+    fn read(this: &Host, doc: u32, shape: u32, room: u32, room_len: u32) -> i32;
     /// Copies the tape set aside to `at`.
     #[wasm_bindgen(method)]
     fn take(this: &Host, at: u32);
@@ -55,22 +59,47 @@ extern "C" {
     fn error(this: &Host) -> i32;
 }
 
-pub struct JsBackend(pub Host);
+/// Units of the room the shim writes a tape into directly: heads, records and most chunks fit, and
+/// their tapes cross in the call that reads them. On iPhones a call between wasm and the shim costs
+/// microseconds (taking heads in one call instead of four made opening 200 of them 12% faster).
+const ROOM: usize = 4096;
+
+pub struct JsBackend {
+    host: Host,
+    room: Vec<u16>,
+}
 
 impl JsBackend {
+    pub fn new(host: Host) -> Self {
+        JsBackend { host, room: vec![0; ROOM] }
+    }
+
+    /// Where the shim may write a tape, and how many units fit.
+    fn room(&mut self) -> (u32, u32) {
+        (self.room.as_mut_ptr() as u32, ROOM as u32)
+    }
+
+    /// The tape of length `len` the shim wrote into the room, or set aside when it did not fit.
+    fn written(&self, len: i32) -> Result<Tape> {
+        match self.room.get(..len.max(0) as usize) {
+            Some(units) if len >= 0 => Ok(Tape::new(units.to_vec())),
+            _ => self.taken(len),
+        }
+    }
+
     fn taken(&self, len: i32) -> Result<Tape> {
         if len < 0 {
             return Err(self.failure());
         }
         let mut units = vec![0u16; len as usize];
-        self.0.take(units.as_mut_ptr() as u32);
+        self.host.take(units.as_mut_ptr() as u32);
         Ok(Tape::new(units))
     }
 
     fn failure(&self) -> Error {
-        let len = self.0.error();
+        let len = self.host.error();
         let mut units = vec![0u16; len.max(0) as usize];
-        self.0.take(units.as_mut_ptr() as u32);
+        self.host.take(units.as_mut_ptr() as u32);
         let message = Tape::new(units).root().as_str().unwrap_or_default();
         Error::storage(if message.is_empty() { "the storage call threw".to_string() } else { message })
     }
@@ -99,7 +128,7 @@ fn shape_number(shape: Shape) -> u32 {
 impl Backend for JsBackend {
     fn get(&mut self, key: &str) -> Result<Option<Doc>> {
         let key = Lent::new(key);
-        match self.0.get(key.ptr(), key.len()) {
+        match self.host.get(key.ptr(), key.len()) {
             -1 => Ok(None),
             n if n < 0 => Err(self.failure()),
             doc => Ok(Some(doc as Doc)),
@@ -109,7 +138,7 @@ impl Backend for JsBackend {
     fn get_record(&mut self, key: &str, name: &str, meta: &RecordMeta) -> Result<Option<Doc>> {
         let (key, name, id) = (Lent::new(key), Lent::new(name), Lent::new(&meta.id));
         let (time, code) = (meta.time as f64, meta.code());
-        match self.0.get_record(key.ptr(), key.len(), name.ptr(), name.len(), id.ptr(), id.len(), time, code) {
+        match self.host.get_record(key.ptr(), key.len(), name.ptr(), name.len(), id.ptr(), id.len(), time, code) {
             -1 | -3 => Ok(None),
             n if n < 0 => Err(self.failure()),
             doc => Ok(Some(doc as Doc)),
@@ -117,67 +146,77 @@ impl Backend for JsBackend {
     }
 
     fn read(&mut self, doc: Doc, shape: Shape) -> Result<Tape> {
-        let len = self.0.read(doc, shape_number(shape));
-        self.taken(len)
+        let (room, room_len) = self.room();
+        let len = self.host.read(doc, shape_number(shape), room, room_len);
+        self.written(len)
+    }
+
+    fn peek(&mut self, key: &str, shape: Shape) -> Result<Option<Tape>> {
+        let (room, room_len) = self.room();
+        let key = Lent::new(key);
+        match self.host.peek(key.ptr(), key.len(), shape_number(shape), room, room_len) {
+            -1 => Ok(None),
+            len => self.written(len).map(Some),
+        }
     }
 
     fn create(&mut self, json: &str) -> Result<Doc> {
         let json = Lent::new(json);
-        let doc = self.0.create(json.ptr(), json.len());
+        let doc = self.host.create(json.ptr(), json.len());
         self.status(doc)?;
         Ok(doc as Doc)
     }
 
     fn release(&mut self, doc: Doc) {
-        self.0.release(doc);
+        self.host.release(doc);
     }
 
     fn set_json(&mut self, key: &str, json: &str) -> Result<()> {
         let (key, json) = (Lent::new(key), Lent::new(json));
-        let code = self.0.set_json(key.ptr(), key.len(), json.ptr(), json.len());
+        let code = self.host.set_json(key.ptr(), key.len(), json.ptr(), json.len());
         self.status(code)
     }
 
     fn set_record(&mut self, key: &str, doc: Doc) -> Result<()> {
         let key = Lent::new(key);
-        let code = self.0.set_record(key.ptr(), key.len(), doc);
+        let code = self.host.set_record(key.ptr(), key.len(), doc);
         self.status(code)
     }
 
     fn set_chunk(&mut self, key: &str, envelope: &str, records: &[Doc]) -> Result<()> {
         let (key, envelope) = (Lent::new(key), Lent::new(envelope));
         let count = u32::try_from(records.len()).unwrap_or(u32::MAX);
-        let code = self.0.set_chunk(key.ptr(), key.len(), envelope.ptr(), envelope.len(), records.as_ptr() as u32, count);
+        let code = self.host.set_chunk(key.ptr(), key.len(), envelope.ptr(), envelope.len(), records.as_ptr() as u32, count);
         self.status(code)
     }
 
     fn remove(&mut self, key: &str) -> Result<()> {
         let key = Lent::new(key);
-        let code = self.0.remove(key.ptr(), key.len());
+        let code = self.host.remove(key.ptr(), key.len());
         self.status(code)
     }
 
     fn patch(&mut self, doc: Doc, patch: &Patch<'_>) -> Result<(u64, u64)> {
         let json = patch_json(patch);
         let json = Lent::new(&json);
-        let both = self.number(self.0.patch(doc, json.ptr(), json.len()))?;
+        let both = self.number(self.host.patch(doc, json.ptr(), json.len()))?;
         Ok((both >> 24, both & 0xFF_FFFF))
     }
 
     fn measure(&mut self, doc: Doc) -> Result<u64> {
-        let n = self.0.measure(doc);
+        let n = self.host.measure(doc);
         self.number(n)
     }
 
     fn keys(&mut self, prefix: &str) -> Result<Vec<String>> {
         let prefix = Lent::new(prefix);
-        let tape = self.taken(self.0.keys(prefix.ptr(), prefix.len()))?;
+        let tape = self.taken(self.host.keys(prefix.ptr(), prefix.len()))?;
         Ok(tape.root().items().filter_map(|k| k.as_str()).collect())
     }
 
     fn count(&mut self, prefix: &str) -> Result<u64> {
         let prefix = Lent::new(prefix);
-        let n = self.0.count(prefix.ptr(), prefix.len());
+        let n = self.host.count(prefix.ptr(), prefix.len());
         self.number(n)
     }
 }

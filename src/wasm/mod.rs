@@ -270,7 +270,7 @@ impl ChatCore {
         let emoji = emoji_table(field("emoji"))?;
         let options = store_options(field("limits"))?;
         let migrate = field("migrate").and_then(Val::as_bool) == Some(true);
-        let (mut store, mut opened) = Store::open(JsBackend(host), &user, options)?;
+        let (mut store, mut opened) = Store::open(JsBackend::new(host), &user, options)?;
         // Sends a killed app left `sending` become `failed`; a storage error leaves them for the next try.
         opened.failed_sends = store.fail_interrupted_sends().unwrap_or(0);
         let migration = if migrate { Some(store.migrate_legacy()?) } else { None };

@@ -207,3 +207,22 @@ test('subscribing and unsubscribing 10,000 times leaves no listener behind', asy
   assert.deepEqual(got, ['2'])
   assert.equal(seen, 0)
 })
+
+test('records with long names read back whole after reopening (a chunk past the shim\'s direct room)', async () => {
+  // 32 records a chunk, each naming a 120-character group and sender: the chunk's tape is over the
+  // 4,096 units the shim writes straight into wasm memory, so it crosses by the second call.
+  const storage = createWxStorage()
+  const group = 'g'.repeat(120)
+  const from = 'b'.repeat(120)
+  let chat = await open(storage)
+  for (let n = 1; n <= 70; n++) {
+    const message = { ...sdk(n, { from, to: group }), id: String(n).padStart(60, '0') }
+    assert.equal(chat.receive(message).outcome, 'stored')
+  }
+  chat = await open(storage)
+  const all = chat.history(`group:${group}`, { limit: 100 })
+  assert.deepEqual(all.map((r) => r.text), Array.from({ length: 70 }, (_, i) => `m${i + 1}`))
+  assert.equal(all[0].sender.id, from)
+  const older = chat.history(`group:${group}`, { before: all[40].id, limit: 5 })
+  assert.deepEqual(older.map((r) => r.text), ['m36', 'm37', 'm38', 'm39', 'm40'])
+})
