@@ -61,17 +61,39 @@ function createHost(storage, wire, projections, statuses = []) {
     lastError = `${what}: ${describe(err)}`
     return -2
   }
-  // A stored value kept as a document: -1 when the key is absent (wx answers '' for a missing key; mpchat
-  // never stores a bare string), -3 when `accept` refuses it.
-  const getValue = (key, keyLength, accept) => {
+  // The stored value of a key, or ABSENT (wx answers '' for a missing key; mpchat never stores a bare
+  // string), or THREW (the failure noted for `error`). Sentinels, not closures: the conversation list
+  // reads one value a conversation, and on iPhones every call made costs.
+  const ABSENT = {}
+  const THREW = {}
+  const valueOf = (key, keyLength) => {
     let value
     try {
       value = storage.getStorageSync(wire.at(key, keyLength))
     } catch (err) {
-      return fail('getStorageSync', err)
+      fail('getStorageSync', err)
+      return THREW
     }
-    if (value === '' || value === undefined || value === null) return -1
-    return accept(value) ? adopt(value, undefined) : -3
+    return value === '' || value === undefined || value === null ? ABSENT : value
+  }
+  const keepDocument = (value) => adopt(value, undefined)
+  // A stored value kept as a document: -1 when the key is absent, -2 when the read throws, -3 when
+  // `accept` refuses it.
+  const getValue = (key, keyLength, accept) => {
+    const value = valueOf(key, keyLength)
+    if (value === ABSENT || value === THREW) return value === ABSENT ? -1 : -2
+    return accept(value) ? keepDocument(value) : -3
+  }
+  const keepNone = () => { throw new TypeError('mpchat: a peeked value keeps no document') }
+  // The tape of a value's projection, in the core's room when it fits (wire.place); its length.
+  const project = (value, shape, room, roomLength, keep) => {
+    try {
+      wire.writer.length = 0
+      wire.writer.write(value, projections[shape], keep)
+      return wire.place(room, roomLength)
+    } catch (err) {
+      return fail('reading a stored value', err)
+    }
   }
   const allKeys = () => {
     if (keyList === null) keyList = storage.getStorageInfoSync().keys || []
@@ -113,29 +135,12 @@ function createHost(storage, wire, projections, statuses = []) {
       return getValue(key, keyLength, (value) => isIndexed(value, wire.at(name, nameLength), wire.at(id, idLength), time, code))
     },
     peek(key, keyLength, shape, room, roomLength) {
-      let value
-      try {
-        value = storage.getStorageSync(wire.at(key, keyLength))
-      } catch (err) {
-        return fail('getStorageSync', err)
-      }
-      if (value === '' || value === undefined || value === null) return -1
-      try {
-        wire.writer.length = 0
-        wire.writer.write(value, projections[shape], () => { throw new TypeError('mpchat: a peeked value keeps no document') })
-        return wire.place(room, roomLength)
-      } catch (err) {
-        return fail('reading a stored value', err)
-      }
+      const value = valueOf(key, keyLength)
+      if (value === ABSENT || value === THREW) return value === ABSENT ? -1 : -2
+      return project(value, shape, room, roomLength, keepNone)
     },
     read(handle, shape, room, roomLength) {
-      try {
-        wire.writer.length = 0
-        wire.writer.write(docs[handle], projections[shape], (value) => adopt(value, undefined))
-        return wire.place(room, roomLength)
-      } catch (err) {
-        return fail('reading a stored value', err)
-      }
+      return project(docs[handle], shape, room, roomLength, keepDocument)
     },
     take(at) {
       wire.copyTo(at)
