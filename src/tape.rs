@@ -285,16 +285,10 @@ impl<'t> Val<'t> {
             NULL => Kind::Null,
             FALSE => Kind::Bool(false),
             TRUE => Kind::Bool(true),
-            NUM => {
-                let word = |i: usize| u64::from(unit(self.tape, self.at + 1 + i)) << (16 * i);
-                let bits = word(0) | word(1) | word(2) | word(3);
-                let n = f64::from_bits(bits);
-                if n.is_finite() {
-                    Kind::Number(n)
-                } else {
-                    Kind::Null
-                }
-            }
+            NUM => match self.number() {
+                Some(n) => Kind::Number(n),
+                None => Kind::Null,
+            },
             STR => Kind::String,
             LEN => {
                 let utf8 = u32_at(self.tape, self.at + 3);
@@ -334,10 +328,18 @@ impl<'t> Val<'t> {
     }
 
     pub fn as_f64(self) -> Option<f64> {
-        match self.kind() {
-            Kind::Number(n) => Some(n),
-            _ => None,
+        // Not through `kind`: stores read numbers by the dozen, and here each step is interpreted.
+        if self.tag() != NUM {
+            return None;
         }
+        self.number()
+    }
+
+    /// The finite number of a `NUM` item (the tag is checked by the caller).
+    fn number(self) -> Option<f64> {
+        let word = |i: usize| u64::from(unit(self.tape, self.at + 1 + i)) << (16 * i);
+        let n = f64::from_bits(word(0) | word(1) | word(2) | word(3));
+        n.is_finite().then_some(n)
     }
 
     /// The UTF-16 units of a string, undecoded; `None` for anything else.

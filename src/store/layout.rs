@@ -289,24 +289,38 @@ pub fn write_mark(out: &mut String, mark: &Mark) {
 }
 
 pub fn read_mark(value: Option<Val<'_>>) -> Option<Mark> {
-    let value = value?;
-    let mut items = value.items();
-    let time = items.next()?.as_f64()?;
-    let id = items.next()?.as_str()?;
+    let mut items = value?.items();
+    read_mark_of(items.next(), items.next())
+}
+
+/// A mark from its two items.
+fn read_mark_of(time: Option<Val<'_>>, id: Option<Val<'_>>) -> Option<Mark> {
+    let time = time?.as_f64()?;
+    let id = id?.as_str()?;
     (time.fract() == 0.0 && time.abs() < 9.0e15 && !id.is_empty()).then_some((time as i64, id))
 }
 
 /// A head's `nm`: `[time, id, code]` (see [`RecordMeta::code`]).
 fn read_newest(value: Option<Val<'_>>) -> Option<RecordMeta> {
-    let (time, id) = read_mark(value)?;
-    let code = read_number(value?.items().nth(2))?;
-    RecordMeta::from_code(id, time, u32::try_from(code).ok()?)
+    let mut items = value?.items();
+    let (time, id, code) = (items.next(), items.next(), items.next());
+    let (time, id) = read_mark_of(time, id)?;
+    RecordMeta::from_code(id, time, u32::try_from(read_number(code)?).ok()?)
 }
 
 /// An unsigned whole number below 2^53.
 pub fn read_number(value: Option<Val<'_>>) -> Option<u64> {
     let n = value?.as_f64()?;
     (n >= 0.0 && n.fract() == 0.0 && n < 9.0e15).then_some(n as u64)
+}
+
+/// A list of [`read_number`]s (none for anything but an array); `None` when one is not such a number.
+fn read_numbers(list: Val<'_>) -> Option<Vec<u64>> {
+    // Most lists a head holds are empty: no iterator machinery for those.
+    if list.len() == 0 {
+        return Some(Vec::new());
+    }
+    list.items().map(|n| read_number(Some(n))).collect()
 }
 
 /// An unsigned whole number field.
@@ -445,9 +459,8 @@ impl Sealed {
         let mut items = value.items();
         let first = read_number(items.next())?;
         let last = read_number(items.next())?;
-        let list = |v: Option<Val<'_>>| -> Option<Vec<u64>> { v?.items().map(|n| read_number(Some(n))).collect() };
-        let holes = list(items.next())?;
-        let extra = list(items.next())?;
+        let holes = read_numbers(items.next()?)?;
+        let extra = read_numbers(items.next()?)?;
         let main_ok = (first == 0 && last == 0 && holes.is_empty())
             || (first > 0 && first <= last && first % SEQ_STEP == 0 && last % SEQ_STEP == 0);
         let extras_ok = extra.iter().all(|s| s % SEQ_STEP != 0 && *s > 0);
@@ -583,10 +596,7 @@ impl Head {
             None => None,
             Some(_) => Some(read_number(nl)?),
         };
-        let numbers = |list: Option<Val<'_>>| match list {
-            None => Some(Vec::new()),
-            Some(list) => list.items().map(|n| read_number(Some(n))).collect::<Option<Vec<u64>>>(),
-        };
+        let numbers = |list: Option<Val<'_>>| list.map_or(Some(Vec::new()), read_numbers);
         let (loose_holes, rewrites, loose_rewrites) = (numbers(lh)?, numbers(w)?, numbers(lw)?);
         let activity = match t {
             None => i64::MIN as f64,
