@@ -1,5 +1,5 @@
 # mpchat: `make demo` builds and shows it; `make test` runs everything. Both install what is missing.
-.PHONY: setup build test test-rust test-wasm test-js compat demo bench fuzz clean
+.PHONY: setup build test test-rust test-wasm test-js compat demo bench profile fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -33,10 +33,15 @@ demo: build
 bench: build
 	node bench/run.js
 
+# Where one scenario's time goes on the iPhone's engine (bench/profile.js): open, list, page or receive.
+SCENARIO ?= open
+profile: build
+	node bench/profile.js $(SCENARIO)
+
 # Each fuzz target for SECONDS (default 600), two at a time; not part of CI.
 SECONDS ?= 600
 fuzz:
 	bash scripts/fuzz.sh $(SECONDS)
 
 clean:
-	rm -rf dist demo-out target/mpchat-build
+	rm -rf dist demo-out target/mpchat-build target/mpchat-named-build target/mpchat-named target/named

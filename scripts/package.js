@@ -10,8 +10,10 @@ const { execFileSync } = require('child_process')
 const { withoutGlobalExports } = require('./wasm-binary')
 
 const root = path.join(__dirname, '..')
-const built = path.join(root, 'target', 'mpchat-build')
-const dist = path.join(root, 'dist', 'mpchat')
+// MPCHAT_NAMED (scripts/build.sh): the profiling package, function names kept in the wasm.
+const named = Boolean(process.env.MPCHAT_NAMED)
+const built = path.join(root, 'target', named ? 'mpchat-named-build' : 'mpchat-build')
+const dist = named ? path.join(root, 'target', 'mpchat-named', 'mpchat') : path.join(root, 'dist', 'mpchat')
 
 function optimise(input, output) {
   const wasmOpt = path.join(root, 'node_modules', '.bin', 'wasm-opt')
@@ -20,7 +22,7 @@ function optimise(input, output) {
   // and inlining every once-called part of opening into one 53 KB body doubled createChat's first call
   // in Node (2.3 ms → 5.5 ms), for no speed on JavaScriptCore and 2 KB more.
   execFileSync(wasmOpt, ['--mvp-features', '--enable-mutable-globals', '-Oz', '--converge',
-    '--one-caller-inline-max-function-size', '500', '--strip-debug', '--strip-producers', input, '-o', output],
+    '--one-caller-inline-max-function-size', '500', named ? '-g' : '--strip-debug', '--strip-producers', input, '-o', output],
   { stdio: 'inherit' })
 }
 
@@ -61,7 +63,7 @@ function main() {
   for (const file of fs.readdirSync(path.join(root, 'js-glue'))) {
     fs.copyFileSync(path.join(root, 'js-glue', file), path.join(dist, file))
   }
-  console.log(`dist/mpchat: mpchat_bg.wasm.br ${br.length} bytes (wasm ${wasm.length} bytes)`)
+  console.log(`${path.relative(root, dist)}: mpchat_bg.wasm.br ${br.length} bytes (wasm ${wasm.length} bytes)`)
 }
 
 main()

@@ -40,7 +40,7 @@ function folderModules(dir, mount) {
 // Writes the bundle to a new temporary folder: the prelude, the package's modules and `modules` wrapped as
 // CommonJS factories, each wasm of the package and of `wasm` decompressed (jsc reads wasm, not brotli),
 // then main.
-function writeBundle({ main, modules = {}, wasm = {}, packageRoot = path.join(repoRoot, 'dist'), context = {} }) {
+function writeBundle({ main, modules = {}, wasm = {}, packageRoot = path.join(repoRoot, 'dist'), context = {}, quit = true }) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mpchat-jsc-'))
   const all = { ...folderModules(path.join(packageRoot, 'mpchat'), '/mpchat'), ...modules, '/main.js': main }
   const parts = [prelude]
@@ -59,7 +59,7 @@ function writeBundle({ main, modules = {}, wasm = {}, packageRoot = path.join(re
     fs.writeFileSync(file, bytes)
     parts.push(`__jsc.wasmFile(${JSON.stringify(packagePath)}, ${JSON.stringify(file)})`)
   })
-  parts.push(`__jsc.run(__jsc.require('/main.js'), ${JSON.stringify(context)})`)
+  parts.push(`__jsc.run(__jsc.require('/main.js'), ${JSON.stringify(context)}, ${quit})`)
   const bundle = path.join(work, 'bundle.js')
   fs.writeFileSync(bundle, parts.join('\n;\n'))
   return { work, bundle }
@@ -101,6 +101,8 @@ function parseLine(line) {
  * @param {Record<string,string>} [options.wasm] package path -> .wasm or .wasm.br file, besides dist/mpchat's
  * @param {string} [options.packageRoot] folder holding mpchat/ (default dist/)
  * @param {object} [options.context] JSON handed to main
+ * @param {boolean} [options.quit] false lets jsc end on its own after main, so that what it reports at exit
+ *   (its sampling profiler's figures) is printed; true (default) ends it as closing a mini-program does
  * @param {boolean} [options.jit] false (default) runs as an iPhone does
  * @returns {any} what main resolved to; throws with main's error or jsc's output
  */

@@ -138,13 +138,13 @@ var __jsc = (function (global) {
     global,
     // Runs `main(context)` (sync or async), prints its result or its error as the last line and ends the
     // run, as closing a mini-program does: timers left behind (the SDK keeps a one-minute one) do not
-    // keep jsc alive.
-    run(main, context) {
+    // keep jsc alive. With `quit` false jsc ends on its own, printing what it reports at exit (--sample).
+    run(main, context, quit = true) {
       Promise.resolve()
         .then(() => main(context))
         .then((result) => emit({ kind: 'result', result: result === undefined ? null : result }),
           (err) => emit({ kind: 'error', error: describe(err) }))
-        .then(() => jscQuit())
+        .then(() => quit && jscQuit())
     },
   }
 })(globalThis)
