@@ -76,13 +76,14 @@ function createHost(storage, wire, projections, statuses = []) {
     }
     return value === '' || value === undefined || value === null ? ABSENT : value
   }
+  // The host's answer for a value that is not there: -1 absent, -2 the read threw; 0 for a value.
+  const missing = (value) => (value === ABSENT ? -1 : value === THREW ? -2 : 0)
   const keepDocument = (value) => adopt(value, undefined)
   // A stored value kept as a document: -1 when the key is absent, -2 when the read throws, -3 when
   // `accept` refuses it.
   const getValue = (key, keyLength, accept) => {
     const value = valueOf(key, keyLength)
-    if (value === ABSENT || value === THREW) return value === ABSENT ? -1 : -2
-    return accept(value) ? keepDocument(value) : -3
+    return missing(value) || (accept(value) ? keepDocument(value) : -3)
   }
   const keepNone = () => { throw new TypeError('mpchat: a peeked value keeps no document') }
   // The tape of a value's projection, in the core's room when it fits (wire.place); its length.
@@ -136,8 +137,7 @@ function createHost(storage, wire, projections, statuses = []) {
     },
     peek(key, keyLength, shape, room, roomLength) {
       const value = valueOf(key, keyLength)
-      if (value === ABSENT || value === THREW) return value === ABSENT ? -1 : -2
-      return project(value, shape, room, roomLength, keepNone)
+      return missing(value) || project(value, shape, room, roomLength, keepNone)
     },
     read(handle, shape, room, roomLength) {
       return project(docs[handle], shape, room, roomLength, keepDocument)

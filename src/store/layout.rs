@@ -317,7 +317,7 @@ pub fn read_number(value: Option<Val<'_>>) -> Option<u64> {
 /// A list of [`read_number`]s (none for anything but an array); `None` when one is not such a number.
 fn read_numbers(list: Val<'_>) -> Option<Vec<u64>> {
     // Most lists a head holds are empty: no iterator machinery for those.
-    if list.len() == 0 {
+    if list.is_empty() {
         return Some(Vec::new());
     }
     list.items().map(|n| read_number(Some(n))).collect()
