@@ -10,8 +10,13 @@
 //! `no_builtins` keeps the compiler from turning these loops back into calls to themselves. Only the
 //! wasm build exports them under the C names; elsewhere they are ordinary functions, tested against
 //! the platform's own (tests/mem.rs).
+//!
+//! [`Classes`] is the wasm's allocator, for the same engines: small blocks in a few instructions.
 #![no_std]
 #![no_builtins]
+
+mod classes;
+pub use classes::{Classes, LARGEST};
 
 #[inline(always)]
 unsafe fn load64(p: *const u8) -> u64 {

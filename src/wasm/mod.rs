@@ -6,7 +6,11 @@
 //! `Error`s whose message says what to change. Nothing here may panic: a trap kills the instance.
 
 // Linked for its memcpy, memmove, memset and memcmp (see mem/src/lib.rs).
-use mpchat_mem as _;
+use mpchat_mem::Classes;
+
+/// Small blocks from size classes, the rest from std's allocator (see mem/src/classes.rs).
+#[global_allocator]
+static ALLOCATOR: Classes<std::alloc::System> = Classes::new(std::alloc::System);
 
 mod directory;
 mod host;
