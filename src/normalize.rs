@@ -102,8 +102,85 @@ impl Normalized {
 /// The action of Easemob's typing notice: a `cmd` message, delivered only to online users.
 pub const TYPING_ACTION: &str = "TypingBegin";
 
+/// The top-level fields of a message that [`normalize`] reads by name, besides the file fields.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Id,
+    Type,
+    ChatType,
+    From,
+    To,
+    Time,
+    Msg,
+    Ext,
+    Data,
+    SourceMsg,
+    ContentsType,
+    Group,
+    RoomType,
+    Addr,
+    BuildingName,
+    Lat,
+    Lng,
+    Action,
+    CustomEvent,
+    CustomExts,
+    File,
+    Body,
+}
+
+/// Their names, in the order SDK 4.x writes a message's keys, so that the one pass of [`Fields`]
+/// compares each key once.
+const FIELD_NAMES: [&str; 22] = [
+    "id",
+    "type",
+    "chatType",
+    "from",
+    "to",
+    "time",
+    "msg",
+    "ext",
+    "data",
+    "sourceMsg",
+    "contentsType",
+    "group",
+    "roomType",
+    "addr",
+    "buildingName",
+    "lat",
+    "lng",
+    "action",
+    "customEvent",
+    "customExts",
+    "file",
+    "body",
+];
+
+impl Field {
+    fn name(self) -> &'static str {
+        FIELD_NAMES[self as usize]
+    }
+}
+
+/// A message's [`Field`]s, found in one pass over it: looked up one by one, each absent field
+/// (most of them) would cost a walk over every key.
+struct Fields<'t> {
+    message: Val<'t>,
+    found: [Option<Val<'t>>; FIELD_NAMES.len()],
+}
+
+impl<'t> Fields<'t> {
+    fn of(message: Val<'t>) -> Self {
+        Fields { message, found: message.fields(FIELD_NAMES) }
+    }
+
+    fn get(&self, field: Field) -> Option<Val<'t>> {
+        self.found[field as usize]
+    }
+}
+
 /// Where the SDK shapes put the text of a `txt` message, in order of preference.
-const TEXT_FIELDS: [&str; 3] = ["msg", "data", "sourceMsg"];
+const TEXT_FIELDS: [Field; 3] = [Field::Msg, Field::Data, Field::SourceMsg];
 
 /// The ext keys mpchat reads into the record (profile, mentions, quote); the record's `ext` is the
 /// message's ext without them.
@@ -125,37 +202,17 @@ pub fn projection(keys: &ExtKeys) -> Projection {
     use Projection::{Depth, Full, Length, Skip};
     let file_fields = file_like_fields();
     let nested = || Projection::object(file_fields.iter().map(|&name| (name, Full)), Skip);
-    let decided = [
-        "id",
-        "from",
-        "to",
-        "time",
-        "chatType",
-        "type",
-        "contentsType",
-        "group",
-        "roomType",
-        "addr",
-        "buildingName",
-        "lat",
-        "lng",
-        "action",
-        "customEvent",
-        "customExts",
-    ];
-    let fields = decided
+    let texts = TEXT_FIELDS.map(Field::name);
+    let field = |name: &'static str| match name {
+        _ if texts.contains(&name) => Length,
+        "file" | "body" => nested(),
+        "ext" => Projection::object(consumed_ext_keys(keys).map(|key| (key, Full)), Depth),
+        _ => Full,
+    };
+    let fields = FIELD_NAMES
         .into_iter()
-        .chain(file_fields.iter().copied())
-        .map(|name| (name, Full))
-        .chain(TEXT_FIELDS.map(|name| (name, Length)))
-        .chain([
-            ("file", nested()),
-            ("body", nested()),
-            (
-                "ext",
-                Projection::object(consumed_ext_keys(keys).map(|key| (key, Full)), Depth),
-            ),
-        ]);
+        .map(|name| (name, field(name)))
+        .chain(file_fields.iter().map(|&name| (name, Full)));
     Projection::object(fields, Skip)
 }
 
@@ -167,21 +224,22 @@ pub fn normalize(msg: Val<'_>, ctx: &Context) -> Result<Normalized, Ignored> {
             msg.describe()
         )));
     }
-    let id = id_field(msg, "id", true)?;
-    let from = id_field(msg, "from", false)?;
-    let to = id_field(msg, "to", true)?;
-    let time = timestamp(msg.get("time"))?;
+    let msg = Fields::of(msg);
+    let id = id_field(&msg, Field::Id, true)?;
+    let from = id_field(&msg, Field::From, false)?;
+    let to = id_field(&msg, Field::To, true)?;
+    let time = timestamp(msg.get(Field::Time))?;
     // `type` spells the message type (4.x) or the kind (legacy listener): decoded once for both.
-    let type_name = msg.get("type").and_then(Val::as_str);
-    let kind = kind_of(msg, type_name.as_deref())?;
-    let msg_type = msg_type_of(msg, type_name.as_deref())?;
-    let (text_field, body) = match content(msg, msg_type)? {
-        Content::Text(field) => (Some(field), None),
+    let type_name = msg.get(Field::Type).and_then(Val::as_str);
+    let kind = kind_of(&msg, type_name.as_deref())?;
+    let msg_type = msg_type_of(&msg, type_name.as_deref())?;
+    let (text_field, body) = match content(&msg, msg_type)? {
+        Content::Text(field) => (Some(field.name()), None),
         Content::Body(body) => (None, Some(body)),
     };
 
     let ext = msg
-        .get("ext")
+        .get(Field::Ext)
         .filter(|e| matches!(e.kind(), tape::Kind::Object));
     if ext.is_some_and(|e| e.depth() > MAX_EXT_DEPTH) {
         return Err(ignored(format!(
@@ -259,9 +317,10 @@ pub(crate) fn brief(text: &str) -> String {
 
 /// `id`, `from`, `to`: a non-empty string (or an integer, where `accept_numbers`) of bounded length.
 /// A string is measured before it is decoded.
-fn id_field(msg: Val<'_>, name: &str, accept_numbers: bool) -> Result<String, Ignored> {
+fn id_field(msg: &Fields<'_>, field: Field, accept_numbers: bool) -> Result<String, Ignored> {
+    let name = field.name();
     let value = msg
-        .get(name)
+        .get(field)
         .ok_or_else(|| ignored(format!("{name} is missing")))?;
     match value.kind() {
         tape::Kind::String => {
@@ -320,8 +379,9 @@ fn timestamp(value: Option<Val<'_>>) -> Result<i64, Ignored> {
 
 /// An optional string field: absent and `null` are `None`, another type is an error naming the field.
 /// The string may be one whose content was left out (the text fields).
-fn optional_string<'t>(msg: Val<'t>, name: &str) -> Result<Option<Val<'t>>, Ignored> {
-    match msg.get(name) {
+fn optional_string<'t>(msg: &Fields<'t>, field: Field) -> Result<Option<Val<'t>>, Ignored> {
+    let name = field.name();
+    match msg.get(field) {
         None => Ok(None),
         Some(value) if value.is_null() => Ok(None),
         Some(value) if value.is_string() => Ok(Some(value)),
@@ -333,8 +393,8 @@ fn optional_string<'t>(msg: Val<'t>, name: &str) -> Result<Option<Val<'t>>, Igno
 }
 
 /// [`optional_string`], decoded.
-fn optional_str(msg: Val<'_>, name: &str) -> Result<Option<String>, Ignored> {
-    Ok(optional_string(msg, name)?.and_then(Val::as_str))
+fn optional_str(msg: &Fields<'_>, field: Field) -> Result<Option<String>, Ignored> {
+    Ok(optional_string(msg, field)?.and_then(Val::as_str))
 }
 
 /// Group and chat room: `to`. One-to-one: the peer, `from` unless that is me.
@@ -359,16 +419,17 @@ pub fn conversation_of_ack(event: Val<'_>, me: &str) -> Result<String, Ignored> 
             event.describe()
         )));
     }
-    let from = id_field(event, "from", true)?;
-    let to = id_field(event, "to", true)?;
-    let type_name = event.get("type").and_then(Val::as_str);
-    let kind = kind_of(event, type_name.as_deref()).unwrap_or(Kind::Single);
+    let event = Fields::of(event);
+    let from = id_field(&event, Field::From, true)?;
+    let to = id_field(&event, Field::To, true)?;
+    let type_name = event.get(Field::Type).and_then(Val::as_str);
+    let kind = kind_of(&event, type_name.as_deref()).unwrap_or(Kind::Single);
     Ok(conversation_name(kind, &from, &to, me))
 }
 
 /// The kind, from `chatType`, the legacy `type` (`type_name`, decoded), `group` and `roomType`.
-fn kind_of(msg: Val<'_>, type_name: Option<&str>) -> Result<Kind, Ignored> {
-    let from_chat_type = match optional_str(msg, "chatType")? {
+fn kind_of(msg: &Fields<'_>, type_name: Option<&str>) -> Result<Kind, Ignored> {
+    let from_chat_type = match optional_str(msg, Field::ChatType)? {
         Some(spelling) => Some(Kind::from_spelling(&spelling).ok_or_else(|| {
             ignored(format!(
                 "chatType {} is not a conversation kind (singleChat, groupChat or chatRoom)",
@@ -377,8 +438,8 @@ fn kind_of(msg: Val<'_>, type_name: Option<&str>) -> Result<Kind, Ignored> {
         })?),
         None => None,
     };
-    let group = msg.get("group").and_then(Val::as_str);
-    let room_flag = msg.get("roomType").is_some_and(|flag| match flag.kind() {
+    let group = msg.get(Field::Group).and_then(Val::as_str);
+    let room_flag = msg.get(Field::RoomType).is_some_and(|flag| match flag.kind() {
         tape::Kind::Bool(on) => on,
         tape::Kind::String => flag
             .as_str()
@@ -401,9 +462,9 @@ fn kind_of(msg: Val<'_>, type_name: Option<&str>) -> Result<Kind, Ignored> {
 const SUPPORTED_TYPES: &str = "txt, img, audio, video, file, loc, cmd or custom";
 
 /// The message type, from `type` (`type_name`, decoded), else `contentsType`, else the fields present.
-fn msg_type_of(msg: Val<'_>, type_name: Option<&str>) -> Result<MsgType, Ignored> {
+fn msg_type_of(msg: &Fields<'_>, type_name: Option<&str>) -> Result<MsgType, Ignored> {
     // A `type` that is not a string is an error even when `type_name` is absent.
-    optional_string(msg, "type")?;
+    optional_string(msg, Field::Type)?;
     if let Some(name) = type_name {
         if let Some(msg_type) = MsgType::from_name(name) {
             return Ok(msg_type);
@@ -415,19 +476,19 @@ fn msg_type_of(msg: Val<'_>, type_name: Option<&str>) -> Result<MsgType, Ignored
             )));
         }
     }
-    if let Some(name) = optional_str(msg, "contentsType")? {
+    if let Some(name) = optional_str(msg, Field::ContentsType)? {
         return MsgType::from_name(&name).ok_or_else(|| {
             ignored(format!("contentsType {} is not supported (TEXT, IMAGE, VOICE, VIDEO, FILE, LOCATION, COMMAND or CUSTOM)", brief(&name)))
         });
     }
-    let has = |name: &str| msg.get(name).is_some_and(|v| !v.is_null());
-    if has("action") {
+    let has = |field: Field| msg.get(field).is_some_and(|v| !v.is_null());
+    if has(Field::Action) {
         Ok(MsgType::Cmd)
-    } else if has("customEvent") || has("customExts") {
+    } else if has(Field::CustomEvent) || has(Field::CustomExts) {
         Ok(MsgType::Custom)
-    } else if has("lat") || has("lng") {
+    } else if has(Field::Lat) || has(Field::Lng) {
         Ok(MsgType::Loc)
-    } else if TEXT_FIELDS.iter().any(|f| has(f)) {
+    } else if TEXT_FIELDS.into_iter().any(has) {
         Ok(MsgType::Txt)
     } else {
         Err(ignored(
@@ -467,17 +528,17 @@ fn file_like_fields() -> Vec<&'static str> {
 
 /// What a message carries: which field holds the text of a `txt`, the fields of the other types.
 enum Content {
-    Text(&'static str),
+    Text(Field),
     Body(Json),
 }
 
-fn content(msg: Val<'_>, msg_type: MsgType) -> Result<Content, Ignored> {
+fn content(msg: &Fields<'_>, msg_type: MsgType) -> Result<Content, Ignored> {
     let mut body: Vec<(String, Json)> = Vec::new();
     let mut keep = |name: &str, value: Json| body.push((name.to_string(), value));
     match msg_type {
         MsgType::Txt => {
-            for name in TEXT_FIELDS {
-                if let Some(text) = optional_string(msg, name)? {
+            for field in TEXT_FIELDS {
+                if let Some(text) = optional_string(msg, field)? {
                     // Exact, or for a text the shim did not measure, a bound under the limit.
                     let bytes = text.utf8_len().unwrap_or(0);
                     if bytes > MAX_TEXT_BYTES as u64 {
@@ -485,7 +546,7 @@ fn content(msg: Val<'_>, msg_type: MsgType) -> Result<Content, Ignored> {
                             "text is {bytes} bytes, over the {MAX_TEXT_BYTES}-byte limit"
                         )));
                     }
-                    return Ok(Content::Text(name));
+                    return Ok(Content::Text(field));
                 }
             }
             return Err(ignored(
@@ -495,9 +556,11 @@ fn content(msg: Val<'_>, msg_type: MsgType) -> Result<Content, Ignored> {
         MsgType::Img | MsgType::Audio | MsgType::Video | MsgType::File => {
             // The options object of an upload keeps url and filename inside `file`; that of an
             // already uploaded audio, video or file keeps them inside `body` (SDK 4.x sends those).
-            let (file, body_in) = (msg.get("file"), msg.get("body"));
+            let (file, body_in) = (msg.get(Field::File), msg.get(Field::Body));
+            // The file fields are read by name: each type has a few, and these messages are rare.
             let field = |name: &str| {
-                msg.get(name)
+                msg.message
+                    .get(name)
                     .or_else(|| body_in.and_then(|b| b.get(name)))
                     .or_else(|| file.and_then(|f| f.get(name)))
             };
@@ -520,33 +583,33 @@ fn content(msg: Val<'_>, msg_type: MsgType) -> Result<Content, Ignored> {
             }
         }
         MsgType::Loc => {
-            for name in ["addr", "buildingName"] {
-                if let Some(text) = msg.get(name).and_then(Val::as_str) {
-                    keep(name, Json::String(text));
+            for field in [Field::Addr, Field::BuildingName] {
+                if let Some(text) = msg.get(field).and_then(Val::as_str) {
+                    keep(field.name(), Json::String(text));
                 }
             }
-            for name in ["lat", "lng"] {
-                let number = msg.get(name).and_then(|v| match v.kind() {
+            for field in [Field::Lat, Field::Lng] {
+                let number = msg.get(field).and_then(|v| match v.kind() {
                     tape::Kind::Number(n) => Some(n),
                     tape::Kind::String => v.as_str().and_then(|s| coordinate(&s)),
                     _ => None,
                 });
                 if let Some(n) = number {
-                    keep(name, Json::Number(n));
+                    keep(field.name(), Json::Number(n));
                 }
             }
         }
         MsgType::Cmd => {
-            let action = optional_str(msg, "action")?
+            let action = optional_str(msg, Field::Action)?
                 .ok_or_else(|| ignored("action is missing: a cmd message needs one"))?;
             keep("action", Json::String(action));
         }
         MsgType::Custom => {
-            if let Some(event) = optional_str(msg, "customEvent")? {
+            if let Some(event) = optional_str(msg, Field::CustomEvent)? {
                 keep("customEvent", Json::String(event));
             }
             if let Some(exts) = msg
-                .get("customExts")
+                .get(Field::CustomExts)
                 .filter(|v| matches!(v.kind(), tape::Kind::Object))
             {
                 let strings = exts

@@ -226,9 +226,13 @@ fn utf8_len(units: &[u16]) -> u64 {
 
 pub(crate) fn eq_units(units: &[u16], text: &str) -> bool {
     let bytes = text.as_bytes();
-    // ASCII (every key the core looks up): one unit per byte.
-    if bytes.is_ascii() {
-        return units.len() == bytes.len() && units.iter().zip(bytes).all(|(&u, &b)| u == u16::from(b));
+    // Text takes at least as many UTF-8 bytes as UTF-16 units, as many only when it is ASCII (every
+    // key the core looks up): then unit for byte. Most keys compared are told apart by length alone.
+    if units.len() == bytes.len() {
+        return units.iter().zip(bytes).all(|(&u, &b)| b < 0x80 && u == u16::from(b));
+    }
+    if units.len() > bytes.len() || bytes.is_ascii() {
+        return false;
     }
     let mut it = units.iter();
     for u in text.encode_utf16() {
@@ -467,6 +471,9 @@ impl<'t> Val<'t> {
     /// Levels of nesting: 0 for a scalar, 1 for `[]` or `{}`, … `usize::MAX` for `DEEP`.
     /// Iterative, so a deep tape cannot exhaust the stack.
     pub fn depth(self) -> usize {
+        if let Some(depth) = self.flat_depth() {
+            return depth;
+        }
         let mut deepest = 0usize;
         let mut stack = vec![(self, 0usize)];
         while let Some((v, above)) = stack.pop() {
@@ -481,6 +488,25 @@ impl<'t> Val<'t> {
             stack.extend(v.entries().map(|(_, c)| (c, above + 1)));
         }
         deepest
+    }
+
+    /// [`Val::depth`] of a scalar, or of a container holding no container (a message's ext, whose
+    /// other keys the shim measured already), without a stack to allocate; `None` otherwise.
+    fn flat_depth(self) -> Option<usize> {
+        let leaf = |v: Val<'_>| match v.kind() {
+            Kind::Deep => Some(usize::MAX),
+            Kind::Depth(d) => Some(usize::from(d)),
+            Kind::Array | Kind::Object => None,
+            _ => Some(0),
+        };
+        if !matches!(self.kind(), Kind::Array | Kind::Object) {
+            return leaf(self);
+        }
+        let mut deepest = 0;
+        for child in self.items().chain(self.entries().map(|(_, v)| v)) {
+            deepest = deepest.max(leaf(child)?);
+        }
+        Some(deepest.saturating_add(1))
     }
 
     /// How the value reads in an error message: its type with an article ("a number", "null").
@@ -866,6 +892,10 @@ mod tests {
         assert_eq!(items, ["1", "\"二\"", "{\"k\":[]}"]);
         assert_eq!(root.get("a").unwrap().depth(), 3);
         assert_eq!(root.depth(), 4);
+        assert_eq!(root.get("e").unwrap().depth(), 1, "an empty object");
+        assert_eq!(root.get("n").unwrap().depth(), 0, "a scalar");
+        let flat = Tape::full(&json!({"a": 1, "b": "x", "c": null}));
+        assert_eq!(flat.root().depth(), 1, "a container of scalars");
         let back: serde_json::Value = serde_json::from_str(&root.to_json()).unwrap();
         assert_eq!(back, value);
     }
@@ -907,6 +937,8 @@ mod tests {
         assert_eq!(ext.get("nick").and_then(Val::as_str).as_deref(), Some("Bo"));
         assert!(matches!(ext.get("app").unwrap().kind(), Kind::Depth(3)));
         assert_eq!(ext.depth(), 4);
+        let deep = Tape::new(vec![OBJ, 1, 0, 4, 0, 1, 0, 0x61, DEEP]);
+        assert_eq!(deep.root().depth(), usize::MAX, "a value nested past the limit");
         assert_eq!(
             p.to_json(),
             r#"{"k":{"msg":"len","id":1,"ext":{"k":{"nick":1},"o":"depth"}},"o":0}"#
@@ -941,6 +973,19 @@ mod tests {
         assert_eq!(decode_utf16(&[0xD800, 0x61]), "\u{FFFD}a");
         assert_eq!(utf8_len(&[0xD800]), 3);
         assert_eq!(utf8_len(&[0xD83D, 0xDC4D]), 4);
+    }
+
+    #[test]
+    fn units_equal_text_only_when_they_spell_it() {
+        let units = |s: &str| s.encode_utf16().collect::<Vec<u16>>();
+        for text in ["", "id", "名字", "a👍", "é"] {
+            assert!(eq_units(&units(text), text), "{text}");
+        }
+        // As many units as "é" has bytes (C3 A9), each unit one of those bytes: not the same text.
+        assert!(!eq_units(&[0xC3, 0xA9], "é"));
+        assert!(!eq_units(&units("ie"), "id"));
+        assert!(!eq_units(&units("名"), "名字"));
+        assert!(!eq_units(&units("名字x"), "名字"));
     }
 
     #[test]
