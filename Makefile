@@ -33,10 +33,11 @@ demo: build
 bench: build
 	node bench/run.js
 
-# Where one scenario's time goes on the iPhone's engine (bench/profile.js): open, list, page or receive.
+# Where one scenario's time goes on the iPhone's engine (bench/profile.js): open, list, page or receive;
+# TREE=regex adds the callees of the functions it matches.
 SCENARIO ?= open
 profile: build
-	node bench/profile.js $(SCENARIO)
+	node bench/profile.js $(SCENARIO)$(if $(TREE), --tree '$(TREE)')
 
 # Each fuzz target for SECONDS (default 600), two at a time; not part of CI.
 SECONDS ?= 600

@@ -1,8 +1,10 @@
-// `node bench/profile.js open|list|page|receive [rounds]` (or `make profile SCENARIO=…`): where the time of one
-// scenario goes on WeChat's iPhone engine. Builds the package with the wasm's function names kept
-// (MPCHAT_NAMED=1 scripts/build.sh, into target/mpchat-named), runs the scenario (bench/jsc/profiled.js) in
-// jsc --useJIT=false under JSC's sampling profiler, and prints the share of each tier and the functions
-// sampled most. C frames are sampled too: without them, time in the wasm interpreter's own helpers shows as
+// `node bench/profile.js open|list|page|receive [rounds] [--tree REGEX]` (or `make profile SCENARIO=… TREE=…`):
+// where the time of one scenario goes on WeChat's iPhone engine. Builds the package with the wasm's
+// function names kept (MPCHAT_NAMED=1 scripts/build.sh, into target/mpchat-named), runs the scenario
+// (bench/jsc/profiled.js) in jsc --useJIT=false under JSC's sampling profiler, and prints the share of
+// each tier, then the functions by the share of samples they were on the stack (inclusive) and on top
+// (self). `--tree REGEX` adds, for each function whose name matches, the callees it spent its samples in.
+// C frames are sampled too: without them, time in the wasm interpreter's own helpers shows as
 // "(unknown C PC)" and the wasm's share reads low. A profile, not a benchmark: sampling slows the run.
 'use strict'
 const fs = require('fs')
@@ -12,42 +14,57 @@ const { writeBundle, jscPath, repoRoot } = require('../tests/jsc/harness')
 const { makeMessages } = require('./corpus')
 const { fullStore } = require('./full-store')
 
-const ROUNDS = { open: 20, list: 20, page: 400, receive: 3 }
+const ROUNDS = { open: 40, list: 40, page: 400, receive: 3 }
 const RECEIVED = 1000 // messages a receive round stores
-const SHOWN = 40 // functions listed
+const SHOWN = 45 // functions listed
+const TREE = { depth: 4, share: 0.01 } // callee levels shown, and the least share of the run a callee shows with
 
-// JSC's names, marked by where the code runs: `mpchat.wasm.wasm-function[<mpchat[5f2a…]::tape::Val>::get]#…`
-// → `wasm  <mpchat::tape::Val>::get` (crate hashes dropped), `chars#CcBvDW:2` → `js    chars`, a native
-// function or `(unknown C PC)` (`…#<nil>:…`) → `C     …`.
-function cleanName(name) {
-  const wasm = /^mpchat\.wasm\.wasm-function\[(.*)\]#[^\]]*$/.exec(name)
+// JSC's names, marked by where the code runs: `mpchat.wasm.wasm-function[<mpchat[5f2a…]::tape::Val>::get]`
+// → `wasm  <mpchat::tape::Val>::get` (crate hashes dropped), a JS function `js    chars`, a native one
+// (or `(unknown C PC)`) `C     stringify`.
+function cleanName(name, tier) {
+  const wasm = /^mpchat\.wasm\.wasm-function\[(.*)\]$/.exec(name)
   if (wasm) return `wasm  ${wasm[1].replace(/\[[0-9a-f]{16}\]/g, '') || '(unnamed)'}`
-  const at = name.lastIndexOf('#')
-  const native = name.slice(at).startsWith('#<nil>')
-  return `${native ? 'C   ' : 'js  '}  ${name.slice(0, at)}`
+  const js = tier === 'LLInt' || tier === 'js builtin'
+  return `${js ? 'js  ' : 'C   '}  ${name || '(anonymous)'}`
 }
 
-// The report JSC prints at exit: the tier table as it stands, the top functions cleaned.
-function summary(report) {
-  const lines = report.replace(/\r/g, '').split('\n')
-  const at = (heading) => lines.findIndex((line) => line.startsWith(heading))
-  const tiers = lines.slice(at('Tier breakdown'), at('Tier breakdown') + 16)
-    .filter((line) => /^\S.*:\s+\d+ /.test(line) && !/:\s+0 /.test(line))
-  const top = []
-  for (const line of lines.slice(at('Top functions') + 1)) {
-    const match = /^\s*(\d+)\s+'(.*)'$/.exec(line)
-    if (!match) break
-    top.push(`${match[1].padStart(7)}  ${cleanName(match[2])}`)
+const percent = (n, total) => `${(100 * n / total).toFixed(1)}%`.padStart(6)
+
+function report({ millis, samples, functions, calls, tiers }, tree) {
+  const name = (raw) => cleanName(raw, functions[raw][2])
+  const lines = [`${samples} samples; on top, by tier: ` +
+    Object.entries(tiers).sort((a, b) => b[1] - a[1]).map(([tier, n]) => `${tier} ${percent(n, samples).trim()}`).join(', ')]
+  lines.push('  incl.    self  function')
+  const byInclusive = Object.entries(functions).sort((a, b) => b[1][0] - a[1][0] || b[1][1] - a[1][1])
+  for (const [raw, [inclusive, self]] of byInclusive.slice(0, SHOWN)) {
+    lines.push(`${percent(inclusive, samples)}  ${percent(self, samples)}  ${name(raw)}`)
   }
-  return [lines.find((line) => line.startsWith('Sampling rate')), ...tiers, 'samples  function', ...top]
+  if (tree) {
+    const shown = (raw, samplesIn, depth, indent) => {
+      lines.push(`${percent(samplesIn, samples)}  ${indent}${name(raw)}`)
+      if (depth === TREE.depth) return
+      const callees = Object.entries(calls[raw] || {}).filter(([, n]) => n >= samples * TREE.share).sort((a, b) => b[1] - a[1])
+      for (const [callee, n] of callees) shown(callee, n, depth + 1, `${indent}  `)
+    }
+    for (const [raw, [inclusive]] of byInclusive.filter(([raw]) => tree.test(name(raw)))) {
+      lines.push('', `callees of ${name(raw).trim()}:`)
+      shown(raw, inclusive, 0, '')
+    }
+  }
+  return [`rounds of ${millis.join(', ')} ms (slowed by sampling)`, ...lines].join('\n')
 }
 
 async function main() {
-  const scenario = process.argv[2]
-  if (!(scenario in ROUNDS)) throw new Error(`usage: node bench/profile.js ${Object.keys(ROUNDS).join('|')} [rounds]`)
-  const rounds = Number(process.argv[3]) || ROUNDS[scenario]
+  const args = process.argv.slice(2)
+  const treeAt = args.indexOf('--tree')
+  const tree = treeAt >= 0 ? new RegExp(args.splice(treeAt, 2)[1]) : null
+  const [scenario, rounds = ROUNDS[scenario]] = args
+  if (!(scenario in ROUNDS) || !(Number(rounds) > 0)) {
+    throw new Error(`usage: node bench/profile.js ${Object.keys(ROUNDS).join('|')} [rounds] [--tree REGEX]`)
+  }
   execFileSync('bash', [path.join(repoRoot, 'scripts', 'build.sh')], { stdio: 'inherit', env: { ...process.env, MPCHAT_NAMED: '1' } })
-  const context = { scenario, rounds, user: 'me' }
+  const context = { scenario, rounds: Number(rounds), user: 'me' }
   if (scenario === 'receive') context.messages = makeMessages({ count: RECEIVED, conversations: 1, me: 'me' })
   else context.file = (await fullStore(path.join(repoRoot, 'dist', 'mpchat'))).file
   const { work, bundle } = writeBundle({
@@ -58,15 +75,13 @@ async function main() {
       '/bench/measure.js': path.join(__dirname, 'measure.js'),
     },
     context,
-    quit: false,
   })
   try {
-    const args = ['--sample', '--sampleCCode=true', `--samplingProfilerTopFunctionsCount=${SHOWN}`, '--useJIT=false', bundle]
+    const args = ['--sample', '--sampleCCode=true', '--useJIT=false', bundle]
     const run = spawnSync(jscPath(), args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
     const result = run.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line)).pop()
     if (!result || result.kind !== 'result') throw new Error(`jsc: ${result ? result.error.message : run.stderr.slice(-2000)}`)
-    console.log(`${scenario}: ${rounds} rounds of ${result.result.join(', ')} ms (slowed by sampling)`)
-    console.log(summary(run.stderr + run.stdout).join('\n'))
+    console.log(`${scenario}: ${report(result.result, tree)}`)
   } finally {
     fs.rmSync(work, { recursive: true, force: true })
   }

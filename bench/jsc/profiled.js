@@ -4,7 +4,9 @@
 // - list: createChat, then the first conversations() of each of `rounds` chats;
 // - page: one chat on the full store, the newest 20-message page of each conversation in turn;
 // - receive: `messages` into one conversation, `rounds` times, each on a fresh storage.
-// Resolves to the milliseconds each round took, so a profile can be read against its run.
+// Resolves to the milliseconds each round took and the profiler's stack traces summed up here (a run's
+// traces are too many to print): per function the samples it was on the stack (inclusive) and on top
+// (self), per caller the samples of each callee, and per tier the samples on top. Names are JSC's.
 'use strict'
 const mpchat = require('/mpchat/index.js')
 const { createWxStorage } = require('/support/wx-storage.js')
@@ -44,6 +46,38 @@ const scenarios = {
   },
 }
 
+// The traces (innermost frame first) as { functions: { name: [inclusive, self, tier] }, calls: { caller: { callee:
+// samples } }, tiers: { category: samples } }. A function recursing counts once per trace.
+function summed(traces) {
+  const functions = {}
+  const calls = {}
+  const tiers = {}
+  const add = (table, key, n) => { table[key] = (table[key] || 0) + n }
+  for (let t = 0; t < traces.length; t++) {
+    const frames = traces[t].frames
+    if (frames.length === 0) continue
+    add(tiers, frames[0].category, 1)
+    const seen = new Set()
+    for (let i = 0; i < frames.length; i++) {
+      const name = frames[i].name
+      const row = functions[name] || (functions[name] = [0, 0, frames[i].category])
+      if (i === 0) row[1]++
+      if (!seen.has(name)) {
+        seen.add(name)
+        row[0]++
+      }
+      if (i > 0) {
+        const pair = `${frames[i].name}\n${frames[i - 1].name}`
+        if (!seen.has(pair)) {
+          seen.add(pair)
+          add(calls[name] || (calls[name] = {}), frames[i - 1].name, 1)
+        }
+      }
+    }
+  }
+  return { functions, calls, tiers }
+}
+
 module.exports = async function profiled(context) {
   await mpchat.load()
   const millis = []
@@ -53,5 +87,7 @@ module.exports = async function profiled(context) {
     millis.push(Math.round(nowMicros() - start) / 1000)
   }
   await scenarios[context.scenario](context, timed)
-  return millis
+  // jsc's own, present when it runs with --sample.
+  const traces = typeof samplingProfilerStackTraces === 'function' ? samplingProfilerStackTraces().traces : []
+  return { millis, samples: traces.length, ...summed(traces) }
 }
