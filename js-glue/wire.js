@@ -152,7 +152,11 @@ class TapeWriter {
     this.length += 4
     for (let i = 0; i < items.length; i++) {
       const v = items[i]
-      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') this.tag(NULL)
+      const type = typeof v
+      // Numbers and strings in full straight away, as `fields` writes them: a head's marks and lists.
+      if (type === 'number' && item === 1) this.num(v)
+      else if (type === 'string' && item === 1) this.string(v)
+      else if (v === undefined || type === 'function' || type === 'symbol') this.tag(NULL)
       else this.write(v, item, adopt, nesting + 1)
     }
     this.patch32(mark, items.length)
