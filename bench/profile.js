@@ -64,7 +64,7 @@ async function main() {
     throw new Error(`usage: node bench/profile.js ${Object.keys(ROUNDS).join('|')} [rounds] [--tree REGEX]`)
   }
   execFileSync('bash', [path.join(repoRoot, 'scripts', 'build.sh')], { stdio: 'inherit', env: { ...process.env, MPCHAT_NAMED: '1' } })
-  const context = { scenario, rounds: Number(rounds), user: 'me' }
+  const context = { scenario, rounds: Number(rounds), user: 'me', sampled: true }
   if (scenario === 'receive') context.messages = makeMessages({ count: RECEIVED, conversations: 1, me: 'me' })
   else context.file = (await fullStore(path.join(repoRoot, 'dist', 'mpchat'))).file
   const { work, bundle } = writeBundle({

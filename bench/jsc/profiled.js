@@ -87,7 +87,7 @@ module.exports = async function profiled(context) {
     millis.push(Math.round(nowMicros() - start) / 1000)
   }
   await scenarios[context.scenario](context, timed)
-  // jsc's own, present when it runs with --sample.
-  const traces = typeof samplingProfilerStackTraces === 'function' ? samplingProfilerStackTraces().traces : []
+  // jsc's own, when bench/profile.js runs it with --sample.
+  const traces = context.sampled ? samplingProfilerStackTraces().traces : []
   return { millis, samples: traces.length, ...summed(traces) }
 }
