@@ -20,7 +20,7 @@ const repoRoot = path.join(__dirname, '..')
 const ME = 'me'
 const RECEIVE = { count: 2000, warmUp: 100, rounds: 3 }
 const EMOJI = { lines: 10000, rounds: 5 }
-const OPEN = { runs: 5, naiveRounds: 5 }
+const OPEN = { runs: 5, naiveRounds: 5, arriving: 300 }
 const SEARCH = { rounds: 5 }
 const BACKLOG = { messages: 500, conversations: 10, runs: 3 }
 // The issue's aims on this engine.
@@ -87,12 +87,19 @@ function emoji() {
   return { lines, ratio }
 }
 
+// Messages newer than any in the full store (a later day, ids of their own), into one of its conversations.
+function arriving(count) {
+  return makeMessages({ count, conversations: 1, me: ME, seed: 99 })
+    .map((m) => ({ ...m, id: `new${m.id}`, time: m.time + 200 * 24 * 3600 * 1000 }))
+}
+
 async function open() {
   const store = await fullStore(path.join(repoRoot, 'dist', 'mpchat'))
   const runs = []
+  const messages = arriving(OPEN.arriving)
   for (let i = 0; i < OPEN.runs; i++) {
     const run = runInJsc({ main: main('open'), modules: modules(),
-      context: { file: store.file, user: store.user, naiveRounds: OPEN.naiveRounds } })
+      context: { file: store.file, user: store.user, naiveRounds: OPEN.naiveRounds, arriving: messages } })
     run.openMicros = run.createMicros + run.listMicros + run.pageMicros
     runs.push(run)
   }
@@ -122,6 +129,9 @@ async function open() {
     row(`an older page, history(before it, limit 20): ${first.olderRecords} records`, 'olderMicros',
       `${fmt(share('olderMicros'), 2)}x`),
     row('conversations() again', 'listAgainMicros', `${fmt(share('listAgainMicros'), 2)}x`),
+    `  ${`then ${count(OPEN.arriving)} new messages into ${messages[0].to}, the budget full`.padEnd(60)}` +
+      `${fmt(pick('arrivingMicros'), 1).padStart(8)} µs a message (${range(runs.map((r) => r.arrivingMicros), (x) => fmt(x, 1))})`,
+    `    ${count(first.arrivedStored)} stored, ${count(first.evictedRecords)} older records evicted to make room`,
     row('wasm load: mpchat.load(), first thing in a fresh run', 'loadMicros'),
   ]
   const worstShare = Math.max(share('pageMicros'), share('olderMicros'), share('listAgainMicros'))

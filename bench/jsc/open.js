@@ -2,7 +2,8 @@
 // the storage dumped by bench/full-store.js is restored into a fresh simulated wx storage (counting UTF-16
 // units) before any clock starts. Timed: what an app does on start (createChat, conversations(), the newest
 // 20-message page of the most recent conversation), against the naive app that natively JSON.parses every
-// stored value (getStorageSync of each key); then an older page and conversations() again.
+// stored value (getStorageSync of each key); then an older page and conversations() again; then `arriving`,
+// new messages into one of its conversations, where the budget is full and each makes room by eviction.
 'use strict'
 const mpchat = require('/mpchat/index.js')
 const { createWxStorage } = require('/support/wx-storage.js')
@@ -15,7 +16,7 @@ async function timed(fn) {
   return [nowMicros() - start, value]
 }
 
-module.exports = async function open({ file, user, naiveRounds }) {
+module.exports = async function open({ file, user, naiveRounds, arriving }) {
   const [loadMicros] = await timed(() => mpchat.load())
   const { values } = JSON.parse(__jsc.readText(file))
   const storage = createWxStorage({ units: 'utf16' })
@@ -30,6 +31,12 @@ module.exports = async function open({ file, user, naiveRounds }) {
   const [pageMicros, page] = await timed(() => chat.history(list[0].conversation, { limit: 20 }))
   const [listAgainMicros] = await timed(() => chat.conversations())
   const [olderMicros, older] = await timed(() => chat.history(list[0].conversation, { before: page[0].id, limit: 20 }))
+  let evictedRecords = 0
+  chat.on('evicted', (event) => { evictedRecords += event.records })
+  let arrivedStored = 0
+  const [arrivingMicros] = await timed(() => {
+    for (const message of arriving) arrivedStored += chat.receive(message).outcome === 'stored' ? 1 : 0
+  })
   return {
     loadMicros,
     naiveMicros: median(naive),
@@ -40,6 +47,9 @@ module.exports = async function open({ file, user, naiveRounds }) {
     pageMicros,
     listAgainMicros,
     olderMicros,
+    arrivingMicros: arrivingMicros / arriving.length,
+    arrivedStored,
+    evictedRecords,
     conversations: list.length,
     pageRecords: page.length,
     olderRecords: older.length,
