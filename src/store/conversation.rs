@@ -126,11 +126,12 @@ impl Conversation {
         }
     }
 
-    pub fn opened(id: ConversationId, head: Head, size: u64) -> Self {
+    /// A conversation on storage, its head to be read into it (see [`Head::decode_into`]).
+    pub fn opened(id: ConversationId) -> Self {
         Conversation {
             id,
-            head,
-            head_stored: Stored::Bytes(size),
+            head: Head::default(),
+            head_stored: Stored::Absent,
             head_dirty: false,
             loose: None,
             newest: None,

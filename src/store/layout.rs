@@ -580,60 +580,57 @@ impl Head {
         (out, size)
     }
 
-    /// Reads a head of `conversation`, whole or as [`Shape::Head`](super::Shape::Head) projects it
-    /// (its fields by place, `null` for one it lacks); `None` when the value is not a well-formed one.
-    /// Returns the head and its stored size.
-    pub fn decode(value: Val<'_>, conversation: &str) -> Option<(Head, u64)> {
+    /// Reads a head of `conversation` into this one, whole or as [`Shape::Head`](super::Shape::Head)
+    /// projects it (its fields by place, `null` for one it lacks); `None` when the value is not a
+    /// well-formed one (the head is then partly overwritten). Returns the head's stored size. In place,
+    /// not returned: a head is some 300 bytes, and each move of it a copy the interpreter pays for.
+    pub fn decode_into(&mut self, value: Val<'_>, conversation: &str) -> Option<u64> {
         // By place as Shape::Head projects it, or whole in the order encode writes them: one pass.
         let [v, b, c, t, u, f, n, lb, nl, nm, s, sb, sm, rm, pm, mm, w, lw, lh, d] = value.placed(HEAD_FIELDS);
         if v?.as_f64() != Some(f64::from(FORMAT)) || !c?.is_str(conversation) {
             return None;
         }
         let size = read_size(b?, 0)?;
-        let loose_from = read_number(f)?;
-        let loose_next = read_number(n)?;
-        let newest_loose = match nl {
-            None => None,
-            Some(_) => Some(read_number(nl)?),
-        };
-        let numbers = |list: Option<Val<'_>>| list.map_or(Some(Vec::new()), read_numbers);
-        let (loose_holes, rewrites, loose_rewrites) = (numbers(lh)?, numbers(w)?, numbers(lw)?);
         let activity = match t {
             None => i64::MIN as f64,
             Some(t) => t.as_f64().filter(|t| t.fract() == 0.0 && t.abs() < 9.0e15)?,
         };
-        let head = Head {
-            conversation: conversation.to_string(),
-            activity: activity as i64,
-            unread: read_number(u)?,
-            read_mark: read_mark(rm),
-            peer_read_mark: read_mark(pm),
-            mention_mark: read_mark(mm),
-            loose_from,
-            loose_next,
-            loose_bytes: read_number(lb)?,
-            newest_loose,
-            // One that does not read is left out: the record is then read for the list.
-            newest: newest_loose.and(read_newest(nm)),
-            loose_holes,
-            sealed: Sealed::read(s?)?,
-            sealed_bytes: read_number(sb)?,
-            sealed_mark: read_mark(sm),
-            rewrites,
-            loose_rewrites,
-            strays: match d {
-                None => 0,
-                Some(_) => read_number(d)?,
-            },
+        let numbers = |list: Option<Val<'_>>| list.map_or(Some(Vec::new()), read_numbers);
+        self.conversation.clear();
+        self.conversation.push_str(conversation);
+        self.activity = activity as i64;
+        self.unread = read_number(u)?;
+        self.read_mark = read_mark(rm);
+        self.peer_read_mark = read_mark(pm);
+        self.mention_mark = read_mark(mm);
+        self.loose_from = read_number(f)?;
+        self.loose_next = read_number(n)?;
+        self.loose_bytes = read_number(lb)?;
+        self.newest_loose = match nl {
+            None => None,
+            Some(_) => Some(read_number(nl)?),
         };
-        let live = loose_from..head.loose_next;
+        // One that does not read is left out: the record is then read for the list.
+        self.newest = self.newest_loose.and(read_newest(nm));
+        self.loose_holes = numbers(lh)?;
+        self.sealed = Sealed::read(s?)?;
+        self.sealed_bytes = read_number(sb)?;
+        self.sealed_mark = read_mark(sm);
+        self.rewrites = numbers(w)?;
+        self.loose_rewrites = numbers(lw)?;
+        self.strays = match d {
+            None => 0,
+            Some(_) => read_number(d)?,
+        };
+        let (loose_from, loose_next) = (self.loose_from, self.loose_next);
+        let live = loose_from..loose_next;
         let consistent = loose_from <= loose_next
             && loose_next - loose_from <= 1 << 16
-            && head.loose_holes.iter().chain(&head.loose_rewrites).all(|n| live.contains(n))
-            && head.rewrites.iter().all(|s| head.sealed.contains(*s))
-            && newest_loose.is_none_or(|n| live.contains(&n) && !head.loose_holes.contains(&n))
-            && head.strays <= loose_next - loose_from;
-        consistent.then_some((head, size))
+            && self.loose_holes.iter().chain(&self.loose_rewrites).all(|n| live.contains(n))
+            && self.rewrites.iter().all(|s| self.sealed.contains(*s))
+            && self.newest_loose.is_none_or(|n| live.contains(&n) && !self.loose_holes.contains(&n))
+            && self.strays <= loose_next - loose_from;
+        consistent.then_some(size)
     }
 }
 
@@ -724,6 +721,12 @@ mod tests {
         Tape::full(&serde_json::from_str(json).unwrap())
     }
 
+    /// A head read into a fresh one, and its size.
+    fn decoded(value: Val<'_>, conversation: &str) -> Option<(Head, u64)> {
+        let mut head = Head::default();
+        head.decode_into(value, conversation).map(|size| (head, size))
+    }
+
     #[test]
     fn values_carry_their_exact_size() {
         let key = "mpchat/2/me/h/group:g";
@@ -749,19 +752,19 @@ mod tests {
         let (text, size) = head.encode(key);
         assert_eq!(size, (key.len() + text.len()) as u64);
         let tape = tape_of(&text);
-        assert_eq!(Head::decode(tape.root(), "group:g"), Some((head.clone(), size)));
-        assert_eq!(Head::decode(tape.root(), "group:h"), None);
+        assert_eq!(decoded(tape.root(), "group:g"), Some((head.clone(), size)));
+        assert_eq!(decoded(tape.root(), "group:h"), None);
         // By place, as opening reads it: the same head.
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         let placed = Tape::from_json(&value, &crate::store::Shape::Head.projection(), &mut |_| 0);
         assert_eq!(placed.root().len(), HEAD_FIELDS.len());
-        assert_eq!(Head::decode(placed.root(), "group:g"), Some((head.clone(), size)));
+        assert_eq!(decoded(placed.root(), "group:g"), Some((head.clone(), size)));
         assert!(text.contains(r#""nl":51,"nm":[1767225600000,"n\"51",41]"#), "{text}");
         // A newest index that does not read leaves the head readable, without it.
         for nm in ["[1,\"a\",64]", "[1,\"\",1]", "[1.5,\"a\",1]", "\"x\""] {
             let broken = text.replacen(r#"[1767225600000,"n\"51",41]"#, nm, 1);
-            let decoded = Head::decode(tape_of(&broken).root(), "group:g").map(|(h, _)| h);
-            assert_eq!(decoded, Some(Head { newest: None, ..head.clone() }), "{nm}");
+            let read = decoded(tape_of(&broken).root(), "group:g").map(|(h, _)| h);
+            assert_eq!(read, Some(Head { newest: None, ..head.clone() }), "{nm}");
         }
 
         let chunk_key = "mpchat/2/me/c/group:g/1024";

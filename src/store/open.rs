@@ -22,7 +22,7 @@ use crate::vecmap::VecMap;
 
 use super::backend::{Backend, Shape};
 use super::conversation::{Chunk, Conversation, Entry};
-use super::layout::{chunk_envelope, chunk_size, read_count, read_mark, Head, KeyName, Keys, Mark};
+use super::layout::{chunk_envelope, chunk_size, read_count, read_mark, KeyName, Keys, Mark};
 use super::legacy::{kind_hint, legacy_conversation};
 use super::{legacy_record, Extra, MigrationReport, OpenReport, RecordMeta, Store, StoreOptions, Stored};
 use crate::error::{Error, Result};
@@ -342,9 +342,13 @@ impl<B: Backend> Store<B> {
         let Some(tape) = self.backend.peek(key, Shape::Head)? else {
             return Ok(Some(0));
         };
-        let Some((mut head, size)) = Head::decode(tape.root(), name) else {
+        // Read into the conversation where it stays: the head is not moved after.
+        let mut conv = Box::new(Conversation::opened(id));
+        let Some(size) = conv.head.decode_into(tape.root(), name) else {
             return Ok(None);
         };
+        conv.head_stored = Stored::Bytes(size);
+        let head = &mut conv.head;
         // Values the last flush rewrote after writing this head: whichever version is there counts.
         for seq in std::mem::take(&mut head.rewrites) {
             let key = self.keys.chunk(name, seq);
@@ -361,7 +365,7 @@ impl<B: Backend> Store<B> {
             }
         }
         let bytes = size.saturating_add(head.sealed_bytes).saturating_add(head.loose_bytes);
-        self.conversations.insert(name.to_string(), Box::new(Conversation::opened(id, head, size)));
+        self.conversations.insert(name.to_string(), conv);
         Ok(Some(bytes))
     }
 
