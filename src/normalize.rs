@@ -158,7 +158,7 @@ const FIELD_NAMES: [&str; 22] = [
 
 impl Field {
     fn name(self) -> &'static str {
-        FIELD_NAMES[self as usize]
+        FIELD_NAMES.get(self as usize).copied().unwrap_or_default()
     }
 }
 
@@ -175,7 +175,7 @@ impl<'t> Fields<'t> {
     }
 
     fn get(&self, field: Field) -> Option<Val<'t>> {
-        self.found[field as usize]
+        self.found.get(field as usize).copied().flatten()
     }
 }
 
@@ -1619,6 +1619,22 @@ mod tests {
             .expect("on the tape");
         units.splice(at..at + from.len(), to.iter().copied());
         Tape::new(units)
+    }
+
+    #[test]
+    fn each_field_has_its_name_in_its_place() {
+        use Field::*;
+        let table = [
+            (Id, "id"), (Type, "type"), (ChatType, "chatType"), (From, "from"), (To, "to"), (Time, "time"),
+            (Msg, "msg"), (Ext, "ext"), (Data, "data"), (SourceMsg, "sourceMsg"), (ContentsType, "contentsType"),
+            (Group, "group"), (RoomType, "roomType"), (Addr, "addr"), (BuildingName, "buildingName"), (Lat, "lat"),
+            (Lng, "lng"), (Action, "action"), (CustomEvent, "customEvent"), (CustomExts, "customExts"),
+            (File, "file"), (Body, "body"),
+        ];
+        assert_eq!(table.len(), FIELD_NAMES.len());
+        for (field, name) in table {
+            assert_eq!(field.name(), name, "{field:?}");
+        }
     }
 
     #[test]
