@@ -23,8 +23,9 @@ function checkStorage(storage) {
  * @param wire the wire of the loaded wasm (wire.js)
  * @param projections the stored shapes' projections, in the core's order
  * @param statuses a record's statuses by the place the core counts (see `isIndexed`)
+ * @param headLayout the paths a head is handed over as numbers by (`flatHead`; src/wasm head_layout)
  */
-function createHost(storage, wire, projections, statuses = []) {
+function createHost(storage, wire, projections, statuses = [], headLayout = null) {
   checkStorage(storage)
   // Whether a stored value is the record the core indexed (src/store RecordMeta::code: the status's
   // place, + 8 mine, + 16 recalled, + 32 mentioning me), with the fields a page relies on typed.
@@ -86,11 +87,14 @@ function createHost(storage, wire, projections, statuses = []) {
     return missing(value) || (accept(value) ? keepDocument(value) : -3)
   }
   const keepNone = () => { throw new TypeError('mpchat: a peeked value keeps no document') }
+  // A head's paths in the order flatHead hands their values over: numbers, lengths, strings.
+  const headPaths = headLayout ? headLayout.numbers.concat(headLayout.lengths, headLayout.strings) : []
+  const headValues = new Array(headPaths.length)
   // The tape of a value's projection, in the core's room when it fits (wire.place); its length.
-  const project = (value, shape, room, roomLength, keep) => {
+  const project = (value, projection, room, roomLength, keep) => {
     try {
       wire.writer.length = 0
-      wire.writer.write(value, projections[shape], keep)
+      wire.writer.write(value, projection, keep)
       return wire.place(room, roomLength)
     } catch (err) {
       return fail('reading a stored value', err)
@@ -137,10 +141,37 @@ function createHost(storage, wire, projections, statuses = []) {
     },
     peek(key, keyLength, shape, room, roomLength) {
       const value = valueOf(key, keyLength)
-      return missing(value) || project(value, shape, room, roomLength, keepNone)
+      return missing(value) || project(value, projections[shape], room, roomLength, keepNone)
+    },
+    flatHead(key, keyLength, numbers, room, roomLength) {
+      if (!headLayout) return -3
+      const value = valueOf(key, keyLength)
+      const absent = missing(value)
+      if (absent) return absent
+      // Each path a key and at most an index (src/wasm head_layout), walked inline: no call each.
+      for (let i = 0; i < headPaths.length; i++) {
+        const path = headPaths[i]
+        let v = value[path[0]]
+        if (path.length > 1) v = v !== null && typeof v === 'object' ? v[path[1]] : undefined
+        headValues[i] = v
+      }
+      const { numbers: numberPaths, lengths } = headLayout
+      const counted = numberPaths.length + lengths.length
+      const out = wire.f64s(numbers, counted)
+      for (let i = 0; i < numberPaths.length; i++) {
+        const v = headValues[i]
+        out[i] = typeof v === 'number' ? v : NaN
+      }
+      for (let i = numberPaths.length; i < counted; i++) {
+        const v = headValues[i]
+        out[i] = Array.isArray(v) ? v.length : v === undefined ? -1 : -2
+      }
+      const texts = headValues.slice(counted)
+      for (let i = 0; i < texts.length; i++) if (typeof texts[i] !== 'string') texts[i] = null
+      return project(texts, 1, room, roomLength, keepNone)
     },
     read(handle, shape, room, roomLength) {
-      return project(docs[handle], shape, room, roomLength, keepDocument)
+      return project(docs[handle], projections[shape], room, roomLength, keepDocument)
     },
     take(at) {
       wire.copyTo(at)

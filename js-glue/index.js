@@ -47,6 +47,7 @@ function load(options = {}) {
           joins,
           projections: wire.json(glue.store_projections()),
           statuses: wire.json(glue.record_statuses()),
+          headLayout: wire.json(glue.head_layout()),
           emoji: createEmojiParser(wire.json(glue.emoji_default()), joins),
         }
         return runtime
@@ -710,7 +711,7 @@ function clampLimit(limit) {
  */
 async function createChat(options) {
   if (!options || typeof options !== 'object') throw new TypeError('mpchat.createChat needs an options object')
-  const { wire, projections, statuses } = await load(options)
+  const { wire, projections, statuses, headLayout } = await load(options)
   const storage = options.storage || (typeof wx !== 'undefined' ? wx : undefined)
   if (!storage) throw new TypeError('mpchat: no storage; pass options.storage (wx in a mini-program)')
   checkStorage(storage)
@@ -726,7 +727,7 @@ async function createChat(options) {
   }
   const unreadable = sendValue(wire, config, 1, 'createChat options')
   if (unreadable) throw new TypeError(`mpchat: ${unreadable}`)
-  const host = createHost(storage, wire, projections, statuses)
+  const host = createHost(storage, wire, projections, statuses, headLayout)
   const core = new glue.ChatCore(host)
   const chat = new Chat(core, host, { ...wire.json(core.settings()), sendTimeoutMs }, options)
   chat._storage = storage

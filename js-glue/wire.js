@@ -290,6 +290,10 @@ function createWire(exports) {
       views()
       return new Uint32Array(buffer, address, count)
     },
+    f64s(address, count) {
+      views()
+      return new Float64Array(buffer, address, count)
+    },
   }
 }
 

@@ -15,6 +15,7 @@
 //! Heads, chunks and the state carry `b`, their own size in bytes (key plus value) as ten digits, so a
 //! reader learns what a value costs without measuring it.
 
+use super::backend::FlatNumbers;
 use super::RecordMeta;
 use crate::json::{write_f64, write_numbers, write_str};
 use crate::kind::ConversationId;
@@ -470,6 +471,15 @@ impl Sealed {
     }
 }
 
+/// A head handed over as numbers at opening ([`Head::decode_flat`]): paths into the stored value, a
+/// key and at most one index (`nm.0`: item 0 of `nm`), whose values the shim writes as numbers (NaN
+/// for what is not a number), ...
+pub const HEAD_NUMBERS: [&str; 14] = ["v", "t", "u", "f", "n", "lb", "nl", "nm.0", "nm.2", "s.0", "s.1", "sb", "sm.0", "d"];
+/// ... then as lengths (an array's length, -1 for what is absent, -2 for what is not an array) ...
+pub const HEAD_LENGTHS: [&str; 14] = ["nm", "s", "s.2", "s.3", "sm", "rm", "pm", "mm", "w", "lw", "lh", "t", "nl", "d"];
+/// ... and as strings, in a tape array (null for what is not a string).
+pub const HEAD_STRINGS: [&str; 4] = ["c", "b", "nm.1", "sm.1"];
+
 /// A head's fields, in the order [`Head::encode`] writes them.
 pub const HEAD_FIELDS: [&str; 20] =
     ["v", "b", "c", "t", "u", "f", "n", "lb", "nl", "nm", "s", "sb", "sm", "rm", "pm", "mm", "w", "lw", "lh", "d"];
@@ -578,6 +588,85 @@ impl Head {
         let size = (key.len() + out.len()) as u64;
         set_size(&mut out, size);
         (out, size)
+    }
+
+    /// Reads a head handed over as numbers ([`HEAD_NUMBERS`], then [`HEAD_LENGTHS`]) and strings
+    /// ([`HEAD_STRINGS`], a tape array), when it is a well-formed head of the common shape: no read or
+    /// mention marks, no rewrites or holes, its sealed chunks one run. Returns its size; `None` when the
+    /// head is not of that shape or not well formed, for [`Head::decode_into`] to decide from the whole
+    /// value. What it accepts reads exactly as `decode_into` reads it (tested field by field below).
+    pub fn decode_flat(&mut self, numbers: &FlatNumbers, strings: Val<'_>, conversation: &str) -> Option<u64> {
+        let whole = |x: f64| (x >= 0.0 && x.fract() == 0.0 && x < 9.0e15).then_some(x as u64);
+        let time = |x: f64| (x.fract() == 0.0 && x.abs() < 9.0e15).then_some(x as i64);
+        let [v, t, u, f, n, lb, nl, nm_time, nm_code, first, last, sb, sm_time, d, nm, s, holes, extra, sm, rm, pm, mm, w, lw, lh, t_len, nl_len, d_len] = *numbers;
+        // Each of the last 14, a length: an array's, -1 for a field that is absent, -2 for one that is
+        // not an array.
+        let absent = |len: f64| len == -1.0;
+        let none_listed = |len: f64| len == -1.0 || len == 0.0;
+        if v != f64::from(FORMAT) || s != 4.0 || holes != 0.0 || extra != 0.0 {
+            return None;
+        }
+        if !(absent(rm) && absent(pm) && absent(mm) && none_listed(w) && none_listed(lw) && none_listed(lh)) {
+            return None;
+        }
+        let mut items = strings.items();
+        let (c, b, nm_id, sm_id) = (items.next()?, items.next()?, items.next()?, items.next()?);
+        if !c.is_str(conversation) {
+            return None;
+        }
+        let size = read_size(b, 0)?;
+        let activity = if absent(t_len) { i64::MIN } else { time(t)? };
+        let loose_from = whole(f)?;
+        let loose_next = whole(n)?;
+        let newest_loose = if absent(nl_len) { None } else { Some(whole(nl)?) };
+        let newest = match nm {
+            -1.0 => None,
+            3.0 => {
+                let id = nm_id.as_str().filter(|id| !id.is_empty())?;
+                Some(RecordMeta::from_code(id, time(nm_time)?, u32::try_from(whole(nm_code)?).ok()?)?)
+            }
+            _ => return None,
+        };
+        let sealed_mark = match sm {
+            -1.0 => None,
+            2.0 => Some((time(sm_time)?, sm_id.as_str().filter(|id| !id.is_empty())?)),
+            _ => return None,
+        };
+        let sealed = Sealed { first: whole(first)?, last: whole(last)?, holes: Vec::new(), extra: Vec::new() };
+        let main_ok = (sealed.first == 0 && sealed.last == 0)
+            || (sealed.first > 0 && sealed.first <= sealed.last && sealed.first % SEQ_STEP == 0 && sealed.last % SEQ_STEP == 0);
+        let strays = if absent(d_len) { 0 } else { whole(d)? };
+        let (unread, loose_bytes, sealed_bytes) = (whole(u)?, whole(lb)?, whole(sb)?);
+        let live = loose_from..loose_next;
+        let consistent = main_ok
+            && sealed.count() <= 1 << 20
+            && loose_from <= loose_next
+            && loose_next - loose_from <= 1 << 16
+            && newest_loose.is_none_or(|n| live.contains(&n))
+            && strays <= loose_next - loose_from;
+        if !consistent {
+            return None;
+        }
+        self.conversation.clear();
+        self.conversation.push_str(conversation);
+        self.activity = activity;
+        self.unread = unread;
+        self.read_mark = None;
+        self.peer_read_mark = None;
+        self.mention_mark = None;
+        self.loose_from = loose_from;
+        self.loose_next = loose_next;
+        self.loose_bytes = loose_bytes;
+        self.newest_loose = newest_loose;
+        self.newest = newest_loose.and(newest);
+        self.loose_holes = Vec::new();
+        self.sealed = sealed;
+        self.sealed_bytes = sealed_bytes;
+        self.sealed_mark = sealed_mark;
+        self.rewrites = Vec::new();
+        self.loose_rewrites = Vec::new();
+        self.strays = strays;
+        Some(size)
     }
 
     /// Reads a head of `conversation` into this one, whole or as [`Shape::Head`](super::Shape::Head)
@@ -725,6 +814,92 @@ mod tests {
     fn decoded(value: Val<'_>, conversation: &str) -> Option<(Head, u64)> {
         let mut head = Head::default();
         head.decode_into(value, conversation).map(|size| (head, size))
+    }
+
+    /// A head as the shim hands it over by [`HEAD_NUMBERS`], [`HEAD_LENGTHS`] and [`HEAD_STRINGS`]
+    /// (js-glue/host.js `flatHead`): each path walked through objects and arrays only.
+    fn flattened(value: &serde_json::Value) -> (FlatNumbers, Tape) {
+        use serde_json::Value;
+        let at = |path: &str| {
+            path.split('.').try_fold(value, |v, step| match (v, step.parse::<usize>()) {
+                (Value::Array(items), Ok(i)) => items.get(i),
+                (Value::Object(map), _) => map.get(step),
+                _ => None,
+            })
+        };
+        let mut numbers = [0.0; HEAD_NUMBERS.len() + HEAD_LENGTHS.len()];
+        for (slot, path) in numbers.iter_mut().zip(HEAD_NUMBERS) {
+            *slot = at(path).and_then(Value::as_f64).unwrap_or(f64::NAN);
+        }
+        for (slot, path) in numbers[HEAD_NUMBERS.len()..].iter_mut().zip(HEAD_LENGTHS) {
+            *slot = match at(path) {
+                Some(Value::Array(items)) => items.len() as f64,
+                None => -1.0,
+                Some(_) => -2.0,
+            };
+        }
+        let strings: Vec<Value> = HEAD_STRINGS.iter().map(|path| at(path).filter(|v| v.is_string()).cloned().unwrap_or(Value::Null)).collect();
+        (numbers, Tape::full(&Value::Array(strings)))
+    }
+
+    #[test]
+    fn a_head_handed_over_as_numbers_reads_as_the_whole_value_reads() {
+        use serde_json::{json, Value};
+        let key = "mpchat/2/me/h/group:g";
+        let common = Head {
+            conversation: "group:g".into(),
+            activity: 1_767_225_600_000,
+            unread: 3,
+            loose_from: 40,
+            loose_next: 52,
+            loose_bytes: 9_876,
+            newest_loose: Some(51),
+            newest: RecordMeta::from_code("n51".into(), 1_767_225_600_000, 8 + 1 + 32),
+            sealed: Sealed { first: SEQ_STEP, last: 4 * SEQ_STEP, ..Sealed::default() },
+            sealed_bytes: 12_345,
+            sealed_mark: Some((1_767_225_000_000, "x\"y".into())),
+            strays: 2,
+            ..Head::default()
+        };
+        let base: Value = serde_json::from_str(&common.encode(key).0).unwrap();
+        // The head itself, then each field removed, null, and given values of every kind.
+        let mut heads = vec![base.clone()];
+        let others = [
+            json!(null), json!(-1), json!(0), json!(1.5), json!(2), json!(3), json!(1e16), json!(SEQ_STEP), json!("x"),
+            json!(""), json!("0000000999"), json!([]), json!([1]), json!([1, "a"]), json!([1, "a", 1]), json!([1.5, "a", 1]),
+            json!([1, "", 1]), json!([1, "a", 99]), json!([0, 0, [], []]), json!([1, 1, [], []]), json!([SEQ_STEP, 0, [], []]),
+            json!([SEQ_STEP, SEQ_STEP, [SEQ_STEP], []]), json!([SEQ_STEP, SEQ_STEP, [], [7]]), json!([SEQ_STEP, SEQ_STEP, 5, []]),
+            json!({"0": 1}), json!(true),
+        ];
+        for field in HEAD_FIELDS {
+            let mut removed = base.clone();
+            removed.as_object_mut().unwrap().remove(field);
+            heads.push(removed);
+            for other in &others {
+                let mut changed = base.clone();
+                changed[field] = other.clone();
+                heads.push(changed);
+            }
+        }
+        let mut taken = 0;
+        for value in heads {
+            let whole = {
+                let mut head = Head::default();
+                head.decode_into(Tape::full(&value).root(), "group:g").map(|size| (head, size))
+            };
+            let (numbers, strings) = flattened(&value);
+            let mut head = Head::default();
+            if let Some(size) = head.decode_flat(&numbers, strings.root(), "group:g") {
+                assert_eq!(Some((head, size)), whole, "{value}");
+                taken += 1;
+            }
+        }
+        // The shim walks a key and at most an index.
+        assert!(HEAD_NUMBERS.iter().chain(&HEAD_LENGTHS).chain(&HEAD_STRINGS).all(|path| path.split('.').count() <= 2));
+        // The common head, and the variants of it that are still of the common shape, go the short way.
+        assert!(taken > 40, "{taken} heads read as numbers");
+        let (numbers, strings) = flattened(&base);
+        assert_eq!(Head::default().decode_flat(&numbers, strings.root(), "group:g"), Some(common.encode(key).1));
     }
 
     #[test]

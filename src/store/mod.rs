@@ -58,7 +58,8 @@ use crate::tape::{eq_units, Val};
 use conversation::Conversation;
 use layout::{Keys, Mark};
 
-pub use backend::{Backend, Doc, Edited, Patch, Reaction, Shape, Uploaded};
+pub use backend::{Backend, Doc, Edited, FlatNumbers, Patch, Reaction, Shape, Uploaded};
+pub use layout::{HEAD_LENGTHS, HEAD_NUMBERS, HEAD_STRINGS};
 #[cfg(not(target_arch = "wasm32"))]
 pub use backend::TextBackend;
 pub use kv::{is_full_error, KeyValue};

@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap;
 
 use crate::vecmap::VecMap;
 
-use super::backend::{Backend, Shape};
+use super::backend::{Backend, FlatNumbers, Shape};
 use super::conversation::{Chunk, Conversation, Entry};
 use super::layout::{chunk_envelope, chunk_size, read_count, read_mark, KeyName, Keys, Mark};
 use super::legacy::{kind_hint, legacy_conversation};
@@ -339,13 +339,25 @@ impl<B: Backend> Store<B> {
         let Ok(id) = ConversationId::parse(name) else {
             return Ok(None);
         };
-        let Some(tape) = self.backend.peek(key, Shape::Head)? else {
-            return Ok(Some(0));
-        };
-        // Read into the conversation where it stays: the head is not moved after.
+        // Read into the conversation where it stays: the head is not moved after. Handed over as
+        // numbers where the backend can and the head is of the common shape; else read whole.
         let mut conv = Box::new(Conversation::opened(id));
-        let Some(size) = conv.head.decode_into(tape.root(), name) else {
-            return Ok(None);
+        let mut numbers = FlatNumbers::default();
+        let flat = match self.backend.flat_head(key, &mut numbers)? {
+            Some(strings) => conv.head.decode_flat(&numbers, strings.root(), name),
+            None => None,
+        };
+        let size = match flat {
+            Some(size) => size,
+            None => {
+                let Some(tape) = self.backend.peek(key, Shape::Head)? else {
+                    return Ok(Some(0));
+                };
+                let Some(size) = conv.head.decode_into(tape.root(), name) else {
+                    return Ok(None);
+                };
+                size
+            }
         };
         conv.head_stored = Stored::Bytes(size);
         let head = &mut conv.head;

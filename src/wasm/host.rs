@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use super::wire::Lent;
 use crate::error::{Error, Result};
 use crate::message::Status;
-use crate::store::{Backend, Doc, Patch, RecordMeta, Shape};
+use crate::store::{Backend, Doc, FlatNumbers, Patch, RecordMeta, Shape};
 use crate::tape::Tape;
 
 #[wasm_bindgen]
@@ -25,6 +25,11 @@ extern "C" {
     /// `get` and `read` in one, keeping no document: the tape's length, -1 when the key is absent.
     #[wasm_bindgen(method)]
     fn peek(this: &Host, key: u32, key_len: u32, shape: u32, room: u32, room_len: u32) -> i32;
+    /// A head as numbers (written to `numbers`: its `HEAD_NUMBERS`, then its `HEAD_LENGTHS`) and
+    /// strings (the tape of its `HEAD_STRINGS`, in the room as `read` writes one): the tape's length;
+    /// -1 when the key is absent, -3 when the host has no layout to hand a head over by.
+    #[wasm_bindgen(method, js_name = flatHead)]
+    fn flat_head(this: &Host, key: u32, key_len: u32, numbers: u32, room: u32, room_len: u32) -> i32;
     /// Writes the tape of a document's projection to `room` when it fits in `room_len` units, else
     /// aside for [`Host::take`]; returns its length.
     #[wasm_bindgen(method)]
@@ -149,6 +154,17 @@ impl Backend for JsBackend {
         let (room, room_len) = self.room();
         let len = self.host.read(doc, shape_number(shape), room, room_len);
         self.written(len)
+    }
+
+    fn flat_head(&mut self, key: &str, numbers: &mut FlatNumbers) -> Result<Option<Tape>> {
+        let (room, room_len) = self.room();
+        let key = Lent::new(key);
+        match self.host.flat_head(key.ptr(), key.len(), numbers.as_mut_ptr() as u32, room, room_len) {
+            -2 => Err(self.failure()),
+            // Absent, or a host that hands no head over so: `peek` reads it.
+            len if len < 0 => Ok(None),
+            len => self.written(len).map(Some),
+        }
     }
 
     fn peek(&mut self, key: &str, shape: Shape) -> Result<Option<Tape>> {

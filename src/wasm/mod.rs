@@ -31,7 +31,7 @@ use crate::normalize::{self, conversation_of_ack, normalize, Context, Normalized
 use crate::quote::Quote;
 use crate::profile::{ExtKeys, Profile, ProfileCache, ProfilePolicy};
 use crate::store::{
-    candidates, Backend, ConversationSummary, InsertOutcome, MigrationReport, OpenReport, RecordMeta, ResendRefusal,
+    candidates, Backend, HEAD_LENGTHS, HEAD_NUMBERS, HEAD_STRINGS, ConversationSummary, InsertOutcome, MigrationReport, OpenReport, RecordMeta, ResendRefusal,
     Shape, Shown, Store, StoreOptions, UpdateOutcome,
 };
 use crate::tape::{Kind, Val};
@@ -58,6 +58,29 @@ pub fn record_statuses() -> u32 {
 #[wasm_bindgen]
 pub fn store_projections() -> u32 {
     send_list(&Shape::ALL, |out, shape| out.push_str(&shape.projection().to_json()))
+}
+
+/// The paths of a head handed over as numbers (`store` HEAD_NUMBERS, HEAD_LENGTHS, HEAD_STRINGS), for
+/// the shim's host: `{"numbers": [path…], "lengths": [path…], "strings": [path…]}`, each path the keys
+/// and indexes from the stored value down (`"nm.0"` → `["nm",0]`).
+#[wasm_bindgen]
+pub fn head_layout() -> u32 {
+    let paths = |out: &mut String, list: &[&str]| {
+        write_list(out, list, |out, path| {
+            write_list(out, path.split('.'), |out, step| match step.parse::<u32>() {
+                Ok(index) => write_f64(out, f64::from(index)),
+                Err(_) => write_str(out, step),
+            })
+        })
+    };
+    let mut out = buffer("{\"numbers\":");
+    paths(&mut out, &HEAD_NUMBERS);
+    out.push_str(",\"lengths\":");
+    paths(&mut out, &HEAD_LENGTHS);
+    out.push_str(",\"strings\":");
+    paths(&mut out, &HEAD_STRINGS);
+    out.push('}');
+    send(out)
 }
 
 /// `[item, …]` in the outbox, each written by `write`.
