@@ -474,11 +474,12 @@ impl Sealed {
 /// A head handed over as numbers at opening ([`Head::decode_flat`]): paths into the stored value, a
 /// key and at most one index (`nm.0`: item 0 of `nm`), whose values the shim writes as numbers (NaN
 /// for what is not a number), ...
-pub const HEAD_NUMBERS: [&str; 14] = ["v", "t", "u", "f", "n", "lb", "nl", "nm.0", "nm.2", "s.0", "s.1", "sb", "sm.0", "d"];
+pub const HEAD_NUMBERS: [&str; 17] =
+    ["v", "t", "u", "f", "n", "lb", "nl", "nm.0", "nm.2", "s.0", "s.1", "sb", "sm.0", "rm.0", "pm.0", "mm.0", "d"];
 /// ... then as lengths (an array's length, -1 for what is absent, -2 for what is not an array) ...
 pub const HEAD_LENGTHS: [&str; 14] = ["nm", "s", "s.2", "s.3", "sm", "rm", "pm", "mm", "w", "lw", "lh", "t", "nl", "d"];
 /// ... and as strings, in a tape array (null for what is not a string).
-pub const HEAD_STRINGS: [&str; 4] = ["c", "b", "nm.1", "sm.1"];
+pub const HEAD_STRINGS: [&str; 7] = ["c", "b", "nm.1", "sm.1", "rm.1", "pm.1", "mm.1"];
 
 /// A head's fields, in the order [`Head::encode`] writes them.
 pub const HEAD_FIELDS: [&str; 20] =
@@ -591,14 +592,14 @@ impl Head {
     }
 
     /// Reads a head handed over as numbers ([`HEAD_NUMBERS`], then [`HEAD_LENGTHS`]) and strings
-    /// ([`HEAD_STRINGS`], a tape array), when it is a well-formed head of the common shape: no read or
-    /// mention marks, no rewrites or holes, its sealed chunks one run. Returns its size; `None` when the
+    /// ([`HEAD_STRINGS`], a tape array), when it is a well-formed head of the common shape: no rewrites
+    /// or holes, its sealed chunks one run. Returns its size; `None` when the
     /// head is not of that shape or not well formed, for [`Head::decode_into`] to decide from the whole
     /// value. What it accepts reads exactly as `decode_into` reads it (tested field by field below).
     pub fn decode_flat(&mut self, numbers: &FlatNumbers, strings: Val<'_>, conversation: &str) -> Option<u64> {
         let whole = |x: f64| (x >= 0.0 && x.fract() == 0.0 && x < 9.0e15).then_some(x as u64);
         let time = |x: f64| (x.fract() == 0.0 && x.abs() < 9.0e15).then_some(x as i64);
-        let [v, t, u, f, n, lb, nl, nm_time, nm_code, first, last, sb, sm_time, d, nm, s, holes, extra, sm, rm, pm, mm, w, lw, lh, t_len, nl_len, d_len] = *numbers;
+        let [v, t, u, f, n, lb, nl, nm_time, nm_code, first, last, sb, sm_time, rm_time, pm_time, mm_time, d, nm, s, holes, extra, sm, rm, pm, mm, w, lw, lh, t_len, nl_len, d_len] = *numbers;
         // Each of the last 14, a length: an array's, -1 for a field that is absent, -2 for one that is
         // not an array.
         let absent = |len: f64| len == -1.0;
@@ -606,11 +607,12 @@ impl Head {
         if v != f64::from(FORMAT) || s != 4.0 || holes != 0.0 || extra != 0.0 {
             return None;
         }
-        if !(absent(rm) && absent(pm) && absent(mm) && none_listed(w) && none_listed(lw) && none_listed(lh)) {
+        if !(none_listed(w) && none_listed(lw) && none_listed(lh)) {
             return None;
         }
         let mut items = strings.items();
-        let (c, b, nm_id, sm_id) = (items.next()?, items.next()?, items.next()?, items.next()?);
+        let [c, b, nm_id, sm_id, rm_id, pm_id, mm_id] = [(); HEAD_STRINGS.len()].map(|()| items.next());
+        let (c, b) = (c?, b?);
         if !c.is_str(conversation) {
             return None;
         }
@@ -622,16 +624,19 @@ impl Head {
         let newest = match nm {
             -1.0 => None,
             3.0 => {
-                let id = nm_id.as_str().filter(|id| !id.is_empty())?;
+                let id = nm_id?.as_str().filter(|id| !id.is_empty())?;
                 Some(RecordMeta::from_code(id, time(nm_time)?, u32::try_from(whole(nm_code)?).ok()?)?)
             }
             _ => return None,
         };
-        let sealed_mark = match sm {
-            -1.0 => None,
-            2.0 => Some((time(sm_time)?, sm_id.as_str().filter(|id| !id.is_empty())?)),
-            _ => return None,
+        // A mark: absent, or `[time, id]` that reads; anything else is read whole.
+        let mark = |len: f64, at: f64, id: Option<Val<'_>>| match len {
+            -1.0 => Some(None),
+            2.0 => Some(Some((time(at)?, id?.as_str().filter(|id| !id.is_empty())?))),
+            _ => None,
         };
+        let sealed_mark = mark(sm, sm_time, sm_id)?;
+        let (read_mark, peer_read_mark, mention_mark) = (mark(rm, rm_time, rm_id)?, mark(pm, pm_time, pm_id)?, mark(mm, mm_time, mm_id)?);
         let sealed = Sealed { first: whole(first)?, last: whole(last)?, holes: Vec::new(), extra: Vec::new() };
         let main_ok = (sealed.first == 0 && sealed.last == 0)
             || (sealed.first > 0 && sealed.first <= sealed.last && sealed.first % SEQ_STEP == 0 && sealed.last % SEQ_STEP == 0);
@@ -651,9 +656,9 @@ impl Head {
         self.conversation.push_str(conversation);
         self.activity = activity;
         self.unread = unread;
-        self.read_mark = None;
-        self.peer_read_mark = None;
-        self.mention_mark = None;
+        self.read_mark = read_mark;
+        self.peer_read_mark = peer_read_mark;
+        self.mention_mark = mention_mark;
         self.loose_from = loose_from;
         self.loose_next = loose_next;
         self.loose_bytes = loose_bytes;
@@ -858,6 +863,7 @@ mod tests {
             sealed: Sealed { first: SEQ_STEP, last: 4 * SEQ_STEP, ..Sealed::default() },
             sealed_bytes: 12_345,
             sealed_mark: Some((1_767_225_000_000, "x\"y".into())),
+            mention_mark: Some((1_767_225_500_000, "m9".into())),
             strays: 2,
             ..Head::default()
         };
