@@ -156,7 +156,7 @@ class TapeWriter {
       // Numbers and strings in full straight away, as `fields` writes them: a head's marks and lists.
       if (type === 'number' && item === 1) this.num(v)
       else if (type === 'string' && item === 1) this.string(v)
-      else if (v === undefined || type === 'function' || type === 'symbol') this.tag(NULL)
+      else if (v === undefined || v === null || type === 'function' || type === 'symbol') this.tag(NULL)
       else this.write(v, item, adopt, nesting + 1)
     }
     this.patch32(mark, items.length)

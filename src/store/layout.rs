@@ -611,8 +611,8 @@ impl Head {
             return None;
         }
         let mut items = strings.items();
-        let [c, b, nm_id, sm_id, rm_id, pm_id, mm_id] = [(); HEAD_STRINGS.len()].map(|()| items.next());
-        let (c, b) = (c?, b?);
+        let (c, b, nm_id, sm_id) = (items.next()?, items.next()?, items.next(), items.next());
+        let (rm_id, pm_id, mm_id) = (items.next(), items.next(), items.next());
         if !c.is_str(conversation) {
             return None;
         }
