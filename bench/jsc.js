@@ -121,7 +121,7 @@ async function open() {
     'ratios: median of the runs\' ratios to the naive app',
     row('naive app: JSON.parse every stored value (getStorageSync)', 'naiveMicros',
       `the reference (median of ${OPEN.naiveRounds} in each run)`),
-    row('createChat + conversations() + the newest 20-message page', 'openMicros', `${fmt(ratio, 1)}x the reference`),
+    row('createChat + conversations() + the newest 20-message page', 'openMicros', `${fmt(ratio, 2)}x the reference`),
     row('  createChat', 'createMicros'),
     row(`  conversations(): ${first.conversations} conversations`, 'listMicros'),
     row(`  history(limit 20) of the most recent one: ${first.pageRecords} records`, 'pageMicros',
@@ -221,7 +221,7 @@ async function run() {
     `  receive: ${fmt(r.ratio, 1)}x the recipe's throughput at ${count(RECEIVE.count)} messages ` +
       `(aim >= ${AIMS.receiveRatio}x: ${aim(r.ratio >= AIMS.receiveRatio)})`,
     `  parseEmoji: ${fmt(e.ratio)}x the demo parser's throughput (aim >= ${AIMS.emojiRatio}x: ${aim(e.ratio >= AIMS.emojiRatio)})`,
-    `  cold open: ${fmt(o.ratio, 1)}x the naive parse of every value (aim <= ${AIMS.openRatio}x: ${aim(o.ratio <= AIMS.openRatio)})`,
+    `  cold open: ${fmt(o.ratio, 2)}x the naive parse of every value (aim <= ${AIMS.openRatio}x: ${aim(o.ratio <= AIMS.openRatio)})`,
     `  a 20-message page or conversations(), the slowest: ${fmt(o.worstShare, 2)}x the naive parse ` +
       `(aim <= ${AIMS.pageOrListShare}x: ${aim(o.worstShare <= AIMS.pageOrListShare)})`,
     `  search, the slowest query: ${fmt(f.worstRatio, 1)}x the naive search's speed ` +
