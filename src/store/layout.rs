@@ -291,28 +291,39 @@ pub fn write_mark(out: &mut String, mark: &Mark) {
 
 pub fn read_mark(value: Option<Val<'_>>) -> Option<Mark> {
     let mut items = value?.items();
-    read_mark_of(items.next(), items.next())
+    mark_of(items.next()?.as_f64()?, items.next())
 }
 
-/// A mark from its two items.
-fn read_mark_of(time: Option<Val<'_>>, id: Option<Val<'_>>) -> Option<Mark> {
-    let time = time?.as_f64()?;
-    let id = id?.as_str()?;
-    (time.fract() == 0.0 && time.abs() < 9.0e15 && !id.is_empty()).then_some((time as i64, id))
+/// A mark from its time and its id (a non-empty string).
+fn mark_of(time: f64, id: Option<Val<'_>>) -> Option<Mark> {
+    Some((time_of(time)?, id?.as_str().filter(|id| !id.is_empty())?))
 }
 
 /// A head's `nm`: `[time, id, code]` (see [`RecordMeta::code`]).
 fn read_newest(value: Option<Val<'_>>) -> Option<RecordMeta> {
     let mut items = value?.items();
-    let (time, id, code) = (items.next(), items.next(), items.next());
-    let (time, id) = read_mark_of(time, id)?;
-    RecordMeta::from_code(id, time, u32::try_from(read_number(code)?).ok()?)
+    newest_of(items.next()?.as_f64()?, items.next(), read_number(items.next()))
+}
+
+/// A newest record's index from its time, id and [`RecordMeta::code`].
+fn newest_of(time: f64, id: Option<Val<'_>>, code: Option<u64>) -> Option<RecordMeta> {
+    let (time, id) = mark_of(time, id)?;
+    RecordMeta::from_code(id, time, u32::try_from(code?).ok()?)
+}
+
+/// A time in milliseconds: whole, and within what JavaScript holds exactly.
+fn time_of(n: f64) -> Option<i64> {
+    (n.fract() == 0.0 && n.abs() < 9.0e15).then_some(n as i64)
+}
+
+/// An unsigned whole number below 2^53.
+fn whole_number(n: f64) -> Option<u64> {
+    (n >= 0.0 && n.fract() == 0.0 && n < 9.0e15).then_some(n as u64)
 }
 
 /// An unsigned whole number below 2^53.
 pub fn read_number(value: Option<Val<'_>>) -> Option<u64> {
-    let n = value?.as_f64()?;
-    (n >= 0.0 && n.fract() == 0.0 && n < 9.0e15).then_some(n as u64)
+    whole_number(value?.as_f64()?)
 }
 
 /// A list of [`read_number`]s (none for anything but an array); `None` when one is not such a number.
@@ -462,12 +473,18 @@ impl Sealed {
         let last = read_number(items.next())?;
         let holes = read_numbers(items.next()?)?;
         let extra = read_numbers(items.next()?)?;
-        let main_ok = (first == 0 && last == 0 && holes.is_empty())
-            || (first > 0 && first <= last && first % SEQ_STEP == 0 && last % SEQ_STEP == 0);
-        let extras_ok = extra.iter().all(|s| s % SEQ_STEP != 0 && *s > 0);
         let sealed = Sealed { first, last, holes, extra };
-        // A head that claims millions of chunks is not one of ours.
-        (main_ok && extras_ok && sealed.count() <= 1 << 20).then_some(sealed)
+        sealed.is_valid().then_some(sealed)
+    }
+
+    /// Whether these are chunks the store could have made: a run of multiples of [`SEQ_STEP`] (or
+    /// none, without holes), extras between them, and not millions of them.
+    fn is_valid(&self) -> bool {
+        let (first, last) = (self.first, self.last);
+        let main_ok = (first == 0 && last == 0 && self.holes.is_empty())
+            || (first > 0 && first <= last && first % SEQ_STEP == 0 && last % SEQ_STEP == 0);
+        let extras_ok = self.extra.iter().all(|s| s % SEQ_STEP != 0 && *s > 0);
+        main_ok && extras_ok && self.count() <= 1 << 20
     }
 }
 
@@ -593,12 +610,10 @@ impl Head {
 
     /// Reads a head handed over as numbers ([`HEAD_NUMBERS`], then [`HEAD_LENGTHS`]) and strings
     /// ([`HEAD_STRINGS`], a tape array), when it is a well-formed head of the common shape: no rewrites
-    /// or holes, its sealed chunks one run. Returns its size; `None` when the
-    /// head is not of that shape or not well formed, for [`Head::decode_into`] to decide from the whole
-    /// value. What it accepts reads exactly as `decode_into` reads it (tested field by field below).
+    /// or holes, its sealed chunks one run. Returns its size; `None` when the head is not of that shape
+    /// or not well formed (the head is then partly overwritten), for [`Head::decode_into`] to decide
+    /// from the whole value. What it accepts reads exactly as `decode_into` reads it (tested field by field below).
     pub fn decode_flat(&mut self, numbers: &FlatNumbers, strings: Val<'_>, conversation: &str) -> Option<u64> {
-        let whole = |x: f64| (x >= 0.0 && x.fract() == 0.0 && x < 9.0e15).then_some(x as u64);
-        let time = |x: f64| (x.fract() == 0.0 && x.abs() < 9.0e15).then_some(x as i64);
         let [v, t, u, f, n, lb, nl, nm_time, nm_code, first, last, sb, sm_time, rm_time, pm_time, mm_time, d, nm, s, holes, extra, sm, rm, pm, mm, w, lw, lh, t_len, nl_len, d_len] = *numbers;
         // Each of the last 14, a length: an array's, -1 for a field that is absent, -2 for one that is
         // not an array.
@@ -617,61 +632,37 @@ impl Head {
             return None;
         }
         let size = read_size(b, 0)?;
-        let activity = if absent(t_len) { i64::MIN } else { time(t)? };
-        let loose_from = whole(f)?;
-        let loose_next = whole(n)?;
-        let newest_loose = if absent(nl_len) { None } else { Some(whole(nl)?) };
-        let newest = match nm {
-            -1.0 => None,
-            3.0 => {
-                let id = nm_id?.as_str().filter(|id| !id.is_empty())?;
-                Some(RecordMeta::from_code(id, time(nm_time)?, u32::try_from(whole(nm_code)?).ok()?)?)
-            }
-            _ => return None,
-        };
         // A mark: absent, or `[time, id]` that reads; anything else is read whole.
         let mark = |len: f64, at: f64, id: Option<Val<'_>>| match len {
             -1.0 => Some(None),
-            2.0 => Some(Some((time(at)?, id?.as_str().filter(|id| !id.is_empty())?))),
+            2.0 => mark_of(at, id).map(Some),
             _ => None,
         };
-        let sealed_mark = mark(sm, sm_time, sm_id)?;
-        let (read_mark, peer_read_mark, mention_mark) = (mark(rm, rm_time, rm_id)?, mark(pm, pm_time, pm_id)?, mark(mm, mm_time, mm_id)?);
-        let sealed = Sealed { first: whole(first)?, last: whole(last)?, holes: Vec::new(), extra: Vec::new() };
-        let main_ok = (sealed.first == 0 && sealed.last == 0)
-            || (sealed.first > 0 && sealed.first <= sealed.last && sealed.first % SEQ_STEP == 0 && sealed.last % SEQ_STEP == 0);
-        let strays = if absent(d_len) { 0 } else { whole(d)? };
-        let (unread, loose_bytes, sealed_bytes) = (whole(u)?, whole(lb)?, whole(sb)?);
-        let live = loose_from..loose_next;
-        let consistent = main_ok
-            && sealed.count() <= 1 << 20
-            && loose_from <= loose_next
-            && loose_next - loose_from <= 1 << 16
-            && newest_loose.is_none_or(|n| live.contains(&n))
-            && strays <= loose_next - loose_from;
-        if !consistent {
-            return None;
-        }
+        let newest = match nm {
+            -1.0 => None,
+            3.0 => Some(newest_of(nm_time, nm_id, whole_number(nm_code))?),
+            _ => return None,
+        };
         self.conversation.clear();
         self.conversation.push_str(conversation);
-        self.activity = activity;
-        self.unread = unread;
-        self.read_mark = read_mark;
-        self.peer_read_mark = peer_read_mark;
-        self.mention_mark = mention_mark;
-        self.loose_from = loose_from;
-        self.loose_next = loose_next;
-        self.loose_bytes = loose_bytes;
-        self.newest_loose = newest_loose;
-        self.newest = newest_loose.and(newest);
+        self.activity = if absent(t_len) { i64::MIN } else { time_of(t)? };
+        self.unread = whole_number(u)?;
+        self.read_mark = mark(rm, rm_time, rm_id)?;
+        self.peer_read_mark = mark(pm, pm_time, pm_id)?;
+        self.mention_mark = mark(mm, mm_time, mm_id)?;
+        self.loose_from = whole_number(f)?;
+        self.loose_next = whole_number(n)?;
+        self.loose_bytes = whole_number(lb)?;
+        self.newest_loose = if absent(nl_len) { None } else { Some(whole_number(nl)?) };
+        self.newest = self.newest_loose.and(newest);
         self.loose_holes = Vec::new();
-        self.sealed = sealed;
-        self.sealed_bytes = sealed_bytes;
-        self.sealed_mark = sealed_mark;
+        self.sealed = Sealed { first: whole_number(first)?, last: whole_number(last)?, holes: Vec::new(), extra: Vec::new() };
+        self.sealed_bytes = whole_number(sb)?;
+        self.sealed_mark = mark(sm, sm_time, sm_id)?;
         self.rewrites = Vec::new();
         self.loose_rewrites = Vec::new();
-        self.strays = strays;
-        Some(size)
+        self.strays = if absent(d_len) { 0 } else { whole_number(d)? };
+        (self.sealed.is_valid() && self.is_consistent()).then_some(size)
     }
 
     /// Reads a head of `conversation` into this one, whole or as [`Shape::Head`](super::Shape::Head)
@@ -686,13 +677,13 @@ impl Head {
         }
         let size = read_size(b?, 0)?;
         let activity = match t {
-            None => i64::MIN as f64,
-            Some(t) => t.as_f64().filter(|t| t.fract() == 0.0 && t.abs() < 9.0e15)?,
+            None => i64::MIN,
+            Some(t) => time_of(t.as_f64()?)?,
         };
         let numbers = |list: Option<Val<'_>>| list.map_or(Some(Vec::new()), read_numbers);
         self.conversation.clear();
         self.conversation.push_str(conversation);
-        self.activity = activity as i64;
+        self.activity = activity;
         self.unread = read_number(u)?;
         self.read_mark = read_mark(rm);
         self.peer_read_mark = read_mark(pm);
@@ -716,15 +707,19 @@ impl Head {
             None => 0,
             Some(_) => read_number(d)?,
         };
+        self.is_consistent().then_some(size)
+    }
+
+    /// Whether the head's loose range, holes, rewrites, newest loose record and strays agree.
+    fn is_consistent(&self) -> bool {
         let (loose_from, loose_next) = (self.loose_from, self.loose_next);
         let live = loose_from..loose_next;
-        let consistent = loose_from <= loose_next
+        loose_from <= loose_next
             && loose_next - loose_from <= 1 << 16
             && self.loose_holes.iter().chain(&self.loose_rewrites).all(|n| live.contains(n))
             && self.rewrites.iter().all(|s| self.sealed.contains(*s))
             && self.newest_loose.is_none_or(|n| live.contains(&n) && !self.loose_holes.contains(&n))
-            && self.strays <= loose_next - loose_from;
-        consistent.then_some(size)
+            && self.strays <= loose_next - loose_from
     }
 }
 
