@@ -33,11 +33,12 @@ demo: build
 bench: build
 	node bench/run.js
 
-# Where one scenario's time goes on the iPhone's engine (bench/profile.js): open, list, page or receive;
-# TREE=regex adds the callees of the functions it matches.
+# Where one scenario's time goes on the iPhone's engine (bench/profile.js): cold (an app's start: createChat,
+# the list and a page, once), open, list, again (the list shown again), page or receive;
+# TREE=regex adds the callees of the functions it matches, CALLERS=regex their callers.
 SCENARIO ?= open
 profile: build
-	node bench/profile.js $(SCENARIO)$(if $(TREE), --tree '$(TREE)')
+	node bench/profile.js $(SCENARIO)$(if $(TREE), --tree '$(TREE)')$(if $(CALLERS), --callers '$(CALLERS)')
 
 # Each fuzz target for SECONDS (default 600), two at a time; not part of CI.
 SECONDS ?= 600

@@ -1,7 +1,10 @@
 // (runs in JavaScriptCore, under its sampling profiler: bench/profile.js) One scenario repeated long enough
 // for the profile to say where its time goes, on a fresh simulated wx storage counting UTF-16 units:
-// - open: createChat of the full store (bench/full-store.js), `rounds` times on the same storage;
+// - cold: what an app does on start, once, as the first code of the run: createChat of the full store
+//   (bench/full-store.js), conversations() and the newest 20-message page;
+// - open: createChat of the full store, `rounds` times on the same storage;
 // - list: createChat, then the first conversations() of each of `rounds` chats;
+// - again: one chat on the full store, conversations() once, then `rounds` times again;
 // - page: one chat on the full store, the newest 20-message page of each conversation in turn;
 // - receive: `messages` into one conversation, `rounds` times, each on a fresh storage.
 // Resolves to the milliseconds each round took and the profiler's stack traces summed up here (a run's
@@ -20,6 +23,15 @@ function restored(file) {
 }
 
 const scenarios = {
+  async cold({ file, user }, timed) {
+    const storage = restored(file)
+    if (typeof samplingProfilerStackTraces === 'function') samplingProfilerStackTraces() // restoring is not the app's
+    await timed(async () => {
+      const chat = await mpchat.createChat({ user, storage })
+      const list = chat.conversations()
+      chat.history(list[0].conversation, { limit: 20 })
+    })
+  },
   async open({ file, user, rounds }, timed) {
     const storage = restored(file)
     for (let r = 0; r < rounds; r++) await timed(() => mpchat.createChat({ user, storage }))
@@ -30,6 +42,11 @@ const scenarios = {
       const chat = await mpchat.createChat({ user, storage })
       await timed(() => chat.conversations())
     }
+  },
+  async again({ file, user, rounds }, timed) {
+    const chat = await mpchat.createChat({ user, storage: restored(file) })
+    chat.conversations()
+    for (let r = 0; r < rounds; r++) await timed(() => chat.conversations())
   },
   async page({ file, user, rounds }, timed) {
     const chat = await mpchat.createChat({ user, storage: restored(file) })

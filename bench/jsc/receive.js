@@ -6,7 +6,7 @@
 const mpchat = require('/mpchat/index.js')
 const { createWxStorage } = require('/support/wx-storage.js')
 const { createRecipeStore } = require('/bench/recipe-store.js')
-const { nowMicros } = require('/bench/measure.js')
+const { nowMicros, settle } = require('/bench/measure.js')
 
 const ME = 'me'
 
@@ -29,6 +29,7 @@ async function pass(way, messages) {
   const store = await ways[way](storage)
   let failure = null
   let tried = 0
+  settle()
   const start = nowMicros()
   while (tried < messages.length && !failure) {
     try {
