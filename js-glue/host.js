@@ -89,7 +89,9 @@ function createHost(storage, wire, projections, statuses = [], headLayout = null
   const keepNone = () => { throw new TypeError('mpchat: a peeked value keeps no document') }
   // A head's paths in the order flatHead hands their values over: numbers, lengths, strings.
   const headPaths = headLayout ? headLayout.numbers.concat(headLayout.lengths, headLayout.strings) : []
-  const headValues = new Array(headPaths.length)
+  const headNumbers = headLayout ? headLayout.numbers.length : 0
+  const headCounted = headLayout ? headNumbers + headLayout.lengths.length : 0
+  const headTexts = new Array(headPaths.length - headCounted)
   // The tape of a value's projection, in the core's room when it fits (wire.place); its length.
   const project = (value, projection, room, roomLength, keep) => {
     try {
@@ -148,27 +150,24 @@ function createHost(storage, wire, projections, statuses = [], headLayout = null
       const value = valueOf(key, keyLength)
       const absent = missing(value)
       if (absent) return absent
-      // Each path a key and at most an index (src/wasm head_layout), walked inline: no call each.
+      // Each path a key and at most an index (src/wasm head_layout), walked inline: no call each, and
+      // each value put where it goes as it is read.
+      const out = wire.f64s(numbers, headCounted)
       for (let i = 0; i < headPaths.length; i++) {
         const path = headPaths[i]
         let v = value[path[0]]
         if (path.length > 1) v = v !== null && typeof v === 'object' ? v[path[1]] : undefined
-        headValues[i] = v
+        if (i < headNumbers) out[i] = typeof v === 'number' ? v : NaN
+        else if (i < headCounted) out[i] = Array.isArray(v) ? v.length : v === undefined ? -1 : -2
+        else headTexts[i - headCounted] = typeof v === 'string' ? v : null
       }
-      const { numbers: numberPaths, lengths } = headLayout
-      const counted = numberPaths.length + lengths.length
-      const out = wire.f64s(numbers, counted)
-      for (let i = 0; i < numberPaths.length; i++) {
-        const v = headValues[i]
-        out[i] = typeof v === 'number' ? v : NaN
+      try {
+        wire.writer.length = 0
+        wire.writer.texts(headTexts)
+        return wire.place(room, roomLength)
+      } catch (err) {
+        return fail('reading a stored value', err)
       }
-      for (let i = numberPaths.length; i < counted; i++) {
-        const v = headValues[i]
-        out[i] = Array.isArray(v) ? v.length : v === undefined ? -1 : -2
-      }
-      const texts = headValues.slice(counted)
-      for (let i = 0; i < texts.length; i++) if (typeof texts[i] !== 'string') texts[i] = null
-      return project(texts, 1, room, roomLength, keepNone)
     },
     read(handle, shape, room, roomLength) {
       return project(docs[handle], projections[shape], room, roomLength, keepDocument)

@@ -201,10 +201,18 @@ fn units_at(tape: &[u16], at: usize, len: u32) -> &[u16] {
 
 /// Decodes UTF-16 (lone surrogates become U+FFFD), with a fast path for ASCII.
 pub fn decode_utf16(units: &[u16]) -> String {
-    if units.iter().all(|&u| u < 0x80) {
-        let bytes: Vec<u8> = units.iter().map(|&u| u as u8).collect();
-        // SAFETY: every byte is below 0x80, so the bytes are ASCII and valid UTF-8 (checked once, above,
-        // rather than again by `from_utf8`: ids and names cross here by the thousand when a store opens).
+    // ASCII in one pass, each unit checked as it is copied: ids and names cross here by the thousand
+    // when a store opens.
+    let mut ascii = true;
+    let bytes: Vec<u8> = units
+        .iter()
+        .map(|&u| {
+            ascii &= u < 0x80;
+            u as u8
+        })
+        .collect();
+    if ascii {
+        // SAFETY: every unit was below 0x80, so the bytes are ASCII, valid UTF-8.
         return unsafe { String::from_utf8_unchecked(bytes) };
     }
     char::decode_utf16(units.iter().copied()).map(|c| c.unwrap_or('\u{FFFD}')).collect()
@@ -979,6 +987,10 @@ mod tests {
     fn strings_decode_with_lone_surrogates_replaced() {
         assert_eq!(decode_utf16(&[0x61, 0xD83D, 0xDC4D, 0x62]), "a👍b");
         assert_eq!(decode_utf16(&[0xD800, 0x61]), "\u{FFFD}a");
+        assert_eq!(decode_utf16(&[0x61, 0x7F]), "a\u{7F}");
+        assert_eq!(decode_utf16(&[0x61, 0x80, 0x62]), "a\u{80}b");
+        assert_eq!(decode_utf16(&[0x4E2D, 0x61]), "中a");
+        assert_eq!(decode_utf16(&[]), "");
         assert_eq!(utf8_len(&[0xD800]), 3);
         assert_eq!(utf8_len(&[0xD83D, 0xDC4D]), 4);
     }

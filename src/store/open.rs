@@ -139,8 +139,13 @@ impl<B: Backend> Store<B> {
         let Ok(mut heads) = self.backend.keys(&self.keys.heads()) else {
             return;
         };
-        // In key order, each conversation lands at the end of the sorted map: nothing shifts.
-        heads.sort_unstable();
+        // In key order, each conversation lands at the end of the sorted map: nothing shifts. The host
+        // hands them over sorted; checking is one comparison a key, where the wasm's sort (std built to
+        // be small: a heapsort) would make some sixteen (a second createChat of the full store on jsc
+        // --useJIT=false: 13.5 -> 11.8 ms).
+        if !heads.is_sorted() {
+            heads.sort_unstable();
+        }
         for key in heads {
             match self.keys.parse(&key) {
                 Some(KeyName::Head(name)) => {
