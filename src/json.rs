@@ -51,6 +51,11 @@ const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819202122
 /// Appends an integer in decimal, without the formatting machinery (slow where wasm is interpreted): two
 /// digits a division and one copy, since every instruction counts there.
 pub fn write_i64(out: &mut String, n: i64) {
+    // One digit (a flag, a count, a format number): no buffer, no copy.
+    if (0..10).contains(&n) {
+        out.push(char::from(b'0' + n as u8));
+        return;
+    }
     let mut digits = [b'-'; 20];
     let mut at = digits.len();
     let mut rest = n.unsigned_abs();
@@ -87,9 +92,18 @@ pub fn write_f64(out: &mut String, n: f64) {
     }
 }
 
+/// A whole number as [`write_f64`] writes it, without the float checks for one below 2^53 (every
+/// count and size the store keeps).
+pub fn write_whole(out: &mut String, n: u64) {
+    match i64::try_from(n) {
+        Ok(exact) if exact < 1 << 53 => write_i64(out, exact),
+        _ => write_f64(out, n as f64),
+    }
+}
+
 /// A JSON array of whole numbers (each below 2^53, as JavaScript holds them exactly).
 pub fn write_numbers(out: &mut String, list: &[u64]) {
-    write_list(out, list, |out, n| write_f64(out, *n as f64));
+    write_list(out, list, |out, n| write_whole(out, *n));
 }
 
 /// A JSON array: `[`, each item as `write` writes it, commas between, `]`.
@@ -283,6 +297,17 @@ mod tests {
             let mut out = String::from("x");
             write_i64(&mut out, n);
             assert_eq!(out, format!("x{n}"));
+        }
+    }
+
+    #[test]
+    fn whole_numbers_as_write_f64_writes_them() {
+        let edges = [0, 1, 9, 10, 11, 99, 100, 4_294_967_296, (1 << 53) - 1, 1 << 53, (1 << 53) + 1, u64::MAX];
+        for n in edges {
+            let (mut whole, mut float) = (String::new(), String::new());
+            write_whole(&mut whole, n);
+            write_f64(&mut float, n as f64);
+            assert_eq!(whole, float, "{n}");
         }
     }
 

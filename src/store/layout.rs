@@ -17,7 +17,7 @@
 
 use super::backend::FlatNumbers;
 use super::RecordMeta;
-use crate::json::{write_f64, write_numbers, write_str};
+use crate::json::{write_f64, write_numbers, write_str, write_whole};
 use crate::kind::ConversationId;
 use crate::tape::{Kind as TapeKind, Val};
 
@@ -555,7 +555,7 @@ impl Head {
         let mut out = envelope_start(256 + self.conversation.len());
         let number = |out: &mut String, field: &str, n: u64| {
             out.push_str(field);
-            write_f64(out, n as f64);
+            write_whole(out, n);
         };
         out.push_str(",\"c\":");
         write_str(&mut out, &self.conversation);

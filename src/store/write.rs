@@ -87,7 +87,8 @@ impl<B: Backend> Store<B> {
             return Ok(());
         };
         let count = conv.loose.as_ref().map_or(0, Vec::len);
-        let strays = conv.loose.iter().flatten().filter(|e| conv.is_stray(&e.meta)).count();
+        // Loose records are in mark order, strays (older than the newest sealed) first.
+        let strays = conv.loose.iter().flatten().take_while(|e| conv.is_stray(&e.meta)).count();
         let full = if strays == 0 {
             count >= MAX_LOOSE_RECORDS || conv.head.loose_bytes >= TARGET_CHUNK_BYTES
         } else {
@@ -573,7 +574,8 @@ impl<B: Backend> Store<B> {
             Target::Loose(name, n) => self
                 .conversations
                 .get(name)
-                .and_then(|c| c.loose.as_ref()?.iter().find(|e| e.loose == Some(*n)))
+                // From the newest end: the record a flush writes is nearly always the one just received.
+                .and_then(|c| c.loose.as_ref()?.iter().rev().find(|e| e.loose == Some(*n)))
                 .and_then(|e| e.written)
                 .unwrap_or(0),
             Target::Chunk(name, seq) => self.chunk(name, *seq).map_or(0, |c| c.stored.bytes()),
@@ -590,7 +592,7 @@ impl<B: Backend> Store<B> {
         match target {
             Target::Loose(name, n) => {
                 if let Some(e) = self.conversations.get_mut(&name).and_then(|c| {
-                    c.loose.as_mut()?.iter_mut().find(|e| e.loose == Some(n))
+                    c.loose.as_mut()?.iter_mut().rev().find(|e| e.loose == Some(n))
                 }) {
                     e.dirty = false;
                     e.written = Some(bytes);
