@@ -9,10 +9,24 @@ use std::fmt::Write as _;
 
 use crate::tape::{Kind, Val};
 
+/// The bytes `JSON.stringify` escapes: control characters, `"` and `\`. Looked up, one load a byte,
+/// where three comparisons a byte cost three times as many interpreted instructions.
+const ESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 /// Appends `s` as a JSON string, escaped as `JSON.stringify` escapes it.
 pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
-    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !s.bytes().any(|b| ESCAPED[usize::from(b)]) {
         out.push_str(s);
         out.push('"');
         return;
