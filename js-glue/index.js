@@ -140,7 +140,7 @@ class Chat {
   }
 
   _withSegments(record) {
-    if (record && typeof record.text === 'string') record.segments = this._emoji.parse(record.text)
+    if (record && typeof record.text === 'string') record.segments = this._emoji.recordSegments(record.text)
     return record
   }
 

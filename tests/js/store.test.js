@@ -140,6 +140,23 @@ test('a restarted list shows each newest record as stored, even where its head n
   assert.ok(again.storageReport().skippedCorrupt >= 1)
 })
 
+test('a record shown again gets segments of its own, and edits to one shown before change nothing', async () => {
+  const chat = await open(createWxStorage())
+  chat.receive(sdk(1, { msg: 'a [):] b' }))
+  chat.receive(sdk(2, { msg: 'a [):] b' }))
+  const expected = [
+    { type: 'txt', data: 'a ' },
+    { type: 'emoji', data: 'ee_1.png', code: '[):]' },
+    { type: 'txt', data: ' b' },
+  ]
+  const [first, second] = chat.history('group:g1')
+  assert.deepEqual([first.segments, second.segments], [expected, expected])
+  first.segments[1].data = 'changed'
+  first.segments.push({ type: 'txt', data: 'extra' })
+  assert.deepEqual(chat.history('group:g1').map((r) => r.segments), [expected, expected])
+  assert.deepEqual(chat.conversations()[0].last.segments, expected)
+})
+
 test('the budget holds: oldest history of the least active conversations goes, with events', async () => {
   const storage = createWxStorage()
   const chat = await open(storage, { limits: { totalBytes: 96 * 1024 } })
