@@ -9,11 +9,12 @@
 const OPEN = 0x5b // [
 const CLOSE = 0x5d // ]
 /**
- * Record texts whose codes are remembered: a list shown again, or a page read again, parses the same
- * texts, and where JavaScript is interpreted a native lookup of the text costs a fraction of finding its
- * codes (the list of 200 conversations shown again: 2.57 -> 2.10 ms on jsc --useJIT=false).
+ * Record texts whose codes are remembered, a bounded amount of them: a list shown again, or a page read
+ * again, parses the same texts, and where JavaScript is interpreted a native lookup of the text costs a
+ * fraction of finding its codes (the list of 200 conversations shown again: 2.59 -> 2.08 ms on
+ * jsc --useJIT=false).
  */
-const REMEMBERED = 512
+const REMEMBERED_UNITS = 1 << 17 // UTF-16 units of text kept at most (256 KiB), texts of 2,048 at most
 const NO_SPANS = []
 
 /**
@@ -25,6 +26,7 @@ function createEmojiParser(table, joins) {
   const entries = table.map(([code, file]) => ({ code, file }))
   // text -> its spans (never handed out, so shared safely); emptied when full.
   const remembered = new Map()
+  let rememberedUnits = 0
   const index = new Map(entries.map((e, i) => [e.code, i]))
   const longest = entries.reduce((n, e) => Math.max(n, e.code.length), 0)
   const joined = new Map()
@@ -105,8 +107,14 @@ function createEmojiParser(table, joins) {
       let found = remembered.get(text)
       if (found === undefined) {
         found = spans(text)
-        if (remembered.size >= REMEMBERED) remembered.clear()
-        remembered.set(text, found)
+        if (rememberedUnits + text.length > REMEMBERED_UNITS) {
+          remembered.clear()
+          rememberedUnits = 0
+        }
+        if (text.length <= REMEMBERED_UNITS / 64) {
+          remembered.set(text, found)
+          rememberedUnits += text.length
+        }
       }
       return segmentsOf(text, found)
     },
