@@ -23,7 +23,7 @@ use wasm_bindgen::prelude::*;
 use crate::build::{self, build};
 use crate::emoji::{self, EmojiTable};
 use crate::error::Error;
-use crate::json::{write_f64, write_i64, write_list, write_number_fields, write_numbers, write_str, Json};
+use crate::json::{write_f64, write_i64, write_list, write_number_fields, write_numbers, write_str, write_whole, Json};
 use crate::kind::ConversationId;
 use crate::local::{LocalState, LOCAL_EXTRA};
 use crate::message::{Direction, Record, Status};
@@ -887,16 +887,16 @@ fn summary_json(out: &mut String, row: ConversationSummary<Shown>, local: &Local
     out.push('[');
     write_str(out, &row.conversation);
     out.push(',');
-    write_f64(out, f64::from(row.last.doc));
+    write_whole(out, u64::from(row.last.doc));
     out.push(',');
     write_str(out, row.last.status.as_str());
     out.push(',');
-    write_f64(out, row.unread as f64);
+    write_whole(out, row.unread);
     out.push(',');
     write_f64(out, row.updated_at as f64);
     out.push(',');
     let pinned = local.is_pinned(&row.conversation);
-    write_f64(out, f64::from(u8::from(row.mentions_me) + 2 * u8::from(row.muted) + 4 * u8::from(pinned)));
+    write_whole(out, u64::from(u8::from(row.mentions_me) + 2 * u8::from(row.muted) + 4 * u8::from(pinned)));
     let draft = local.draft_of(&row.conversation);
     if !draft.is_empty() {
         out.push(',');
