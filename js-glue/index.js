@@ -136,11 +136,13 @@ class Chat {
   _present(ref) {
     const record = this._host.copy(ref.doc)
     record.status = ref.status
-    return this._withSegments(record)
+    if (record && typeof record.text === 'string') record.segments = this._emoji.recordSegments(record.text)
+    return record
   }
 
+  /** A record just made (received, sent, edited): its segments, its text not remembered yet. */
   _withSegments(record) {
-    if (record && typeof record.text === 'string') record.segments = this._emoji.recordSegments(record.text)
+    if (record && typeof record.text === 'string') record.segments = this._emoji.parse(record.text)
     return record
   }
 
