@@ -92,10 +92,13 @@ function merged(a, b) {
 
 async function main() {
   const args = process.argv.slice(2)
-  const treeAt = args.indexOf('--tree')
-  const tree = treeAt >= 0 ? new RegExp(args.splice(treeAt, 2)[1]) : null
-  const callersAt = args.indexOf('--callers')
-  const callers = callersAt >= 0 ? new RegExp(args.splice(callersAt, 2)[1]) : null
+  // `--flag REGEX`, taken out of the arguments; null when not given.
+  const pattern = (flag) => {
+    const at = args.indexOf(flag)
+    return at >= 0 ? new RegExp(args.splice(at, 2)[1]) : null
+  }
+  const tree = pattern('--tree')
+  const callers = pattern('--callers')
   const [scenario, rounds = ROUNDS[scenario]] = args
   if (!(scenario in ROUNDS) || !(Number(rounds) > 0)) {
     throw new Error(`usage: node bench/profile.js ${Object.keys(ROUNDS).join('|')} [rounds] [--tree REGEX] [--callers REGEX]`)

@@ -163,7 +163,7 @@ function createHost(storage, wire, projections, statuses = [], headLayout = null
       }
       try {
         wire.writer.length = 0
-        wire.writer.texts(headTexts)
+        wire.writer.array(headTexts, 1, keepNone, 0)
         return wire.place(room, roomLength)
       } catch (err) {
         return fail('reading a stored value', err)

@@ -136,13 +136,15 @@ class Chat {
   _present(ref) {
     const record = this._host.copy(ref.doc)
     record.status = ref.status
-    if (record && typeof record.text === 'string') record.segments = this._emoji.recordSegments(record.text)
-    return record
+    return this._withSegments(record, this._emoji.recordSegments)
   }
 
-  /** A record just made (received, sent, edited): its segments, its text not remembered yet. */
-  _withSegments(record) {
-    if (record && typeof record.text === 'string') record.segments = this._emoji.parse(record.text)
+  /**
+   * A record with its text's segments: by `parse` for one just made (received, sent, edited), whose text
+   * is not remembered; `_present` passes the parser's `recordSegments`.
+   */
+  _withSegments(record, segmentsOf = this._emoji.parse) {
+    if (record && typeof record.text === 'string') record.segments = segmentsOf(record.text)
     return record
   }
 

@@ -85,20 +85,6 @@ class TapeWriter {
     this.chars(text)
   }
 
-  /** An array of strings and nulls (as `write` writes one, without looking at each item's type). */
-  texts(items) {
-    this.room(5)
-    this.units[this.length++] = ARR
-    const mark = this.length
-    this.length += 4
-    for (let i = 0; i < items.length; i++) {
-      if (items[i] === null) this.tag(NULL)
-      else this.string(items[i])
-    }
-    this.patch32(mark, items.length)
-    this.patch32(mark + 2, this.length - mark - 4)
-  }
-
   lengths(text) {
     this.room(5)
     this.units[this.length++] = LEN
