@@ -230,9 +230,12 @@ pub fn normalize(msg: Val<'_>, ctx: &Context) -> Result<Normalized, Ignored> {
     let to = id_field(&msg, Field::To, true)?;
     let time = timestamp(msg.get(Field::Time))?;
     // `type` spells the message type (4.x) or the kind (legacy listener): decoded once for both.
-    let type_name = msg.get(Field::Type).and_then(Val::as_str);
-    let kind = kind_of(&msg, type_name.as_deref())?;
-    let msg_type = msg_type_of(&msg, type_name.as_deref())?;
+    let of_type = |type_name: Option<&str>| (kind_of(&msg, type_name), msg_type_of(&msg, type_name));
+    let (kind, msg_type) = msg
+        .get(Field::Type)
+        .and_then(|value| value.with_str(|name| of_type(Some(name))))
+        .unwrap_or_else(|| of_type(None));
+    let (kind, msg_type) = (kind?, msg_type?);
     let (text_field, body) = match content(&msg, msg_type)? {
         Content::Text(field) => (Some(field.name()), None),
         Content::Body(body) => (None, Some(body)),
@@ -324,16 +327,21 @@ fn id_field(msg: &Fields<'_>, field: Field, accept_numbers: bool) -> Result<Stri
         .ok_or_else(|| ignored(format!("{name} is missing")))?;
     match value.kind() {
         tape::Kind::String => {
-            let bytes = value.utf8_len().unwrap_or(0);
-            if bytes == 0 {
-                return Err(ignored(format!("{name} is empty")));
-            }
-            if bytes > MAX_ID_BYTES as u64 {
+            // At least a byte a unit: a string of more units is too long before it is decoded.
+            let decoded = match value.utf16_len() {
+                Some(units) if units as usize <= MAX_ID_BYTES => value.as_str().unwrap_or_default(),
+                _ => String::new(),
+            };
+            if decoded.is_empty() || decoded.len() > MAX_ID_BYTES {
+                let bytes = value.utf8_len().unwrap_or(0);
+                if bytes == 0 {
+                    return Err(ignored(format!("{name} is empty")));
+                }
                 return Err(ignored(format!(
                     "{name} is {bytes} bytes, over the {MAX_ID_BYTES}-byte limit"
                 )));
             }
-            Ok(value.as_str().unwrap_or_default())
+            Ok(decoded)
         }
         tape::Kind::Number(n) if accept_numbers => integer_text(n)
             .ok_or_else(|| ignored(format!("{name} {} is not a whole number", number_text(n)))),
@@ -429,15 +437,18 @@ pub fn conversation_of_ack(event: Val<'_>, me: &str) -> Result<String, Ignored> 
 
 /// The kind, from `chatType`, the legacy `type` (`type_name`, decoded), `group` and `roomType`.
 fn kind_of(msg: &Fields<'_>, type_name: Option<&str>) -> Result<Kind, Ignored> {
-    let from_chat_type = match optional_str(msg, Field::ChatType)? {
-        Some(spelling) => Some(Kind::from_spelling(&spelling).ok_or_else(|| {
-            ignored(format!(
-                "chatType {} is not a conversation kind (singleChat, groupChat or chatRoom)",
-                brief(&spelling)
-            ))
-        })?),
-        None => None,
-    };
+    let from_chat_type = optional_string(msg, Field::ChatType)?
+        .and_then(|value| {
+            value.with_str(|spelling| {
+                Kind::from_spelling(spelling).ok_or_else(|| {
+                    ignored(format!(
+                        "chatType {} is not a conversation kind (singleChat, groupChat or chatRoom)",
+                        brief(spelling)
+                    ))
+                })
+            })
+        })
+        .transpose()?;
     let group = msg.get(Field::Group).and_then(Val::as_str);
     let room_flag = msg.get(Field::RoomType).is_some_and(|flag| match flag.kind() {
         tape::Kind::Bool(on) => on,

@@ -372,6 +372,25 @@ impl<'t> Val<'t> {
         self.str_units().map(decode_utf16)
     }
 
+    /// `read` of the string, decoded on the stack when it is short ASCII (a message type, a kind):
+    /// no allocation; `None` for anything else (a left-out string included).
+    pub fn with_str<R>(self, read: impl FnOnce(&str) -> R) -> Option<R> {
+        let units = self.str_units()?;
+        let mut short = [0u8; 16];
+        if units.len() <= short.len() {
+            let mut ascii = true;
+            for (byte, &unit) in short.iter_mut().zip(units) {
+                ascii &= unit < 0x80;
+                *byte = unit as u8;
+            }
+            if ascii {
+                // SAFETY: every byte is below 0x80, so the bytes are ASCII and ASCII is UTF-8.
+                return Some(read(unsafe { std::str::from_utf8_unchecked(&short[..units.len()]) }));
+            }
+        }
+        Some(read(&decode_utf16(units)))
+    }
+
     /// Whether the value is the string `text`, compared without decoding.
     pub fn is_str(self, text: &str) -> bool {
         self.str_units().is_some_and(|u| eq_units(u, text))
@@ -993,6 +1012,19 @@ mod tests {
         assert_eq!(decode_utf16(&[]), "");
         assert_eq!(utf8_len(&[0xD800]), 3);
         assert_eq!(utf8_len(&[0xD83D, 0xDC4D]), 4);
+    }
+
+    #[test]
+    fn a_string_is_read_as_as_str_decodes_it() {
+        let long = "groupChat".repeat(3);
+        for text in ["", "txt", "groupChat", "sixteen-letters!", "seventeen letters", &long, "中文", "a👍", "é"] {
+            let tape = Tape::from_json(&json!([text]), &Projection::Full, &mut |_| 0);
+            let value = tape.root().items().next().unwrap();
+            assert_eq!(value.with_str(str::to_string).as_deref(), Some(text));
+            assert_eq!(value.with_str(str::to_string), value.as_str());
+        }
+        let tape = Tape::from_json(&json!([7, null]), &Projection::Full, &mut |_| 0);
+        assert!(tape.root().items().all(|v| v.with_str(str::len).is_none()));
     }
 
     #[test]

@@ -32,7 +32,7 @@ impl<B: Backend> Store<B> {
     ) -> Result<InsertOutcome> {
         self.begin();
         let name = conversation.name();
-        match self.insert_named(meta.clone(), conversation, &name, doc, bytes) {
+        match self.insert_named(&meta, conversation, &name, doc, bytes) {
             Ok(true) => {}
             Ok(false) => {
                 self.backend.release(doc);
@@ -88,19 +88,19 @@ impl<B: Backend> Store<B> {
         doc: Doc,
         bytes: u64,
     ) -> Result<bool> {
-        self.insert_named(meta, conversation, &conversation.name(), doc, bytes)
+        self.insert_named(&meta, conversation, &conversation.name(), doc, bytes)
     }
 
     /// [`Store::insert_in_memory`] with the conversation's name at hand.
     fn insert_named(
         &mut self,
-        meta: RecordMeta,
+        meta: &RecordMeta,
         conversation: &ConversationId,
         name: &str,
         doc: Doc,
         bytes: u64,
     ) -> Result<bool> {
-        Self::check(&meta, conversation, bytes)?;
+        Self::check(meta, conversation, bytes)?;
         if self.index.contains_key(&meta.id) {
             return Ok(false);
         }
@@ -108,25 +108,25 @@ impl<B: Backend> Store<B> {
         if !self.conversations.contains_key(name) {
             self.conversations.insert(name.to_string(), Box::new(Conversation::new(conversation.clone())));
         }
-        let index_meta = meta.clone();
-        let entry = Entry { meta, doc, bytes: Some(bytes), loose: None, dirty: false, written: None };
+        let entry = Entry { meta: meta.clone(), doc, bytes: Some(bytes), loose: None, dirty: false, written: None };
         if !self.place(name, entry)? {
             return Ok(false);
         }
         let muted = self.muted.contains_key(name);
         if let Some(conv) = self.conversations.get_mut(name) {
-            conv.note_record(&index_meta, muted);
+            conv.note_record(meta, muted);
         }
-        self.index.insert(index_meta.id, (name.to_string(), index_meta.time));
+        self.index.insert(meta.id.clone(), (name.to_string(), meta.time));
         Ok(true)
     }
 
     /// Puts an entry where its mark belongs: among the loose records, or into a sealed chunk.
     /// False when a record with its id is there already.
     fn place(&mut self, name: &str, entry: Entry) -> Result<bool> {
-        let mark = (entry.meta.time, entry.meta.id.clone());
-        let is_loose = |store: &Self| store.conversations.get(name).is_some_and(|c| c.is_loose_mark((mark.0, &mark.1)));
-        if is_loose(self) {
+        let is_loose = |store: &Self, entry: &Entry| {
+            store.conversations.get(name).is_some_and(|c| c.is_loose_mark((entry.meta.time, &entry.meta.id)))
+        };
+        if is_loose(self, &entry) {
             // Reading the loose records indexes their ids: a repeat among them is in the index.
             self.load_loose(name)?;
             if self.index.contains_key(&entry.meta.id) {
@@ -135,7 +135,7 @@ impl<B: Backend> Store<B> {
             // Sealing moves the newest sealed record forward: decide again after it.
             self.seal_if_full(name)?;
         }
-        if is_loose(self) {
+        if is_loose(self, &entry) {
             self.place_loose(name, entry)?;
             return Ok(true);
         }
@@ -147,7 +147,7 @@ impl<B: Backend> Store<B> {
                 return Ok(false);
             }
         }
-        let located = match self.locate_sealed(name, (mark.0, &mark.1)) {
+        let located = match self.locate_sealed(name, (entry.meta.time, &entry.meta.id)) {
             Ok(Some(seq)) => self.load_chunk(name, seq).map(|()| Some(seq)),
             other => other,
         };

@@ -1,5 +1,7 @@
 //! Writing: placing records, sealing and splitting chunks, the flush, the budget and eviction.
 
+use std::rc::Rc;
+
 use super::backend::{Backend, Doc};
 use super::conversation::{Chunk, Conversation, Entry};
 use super::layout::{chunk_envelope, sized_value, Changes, Keys, SEQ_STEP};
@@ -10,12 +12,12 @@ use crate::error::{Error, Result};
 use crate::json::{write_f64, write_list, write_str};
 use crate::store::is_full_error;
 
-/// What a planned write is of.
+/// What a planned write is of. A conversation's name is shared by its writes: one copy a flush.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Target {
-    Loose(String, u64),
-    Chunk(String, u64),
-    Head(String),
+    Loose(Rc<str>, u64),
+    Chunk(Rc<str>, u64),
+    Head(Rc<str>),
     Extra(String),
     State,
 }
@@ -406,11 +408,11 @@ impl<B: Backend> Store<B> {
     fn plan(&mut self) -> Result<Plan> {
         // A conversation whose format 1 history waits to be moved is not written: a head of its
         // own now would have that history taken for leftovers of a finished move.
-        let names: Vec<String> = self
+        let names: Vec<Rc<str>> = self
             .conversations
             .iter()
             .filter(|(n, c)| c.has_unsaved() && !self.paused_v1.contains_key(*n))
-            .map(|(n, _)| n.clone())
+            .map(|(n, _)| Rc::from(n.as_str()))
             .collect();
         let mut plan = Plan::default();
         // Conversations losing chunks to an eviction made before anything is written.
@@ -426,11 +428,11 @@ impl<B: Backend> Store<B> {
         for name in names {
             let dirty: Vec<u64> = self
                 .conversations
-                .get(&name)
+                .get(&*name)
                 .and_then(|c| c.chunks.as_ref())
                 .map(|chunks| chunks.iter().filter(|(_, c)| c.dirty).map(|(s, _)| *s).collect())
                 .unwrap_or_default();
-            let Some(conv) = self.conversations.get(&name) else {
+            let Some(conv) = self.conversations.get(&*name) else {
                 continue;
             };
             let (mut rewrites, mut loose_rewrites) = (Vec::new(), Vec::new());
@@ -463,7 +465,7 @@ impl<B: Backend> Store<B> {
                     plan.rewrites.push(write);
                 }
             }
-            let Some(conv) = self.conversations.get(&name) else {
+            let Some(conv) = self.conversations.get(&*name) else {
                 continue;
             };
             for e in conv.loose.iter().flatten().filter(|e| e.dirty) {
@@ -493,7 +495,7 @@ impl<B: Backend> Store<B> {
                 let (json, bytes) = conv.head.encode_with(&key, &changes, newest);
                 let write = Write { key, value: Value::Json(json), bytes, target: Target::Head(name.clone()) };
                 // Naming only values on storage, it goes before the evicted chunks are removed.
-                match !changed && evicting.contains(&name) {
+                match !changed && evicting.iter().any(|e| **e == *name) {
                     true => plan.evicting.push(write),
                     false => plan.heads.push(write),
                 }
@@ -504,7 +506,7 @@ impl<B: Backend> Store<B> {
             .heads
             .iter()
             .filter_map(|w| match &w.target {
-                Target::Head(name) if evicting.contains(name) => Some(name.clone()),
+                Target::Head(name) if evicting.iter().any(|e| **e == **name) => Some(name.to_string()),
                 _ => None,
             })
             .collect();
@@ -573,13 +575,13 @@ impl<B: Backend> Store<B> {
         match target {
             Target::Loose(name, n) => self
                 .conversations
-                .get(name)
+                .get(&**name)
                 // From the newest end: the record a flush writes is nearly always the one just received.
                 .and_then(|c| c.loose.as_ref()?.iter().rev().find(|e| e.loose == Some(*n)))
                 .and_then(|e| e.written)
                 .unwrap_or(0),
             Target::Chunk(name, seq) => self.chunk(name, *seq).map_or(0, |c| c.stored.bytes()),
-            Target::Head(name) => self.conversations.get(name).map_or(0, |c| c.head_stored.bytes()),
+            Target::Head(name) => self.conversations.get(&**name).map_or(0, |c| c.head_stored.bytes()),
             Target::Extra(name) => self.extras.get(name).map_or(0, |e| e.stored),
             Target::State => self.state_stored.bytes(),
         }
@@ -591,7 +593,7 @@ impl<B: Backend> Store<B> {
         self.bytes_used = self.bytes_used.saturating_sub(old).saturating_add(bytes);
         match target {
             Target::Loose(name, n) => {
-                if let Some(e) = self.conversations.get_mut(&name).and_then(|c| {
+                if let Some(e) = self.conversations.get_mut(&*name).and_then(|c| {
                     c.loose.as_mut()?.iter_mut().rev().find(|e| e.loose == Some(n))
                 }) {
                     e.dirty = false;
@@ -599,7 +601,7 @@ impl<B: Backend> Store<B> {
                 }
             }
             Target::Chunk(name, seq) => {
-                if let Some(conv) = self.conversations.get_mut(&name) {
+                if let Some(conv) = self.conversations.get_mut(&*name) {
                     conv.head.sealed_bytes = conv.head.sealed_bytes.saturating_sub(old).saturating_add(bytes);
                     if let Some(chunk) = conv.chunks.as_mut().and_then(|c| c.get_mut(&seq)) {
                         chunk.stored = Stored::Bytes(bytes);
@@ -608,7 +610,7 @@ impl<B: Backend> Store<B> {
                 }
             }
             Target::Head(name) => {
-                if let Some(conv) = self.conversations.get_mut(&name) {
+                if let Some(conv) = self.conversations.get_mut(&*name) {
                     conv.head_stored = Stored::Bytes(bytes);
                     conv.head_dirty = false;
                 }

@@ -555,7 +555,8 @@ impl ChatCore {
                 }
             }
         }
-        let meta = RecordMeta::of(&record);
+        // The id moves to the index: the record is dropped once the store has placed its document.
+        let meta = RecordMeta { id: std::mem::take(&mut record.id), ..RecordMeta::of(&record) };
         let sending = record.direction == crate::Direction::Out && record.status == Status::Sending;
         let inserted = match ConversationId::parse(&record.conversation) {
             // A send of mine: named among the sends in flight before it is stored (store/pending.rs).
