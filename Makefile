@@ -1,5 +1,5 @@
 # mpchat: `make demo` builds and shows it; `make test` runs everything. Both install what is missing.
-.PHONY: setup build test test-rust test-wasm test-js compat demo bench profile fuzz clean
+.PHONY: setup build test test-rust test-wasm test-js compat demo bench profile instructions fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -35,10 +35,16 @@ bench: build
 
 # Where one scenario's time goes on the iPhone's engine (bench/profile.js): cold (an app's start: createChat,
 # the list and a page, once), open, list, again (the list shown again), page or receive;
-# TREE=regex adds the callees of the functions it matches, CALLERS=regex their callers.
+# SELF=1 lists functions by their own time, TREE=regex adds the callees of the functions it matches,
+# CALLERS=regex their callers.
 SCENARIO ?= open
 profile: build
-	node bench/profile.js $(SCENARIO)$(if $(TREE), --tree '$(TREE)')$(if $(CALLERS), --callers '$(CALLERS)')
+	node bench/profile.js $(SCENARIO)$(if $(SELF), --self)$(if $(TREE), --tree '$(TREE)')$(if $(CALLERS), --callers '$(CALLERS)')
+
+# Host instructions of a receive and of the cold open in jsc, counted by valgrind, for each package folder in
+# PACKAGES (default dist): two builds compared by a change of 1% (bench/instructions.js).
+instructions: build
+	node bench/instructions.js $(PACKAGES)
 
 # Each fuzz target for SECONDS (default 600), two at a time; not part of CI.
 SECONDS ?= 600

@@ -1,13 +1,13 @@
-// `node bench/profile.js cold|open|list|again|page|receive [rounds] [--tree REGEX] [--callers REGEX]` (or
-// `make profile SCENARIO=… TREE=… CALLERS=…`): where the time of one scenario goes on WeChat's iPhone
-// engine. Builds the package with the wasm's function names kept (MPCHAT_NAMED=1 scripts/build.sh, into
-// target/mpchat-named), runs the scenario (bench/jsc/profiled.js) in jsc --useJIT=false under JSC's
+// `node bench/profile.js cold|open|list|again|page|receive [rounds] [--self] [--tree REGEX] [--callers REGEX]`
+// (or `make profile SCENARIO=… SELF=1 TREE=… CALLERS=…`): where the time of one scenario goes on WeChat's
+// iPhone engine. Builds the package with the wasm's function names kept (MPCHAT_NAMED=1 scripts/build.sh,
+// into target/mpchat-named), runs the scenario (bench/jsc/profiled.js) in jsc --useJIT=false under JSC's
 // sampling profiler, and prints the share of each tier, then the functions by the share of samples they
-// were on the stack (inclusive) and on top (self). `--tree REGEX` adds, for each function whose name
-// matches, the callees it spent its samples in; `--callers REGEX` adds the functions that called it, with
-// the samples of the calls from each. C frames are sampled too: without them, time in the wasm
-// interpreter's own helpers shows as "(unknown C PC)" and the wasm's share reads low. A profile, not a
-// benchmark: sampling slows the run.
+// were on the stack (inclusive) and on top (self); `--self` lists them by the latter. `--tree REGEX` adds,
+// for each function whose name matches, the callees it spent its samples in; `--callers REGEX` adds the
+// functions that called it, with the samples of the calls from each. C frames are sampled too: without
+// them, time in the wasm interpreter's own helpers shows as "(unknown C PC)" and the wasm's share reads
+// low. A profile, not a benchmark: sampling slows the run.
 'use strict'
 const fs = require('fs')
 const path = require('path')
@@ -33,13 +33,14 @@ function cleanName(name, tier) {
 
 const percent = (n, total) => `${(100 * n / total).toFixed(1)}%`.padStart(6)
 
-function report({ millis, samples, functions, calls, tiers }, tree, callers) {
+function report({ millis, samples, functions, calls, tiers }, { tree, callers, bySelf }) {
   const name = (raw) => cleanName(raw, functions[raw][2])
   const lines = [`${samples} samples; on top, by tier: ` +
     Object.entries(tiers).sort((a, b) => b[1] - a[1]).map(([tier, n]) => `${tier} ${percent(n, samples).trim()}`).join(', ')]
   lines.push('  incl.    self  function')
   const byInclusive = Object.entries(functions).sort((a, b) => b[1][0] - a[1][0] || b[1][1] - a[1][1])
-  for (const [raw, [inclusive, self]] of byInclusive.slice(0, SHOWN)) {
+  const listed = bySelf ? [...byInclusive].sort((a, b) => b[1][1] - a[1][1]) : byInclusive
+  for (const [raw, [inclusive, self]] of listed.slice(0, SHOWN)) {
     lines.push(`${percent(inclusive, samples)}  ${percent(self, samples)}  ${name(raw)}`)
   }
   if (tree) {
@@ -99,9 +100,11 @@ async function main() {
   }
   const tree = pattern('--tree')
   const callers = pattern('--callers')
+  const at = args.indexOf('--self')
+  const bySelf = at >= 0 && args.splice(at, 1).length > 0
   const [scenario, rounds = ROUNDS[scenario]] = args
   if (!(scenario in ROUNDS) || !(Number(rounds) > 0)) {
-    throw new Error(`usage: node bench/profile.js ${Object.keys(ROUNDS).join('|')} [rounds] [--tree REGEX] [--callers REGEX]`)
+    throw new Error(`usage: node bench/profile.js ${Object.keys(ROUNDS).join('|')} [rounds] [--self] [--tree REGEX] [--callers REGEX]`)
   }
   execFileSync('bash', [path.join(repoRoot, 'scripts', 'build.sh')], { stdio: 'inherit', env: { ...process.env, MPCHAT_NAMED: '1' } })
   const context = { scenario, rounds: Number(rounds), user: 'me', sampled: true }
@@ -118,15 +121,17 @@ async function main() {
   })
   try {
     // A cold round is short and must be the first code of its run: each is a run of its own, sampled every
-    // 50 µs rather than every millisecond, and the runs' samples are summed.
+    // 50 µs rather than every millisecond, and the runs' samples are summed. Receive is sampled every
+    // 200 µs: its steps are many and small.
     const cold = scenario === 'cold'
-    const args = ['--sample', '--sampleCCode=true', ...(cold ? ['--sampleInterval=50'] : []), '--useJIT=false', bundle]
+    const interval = cold ? 50 : scenario === 'receive' ? 200 : 1000
+    const args = ['--sample', '--sampleCCode=true', `--sampleInterval=${interval}`, '--useJIT=false', bundle]
     let total = null
     for (let run = 0; run < (cold ? context.rounds : 1); run++) {
       const result = sampledRun(args)
       total = total ? merged(total, result) : result
     }
-    console.log(`${scenario}: ${report(total, tree, callers)}`)
+    console.log(`${scenario}: ${report(total, { tree, callers, bySelf })}`)
   } finally {
     fs.rmSync(work, { recursive: true, force: true })
   }

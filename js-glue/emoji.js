@@ -2,8 +2,8 @@
 // It is the core's tokenizer (src/emoji.rs) run with the engine's string search: the table comes from
 // the core, and whether a code may end or start beside a non-ASCII character (a combining mark, a
 // prepend sign) is the core's Unicode answer, asked once per character and remembered. A code is `[`,
-// then no bracket, then `]`, so each `[` has one candidate: the text up to the next bracket. The
-// test suite checks this scanner against the core's on the spec table and on random text.
+// then no bracket, then `]`, so each `[` has one candidate: the text up to the next bracket.
+// tests/js/emoji.test.js checks this scanner against the core's on edge cases and on random text.
 'use strict'
 
 const OPEN = 0x5b // [
