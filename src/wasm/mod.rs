@@ -555,7 +555,7 @@ impl ChatCore {
                 }
             }
         }
-        // The id moves to the index: the record is dropped once the store has placed its document.
+        // The id is taken, not copied: the record is dropped once the store has placed its document.
         let meta = RecordMeta { id: std::mem::take(&mut record.id), ..RecordMeta::of(&record) };
         let sending = record.direction == crate::Direction::Out && record.status == Status::Sending;
         let inserted = match ConversationId::parse(&record.conversation) {
