@@ -14,6 +14,7 @@ const { spawnSync } = require('child_process')
 const { writeBundle, jscPath, repoRoot } = require('../tests/jsc/harness')
 const { makeMessages } = require('./corpus')
 const { fullStore } = require('./full-store')
+const { modules } = require('./jsc-modules')
 
 const MESSAGES = 400
 const STEPS = { receive: ['chat opened', 'receive'], cold: ['restored', 'createChat', 'first conversations()', 'newest page'] }
@@ -39,10 +40,7 @@ async function counts(packageRoot, scenario) {
     const { work, bundle } = writeBundle({
       main: path.join(__dirname, 'jsc', 'counted.js'),
       packageRoot,
-      modules: {
-        '/support/wx-storage.js': path.join(repoRoot, 'tests', 'js', 'support', 'wx-storage.js'),
-        '/bench/measure.js': path.join(__dirname, 'measure.js'),
-      },
+      modules: modules(),
       context: { ...context, part },
     })
     try {

@@ -14,6 +14,7 @@ const { fullStore } = require('./full-store')
 const { distSizes } = require('./load')
 const { describeFailure } = require('./store')
 const { fmt, median, count, kib, aim } = require('./measure')
+const { modules } = require('./jsc-modules')
 const { searchReport } = require('./search-body')
 
 const repoRoot = path.join(__dirname, '..')
@@ -26,17 +27,6 @@ const BACKLOG = { messages: 500, conversations: 10, runs: 3 }
 // The issue's aims on this engine.
 const AIMS = { receiveRatio: 20, emojiRatio: 1, openRatio: 1, pageOrListShare: 0.1, brKiB: 64, searchRatio: 1 }
 
-// Package paths of the modules the jsc sides require, besides dist/mpchat.
-const MODULES = {
-  '/support/wx-storage.js': 'tests/js/support/wx-storage.js',
-  '/bench/measure.js': 'bench/measure.js',
-  '/bench/corpus.js': 'bench/corpus.js',
-  '/bench/demo-parser.js': 'bench/demo-parser.js',
-  '/bench/recipe-store.js': 'bench/recipe-store.js',
-  '/bench/search-body.js': 'bench/search-body.js',
-}
-const modules = (extra = {}) =>
-  Object.fromEntries(Object.entries({ ...MODULES, ...extra }).map(([at, file]) => [at, path.resolve(repoRoot, file)]))
 const main = (name) => path.join(__dirname, 'jsc', `${name}.js`)
 
 const ms = (micros) => fmt(micros / 1000, 1)

@@ -15,6 +15,7 @@ const { execFileSync, spawnSync } = require('child_process')
 const { writeBundle, jscPath, repoRoot } = require('../tests/jsc/harness')
 const { makeMessages } = require('./corpus')
 const { fullStore } = require('./full-store')
+const { modules } = require('./jsc-modules')
 
 const ROUNDS = { cold: 12, open: 40, list: 40, again: 200, page: 400, receive: 3 }
 const RECEIVED = 1000 // messages a receive round stores
@@ -113,10 +114,7 @@ async function main() {
   const { work, bundle } = writeBundle({
     main: path.join(__dirname, 'jsc', 'profiled.js'),
     packageRoot: path.join(repoRoot, 'target', 'mpchat-named'),
-    modules: {
-      '/support/wx-storage.js': path.join(repoRoot, 'tests', 'js', 'support', 'wx-storage.js'),
-      '/bench/measure.js': path.join(__dirname, 'measure.js'),
-    },
+    modules: modules(),
     context,
   })
   try {
