@@ -364,6 +364,12 @@ export interface Chat {
   mute(conversation: ConversationName, on: boolean): void
   storageReport(): StorageReport
   openReport(): OpenReport
+  /**
+   * Writes what waits: the heads (unread count, newest record) of the conversations a burst of
+   * received messages left, which mpchat's own timer writes once the current task is over. Nothing is
+   * lost if the app dies first; calling it in `onHide` spares the next start taking those records in.
+   */
+  flush(): { outcome: 'saved' | 'unsaved'; reason?: string }
   /** Keeps a draft on this phone ('' clears it); at most 2,000 characters, 100 conversations. */
   setDraft(conversation: ConversationName, text: string): UpdateResult
   /** The conversation's draft, '' when there is none. */

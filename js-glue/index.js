@@ -110,6 +110,12 @@ class Chat {
     this._typingSent = new Map() // conversation -> when my last typing notice went out
     this._fetchCursors = new Map() // conversation -> { cursor, done } of fetchOlder (history.js), this session
     this._directory = new Directory(this) // names and faces from the server (directory.js)
+    this._flushTimer = null // a flush() due once the current task ends (see receive)
+    this._flushSoon = () => {
+      this._flushTimer = null
+      const result = this.flush()
+      if (result.outcome === 'unsaved') this._emit('error', new Error(`mpchat: a conversation's head is not stored yet: ${result.reason}`))
+    }
     this.user = options.user
   }
 
@@ -236,9 +242,33 @@ class Chat {
       result.notified = result.outcome === 'stored' || result.outcome === 'unsaved' ? this._publish(result.record) : 0
       if (result.outcome === 'ignored') delete result.record
       this._drainEvictions()
+      if (this._flushTimer === null) this._flushTimer = setTimeout(this._flushSoon, 0)
       return result
     } catch (err) {
       return { outcome: 'ignored', notified: 0, reason: `mpchat could not take the message: ${err && err.message}` }
+    }
+  }
+
+  /**
+   * Writes what waits to be written. A record received is on storage when `receive` returns; its
+   * conversation's small head (unread count, newest record) is written once the current task is over,
+   * so that a burst of messages (an offline backlog, a busy group) writes it once rather than with
+   * each. If the app dies first nothing is lost: opening finds the records the head does not name
+   * yet and takes them in. Call it where the app is about to be suspended (`onHide`) to save that
+   * work at the next start. Never throws.
+   * @returns {{ outcome: 'saved'|'unsaved', reason?: string }}
+   */
+  flush() {
+    if (this._flushTimer !== null) {
+      clearTimeout(this._flushTimer)
+      this._flushTimer = null
+    }
+    try {
+      const result = this._json(this._core.write_waiting())
+      this._drainEvictions()
+      return result
+    } catch (err) {
+      return { outcome: 'unsaved', reason: `mpchat could not write: ${err && err.message}` }
     }
   }
 

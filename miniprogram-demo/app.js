@@ -40,9 +40,15 @@ App({
     return chat
   },
 
+  // Suspended: what a burst of messages left waiting is written now rather than by the next start.
+  onHide() {
+    if (this.globalData.chat) this.globalData.chat.flush()
+  },
+
   logout() {
     const g = this.globalData
     if (g.detach) g.detach()
+    if (g.chat) g.chat.flush()
     if (g.conn) g.conn.close()
     Object.assign(g, { conn: null, chat: null, user: null, detach: null })
   },

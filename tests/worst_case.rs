@@ -282,6 +282,8 @@ fn a_storage_full_of_foreign_keys() {
         record.kind = mpchat::ConversationId::parse(conversation).unwrap().kind;
         assert_eq!(store.insert(record).unwrap(), InsertOutcome::Stored, "m{i}");
     }
+    // The app idle before it stops: nothing waits, and the next opening need not list the keys.
+    assert_eq!(store.write_waiting(), None);
     let accounted = store.report().bytes_used;
     drop(store);
     assert_eq!(accounted, mem.bytes_under("mpchat/2/me/"), "the foreign values are counted");

@@ -58,6 +58,7 @@ const scenarios = {
       const chat = await mpchat.createChat({ user, storage: createWxStorage({ units: 'utf16' }) })
       await timed(() => {
         for (const message of messages) chat.receive(message)
+        chat.flush()
       })
     }
   },

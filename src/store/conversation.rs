@@ -110,6 +110,10 @@ pub(super) struct Conversation {
     /// Loose numbers whose read threw when the loose records were read: read again with the next
     /// use, and until then the loose records are not sealed (their keys must stay named).
     pub unread_loose: Vec<u64>,
+    /// The head opening would make of storage: the head last written this session, with the loose
+    /// records written since adopted. `None` until a head is written. While it equals the head, the
+    /// head may wait (see [`super::lag`]).
+    pub on_storage: Option<Box<Head>>,
 }
 
 impl Conversation {
@@ -123,6 +127,7 @@ impl Conversation {
             newest: None,
             chunks: Some(VecMap::new()),
             unread_loose: Vec::new(),
+            on_storage: None,
         }
     }
 
@@ -137,6 +142,7 @@ impl Conversation {
             newest: None,
             chunks: None,
             unread_loose: Vec::new(),
+            on_storage: None,
         }
     }
 
@@ -166,11 +172,7 @@ impl Conversation {
 
     /// Whether a record counts as unread here.
     pub fn counts_unread(&self, meta: &RecordMeta, muted: bool) -> bool {
-        meta.direction == Direction::In
-            && !meta.recalled
-            && meta.status != Status::Read
-            && !muted
-            && self.head.read_mark.as_ref().is_none_or(|m| mark_cmp(meta, m).is_gt())
+        self.head.counts_unread(meta, muted)
     }
 
     /// A record's status as pages see it: watermarks applied.
@@ -217,24 +219,17 @@ impl Conversation {
     }
 
     pub fn has_unsaved(&self) -> bool {
-        self.head_dirty
-            || self.loose.iter().flatten().any(|e| e.dirty)
-            || self.chunks.iter().flat_map(|c| c.values()).any(|c| c.dirty)
+        self.head_dirty || self.has_unwritten_values()
+    }
+
+    /// Whether a record or chunk of it waits to be written (its head aside).
+    pub fn has_unwritten_values(&self) -> bool {
+        self.loose.iter().flatten().any(|e| e.dirty) || self.chunks.iter().flat_map(|c| c.values()).any(|c| c.dirty)
     }
 
     /// Head fields that change with a new record: unread, the mention mark, activity.
     pub fn note_record(&mut self, meta: &RecordMeta, muted: bool) {
-        if self.counts_unread(meta, muted) {
-            self.head.unread = self.head.unread.saturating_add(1);
-        }
-        // A mention of me stands out in the list until I read past it, muted or not.
-        if meta.mentions_me && self.counts_unread(meta, false) {
-            let mark = meta.mark();
-            if self.head.mention_mark.as_ref().is_none_or(|m| *m < mark) {
-                self.head.mention_mark = Some(mark);
-            }
-        }
-        self.head.activity = self.head.activity.max(meta.time);
+        self.head.note_record(meta, muted);
         self.head_dirty = true;
     }
 

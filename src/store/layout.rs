@@ -4,8 +4,8 @@
 //! (`%25`, `%2F`), so a name can never reach into another key's space.
 //!
 //! - `h/<conversation>`: the conversation's head: unread count, read marks, activity, the sealed
-//!   chunks that exist and their byte total, the range of loose records. Rewritten with every change;
-//!   small and of constant size.
+//!   chunks that exist and their byte total, the range of loose records. Rewritten with every change
+//!   (a received record's at the end of a burst, see `lag`); small and of constant size.
 //! - `r/<conversation>/<n>`: a loose record: the newest records, each written once under its own key
 //!   (a record, as pages see it). `n` counts up; the head names the range that is live.
 //! - `c/<conversation>/<seq>`: a sealed chunk of older records, `{v, b, c, s, r: [records]}`, written

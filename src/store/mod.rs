@@ -4,6 +4,8 @@
 //! The layout is cut for a phone that interprets its code (see [`layout`] for the key names):
 //! - Appending a message writes that record once, under its own key (a *loose* record), and the
 //!   conversation's small head (unread, marks, what exists): never a chunk's worth of older records.
+//!   A received record's head may wait for the end of a burst ([`Store::write_waiting`]) while opening
+//!   would make the same head of what storage holds (see [`lag`]).
 //!   Thirty-two loose records, or 16 KB of them, are sealed together into one chunk (one write), and
 //!   their keys removed: a page of history is then one or two reads.
 //! - Opening reads the heads only: each is a few hundred bytes however long the history. A page of
@@ -34,6 +36,7 @@ mod backend;
 mod conversation;
 mod fetched;
 mod kv;
+mod lag;
 mod layout;
 mod legacy;
 mod memory;
@@ -443,6 +446,10 @@ pub struct Store<B: Backend> {
     /// Bytes evicted for a storage that said it is full since a flush last succeeded: once they cover
     /// what the flush needs and it still fails, evicting more would not help.
     full_freed: u64,
+    /// The flush under way may leave heads unwritten ([`lag`]): it stores a received record.
+    lag_heads: bool,
+    /// A head was left unwritten by the last flush planned.
+    waiting: bool,
 }
 
 impl<B: Backend> Store<B> {

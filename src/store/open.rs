@@ -4,7 +4,8 @@
 //! Opening reads a head per conversation and the state: a few hundred bytes each, never history. The
 //! store knows from the heads how many keys it owns; when the storage holds another number (a crash
 //! between two writes of a flush, a value planted or removed by someone else), every key is listed and
-//! each conversation is made to agree with what is there ([`Store::reconcile`]): values no head names
+//! each conversation is made to agree with what is there ([`Store::reconcile`]): loose records past a
+//! head's range (written while the head waited, see `lag`) are taken in, other values no head names
 //! are removed, names of values that are gone are dropped, and a conversation without a readable head
 //! gets one rebuilt from its chunks and loose records. Format 1 keys are moved over chunk by chunk,
 //! each copy written before its original is removed ([`Store::migrate_v1`]).
@@ -118,6 +119,8 @@ impl<B: Backend> Store<B> {
             pending: Pending { listing: true, state: true, v1: true, count: true, ..Pending::default() },
             deferred: Vec::new(),
             full_freed: 0,
+            lag_heads: false,
+            waiting: false,
         };
         let mut report = OpenReport::default();
         let prefix = store.keys.prefix().to_string();
@@ -265,8 +268,13 @@ impl<B: Backend> Store<B> {
         for name in loose {
             self.retry_loose(&name);
         }
-        // The count and the repair compare storage with memory: only when memory has nothing unwritten.
-        if (self.pending.v1 || self.pending.count || self.pending.repair) && self.is_clean() {
+        // The count and the repair compare storage with memory: only when memory has nothing unwritten
+        // (heads that wait are written for it).
+        let checks = self.pending.v1 || self.pending.count || self.pending.repair;
+        if checks && self.waiting {
+            self.finish(None);
+        }
+        if checks && self.is_clean() {
             let mut report = OpenReport::default();
             if self.verify(&mut report, None, None) {
                 self.recount_bytes();
@@ -526,6 +534,16 @@ impl<B: Backend> Store<B> {
         let Some(conv) = self.conversations.get(name) else {
             return Ok(false);
         };
+        // Records written after the head (a head that waited, see `lag`) are taken in; while memory
+        // holds the loose records (a listing later in a session) it is the head that is current.
+        let ahead: Vec<u64> = match conv.loose {
+            None => keys.loose.iter().copied().filter(|n| *n >= conv.head.loose_next).collect(),
+            Some(_) => Vec::new(),
+        };
+        let adopted = !ahead.is_empty() && self.adopt_ahead(name, Some(&ahead))?;
+        let Some(conv) = self.conversations.get(name) else {
+            return Ok(false);
+        };
         let head = conv.head.clone();
         let live = head.loose_from..head.loose_next;
         let orphans: Vec<String> = keys
@@ -536,6 +554,7 @@ impl<B: Backend> Store<B> {
             .chain(
                 keys.loose
                     .iter()
+                    .filter(|n| !ahead.contains(n))
                     .filter(|n| !live.contains(n) || head.loose_holes.contains(n))
                     .map(|n| self.keys.loose(name, *n)),
             )
@@ -547,7 +566,7 @@ impl<B: Backend> Store<B> {
             self.backend.remove(key)?;
         }
         if lost_chunks.is_empty() && lost_loose.is_empty() {
-            return Ok(!orphans.is_empty());
+            return Ok(adopted || !orphans.is_empty());
         }
         let mut head = head;
         for seq in &lost_chunks {

@@ -54,7 +54,10 @@ impl<B: Backend> Store<B> {
                 return Err(e);
             }
         }
-        Ok(match self.finish(Some(&name)) {
+        self.lag_heads = true;
+        let unsaved = self.finish(Some(&name));
+        self.lag_heads = false;
+        Ok(match unsaved {
             None => InsertOutcome::Stored,
             Some(reason) => InsertOutcome::Unsaved { reason },
         })

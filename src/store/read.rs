@@ -79,6 +79,14 @@ impl<B: Backend> Store<B> {
         if conv.loose.is_some() {
             return Ok(());
         }
+        if self.pending.count || self.pending.repair {
+            // Records written after the head are found by the count of keys, not made yet: they are
+            // looked for one by one, so that no new record takes the number of one on storage.
+            self.adopt_ahead(name, None)?;
+        }
+        let Some(conv) = self.conversations.get(name) else {
+            return Ok(());
+        };
         let id = conv.id.clone();
         let holes = conv.head.loose_holes.clone();
         let range = conv.head.loose_from..conv.head.loose_next;

@@ -25,6 +25,8 @@ enum Target {
 #[derive(Debug)]
 enum Value {
     Json(String),
+    /// A head, and the head it stores (what opening will read, see [`Conversation::on_storage`]).
+    Head(String, Box<super::layout::Head>),
     Record(Doc),
     Chunk(String, Vec<Doc>),
 }
@@ -392,10 +394,28 @@ impl<B: Backend> Store<B> {
     }
 
     fn execute(&mut self, write: Write) -> Result<()> {
-        match &write.value {
-            Value::Json(json) => self.backend.set_json(&write.key, json)?,
-            Value::Record(doc) => self.backend.set_record(&write.key, *doc)?,
-            Value::Chunk(envelope, docs) => self.backend.set_chunk(&write.key, envelope, docs)?,
+        let head = match write.value {
+            Value::Json(json) => {
+                self.backend.set_json(&write.key, &json)?;
+                None
+            }
+            Value::Head(json, head) => {
+                self.backend.set_json(&write.key, &json)?;
+                Some(head)
+            }
+            Value::Record(doc) => {
+                self.backend.set_record(&write.key, doc)?;
+                None
+            }
+            Value::Chunk(envelope, docs) => {
+                self.backend.set_chunk(&write.key, &envelope, &docs)?;
+                None
+            }
+        };
+        if let (Target::Head(name), Some(head)) = (&write.target, head) {
+            if let Some(conv) = self.conversations.get_mut(&**name) {
+                conv.on_storage = Some(head);
+            }
         }
         self.written(write.target, write.bytes);
         Ok(())
@@ -415,6 +435,7 @@ impl<B: Backend> Store<B> {
             .map(|(n, _)| Rc::from(n.as_str()))
             .collect();
         let mut plan = Plan::default();
+        self.waiting = false;
         // Conversations losing chunks to an eviction made before anything is written.
         let evicting: Vec<String> = self
             .removals
@@ -439,6 +460,9 @@ impl<B: Backend> Store<B> {
             let mut loose_bytes = conv.head.loose_bytes;
             let mut sealed = conv.head.sealed_bytes;
             let mut changed = false;
+            let chunks_changed = !dirty.is_empty();
+            // New loose records (number, bytes on storage), for deciding whether the head may wait.
+            let mut fresh: Vec<(u64, u64)> = Vec::new();
             for seq in dirty {
                 // Measures every record, so the envelope's size is exact.
                 self.chunk_size(&name, seq)?;
@@ -481,9 +505,30 @@ impl<B: Backend> Store<B> {
                     loose_rewrites.push(n);
                     plan.rewrites.push(write);
                 } else {
+                    fresh.push((n, size));
                     plan.new.push(write);
                 }
             }
+            let may_wait = self.lag_heads
+                && !chunks_changed
+                && loose_rewrites.is_empty()
+                && conv.head_dirty
+                && conv.head_stored != Stored::Absent
+                && !evicting.iter().any(|e| **e == *name);
+            if may_wait {
+                let muted = self.muted.contains_key(&*name);
+                let waits = self
+                    .conversations
+                    .get_mut(&*name)
+                    .is_some_and(|c| c.head_can_wait(&fresh, muted, loose_bytes, sealed));
+                if waits {
+                    self.waiting = true;
+                    continue;
+                }
+            }
+            let Some(conv) = self.conversations.get(&*name) else {
+                continue;
+            };
             if conv.head_dirty || changed {
                 let key = self.keys.head(&name);
                 let changes = Changes { sealed_bytes: sealed, loose_bytes, rewrites: &rewrites, loose_rewrites: &loose_rewrites };
@@ -493,7 +538,8 @@ impl<B: Backend> Store<B> {
                     None => conv.head.newest.as_ref(),
                 };
                 let (json, bytes) = conv.head.encode_with(&key, &changes, newest);
-                let write = Write { key, value: Value::Json(json), bytes, target: Target::Head(name.clone()) };
+                let written = Box::new(conv.head.as_written(&changes, newest));
+                let write = Write { key, value: Value::Head(json, written), bytes, target: Target::Head(name.clone()) };
                 // Naming only values on storage, it goes before the evicted chunks are removed.
                 match !changed && evicting.iter().any(|e| **e == *name) {
                     true => plan.evicting.push(write),
@@ -654,7 +700,8 @@ impl<B: Backend> Store<B> {
         }
         for (_, name) in &by_activity {
             let idle = self.conversations.get(name).is_some_and(|c| {
-                !c.has_unsaved() && c.head_stored != Stored::Absent && c.head.sealed.count() == 0 && c.unread_loose.is_empty()
+                // A head that waits does not keep it: the conversation goes whole, head first.
+                !c.has_unwritten_values() && c.head_stored != Stored::Absent && c.head.sealed.count() == 0 && c.unread_loose.is_empty()
             });
             if idle && protect != Some(name.as_str()) {
                 match self.evict_conversation(name) {

@@ -841,6 +841,18 @@ impl ChatCore {
         send(out)
     }
 
+    /// Writes what waits: the heads a burst of received records left unwritten (store/lag.rs), and
+    /// anything a failed flush left: `{"outcome":"saved"|"unsaved","reason"?}`.
+    pub fn write_waiting(&mut self) -> u32 {
+        let mut out = buffer("");
+        match self.store.write_waiting() {
+            None => outcome_json(&mut out, "saved", None),
+            Some(reason) => outcome_json(&mut out, "unsaved", Some(&reason)),
+        }
+        out.push('}');
+        send(out)
+    }
+
     /// Evictions since the last call: `[{conversation, records, wholeConversation}]`.
     pub fn take_evictions(&mut self) -> u32 {
         send_list(self.store.take_evictions(), |out, e| {

@@ -270,3 +270,31 @@ test('records with long names read back whole after reopening (a chunk past the 
   const older = chat.history(`group:${group}`, { before: all[40].id, limit: 5 })
   assert.deepEqual(older.map((r) => r.text), ['m36', 'm37', 'm38', 'm39', 'm40'])
 })
+
+test('a burst writes each message once and its head once the task is over; killed before, nothing is lost', async () => {
+  const storage = createWxStorage()
+  const chat = await open(storage)
+  chat.receive(sdk(1, { to: 'g1' }))
+  chat.receive(sdk(2, { to: 'g2' }))
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  const head = (g) => JSON.parse(storage.raw.get(`mpchat/2/alice/h/group:${g}`))
+  const sets = storage.stats.sets
+  for (let n = 3; n <= 24; n++) assert.equal(chat.receive(sdk(n, { to: n % 4 === 0 ? 'g2' : 'g1', at: n })).outcome, 'stored')
+  assert.equal(storage.stats.sets - sets, 22, 'one write a message')
+  assert.equal(head('g1').u, 1, 'the heads wait')
+  // The app killed here: the storage as it is now.
+  const killed = createWxStorage()
+  for (const [key, text] of storage.raw) killed.setStorageSync(key, JSON.parse(text))
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  assert.equal(storage.stats.sets - sets, 24, 'and each head once, after the task')
+  assert.deepEqual([head('g1').u, head('g2').u], [17, 7])
+  const seen = async (s) => {
+    const again = await open(s)
+    const list = again.conversations().map((c) => [c.conversation, c.last.id, c.unread, c.updatedAt])
+    return { list, g1: ids(again.history('group:g1', { limit: 50 })), g2: ids(again.history('group:g2', { limit: 50 })), bytes: again.storageReport().bytesUsed === s.totalBytes }
+  }
+  const settled = await seen(storage)
+  assert.equal(settled.g1.length + settled.g2.length, 24)
+  assert.deepEqual(await seen(killed), settled, 'a start after the kill shows what the app showed')
+  assert.deepEqual(chat.flush(), { outcome: 'saved' }, 'nothing waits')
+})

@@ -58,12 +58,13 @@ async function page(conn: unknown, WebIM: unknown): Promise<void> {
   })
   chat.mute('group:g1', true)
   const used: number = chat.storageReport().bytesUsed
+  const flushed: 'saved' | 'unsaved' = chat.flush().outcome
   const segments: mpchat.Segment[] = mpchat.parseEmoji('hi [):]')
   const label: string = mpchat.formatTime(Date.now(), { now: Date.now(), locale: 'en' })
   const left: string = mpchat.deleteLast('a[):]')
   off()
   detach()
-  void [options, status, again, why, killed, outcome, older, unread, used, segments, label, left, removal, cleared, groupShown, offDirectory]
+  void [options, status, again, why, killed, outcome, older, unread, used, flushed, segments, label, left, removal, cleared, groupShown, offDirectory]
 }
 
 void page
