@@ -242,7 +242,10 @@ class Chat {
       result.notified = result.outcome === 'stored' || result.outcome === 'unsaved' ? this._publish(result.record) : 0
       if (result.outcome === 'ignored') delete result.record
       this._drainEvictions()
-      if (this._flushTimer === null) this._flushTimer = setTimeout(this._flushSoon, 0)
+      // The head it left waiting (or what storage refused, tried again) once this task is over.
+      if (this._flushTimer === null && (result.outcome === 'stored' || result.outcome === 'unsaved')) {
+        this._flushTimer = setTimeout(this._flushSoon, 0)
+      }
       return result
     } catch (err) {
       return { outcome: 'ignored', notified: 0, reason: `mpchat could not take the message: ${err && err.message}` }
