@@ -271,7 +271,7 @@ export interface StorageReport {
   skippedCorrupt: number
   /** Records inside readable values that were unreadable and left out this session. */
   skippedRecords: number
-  /** Keys with changes not yet on storage. */
+  /** Keys with changes not yet on storage, heads waiting for `flush()` included (nothing is lost by those). */
   unsaved: number
 }
 
