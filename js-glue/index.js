@@ -258,7 +258,8 @@ class Chat {
    * so that a burst of messages (an offline backlog, a busy group) writes it once rather than with
    * each. If the app dies first nothing is lost: opening finds the records the head does not name
    * yet and takes them in. Call it where the app is about to be suspended (`onHide`) to save that
-   * work at the next start. Never throws.
+   * work at the next start, and before a chat on the same storage is replaced by a new one (a logout
+   * and login), so that no timer of the old one writes after the new one opened. Never throws.
    * @returns {{ outcome: 'saved'|'unsaved', reason?: string }}
    */
   flush() {
