@@ -298,3 +298,21 @@ test('a burst writes each message once and its head once the task is over; kille
   assert.deepEqual(await seen(killed), settled, 'a start after the kill shows what the app showed')
   assert.deepEqual(chat.flush(), { outcome: 'saved' }, 'nothing waits')
 })
+
+test('a head its timer cannot write is an error event, and the next flush writes it', async () => {
+  const storage = createWxStorage()
+  const chat = await open(storage)
+  const errors = []
+  chat.on('error', (err) => errors.push(err.message))
+  chat.receive(sdk(1))
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  for (let n = 2; n <= 4; n++) assert.equal(chat.receive(sdk(n)).outcome, 'stored')
+  storage.failCall(1) // the timer's write of the head
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  assert.equal(errors.length, 1)
+  assert.match(errors[0], /head is not stored yet: .*injected fault/)
+  assert.equal(chat.storageReport().unsaved, 1)
+  assert.deepEqual(chat.flush(), { outcome: 'saved' })
+  assert.equal(JSON.parse(storage.raw.get('mpchat/2/alice/h/group:g1')).u, 4)
+  assert.deepEqual(ids((await open(storage)).history('group:g1')), ['1', '2', '3', '4'])
+})
