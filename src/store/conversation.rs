@@ -94,6 +94,33 @@ impl Chunk {
     }
 }
 
+/// What a record does to a head: the same whether it is placed now or found on storage at opening.
+impl Head {
+    /// Whether a record counts as unread under this head's read mark.
+    pub fn counts_unread(&self, meta: &RecordMeta, muted: bool) -> bool {
+        meta.direction == Direction::In
+            && !meta.recalled
+            && meta.status != Status::Read
+            && !muted
+            && self.read_mark.as_ref().is_none_or(|m| mark_cmp(meta, m).is_gt())
+    }
+
+    /// Head fields that change with a new record: unread, the mention mark, activity.
+    pub fn note_record(&mut self, meta: &RecordMeta, muted: bool) {
+        if self.counts_unread(meta, muted) {
+            self.unread = self.unread.saturating_add(1);
+        }
+        // A mention of me stands out in the list until I read past it, muted or not.
+        if meta.mentions_me && self.counts_unread(meta, false) {
+            let newer = self.mention_mark.as_ref().is_none_or(|m| mark_cmp(meta, m).is_gt());
+            if newer {
+                self.mention_mark = Some(meta.mark());
+            }
+        }
+        self.activity = self.activity.max(meta.time);
+    }
+}
+
 #[derive(Debug)]
 pub(super) struct Conversation {
     pub id: ConversationId,

@@ -16,37 +16,12 @@ use super::conversation::Conversation;
 use super::layout::{Changes, Head};
 use super::{mark_cmp, RecordMeta, Store};
 use crate::error::Result;
-use crate::message::{Direction, Status};
 
 /// How far past a head's range opening looks for records written after it: a head waits for at most
 /// the loose records of one chunk, and a number further on is not one of its records.
 const MAX_AHEAD: u64 = 64;
 
 impl Head {
-    /// Whether a record counts as unread under this head's read mark.
-    pub fn counts_unread(&self, meta: &RecordMeta, muted: bool) -> bool {
-        meta.direction == Direction::In
-            && !meta.recalled
-            && meta.status != Status::Read
-            && !muted
-            && self.read_mark.as_ref().is_none_or(|m| mark_cmp(meta, m).is_gt())
-    }
-
-    /// Head fields that change with a new record: unread, the mention mark, activity.
-    pub fn note_record(&mut self, meta: &RecordMeta, muted: bool) {
-        if self.counts_unread(meta, muted) {
-            self.unread = self.unread.saturating_add(1);
-        }
-        // A mention of me stands out in the list until I read past it, muted or not.
-        if meta.mentions_me && self.counts_unread(meta, false) {
-            let newer = self.mention_mark.as_ref().is_none_or(|m| mark_cmp(meta, m).is_gt());
-            if newer {
-                self.mention_mark = Some(meta.mark());
-            }
-        }
-        self.activity = self.activity.max(meta.time);
-    }
-
     /// Takes in the loose record numbered `n` (key and value `bytes` long) found past the head's
     /// range, as it was placed: numbers skipped become holes. False, changing nothing, when `n` is
     /// not past the range within [`MAX_AHEAD`], or the newest record is not known to compare with.

@@ -461,6 +461,7 @@ impl<B: Backend> Store<B> {
             let mut sealed = conv.head.sealed_bytes;
             let mut changed = false;
             let chunks_changed = !dirty.is_empty();
+            let loses_chunks = evicting.iter().any(|e| **e == *name);
             // New loose records (number, bytes on storage), for deciding whether the head may wait.
             let mut fresh: Vec<(u64, u64)> = Vec::new();
             for seq in dirty {
@@ -514,7 +515,7 @@ impl<B: Backend> Store<B> {
                 && loose_rewrites.is_empty()
                 && conv.head_dirty
                 && conv.head_stored != Stored::Absent
-                && !evicting.iter().any(|e| **e == *name);
+                && !loses_chunks;
             if may_wait {
                 let muted = self.muted.contains_key(&*name);
                 let waits = self
@@ -541,7 +542,7 @@ impl<B: Backend> Store<B> {
                 let written = Box::new(conv.head.as_written(&changes, newest));
                 let write = Write { key, value: Value::Head(json, written), bytes, target: Target::Head(name.clone()) };
                 // Naming only values on storage, it goes before the evicted chunks are removed.
-                match !changed && evicting.iter().any(|e| **e == *name) {
+                match !changed && loses_chunks {
                     true => plan.evicting.push(write),
                     false => plan.heads.push(write),
                 }
